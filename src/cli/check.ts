@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPythonParser } from '../discovery/core/parser';
+import { RewardIndex } from '../discovery/core/rewardIndex';
+import type { DatasetFormat, Problem, RewardFunction } from '../discovery/core/types';
+import { cliLocalizer } from './localizer';
+
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** `grpo-studio check`: the editor's discovery and contract engine as a linter. */
+export async function runCheck(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      columns: { type: 'string' },
+      format: { type: 'string', default: 'auto' },
+      'no-shape': { type: 'boolean', default: false },
+      'max-file-kb': { type: 'string' },
+    },
+  });
+  const format = values.format as string;
+  if (!['auto', 'standard', 'conversational'].includes(format)) {
+    process.stderr.write(`grpo-studio check: --format must be auto, standard or conversational (got '${format}')\n`);
+    return 2;
+  }
+  const targets = (positionals.length ? positionals : ['.']).map((p) => path.resolve(p));
+  for (const target of targets) {
+    if (!fs.existsSync(target)) {
+      process.stderr.write(`grpo-studio check: no such file or folder: ${target}\n`);
+      return 2;
+    }
+  }
+  const explicitFiles = new Set(targets.filter((t) => fs.statSync(t).isFile()));
+  const roots = [...new Set(targets.map((t) => (explicitFiles.has(t) ? path.dirname(t) : t)))];
+  const maxFileBytes = values['max-file-kb'] ? Number(values['max-file-kb']) * 1024 : DEFAULT_MAX_FILE_BYTES;
+
+  const index = new RewardIndex({
+    roots,
+    parser: await loadPythonParser(__dirname),
+    l10n: cliLocalizer(),
+    columns: values.columns === undefined ? undefined : values.columns.split(',').map((c) => c.trim()).filter(Boolean),
+    format: format as DatasetFormat | 'auto',
+    byShape: !values['no-shape'],
+    maxFileBytes,
+  });
+  index.scan();
+  for (const file of explicitFiles) index.update(file);
+  const report = index.report();
+  for (const file of report.skippedLarge) {
+    process.stderr.write(`grpo-studio check: skipped ${display(file)} (larger than ${Math.round(maxFileBytes / 1024)} KB; raise --max-file-kb to include it)\n`);
+  }
+
+  const inScope = (file: string) =>
+    explicitFiles.size === 0 || explicitFiles.has(file) || targets.some((t) => !explicitFiles.has(t) && file.startsWith(t + path.sep));
+  const rewards = report.rewards.filter((r) => inScope(r.file) || r.references.some((ref) => inScope(ref.file)));
+  const hasError = rewards.some((r) => r.problems.some((p) => p.severity === 'error'));
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ functions: rewards.map(toJson) }, null, 2)}\n`);
+  } else {
+    process.stdout.write(formatText(rewards));
+  }
+  return hasError ? 1 : 0;
+}
+
+function display(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+}
+
+function toJson(reward: RewardFunction) {
+  return {
+    name: reward.name,
+    file: display(reward.file),
+    line: reward.range.start.line + 1,
+    kind: reward.kind,
+    async: reward.isAsync,
+    problems: reward.problems.map((p: Problem) => ({
+      severity: p.severity,
+      code: p.code,
+      message: p.message,
+      line: p.range.start.line + 1,
+      ...(p.file !== reward.file ? { file: display(p.file) } : {}),
+    })),
+  };
+}
+
+function formatText(rewards: RewardFunction[]): string {
+  const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  for (const reward of rewards) {
+    const flags = [reward.kind, reward.isAsync ? 'async' : ''].filter(Boolean).join(', ');
+    lines.push(`${display(reward.file)}:${reward.range.start.line + 1}: ${reward.name} (${flags})`);
+    for (const p of reward.problems) {
+      if (p.severity === 'error') errors++;
+      if (p.severity === 'warning') warnings++;
+      lines.push(`  ${display(p.file)}:${p.range.start.line + 1}:${p.range.start.character + 1}: ${p.severity} ${p.code} ${p.message}`);
+    }
+  }
+  lines.push('', `${rewards.length} reward function(s), ${errors} error(s), ${warnings} warning(s)`);
+  return `${lines.join('\n')}\n`;
+}

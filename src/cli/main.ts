@@ -1,0 +1,36 @@
+import { runCheck } from './check';
+
+const USAGE = `Usage: grpo-studio <command> [options]
+
+Commands:
+  check [PATH ...] [--json] [--columns a,b] [--format auto|standard|conversational] [--no-shape]
+      Find reward functions under PATH (files or folders, default .) and check them against
+      TRL GRPOTrainer's calling convention. Exits 1 when an error is found.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check':
+      return runCheck(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`grpo-studio: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`grpo-studio: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,262 @@
+import type { FunctionInfo, Param } from './pythonModule';
+import type { DatasetContext, Localizer, Problem, QuickFix, Range } from './types';
+
+/**
+ * GRPOTrainer's calling convention (TRL 1.x `_calculate_rewards`): every argument by keyword,
+ * `prompts`, `completions`, `completion_ids`, then every dataset column except `prompt`,
+ * `completion`, `completion_ids`, then `trainer_state`, `log_extra`, `log_metric`.
+ */
+export const TRL_KEYWORDS = ['prompts', 'completions', 'completion_ids', 'trainer_state', 'log_extra', 'log_metric'] as const;
+
+/** Names TRL removes from the columns it forwards, so a parameter with one of them is never filled. */
+const NEVER_PASSED: Record<string, string> = {
+  prompt: 'prompts',
+  completion: 'completions',
+  completion_id: 'completion_ids',
+};
+
+/** Stable problem codes, documented in the README. */
+export const Code = {
+  missingKwargs: 'GRPO101',
+  positionalOnly: 'GRPO102',
+  neverPassed: 'GRPO103',
+  missingColumn: 'GRPO104',
+  argsOnly: 'GRPO105',
+  notCallable: 'GRPO106',
+  unresolved: 'GRPO107',
+  scalarReturn: 'GRPO111',
+  noReturn: 'GRPO112',
+  stringListReturn: 'GRPO113',
+  returnAnnotation: 'GRPO114',
+  scalarReturnBranch: 'GRPO115',
+  columnDependent: 'GRPO121',
+  stringOpsConversational: 'GRPO122',
+  messageOpsStandard: 'GRPO123',
+  extraColumns: 'GRPO124',
+  positionalOnlyDefault: 'GRPO125',
+  notChecked: 'GRPO131',
+} as const;
+
+export interface CheckTarget {
+  fn: FunctionInfo;
+  file: string;
+  /** Leading positional parameters already filled (bound `self`, `functools.partial` arguments). */
+  boundPositional: number;
+  /** Keywords already given by `functools.partial`. */
+  boundKeywords: string[];
+}
+
+export interface CheckContext {
+  dataset: DatasetContext;
+  /** Columns seen in the workspace's dataset-building code: they make a column warning unnecessary. */
+  columnsSeen: ReadonlySet<string>;
+}
+
+const NUMBER_ELEMENT = /^(float|int|bool|None|Any|Number|numbers\.(Number|Real)|np\.(floating|float\d*|number)|Optional\[\s*(float|int)\s*\]|(float|int)\s*\|\s*None|None\s*\|\s*(float|int)|Union\[\s*(float|int)\s*,\s*None\s*\])$/;
+const SEQUENCE = /^(list|List|Sequence|typing\.(List|Sequence)|collections\.abc\.Sequence|Iterable|Iterator|tuple|Tuple)$/;
+const ARRAY = /^(np\.ndarray|numpy\.ndarray|ndarray|NDArray|npt\.NDArray|torch\.Tensor|Tensor|Any)(\[.*\])?$/;
+const SCALAR = /^(float|int|bool|str|None|dict|Dict|dict\[.*\]|Dict\[.*\]|Optional\[\s*(float|int)\s*\])$/;
+
+/** `None` means the annotation is acceptable or unknown to us (an alias, a TypeVar). */
+export function returnAnnotationProblem(annotation: string): 'scalar' | 'not-numbers' | undefined {
+  const text = annotation.replace(/\s+/g, ' ').trim().replace(/^["']|["']$/g, '');
+  if (ARRAY.test(text)) return undefined;
+  if (SCALAR.test(text)) return 'scalar';
+  const generic = /^([\w.]+)\s*\[(.*)\]$/.exec(text);
+  if (generic && SEQUENCE.test(generic[1])) {
+    const element = generic[2].replace(/,\s*\.\.\.$/, '').trim();
+    return NUMBER_ELEMENT.test(element) ? undefined : 'not-numbers';
+  }
+  return undefined;
+}
+
+export function checkCallable(target: CheckTarget, context: CheckContext, l10n: Localizer): Problem[] {
+  const { fn, file } = target;
+  const problems: Problem[] = [];
+  const add = (severity: Problem['severity'], code: string, message: string, range: Range, fix?: QuickFix) =>
+    problems.push({ severity, code, message, file, range, fix });
+
+  const params = effectiveParams(target);
+  const varKeyword = params.find((p) => p.kind === 'var-keyword');
+  const varPositional = params.find((p) => p.kind === 'var-positional');
+  const byKeyword = params.filter((p) => p.kind === 'positional-or-keyword' || p.kind === 'keyword-only');
+  const accepted = new Set(byKeyword.map((p) => p.name));
+  const columns = context.dataset.columns;
+  const signatureRange = fn.paramsRange;
+  const addKwargsFix: QuickFix = {
+    title: l10n.t('Add **kwargs to accept every argument GRPOTrainer passes'),
+    edits: [{ range: { start: fn.kwargsInsertAt, end: fn.kwargsInsertAt }, newText: kwargsInsertion(fn) }],
+  };
+
+  const keywordsPassed = [...TRL_KEYWORDS, ...(columns ? [...columns].filter((c) => !(c in NEVER_PASSED)) : [])];
+
+  if (byKeyword.length === 0 && !varKeyword) {
+    if (varPositional) {
+      add('error', Code.argsOnly, l10n.t(
+        'GRPOTrainer passes every argument by keyword (prompts=, completions=, …), so a signature with only *{0} raises TypeError on the first training step. Name the parameters you use and add **kwargs, e.g. (completions, **kwargs).',
+        varPositional.name), signatureRange);
+    } else {
+      const positionalOnly = params.filter((p) => p.kind === 'positional-only');
+      if (positionalOnly.length === 0) {
+        add('error', Code.missingKwargs, l10n.t(
+          'GRPOTrainer calls reward functions with keyword arguments ({0}); this function takes none, so the first training step raises TypeError. Add **kwargs.',
+          keywordsPassed.join(', ')), signatureRange, addKwargsFix);
+      }
+    }
+  } else if (!varKeyword) {
+    const missing = keywordsPassed.filter((k) => !accepted.has(k));
+    if (missing.length > 0) {
+      add('error', Code.missingKwargs, l10n.t(
+        'GRPOTrainer also passes {0}; without **kwargs the first training step raises TypeError: unexpected keyword argument \'{1}\'. Add **kwargs.',
+        missing.map((m) => `${m}=`).join(', '), missing[0]), signatureRange, addKwargsFix);
+    } else if (!columns) {
+      add('warning', Code.extraColumns, l10n.t(
+        'Without **kwargs this works only if the dataset has no column besides prompt: GRPOTrainer passes every other column as a keyword argument. Add **kwargs to be safe.'),
+        signatureRange, addKwargsFix);
+    }
+  }
+
+  for (const p of params) {
+    if (p.kind !== 'positional-only') continue;
+    if (!p.hasDefault) {
+      add('error', Code.positionalOnly, l10n.t(
+        'Parameter \'{0}\' is positional-only, but GRPOTrainer passes nothing by position, so it is never filled and the call raises TypeError. Remove the / from the signature.',
+        p.name), p.range);
+    } else if ((TRL_KEYWORDS as readonly string[]).includes(p.name) || columns?.has(p.name)) {
+      if (varKeyword) {
+        add('warning', Code.positionalOnlyDefault, l10n.t(
+          'Parameter \'{0}\' is positional-only: the {0}= that GRPOTrainer passes goes into **{1} and \'{0}\' keeps its default. Remove the / from the signature.',
+          p.name, varKeyword.name), p.range);
+      } else {
+        add('error', Code.positionalOnly, l10n.t(
+          'Parameter \'{0}\' is positional-only, but GRPOTrainer passes {0}= by keyword, which raises TypeError. Remove the / from the signature.',
+          p.name), p.range);
+      }
+    }
+  }
+
+  for (const p of byKeyword) {
+    if (p.hasDefault || (TRL_KEYWORDS as readonly string[]).includes(p.name)) continue;
+    const instead = NEVER_PASSED[p.name];
+    if (instead) {
+      add('error', Code.neverPassed, l10n.t(
+        'GRPOTrainer never passes \'{0}\' (it passes {1}=, a list with one entry per completion), so the call raises TypeError: missing required argument \'{0}\'. Rename it to \'{1}\'.',
+        p.name, instead), p.range);
+    } else if (columns) {
+      if (!columns.has(p.name)) {
+        add('error', Code.missingColumn, l10n.t(
+          'Required parameter \'{0}\' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.',
+          p.name, [...columns].join(', ') || '—'), p.range);
+      }
+    } else if (!context.columnsSeen.has(p.name)) {
+      add('warning', Code.columnDependent, l10n.t(
+        'GRPOTrainer fills \'{0}\' only if the dataset has a column named \'{0}\'; otherwise the call raises TypeError. Make sure the column exists, or give the parameter a default.',
+        p.name), p.range);
+    }
+  }
+
+  if (varPositional && fn.varPositionalUse && byKeyword.length === 0) {
+    add('error', Code.argsOnly, l10n.t(
+      '*{0} is always empty: GRPOTrainer passes every argument by keyword. Read prompts/completions as named parameters instead.',
+      varPositional.name), fn.varPositionalUse);
+  }
+
+  problems.push(...checkReturns(target, l10n));
+  problems.push(...checkCompletionFormat(target, context, l10n));
+  return problems;
+}
+
+function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
+  const { fn, file } = target;
+  const problems: Problem[] = [];
+  if (fn.hasYield) return problems;
+  const scalarKinds = new Set(['number', 'none', 'str', 'dict']);
+  if (fn.returns.length === 0) {
+    problems.push({
+      severity: 'error', code: Code.noReturn, file, range: fn.nameRange,
+      message: l10n.t('This function returns nothing (None); GRPOTrainer iterates over the result and raises TypeError. Return a list with one float (or None) per completion.'),
+    });
+  } else if (fn.returns.every((r) => scalarKinds.has(r.kind))) {
+    for (const r of fn.returns) {
+      problems.push({
+        severity: 'error', code: Code.scalarReturn, file, range: r.range,
+        message: l10n.t('GRPOTrainer expects a list with one reward per completion, but this returns a single {0}; the first training step fails. Return e.g. [score(c) for c in completions].',
+          describeKind(r.kind, l10n)),
+      });
+    }
+  } else {
+    for (const r of fn.returns) {
+      if (r.kind === 'list-of-str') {
+        problems.push({
+          severity: 'error', code: Code.stringListReturn, file, range: r.range,
+          message: l10n.t('This returns a list of strings; GRPOTrainer converts rewards with torch.tensor(…, dtype=float32), which raises ValueError. Return numbers.'),
+        });
+      } else if (scalarKinds.has(r.kind) && r.kind !== 'none') {
+        problems.push({
+          severity: 'warning', code: Code.scalarReturnBranch, file, range: r.range,
+          message: l10n.t('This branch returns a single {0} instead of a list with one reward per completion; GRPOTrainer fails whenever it is taken.',
+            describeKind(r.kind, l10n)),
+        });
+      }
+    }
+  }
+  if (fn.returnAnnotation) {
+    const verdict = returnAnnotationProblem(fn.returnAnnotation.text);
+    if (verdict) {
+      problems.push({
+        severity: 'warning', code: Code.returnAnnotation, file, range: fn.returnAnnotation.range,
+        message: verdict === 'scalar'
+          ? l10n.t('The return annotation \'{0}\' says a single value, but GRPOTrainer expects a list with one reward per completion: list[float] (list[float | None] where a reward may not apply).', fn.returnAnnotation.text)
+          : l10n.t('The return annotation \'{0}\' is not a list of numbers; GRPOTrainer needs floats (or None) it can turn into a float32 tensor: list[float].', fn.returnAnnotation.text),
+      });
+    }
+  }
+  return problems;
+}
+
+function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n: Localizer): Problem[] {
+  const { fn, file } = target;
+  const format = context.dataset.format;
+  if (format === 'conversational' && fn.completionStringOps.length > 0 && fn.completionMessageOps.length === 0) {
+    return [{
+      severity: 'warning', code: Code.stringOpsConversational, file, range: fn.completionStringOps[0],
+      message: l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].'),
+    }];
+  }
+  if (format === 'standard' && fn.completionMessageOps.length > 0) {
+    return [{
+      severity: 'error', code: Code.messageOpsStandard, file, range: fn.completionMessageOps[0],
+      message: l10n.t('The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.'),
+    }];
+  }
+  return [];
+}
+
+function describeKind(kind: string, l10n: Localizer): string {
+  switch (kind) {
+    case 'number': return l10n.t('number');
+    case 'none': return 'None';
+    case 'str': return l10n.t('string');
+    case 'dict': return l10n.t('dict');
+    default: return kind;
+  }
+}
+
+/** The parameters left for GRPOTrainer to fill after binding. */
+function effectiveParams(target: CheckTarget): Param[] {
+  let skip = target.boundPositional;
+  const result: Param[] = [];
+  for (const p of target.fn.params) {
+    if (skip > 0 && (p.kind === 'positional-only' || p.kind === 'positional-or-keyword')) {
+      skip--;
+      continue;
+    }
+    result.push(target.boundKeywords.includes(p.name) ? { ...p, hasDefault: true } : p);
+  }
+  return result;
+}
+
+function kwargsInsertion(fn: FunctionInfo): string {
+  if (fn.params.length === 0) return fn.isLambda ? ' **kwargs' : '**kwargs';
+  return ', **kwargs';
+}

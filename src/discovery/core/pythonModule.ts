@@ -1,0 +1,654 @@
+import type { Node, Tree } from 'web-tree-sitter';
+import type { Position, Range } from './types';
+
+/**
+ * A plain-data summary of one Python module: what the reward resolver and the contract rules
+ * need, extracted in one walk so the tree-sitter tree can be freed right away.
+ */
+
+export type Expr =
+  | { type: 'name'; name: string; range: Range }
+  | { type: 'attribute'; object: Expr; attr: string; range: Range }
+  | { type: 'call'; callee: Expr; args: Expr[]; keywords: { name: string; value: Expr }[]; range: Range }
+  | { type: 'lambda'; fn: FunctionInfo; range: Range }
+  | { type: 'sequence'; items: Expr[]; range: Range }
+  | { type: 'string'; value: string; range: Range }
+  | { type: 'other'; range: Range };
+
+export type Binding =
+  | { type: 'function'; fn: FunctionInfo }
+  | { type: 'class'; cls: ClassInfo }
+  /** `import a.b as c` binds c to a.b; plain `import a.b` binds a to a. `level` counts leading dots. */
+  | { type: 'import-module'; module: string; level: number }
+  | { type: 'import-name'; module: string; level: number; name: string }
+  | { type: 'value'; expr: Expr };
+
+export type ParamKind = 'positional-only' | 'positional-or-keyword' | 'var-positional' | 'keyword-only' | 'var-keyword';
+
+export interface Param {
+  name: string;
+  kind: ParamKind;
+  hasDefault: boolean;
+  range: Range;
+}
+
+/** What a returned expression evidently is; `unknown` whenever the code does not say. */
+export type ValueKind = 'number' | 'none' | 'str' | 'dict' | 'list-of-numbers' | 'list-of-str' | 'iterable' | 'unknown';
+
+export interface ReturnInfo {
+  range: Range;
+  kind: ValueKind;
+  expr?: Expr;
+}
+
+export interface FunctionInfo {
+  name: string;
+  isLambda: boolean;
+  isAsync: boolean;
+  nameRange: Range;
+  /** First line of the definition including decorators. */
+  startLine: number;
+  decorators: Expr[];
+  params: Param[];
+  paramsRange: Range;
+  /** Where `, **kwargs` goes: after the last parameter, or inside empty parentheses. */
+  kwargsInsertAt: Position;
+  returnAnnotation?: { text: string; range: Range };
+  returns: ReturnInfo[];
+  hasYield: boolean;
+  /** Functions, classes, imports and simple assignments made inside the body. */
+  locals: Map<string, Binding>;
+  /** Uses of each completion as a string (`len(c)`, `c.strip()`, `re.search(p, c)`). */
+  completionStringOps: Range[];
+  /** Uses of each completion as a message list (`c[0]["content"]`). */
+  completionMessageOps: Range[];
+  /** First read of the `*args` tuple in the body. */
+  varPositionalUse?: Range;
+  /** Enclosing function, for factories and local name lookup. */
+  parent?: FunctionInfo;
+  /** Set for methods. */
+  className?: string;
+}
+
+export interface ClassInfo {
+  name: string;
+  nameRange: Range;
+  startLine: number;
+  bases: Expr[];
+  methods: Map<string, FunctionInfo>;
+}
+
+/** A call that passes `reward_funcs=` (GRPOTrainer, a subclass, or a wrapper). */
+export interface TrainerCall {
+  range: Range;
+  rewardFuncs: Expr;
+  scope?: FunctionInfo;
+}
+
+export interface ModuleSummary {
+  bindings: Map<string, Binding>;
+  functions: FunctionInfo[];
+  classes: ClassInfo[];
+  trainerCalls: TrainerCall[];
+  starImports: { module: string; level: number }[];
+  /** Dataset columns seen next to a `prompt` key in dict literals. */
+  columnsSeen: string[];
+  /** A dict literal whose `prompt` is a list of role/content messages. */
+  conversationalEvidence?: Range;
+  hasSyntaxErrors: boolean;
+}
+
+const STRING_METHODS = new Set([
+  'strip', 'lstrip', 'rstrip', 'split', 'rsplit', 'splitlines', 'lower', 'upper', 'casefold', 'count', 'find',
+  'rfind', 'index', 'startswith', 'endswith', 'replace', 'encode', 'isdigit', 'isnumeric', 'isalpha', 'format',
+  'partition', 'rpartition', 'removeprefix', 'removesuffix', 'title', 'join',
+]);
+const REGEX_FUNCTIONS = new Set(['search', 'match', 'fullmatch', 'findall', 'finditer', 'sub', 'subn', 'split']);
+const NUMBER_FUNCTIONS = new Set(['len', 'float', 'int', 'sum', 'round', 'abs', 'bool']);
+const MATH_MODULES = new Set(['math']);
+const SEQUENCE_FUNCTIONS = new Set(['list', 'tuple', 'sorted', 'reversed', 'map', 'filter', 'zip']);
+
+export function rangeOf(node: Node): Range {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}
+
+function stringValue(node: Node): string | undefined {
+  if (node.type !== 'string') return undefined;
+  if (node.namedChildren.some((c) => c?.type === 'interpolation')) return undefined;
+  return node.namedChildren
+    .filter((c): c is Node => c?.type === 'string_content')
+    .map((c) => c.text)
+    .join('');
+}
+
+function named(node: Node): Node[] {
+  return node.namedChildren.filter((c): c is Node => c !== null);
+}
+
+export function summarizeModule(tree: Tree): ModuleSummary {
+  const summary: ModuleSummary = {
+    bindings: new Map(),
+    functions: [],
+    classes: [],
+    trainerCalls: [],
+    starImports: [],
+    columnsSeen: [],
+    hasSyntaxErrors: tree.rootNode.hasError,
+  };
+  const columns = new Set<string>();
+
+  const bind = (scope: FunctionInfo | undefined, name: string, binding: Binding) => {
+    (scope ? scope.locals : summary.bindings).set(name, binding);
+  };
+
+  const toExpr = (node: Node): Expr => {
+    const range = rangeOf(node);
+    switch (node.type) {
+      case 'identifier':
+        return { type: 'name', name: node.text, range };
+      case 'attribute': {
+        const object = node.childForFieldName('object');
+        const attr = node.childForFieldName('attribute');
+        if (object && attr) return { type: 'attribute', object: toExpr(object), attr: attr.text, range };
+        break;
+      }
+      case 'call': {
+        const callee = node.childForFieldName('function');
+        const argList = node.childForFieldName('arguments');
+        if (!callee) break;
+        const args: Expr[] = [];
+        const keywords: { name: string; value: Expr }[] = [];
+        for (const arg of argList ? named(argList) : []) {
+          if (arg.type === 'keyword_argument') {
+            const name = arg.childForFieldName('name');
+            const value = arg.childForFieldName('value');
+            if (name && value) keywords.push({ name: name.text, value: toExpr(value) });
+          } else if (arg.type !== 'comment') {
+            args.push(toExpr(arg));
+          }
+        }
+        return { type: 'call', callee: toExpr(callee), args, keywords, range };
+      }
+      case 'lambda':
+        return { type: 'lambda', fn: lambdaInfo(node), range };
+      case 'list':
+      case 'tuple':
+        return { type: 'sequence', items: named(node).filter((n) => n.type !== 'comment').map(toExpr), range };
+      case 'parenthesized_expression': {
+        const inner = named(node).find((n) => n.type !== 'comment');
+        if (inner) return toExpr(inner);
+        break;
+      }
+      case 'string': {
+        const value = stringValue(node);
+        if (value !== undefined) return { type: 'string', value, range };
+        break;
+      }
+    }
+    return { type: 'other', range };
+  };
+
+  const parseParams = (paramsNode: Node | null, fn: FunctionInfo) => {
+    if (!paramsNode) return;
+    const children = named(paramsNode).filter((n) => n.type !== 'comment');
+    const hasSlash = children.some((c) => c.type === 'positional_separator');
+    let mode: ParamKind = hasSlash ? 'positional-only' : 'positional-or-keyword';
+    for (const child of children) {
+      if (child.type === 'positional_separator') {
+        mode = 'positional-or-keyword';
+        continue;
+      }
+      if (child.type === 'keyword_separator') {
+        mode = 'keyword-only';
+        continue;
+      }
+      let core = child;
+      const hasDefault = child.type === 'default_parameter' || child.type === 'typed_default_parameter';
+      if (child.type === 'typed_parameter') {
+        const inner = named(child)[0];
+        if (inner) core = inner;
+      } else if (hasDefault) {
+        const nameNode = child.childForFieldName('name');
+        if (nameNode) core = nameNode;
+      }
+      let kind: ParamKind = mode;
+      let nameNode: Node | null = core;
+      if (core.type === 'list_splat_pattern') {
+        kind = 'var-positional';
+        mode = 'keyword-only';
+        nameNode = named(core)[0] ?? null;
+      } else if (core.type === 'dictionary_splat_pattern') {
+        kind = 'var-keyword';
+        nameNode = named(core)[0] ?? null;
+      }
+      if (!nameNode || nameNode.type !== 'identifier') continue;
+      fn.params.push({ name: nameNode.text, kind, hasDefault, range: rangeOf(child) });
+    }
+    const last = children[children.length - 1];
+    const lastToken = paramsNode.lastChild; // ')' for def, last param for lambda
+    if (paramsNode.type === 'parameters') {
+      const close = lastToken && lastToken.type === ')' ? lastToken : null;
+      fn.kwargsInsertAt = last
+        ? rangeOf(last).end
+        : close
+          ? rangeOf(close).start
+          : rangeOf(paramsNode).end;
+    } else {
+      fn.kwargsInsertAt = last ? rangeOf(last).end : rangeOf(paramsNode).end;
+    }
+  };
+
+  const newFunction = (node: Node, name: string, nameRange: Range, startLine: number, parent?: FunctionInfo): FunctionInfo => ({
+    name,
+    isLambda: node.type === 'lambda',
+    isAsync: node.children.some((c) => c?.type === 'async'),
+    nameRange,
+    startLine,
+    decorators: [],
+    params: [],
+    paramsRange: rangeOf(node.childForFieldName('parameters') ?? node),
+    kwargsInsertAt: rangeOf(node).start,
+    returns: [],
+    hasYield: false,
+    locals: new Map(),
+    completionStringOps: [],
+    completionMessageOps: [],
+    parent,
+  });
+
+  let currentScope: FunctionInfo | undefined;
+
+  const lambdaInfo = (node: Node): FunctionInfo => {
+    const fn = newFunction(node, '<lambda>', rangeOf(node.child(0) ?? node), node.startPosition.row, currentScope);
+    const params = node.childForFieldName('parameters');
+    parseParams(params, fn);
+    if (!params) {
+      // `lambda: 0`: insert after the keyword
+      fn.kwargsInsertAt = rangeOf(node.child(0) ?? node).end;
+      fn.paramsRange = rangeOf(node.child(0) ?? node);
+    }
+    const body = node.childForFieldName('body');
+    if (body) {
+      const saved = currentScope;
+      currentScope = fn;
+      visit(body);
+      currentScope = saved;
+      fn.returns.push({ range: rangeOf(body), kind: valueKind(body, fn), expr: toExpr(body) });
+      analyzeCompletionUse(body, fn);
+    }
+    return fn;
+  };
+
+  const functionInfo = (node: Node, decorators: Node[], startLine: number): FunctionInfo => {
+    const nameNode = node.childForFieldName('name');
+    const fn = newFunction(node, nameNode?.text ?? '', rangeOf(nameNode ?? node), startLine, currentScope);
+    fn.decorators = decorators.map((d) => {
+      const inner = named(d)[0];
+      return inner ? toExpr(inner) : { type: 'other', range: rangeOf(d) };
+    });
+    parseParams(node.childForFieldName('parameters'), fn);
+    const returnType = node.childForFieldName('return_type');
+    if (returnType) fn.returnAnnotation = { text: returnType.text, range: rangeOf(returnType) };
+    const body = node.childForFieldName('body');
+    if (body) {
+      const saved = currentScope;
+      currentScope = fn;
+      visit(body);
+      currentScope = saved;
+      analyzeCompletionUse(body, fn);
+    }
+    return fn;
+  };
+
+  /** Local variable kinds, from assignments seen in the body, for `return rewards`. */
+  const assignedKinds = new WeakMap<FunctionInfo, Map<string, ValueKind[]>>();
+
+  const valueKind = (node: Node, fn: FunctionInfo | undefined): ValueKind => {
+    switch (node.type) {
+      case 'integer':
+      case 'float':
+      case 'true':
+      case 'false':
+      case 'comparison_operator':
+        return 'number';
+      case 'none':
+        return 'none';
+      case 'string':
+      case 'concatenated_string':
+        return 'str';
+      case 'dictionary':
+      case 'dictionary_comprehension':
+        return 'dict';
+      case 'not_operator':
+        return 'number';
+      case 'parenthesized_expression': {
+        const inner = named(node)[0];
+        return inner ? valueKind(inner, fn) : 'unknown';
+      }
+      case 'unary_operator': {
+        const operand = node.childForFieldName('argument');
+        return operand && valueKind(operand, fn) === 'number' ? 'number' : 'unknown';
+      }
+      case 'binary_operator': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (!left || !right) return 'unknown';
+        const l = valueKind(left, fn);
+        const r = valueKind(right, fn);
+        if (l === 'number' && r === 'number') return 'number';
+        if ((l === 'list-of-numbers' || l === 'iterable') && r === 'number') return l;
+        return 'unknown';
+      }
+      case 'conditional_expression': {
+        const branches = named(node).filter((n) => n.type !== 'comment');
+        const a = branches[0] ? valueKind(branches[0], fn) : 'unknown';
+        const b = branches[2] ? valueKind(branches[2], fn) : 'unknown';
+        return a === b ? a : 'unknown';
+      }
+      case 'list':
+      case 'tuple': {
+        const items = named(node).filter((n) => n.type !== 'comment');
+        if (items.length === 0) return 'iterable';
+        const kinds = items.map((n) => valueKind(n, fn));
+        if (kinds.every((k) => k === 'str')) return 'list-of-str';
+        if (kinds.every((k) => k === 'number' || k === 'none')) return 'list-of-numbers';
+        return 'iterable';
+      }
+      case 'list_comprehension':
+      case 'generator_expression': {
+        const body = node.childForFieldName('body');
+        const k = body ? valueKind(body, fn) : 'unknown';
+        if (k === 'str') return 'list-of-str';
+        if (k === 'number' || k === 'none') return 'list-of-numbers';
+        return 'iterable';
+      }
+      case 'call': {
+        const callee = node.childForFieldName('function');
+        if (!callee) return 'unknown';
+        if (callee.type === 'identifier') {
+          if (NUMBER_FUNCTIONS.has(callee.text)) return 'number';
+          if (SEQUENCE_FUNCTIONS.has(callee.text)) return 'iterable';
+          if (callee.text === 'str') return 'str';
+          if (callee.text === 'dict') return 'dict';
+        }
+        if (callee.type === 'attribute') {
+          const object = callee.childForFieldName('object');
+          if (object && MATH_MODULES.has(object.text)) return 'number';
+        }
+        return 'unknown';
+      }
+      case 'identifier': {
+        const kinds = fn && assignedKinds.get(fn)?.get(node.text);
+        if (!kinds || kinds.length === 0) return 'unknown';
+        return kinds.every((k) => k === kinds[0]) ? kinds[0] : 'unknown';
+      }
+    }
+    return 'unknown';
+  };
+
+  const noteAssignedKind = (fn: FunctionInfo, name: string, kind: ValueKind) => {
+    let map = assignedKinds.get(fn);
+    if (!map) assignedKinds.set(fn, (map = new Map()));
+    const list = map.get(name) ?? [];
+    list.push(kind);
+    map.set(name, list);
+  };
+
+  /** Which names in the body stand for one completion, and how they are used. */
+  const analyzeCompletionUse = (body: Node, fn: FunctionInfo) => {
+    const completionsParam = fn.params.find((p) => p.name === 'completions' && p.kind !== 'var-keyword');
+    if (!completionsParam) return;
+    const elementNames = new Set<string>();
+    const bindElement = (left: Node | null, right: Node | null) => {
+      if (!left || !right) return;
+      if (right.type === 'identifier' && right.text === 'completions' && left.type === 'identifier') {
+        elementNames.add(left.text);
+        return;
+      }
+      if (right.type !== 'call') return;
+      const callee = right.childForFieldName('function')?.text;
+      const args = named(right.childForFieldName('arguments') ?? right).filter((n) => n.type !== 'comment');
+      const targets = left.type === 'pattern_list' || left.type === 'tuple_pattern' ? named(left) : [];
+      if (callee === 'zip') {
+        args.forEach((arg, i) => {
+          if (arg.type === 'identifier' && arg.text === 'completions' && targets[i]?.type === 'identifier') {
+            elementNames.add(targets[i].text);
+          }
+        });
+      } else if (callee === 'enumerate' && args[0]?.text === 'completions' && targets[1]?.type === 'identifier') {
+        elementNames.add(targets[1].text);
+      }
+    };
+    const loops = body.descendantsOfType(['for_statement', 'for_in_clause']);
+    for (const loop of loops) {
+      if (loop) bindElement(loop.childForFieldName('left'), loop.childForFieldName('right'));
+    }
+    const isElement = (node: Node | null): boolean => {
+      if (!node) return false;
+      if (node.type === 'identifier') return elementNames.has(node.text);
+      if (node.type === 'subscript') return node.childForFieldName('value')?.text === 'completions';
+      return false;
+    };
+    for (const node of body.descendantsOfType(['call', 'subscript', 'binary_operator'])) {
+      if (!node) continue;
+      if (node.type === 'subscript') {
+        const value = node.childForFieldName('value');
+        const index = node.childForFieldName('subscript');
+        if (value?.type === 'subscript' && isElement(value.childForFieldName('value')) && index?.type === 'string') {
+          fn.completionMessageOps.push(rangeOf(node));
+        }
+        continue;
+      }
+      if (node.type === 'binary_operator') {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        const op = node.childForFieldName('operator')?.text;
+        if (op === '+' && ((isElement(left) && right?.type === 'string') || (isElement(right) && left?.type === 'string'))) {
+          fn.completionStringOps.push(rangeOf(node));
+        }
+        continue;
+      }
+      const callee = node.childForFieldName('function');
+      const args = named(node.childForFieldName('arguments') ?? node);
+      if (!callee) continue;
+      if (callee.type === 'identifier' && callee.text === 'len' && isElement(args[0] ?? null)) {
+        fn.completionStringOps.push(rangeOf(node));
+      } else if (callee.type === 'attribute') {
+        const object = callee.childForFieldName('object');
+        const method = callee.childForFieldName('attribute')?.text ?? '';
+        if (isElement(object) && STRING_METHODS.has(method)) {
+          fn.completionStringOps.push(rangeOf(node));
+        } else if (REGEX_FUNCTIONS.has(method) && args.some((a) => isElement(a))) {
+          fn.completionStringOps.push(rangeOf(node));
+        } else if (object?.text === 'emoji' && args.some((a) => isElement(a))) {
+          fn.completionStringOps.push(rangeOf(node));
+        }
+      }
+    }
+  };
+
+  const noteDictionary = (node: Node) => {
+    let hasPrompt = false;
+    let promptIsMessages = false;
+    const keys: string[] = [];
+    for (const pair of named(node)) {
+      if (pair.type !== 'pair') continue;
+      const key = pair.childForFieldName('key');
+      const keyText = key ? stringValue(key) : undefined;
+      if (keyText === undefined) continue;
+      keys.push(keyText);
+      if (keyText === 'prompt') {
+        hasPrompt = true;
+        const value = pair.childForFieldName('value');
+        if (value?.type === 'list') {
+          promptIsMessages = named(value).some(
+            (item) =>
+              item.type === 'dictionary' &&
+              named(item).some((p) => p.type === 'pair' && stringValue(p.childForFieldName('key')!) === 'role'),
+          );
+        }
+      }
+    }
+    if (!hasPrompt) return;
+    for (const key of keys) if (key !== 'prompt') columns.add(key);
+    if (promptIsMessages && !summary.conversationalEvidence) summary.conversationalEvidence = rangeOf(node);
+  };
+
+  const visitImport = (node: Node) => {
+    if (node.type === 'import_statement') {
+      for (const child of named(node)) {
+        if (child.type === 'dotted_name') {
+          const first = child.text.split('.')[0];
+          bind(currentScope, first, { type: 'import-module', module: first, level: 0 });
+        } else if (child.type === 'aliased_import') {
+          const name = child.childForFieldName('name')?.text;
+          const alias = child.childForFieldName('alias')?.text;
+          if (name && alias) bind(currentScope, alias, { type: 'import-module', module: name, level: 0 });
+        }
+      }
+      return;
+    }
+    const moduleNode = node.childForFieldName('module_name');
+    if (!moduleNode) return;
+    let module = moduleNode.text;
+    let level = 0;
+    if (moduleNode.type === 'relative_import') {
+      const prefix = named(moduleNode).find((c) => c.type === 'import_prefix');
+      level = prefix ? prefix.text.length : 0;
+      module = named(moduleNode).find((c) => c.type === 'dotted_name')?.text ?? '';
+    }
+    if (named(node).some((c) => c.type === 'wildcard_import')) {
+      summary.starImports.push({ module, level });
+      return;
+    }
+    for (const child of node.childrenForFieldName('name')) {
+      if (!child) continue;
+      if (child.type === 'dotted_name') {
+        bind(currentScope, child.text, { type: 'import-name', module, level, name: child.text });
+      } else if (child.type === 'aliased_import') {
+        const name = child.childForFieldName('name')?.text;
+        const alias = child.childForFieldName('alias')?.text;
+        if (name && alias) bind(currentScope, alias, { type: 'import-name', module, level, name });
+      }
+    }
+  };
+
+  const visitDefinition = (node: Node, decorators: Node[], startLine: number, className?: string, methods?: Map<string, FunctionInfo>) => {
+    if (node.type === 'function_definition') {
+      const fn = functionInfo(node, decorators, startLine);
+      fn.className = className;
+      if (methods) methods.set(fn.name, fn);
+      else bind(currentScope, fn.name, { type: 'function', fn });
+      summary.functions.push(fn);
+    } else if (node.type === 'class_definition') {
+      visitClass(node, startLine);
+    }
+  };
+
+  const visitClass = (node: Node, startLine: number) => {
+    const nameNode = node.childForFieldName('name');
+    const superclasses = node.childForFieldName('superclasses');
+    const cls: ClassInfo = {
+      name: nameNode?.text ?? '',
+      nameRange: rangeOf(nameNode ?? node),
+      startLine,
+      bases: superclasses ? named(superclasses).filter((n) => n.type !== 'keyword_argument').map(toExpr) : [],
+      methods: new Map(),
+    };
+    bind(currentScope, cls.name, { type: 'class', cls });
+    summary.classes.push(cls);
+    const body = node.childForFieldName('body');
+    for (const stmt of body ? named(body) : []) {
+      if (stmt.type === 'function_definition') {
+        visitDefinition(stmt, [], stmt.startPosition.row, cls.name, cls.methods);
+      } else if (stmt.type === 'decorated_definition') {
+        const def = stmt.childForFieldName('definition');
+        if (def) visitDefinition(def, named(stmt).filter((c) => c.type === 'decorator'), stmt.startPosition.row, cls.name, cls.methods);
+      } else {
+        visit(stmt);
+      }
+    }
+  };
+
+  const visit = (node: Node): void => {
+    switch (node.type) {
+      case 'function_definition':
+      case 'class_definition':
+        visitDefinition(node, [], node.startPosition.row);
+        return;
+      case 'decorated_definition': {
+        const def = node.childForFieldName('definition');
+        if (def) visitDefinition(def, named(node).filter((c) => c.type === 'decorator'), node.startPosition.row);
+        return;
+      }
+      case 'lambda':
+        // Lambdas not bound to a name or passed as reward_funcs are of no interest.
+        return;
+      case 'import_statement':
+      case 'import_from_statement':
+        visitImport(node);
+        return;
+      case 'assignment': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (left?.type === 'identifier' && right) {
+          bind(currentScope, left.text, { type: 'value', expr: toExpr(right) });
+          if (currentScope) noteAssignedKind(currentScope, left.text, valueKind(right, currentScope));
+        }
+        if (right) visit(right);
+        return;
+      }
+      case 'augmented_assignment': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (currentScope && left?.type === 'identifier' && right) {
+          const kind = valueKind(right, currentScope);
+          noteAssignedKind(currentScope, left.text, kind === 'number' ? 'number' : 'unknown');
+        }
+        if (right) visit(right);
+        return;
+      }
+      case 'return_statement': {
+        const value = named(node).find((n) => n.type !== 'comment');
+        if (currentScope) {
+          currentScope.returns.push({
+            range: rangeOf(node),
+            kind: value ? valueKind(value, currentScope) : 'none',
+            expr: value ? toExpr(value) : undefined,
+          });
+        }
+        if (value) visit(value);
+        return;
+      }
+      case 'yield':
+        if (currentScope) currentScope.hasYield = true;
+        break;
+      case 'call': {
+        const argList = node.childForFieldName('arguments');
+        for (const arg of argList ? named(argList) : []) {
+          if (arg.type !== 'keyword_argument' || arg.childForFieldName('name')?.text !== 'reward_funcs') continue;
+          const value = arg.childForFieldName('value');
+          if (value) summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: toExpr(value), scope: currentScope });
+        }
+        // `rewards.append(x)` makes `rewards` a list.
+        const callee = node.childForFieldName('function');
+        if (currentScope && callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'append') {
+          const object = callee.childForFieldName('object');
+          if (object?.type === 'identifier') noteAssignedKind(currentScope, object.text, 'iterable');
+        }
+        break;
+      }
+      case 'dictionary':
+        noteDictionary(node);
+        break;
+    }
+    for (const child of named(node)) visit(child);
+  };
+
+  visit(tree.rootNode);
+  summary.columnsSeen = [...columns];
+  return summary;
+}

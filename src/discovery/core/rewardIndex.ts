@@ -1,0 +1,497 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Parser } from 'web-tree-sitter';
+import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
+import { parsePython } from './parser';
+import { summarizeModule, type FunctionInfo, type ModuleSummary } from './pythonModule';
+import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
+import { decodePythonSource, sourceKindOf, walkSourceFiles, type SourceKind } from './sourceFiles';
+import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
+import type { DatasetFormat, Localizer, Problem, Range, RewardFunction, RewardKind, RewardOrigin } from './types';
+
+/** Files without any of these words cannot define or wire a reward; they are parsed only when imported. */
+const RELEVANT_TEXT = /reward|completions|prompts|GRPO/;
+
+export interface IndexOptions {
+  roots: string[];
+  parser: Parser;
+  l10n: Localizer;
+  /** Declared dataset columns (besides `prompt`), or undefined when unknown. */
+  columns?: string[];
+  /** `auto` reads the workspace's own dataset code for evidence of message lists. */
+  format: DatasetFormat | 'auto';
+  byShape: boolean;
+  maxFileBytes: number;
+  isExcluded?: (absPath: string, isDirectory: boolean) => boolean;
+}
+
+interface FileEntry {
+  kind: SourceKind;
+  size: number;
+  /** Unsaved editor content, when the editor has the file open. */
+  text?: string;
+  summary?: ModuleSummary;
+  configEntries?: ConfigRewardEntry[];
+  parsed: boolean;
+}
+
+/** What one file contributes: the rewards it wires or defines, and the files that took part. */
+interface FileResult {
+  rewards: RewardFunction[];
+  dependencies: Set<string>;
+}
+
+export interface DiscoveryReport {
+  rewards: RewardFunction[];
+  problemsByFile: Map<string, Problem[]>;
+  /** Files left out because they are larger than `maxFileBytes`. */
+  skippedLarge: string[];
+}
+
+const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+export class RewardIndex implements ModuleHost {
+  private readonly files = new Map<string, FileEntry>();
+  private readonly results = new Map<string, FileResult>();
+  private readonly resolver = new RewardResolver(this);
+  private dependencyLog?: Set<string>;
+  private context: CheckContext;
+  private contextKey = '';
+
+  constructor(private readonly options: IndexOptions) {
+    this.context = { dataset: {}, columnsSeen: new Set() };
+  }
+
+  /** Cold scan of every root. */
+  scan(): void {
+    this.files.clear();
+    this.results.clear();
+    for (const file of walkSourceFiles(this.options.roots, { isExcluded: this.options.isExcluded })) {
+      this.files.set(file.path, { kind: file.kind, size: file.size, parsed: false });
+    }
+    for (const [file, entry] of this.files) {
+      if (entry.size > this.options.maxFileBytes) continue;
+      if (entry.kind === 'config') this.loadConfig(file, entry);
+      else {
+        const text = this.readText(file, entry);
+        if (text !== undefined && RELEVANT_TEXT.test(text)) this.parse(file, entry, text);
+      }
+    }
+  }
+
+  /**
+   * Re-reads one file (from `text`, the editor's buffer, or from disk) and forgets the results of
+   * that file and of the files whose resolution went through it. Returns those files.
+   */
+  update(file: string, text?: string): string[] {
+    const kind = sourceKindOf(file);
+    if (!kind || !this.isInRoots(file)) return [];
+    const size = text !== undefined ? Buffer.byteLength(text) : statSize(file);
+    if (size === undefined) return this.remove(file);
+    const entry: FileEntry = { kind, size, text, parsed: false };
+    this.files.set(file, entry);
+    if (size <= this.options.maxFileBytes) {
+      if (kind === 'config') this.loadConfig(file, entry);
+      else {
+        const source = this.readText(file, entry);
+        if (source !== undefined) this.parse(file, entry, source);
+      }
+    }
+    return this.invalidate(file);
+  }
+
+  remove(file: string): string[] {
+    if (!this.files.delete(file)) return [];
+    return this.invalidate(file);
+  }
+
+  /** Whether `file` is something the index reads (a `.py` or YAML file under a root, not excluded). */
+  tracks(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  report(): DiscoveryReport {
+    this.refreshContext();
+    for (const [file, entry] of this.files) {
+      if (this.results.has(file) || !entry.parsed) continue;
+      this.results.set(file, this.resolveFile(file, entry));
+    }
+    const merged = new Map<string, RewardFunction>();
+    const wiredLocations = new Set<string>();
+    for (const result of this.results.values()) {
+      for (const reward of result.rewards) {
+        if (reward.origin !== 'shape') wiredLocations.add(locationKey(reward));
+      }
+    }
+    for (const result of this.results.values()) {
+      for (const reward of result.rewards) {
+        if (reward.origin === 'shape' && wiredLocations.has(locationKey(reward))) continue;
+        const key = `${locationKey(reward)}:${reward.kind}:${reward.name}`;
+        const existing = merged.get(key);
+        if (!existing) {
+          merged.set(key, { ...reward, references: [...reward.references], problems: [...reward.problems] });
+          continue;
+        }
+        existing.references.push(...reward.references);
+        for (const p of reward.problems) {
+          if (!existing.problems.some((q) => sameProblem(p, q))) existing.problems.push(p);
+        }
+      }
+    }
+    const rewards = [...merged.values()].sort(
+      (a, b) => a.file.localeCompare(b.file) || a.range.start.line - b.range.start.line || a.name.localeCompare(b.name),
+    );
+    const problemsByFile = new Map<string, Problem[]>();
+    for (const reward of rewards) {
+      for (const problem of reward.problems) {
+        const list = problemsByFile.get(problem.file) ?? [];
+        if (!list.some((q) => sameProblem(problem, q))) list.push(problem);
+        problemsByFile.set(problem.file, list);
+      }
+    }
+    const skippedLarge = [...this.files].filter(([, e]) => e.size > this.options.maxFileBytes).map(([f]) => f);
+    return { rewards, problemsByFile, skippedLarge };
+  }
+
+  // ModuleHost
+
+  summaryOf(file: string): ModuleSummary | undefined {
+    const entry = this.files.get(file);
+    if (!entry || entry.kind !== 'python') return undefined;
+    this.dependencyLog?.add(file);
+    if (!entry.parsed && entry.size <= this.options.maxFileBytes) {
+      const text = this.readText(file, entry);
+      if (text !== undefined) this.parse(file, entry, text);
+    }
+    return entry.summary;
+  }
+
+  resolveModule(fromFile: string, module: string, level: number): string | undefined {
+    const parts = module ? module.split('.') : [];
+    const bases: string[] = [];
+    if (level > 0) {
+      let base = path.dirname(fromFile);
+      for (let i = 1; i < level; i++) base = path.dirname(base);
+      bases.push(base);
+    } else {
+      for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
+        bases.push(dir);
+        if (this.options.roots.includes(dir) || path.dirname(dir) === dir) break;
+      }
+      for (const root of this.options.roots) bases.push(root, path.join(root, 'src'));
+    }
+    for (const base of bases) {
+      const found = this.moduleFile(path.join(base, ...parts), parts.length === 0);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  resolveSubmodule(packageFile: string, name: string): string | undefined {
+    return this.moduleFile(path.join(path.dirname(packageFile), name), false);
+  }
+
+  private moduleFile(stem: string, packageOnly: boolean): string | undefined {
+    const candidates = packageOnly ? [path.join(stem, '__init__.py')] : [`${stem}.py`, path.join(stem, '__init__.py')];
+    for (const candidate of candidates) {
+      if (this.files.get(candidate)?.kind === 'python') {
+        this.dependencyLog?.add(candidate);
+        return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  // Internals
+
+  private isInRoots(file: string): boolean {
+    if (this.options.isExcluded?.(file, false)) return false;
+    return this.options.roots.some((root) => {
+      const rel = path.relative(root, file);
+      return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    });
+  }
+
+  private readText(file: string, entry: FileEntry): string | undefined {
+    if (entry.text !== undefined) return entry.text;
+    try {
+      return decodePythonSource(fs.readFileSync(file));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private parse(file: string, entry: FileEntry, text: string): void {
+    const tree = parsePython(this.options.parser, text);
+    try {
+      entry.summary = summarizeModule(tree);
+    } finally {
+      tree.delete();
+    }
+    entry.parsed = true;
+    this.results.delete(file);
+  }
+
+  private loadConfig(file: string, entry: FileEntry): void {
+    let text = entry.text;
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        return;
+      }
+    }
+    try {
+      entry.configEntries = readConfigRewardEntries(text);
+    } catch {
+      entry.configEntries = undefined;
+    }
+    entry.parsed = entry.configEntries !== undefined;
+  }
+
+  private invalidate(file: string): string[] {
+    const affected = [file];
+    this.results.delete(file);
+    for (const [other, result] of this.results) {
+      if (result.dependencies.has(file)) {
+        this.results.delete(other);
+        affected.push(other);
+      }
+    }
+    return affected;
+  }
+
+  /** Dataset facts gathered from the whole workspace; when they change, every verdict is redone. */
+  private refreshContext(): void {
+    const columnsSeen = new Set<string>();
+    let evidence = false;
+    for (const entry of this.files.values()) {
+      for (const column of entry.summary?.columnsSeen ?? []) columnsSeen.add(column);
+      if (entry.summary?.conversationalEvidence) evidence = true;
+    }
+    const format = this.options.format === 'auto' ? (evidence ? 'conversational' : undefined) : this.options.format;
+    const columns = this.options.columns ? new Set(this.options.columns) : undefined;
+    const key = JSON.stringify([[...columnsSeen].sort(), format]);
+    if (key !== this.contextKey) {
+      this.results.clear();
+      this.contextKey = key;
+    }
+    this.context = { dataset: { columns, format }, columnsSeen };
+  }
+
+  private resolveFile(file: string, entry: FileEntry): FileResult {
+    const dependencies = new Set<string>([file]);
+    this.dependencyLog = dependencies;
+    try {
+      const rewards: RewardFunction[] = [];
+      if (entry.kind === 'config') {
+        for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(file, configEntry));
+        return { rewards, dependencies };
+      }
+      const summary = entry.summary!;
+      for (const call of summary.trainerCalls) {
+        for (const { expr, value } of this.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
+          const reward = this.toReward(value, exprText(expr), 'trainer', { file, range: expr.range });
+          if (reward) rewards.push(reward);
+        }
+      }
+      if (this.options.byShape) {
+        for (const fn of summary.functions) {
+          if (!looksLikeReward(fn, summary)) continue;
+          if (fn.className) {
+            const cls = summary.classes.find((c) => c.methods.get('__call__') === fn);
+            if (cls) {
+              const reward = this.toReward({ kind: 'instance', cls, file }, cls.name, 'shape');
+              if (reward) rewards.push(reward);
+            }
+            continue;
+          }
+          const reward = this.toReward(
+            { kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
+          if (reward) rewards.push(reward);
+        }
+      }
+      return { rewards, dependencies };
+    } finally {
+      this.dependencyLog = undefined;
+    }
+  }
+
+  private fromConfigEntry(file: string, entry: ConfigRewardEntry): RewardFunction {
+    const reference = { file, range: entry.range };
+    const { l10n } = this.options;
+    if (TRL_BUILTIN_REWARDS.has(entry.text)) {
+      return this.external(entry.text, reference, 'config', l10n.t('\'{0}\' is one of TRL\'s built-in rewards; it is not checked here.', entry.text));
+    }
+    const [modulePath, name] = splitRewardPath(entry.text);
+    if (!modulePath || !name) {
+      return {
+        ...this.external(entry.text, reference, 'config'),
+        problems: [{
+          severity: 'error', code: Code.unresolved, file, range: entry.range,
+          message: l10n.t('\'{0}\' is neither a TRL built-in reward nor a dotted import path (my_module.my_reward), so trl grpo stops with ValueError before training. Write the module path and the function name.', entry.text),
+        }],
+      };
+    }
+    const moduleFile = modulePath.endsWith('.py')
+      ? this.findFileByPath(file, modulePath)
+      : this.resolveModule(file, modulePath, 0);
+    if (!moduleFile) {
+      return this.external(entry.text, reference, 'config', l10n.t('Module \'{0}\' is not in this workspace (an installed package?), so \'{1}\' is not checked here.', modulePath, name));
+    }
+    const value = this.resolver.lookupInModule(moduleFile, name);
+    if (value.kind === 'unknown') {
+      return {
+        ...this.external(entry.text, reference, 'config'),
+        problems: [{
+          severity: 'error', code: Code.unresolved, file, range: entry.range,
+          message: l10n.t('\'{0}\' has no \'{1}\', so importing the reward fails before training starts. Check the name.', modulePath, name),
+        }],
+      };
+    }
+    return this.toReward(value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
+  }
+
+  private findFileByPath(configFile: string, relative: string): string | undefined {
+    const candidates = [path.resolve(path.dirname(configFile), relative), ...this.options.roots.map((r) => path.resolve(r, relative))];
+    const found = candidates.find((c) => this.files.get(c)?.kind === 'python');
+    if (found) this.dependencyLog?.add(found);
+    return found;
+  }
+
+  private external(name: string, reference: { file: string; range: Range }, origin: RewardOrigin, note?: string): RewardFunction {
+    return {
+      name,
+      kind: 'external',
+      isAsync: false,
+      origin,
+      file: reference.file,
+      range: reference.range,
+      references: [reference],
+      problems: note ? [{ severity: 'info', code: Code.notChecked, message: note, file: reference.file, range: reference.range }] : [],
+    };
+  }
+
+  private toReward(
+    value: Value,
+    written: string,
+    origin: RewardOrigin,
+    reference?: { file: string; range: Range },
+    kindOverride?: RewardKind,
+  ): RewardFunction | undefined {
+    const references = reference ? [reference] : [];
+    const { l10n } = this.options;
+    const refProblem = (message: string): Problem[] =>
+      reference ? [{ severity: 'error', code: Code.notCallable, message, file: reference.file, range: reference.range }] : [];
+    switch (value.kind) {
+      case 'string':
+        return reference
+          ? { name: value.value, kind: 'model', isAsync: false, origin, file: reference.file, range: reference.range, references, problems: [] }
+          : undefined;
+      case 'function': {
+        const kind = kindOverride ?? (value.fn.isLambda ? 'lambda' : 'function');
+        const name = value.fn.isLambda ? (value.alias ?? '<lambda>') : value.fn.name;
+        return this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references);
+      }
+      case 'partial':
+        return this.toReward(value.target, written, origin, reference, 'partial');
+      case 'factory-result': {
+        const inner = this.toReward(value.inner, written, origin, reference, 'factory');
+        if (inner && inner.name === '<lambda>') inner.name = value.factory.name;
+        return inner;
+      }
+      case 'instance': {
+        const call = this.resolver.findMethod(value.cls, value.file, '__call__');
+        if (!call) {
+          return {
+            name: value.cls.name, kind: 'class', isAsync: false, origin, file: value.file, range: value.cls.nameRange, references,
+            problems: refProblem(l10n.t('Instances of {0} are not callable: it defines no __call__, so GRPOTrainer raises TypeError. Add def __call__(self, completions, **kwargs).', value.cls.name)),
+          };
+        }
+        const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
+        return this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
+      }
+      case 'class':
+        return {
+          name: value.cls.name, kind: 'class', isAsync: false, origin, file: value.file, range: value.cls.nameRange, references,
+          problems: refProblem(l10n.t('This passes the class {0} itself; GRPOTrainer would call the constructor with the reward arguments. Pass an instance: {0}().', value.cls.name)),
+        };
+      case 'external':
+        return reference
+          ? this.external(written, reference, origin, l10n.t('\'{0}\' is defined outside this workspace; it is not checked here.', written))
+          : undefined;
+      default:
+        return reference
+          ? this.external(written, reference, origin, l10n.t('\'{0}\' cannot be resolved statically; it is not checked here.', written))
+          : undefined;
+    }
+  }
+
+  private checked(
+    value: Extract<Value, { kind: 'function' }>,
+    file: string,
+    name: string,
+    kind: RewardKind,
+    range: Range,
+    origin: RewardOrigin,
+    references: { file: string; range: Range }[],
+    definitionFile = file,
+  ): RewardFunction {
+    const target: CheckTarget = { fn: value.fn, file, boundPositional: value.boundPositional, boundKeywords: value.boundKeywords };
+    return {
+      name,
+      kind,
+      isAsync: value.fn.isAsync,
+      origin,
+      file: definitionFile,
+      range: range ?? ZERO_RANGE,
+      references,
+      problems: checkCallable(target, this.context, this.options.l10n),
+    };
+  }
+}
+
+/** `pkg.mod.fn` or `path/to/file.py::fn` → [module, name]. */
+export function splitRewardPath(text: string): [string | undefined, string | undefined] {
+  if (text.includes('::')) {
+    const [file, name] = text.split('::');
+    return [file || undefined, name || undefined];
+  }
+  const dot = text.lastIndexOf('.');
+  return dot > 0 ? [text.slice(0, dot), text.slice(dot + 1) || undefined] : [undefined, undefined];
+}
+
+/**
+ * A function not wired into a trainer counts as a reward when its parameters say so: it takes
+ * `completions` (the name TRL passes), or it is named like a reward and takes what TRL passes.
+ * Ordinary helpers such as `extract_answer(completion: str) -> str` do not qualify.
+ */
+export function looksLikeReward(fn: FunctionInfo, summary: ModuleSummary): boolean {
+  if (fn.isLambda || fn.name.startsWith('test_')) return false;
+  if (fn.className && fn.name !== '__call__') return false;
+  if (fn.returnAnnotation && /^(str|bool|None|dict|Dict\[.*\]|dict\[.*\])$/.test(fn.returnAnnotation.text)) return false;
+  const names = new Set(fn.params.map((p) => p.name));
+  if (names.has('completions')) return true;
+  const ownerName = fn.className ?? fn.name;
+  const namedLikeReward = /reward/i.test(ownerName) || (fn.className !== undefined && /scor|judge/i.test(ownerName));
+  if (!namedLikeReward) return false;
+  if (fn.className && !summary.classes.some((c) => c.name === fn.className)) return false;
+  return names.has('prompts') || names.has('completion') || fn.params.some((p) => p.kind === 'var-keyword' || p.kind === 'var-positional');
+}
+
+function locationKey(reward: RewardFunction): string {
+  return `${reward.file}:${reward.range.start.line}:${reward.range.start.character}`;
+}
+
+function sameProblem(a: Problem, b: Problem): boolean {
+  return a.code === b.code && a.file === b.file && a.range.start.line === b.range.start.line &&
+    a.range.start.character === b.range.start.character && a.message === b.message;
+}
+
+function statSize(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
+  }
+}

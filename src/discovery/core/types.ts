@@ -1,0 +1,67 @@
+/** Zero-based line and UTF-16 column, the same convention as VS Code positions. */
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+export interface QuickFix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Problem {
+  severity: Severity;
+  /** Stable identifier, e.g. `GRPO101`; documented in the README. */
+  code: string;
+  message: string;
+  file: string;
+  range: Range;
+  fix?: QuickFix;
+}
+
+export type RewardKind = 'function' | 'lambda' | 'class' | 'factory' | 'partial' | 'model' | 'external';
+
+/** How a reward function was found. */
+export type RewardOrigin = 'trainer' | 'config' | 'shape';
+
+export interface RewardFunction {
+  /** The name as the user wrote it (a callable class under its class name). */
+  name: string;
+  kind: RewardKind;
+  isAsync: boolean;
+  origin: RewardOrigin;
+  file: string;
+  /** Range of the name at the definition (or of the entry in a config). */
+  range: Range;
+  /** Where GRPOTrainer or a config references it, when it does. */
+  references: { file: string; range: Range }[];
+  problems: Problem[];
+}
+
+export type DatasetFormat = 'standard' | 'conversational';
+
+/** What is known about the training data, which decides some verdicts. */
+export interface DatasetContext {
+  /** Columns declared by the user; `undefined` when unknown. */
+  columns?: ReadonlySet<string>;
+  format?: DatasetFormat;
+}
+
+export type Translate = (message: string, ...args: Array<string | number>) => string;
+
+/** The subset of `vscode.l10n` the core uses, so the CLI can supply its own. */
+export interface Localizer {
+  t: Translate;
+}

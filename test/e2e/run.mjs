@@ -1,0 +1,162 @@
+// E2E entry: packages the extension (`npm run package` -> grpo-studio.vsix), starts ONE code-server
+// with it installed, and runs every test/e2e/*.e2e.mjs scenario in its own browser context against
+// a fresh temp workspace. Screenshots and code-server.log go to test-results/e2e/.
+//
+//   node test/e2e/run.mjs [name-filter...] [--vsix path | --no-package | --stub]
+//     name-filter   run only scenarios whose file name contains one of these strings
+//     --vsix P      use an existing .vsix instead of packaging (also env GRPO_E2E_VSIX)
+//     --no-package  use the existing grpo-studio.vsix as is
+//     --stub        use a throwaway stub extension (harness self-test)
+//   env: GRPO_E2E_HEADED=1 (visible browser), GRPO_E2E_KEEP=1 (keep temp dirs)
+//
+// `main(args)` resolves to the exit code (0 = all passed) and is what scripts/test.mjs calls.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureChromium, ensureCodeServer, exec, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
+import {
+  launchBrowser,
+  makeContext,
+  makeWorkspace,
+  onInterrupt,
+  openWorkspace,
+  RESULTS_DIR,
+  screenshot,
+  startCodeServer,
+} from './harness.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DEFAULT_VSIX = path.join(REPO_ROOT, 'grpo-studio.vsix');
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function parseArgs(args) {
+  const o = { filters: [], vsix: process.env.GRPO_E2E_VSIX || null, noPackage: false, stub: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--vsix') o.vsix = path.resolve(args[++i]);
+    else if (a === '--no-package') o.noPackage = true;
+    else if (a === '--stub') o.stub = true;
+    else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
+    else o.filters.push(a);
+  }
+  return o;
+}
+
+async function packageVsix() {
+  rmSync(DEFAULT_VSIX, { force: true });
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  // stdin closed: vsce prompts (e.g. missing LICENSE) fail instead of hanging.
+  const r = await exec(npm, ['run', 'package', '--silent'], { cwd: REPO_ROOT, inherit: true });
+  if (r.code !== 0 || !existsSync(DEFAULT_VSIX)) throw new Error(`npm run package failed (exit ${r.code})`);
+  return DEFAULT_VSIX;
+}
+
+export async function main(args = process.argv.slice(2)) {
+  const t0 = Date.now();
+  const opts = parseArgs(args);
+  const files = readdirSync(HERE)
+    .filter((f) => f.endsWith('.e2e.mjs'))
+    .filter((f) => opts.filters.length === 0 || opts.filters.some((flt) => f.includes(flt)))
+    .sort();
+  if (files.length === 0) {
+    console.error(`e2e: no scenarios match ${opts.filters.join(' ')}`);
+    return 1;
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const f of readdirSync(RESULTS_DIR)) if (f.endsWith('.png') || f === 'code-server.log') rmSync(path.join(RESULTS_DIR, f));
+
+  let server;
+  let browser;
+  const shutdown = async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+  };
+  const offInterrupt = onInterrupt(shutdown);
+  const results = [];
+  try {
+    // Packaging and tool setup are independent; code-server's first install takes ~40 s.
+    // allSettled: a failed packaging must not leave the code-server install half done.
+    const settled = await Promise.allSettled([
+      ensureCodeServer(),
+      opts.stub
+        ? import('./stub-vsix.mjs').then((m) => m.buildStubVsix())
+        : opts.vsix ?? (opts.noPackage ? DEFAULT_VSIX : packageVsix()),
+      ensureChromium(),
+    ]);
+    const failedStep = settled.find((s) => s.status === 'rejected');
+    if (failedStep) throw failedStep.reason;
+    const [bin, vsix] = settled.map((s) => s.value);
+    if (!existsSync(vsix)) throw new Error(`${vsix} not found`);
+    console.log(`e2e: setup + package ${secs(Date.now() - t0)} (${path.relative(REPO_ROOT, vsix) || vsix})`);
+
+    let t = Date.now();
+    server = await startCodeServer({ bin, vsix });
+    browser = await launchBrowser();
+    console.log(`e2e: code-server ${server.url} (pid ${server.pid}) up in ${secs(Date.now() - t)}; installed: ${server.extensions.join(', ')}`);
+
+    for (const file of files) {
+      const name = file.replace(/\.e2e\.mjs$/, '');
+      const started = Date.now();
+      let page;
+      let context;
+      try {
+        const mod = await import(pathToFileURL(path.join(HERE, file)).href);
+        if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(ctx)`);
+        const o = mod.options ?? {};
+        const workspace = makeWorkspace({ from: o.workspace, files: o.files });
+        server.setSettings(o.settings ?? {});
+        const opened = await openWorkspace(browser, server, workspace);
+        ({ page, context } = opened);
+        const ctx = makeContext({ page, server, workspace, consoleErrors: opened.consoleErrors, name, assert });
+        const timeoutMs = o.timeoutMs ?? 120000;
+        let timer;
+        await Promise.race([
+          mod.run(ctx),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`scenario timed out after ${secs(timeoutMs)}`)), timeoutMs);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        await screenshot(page, `${name}-end`).catch(() => {});
+        results.push({ name, ok: true, ms: Date.now() - started });
+        console.log(`  PASS ${name} (${secs(Date.now() - started)})`);
+      } catch (err) {
+        let shot = '';
+        if (page) shot = await screenshot(page, `${name}-FAILED`).catch(() => '');
+        results.push({ name, ok: false, ms: Date.now() - started, err });
+        console.log(`  FAIL ${name} (${secs(Date.now() - started)})`);
+        console.log(String(err?.stack ?? err).replace(/^/gm, '      '));
+        if (shot) console.log(`      screenshot: ${path.relative(REPO_ROOT, shot)}`);
+      } finally {
+        await context?.close().catch(() => {});
+      }
+      if (server.exited()) {
+        console.log(`e2e: code-server died (${JSON.stringify(server.exited())}); see ${path.relative(REPO_ROOT, server.logFile)}`);
+        break;
+      }
+    }
+  } catch (err) {
+    console.error(`e2e: setup failed: ${err?.stack ?? err}`);
+    results.push({ name: 'setup', ok: false, err });
+  } finally {
+    await shutdown();
+    offInterrupt();
+  }
+  const failed = results.filter((r) => !r.ok);
+  const notRun = files.length - results.filter((r) => r.name !== 'setup').length;
+  console.log(
+    `e2e: ${results.length - failed.length} passed, ${failed.length} failed${notRun ? `, ${notRun} not run` : ''} in ${secs(Date.now() - t0)}; screenshots in ${path.relative(REPO_ROOT, RESULTS_DIR)}/`,
+  );
+  return failed.length || notRun ? 1 : 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -7,6 +7,7 @@
 //     workspace: 'examples/emoji-length',     // folder (relative to the repo) copied into the temp workspace
 //     files: { 'reward.py': 'def r(completions, **kw): ...' },  // extra files written there
 //     settings: { 'grpoStudio.discovery.byShape': false },      // merged into the user settings.json
+//     workspaceName: 'my ws',                 // last path segment (default 'ワークスペース テスト')
 //     timeoutMs: 120000,
 //   };
 //   export async function run(ctx) { ... }
@@ -268,7 +269,8 @@ export async function startCodeServer(opts) {
       logFile,
       extensions,
       setSettings,
-      urlFor: (dir) => `${url}/?folder=${encodeURIComponent(dir)}`,
+      // Slashes stay readable; spaces, Japanese, #, & and + are percent-encoded.
+      urlFor: (dir) => `${url}/?folder=${encodeURIComponent(dir).replaceAll('%2F', '/')}`,
       exited: () => exited,
       stop,
     };
@@ -328,6 +330,12 @@ export async function openWorkspace(browser, server, folder, { viewport = { widt
   return { page, context, consoleErrors };
 }
 
+/** Parks the mouse on an empty part of the title bar so hovers/tooltips do not cover screenshots. */
+export async function moveMouseAway(page) {
+  const size = page.viewportSize() ?? { width: 1400, height: 900 };
+  await page.mouse.move(Math.round(size.width * 0.78), 6);
+}
+
 const quickInput = (page) => page.locator('.quick-input-widget');
 const quickInputBox = (page) => page.locator('.quick-input-widget .quick-input-box input');
 
@@ -368,7 +376,10 @@ async function chooseRow(page, text, { exact = false, timeoutMs = 15000 } = {}) 
     { timeoutMs, message: `a quick pick entry "${text}"` },
   );
   if (index.enter) await page.keyboard.press('Enter');
-  else await rows.and(page.locator(`[data-index="${index.index}"]`)).click();
+  else {
+    await rows.and(page.locator(`[data-index="${index.index}"]`)).click();
+    await moveMouseAway(page);
+  }
   await quickInput(page).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
 }
 
@@ -403,6 +414,7 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
     { timeoutMs, message: `quick open entry for ${rel}` },
   );
   await rows.and(page.locator(`[data-index="${idx.index}"]`)).click();
+  await moveMouseAway(page);
   await page
     .locator('.tabs-container .tab.active')
     .filter({ hasText: base })
@@ -418,7 +430,10 @@ export async function openViewContainer(page, title, { timeoutMs = 15000 } = {})
   const item = page.locator('.part.activitybar li.action-item').filter({ has: label }).first();
   await item.waitFor({ state: 'visible', timeout: timeoutMs });
   const sidebar = page.locator('.part.sidebar');
-  if ((await item.getAttribute('aria-expanded')) !== 'true' || !(await sidebar.isVisible())) await item.click();
+  if ((await item.getAttribute('aria-expanded')) !== 'true' || !(await sidebar.isVisible())) {
+    await item.click();
+    await moveMouseAway(page);
+  }
   await waitFor(async () => (await item.getAttribute('aria-expanded')) === 'true' && (await sidebar.isVisible()), {
     timeoutMs,
     message: `view container ${title} to open`,

@@ -105,7 +105,7 @@ export async function main(args = process.argv.slice(2)) {
         const mod = await import(pathToFileURL(path.join(HERE, file)).href);
         if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(ctx)`);
         const o = mod.options ?? {};
-        const workspace = makeWorkspace({ from: o.workspace, files: o.files });
+        const workspace = makeWorkspace({ from: o.workspace, files: o.files, name: o.workspaceName });
         server.setSettings(o.settings ?? {});
         const opened = await openWorkspace(browser, server, workspace);
         ({ page, context } = opened);

@@ -1,21 +1,24 @@
 """Shared fixtures: the tiny offline model and a real trl.GRPOTrainer built on it."""
 
 import os
-import sys
-from pathlib import Path
 
 # Nothing here may reach a hub; set before transformers / datasets are imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 import pytest  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny_model import REPO_ROOT, ensure_tiny_model  # noqa: E402
 
 __all__ = ["REPO_ROOT", "build_trainer"]
+
+
+def pytest_configure(config):
+    # transformers' own deprecation notices (raised inside Trainer), not about code under test.
+    config.addinivalue_line("filterwarnings", "ignore::FutureWarning:transformers")
 
 
 def build_trainer(output_dir, dataset, reward_funcs, **config):

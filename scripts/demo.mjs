@@ -1,0 +1,67 @@
+// `npm run demo`: packages GRPO Studio, installs it into a persistent code-server profile
+// (.tools/demo/), and serves VS Code on http://127.0.0.1:<port>/ with examples/emoji-length/ open.
+// Port: $GRPO_DEMO_PORT or 8080, or the next free one. Ctrl+C stops code-server.
+//
+//   node scripts/demo.mjs [--no-package] [--vsix path] [--folder path]
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ensureCodeServer, exec, REPO_ROOT, TOOLS_DIR } from './setup-code-server.mjs';
+import { findPortFrom, onInterrupt, startCodeServer } from '../test/e2e/harness.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+
+const DEMO_DIR = path.join(TOOLS_DIR, 'demo');
+const folder = path.resolve(REPO_ROOT, value('--folder') ?? path.join('examples', 'emoji-length'));
+let vsix = value('--vsix') ? path.resolve(value('--vsix')) : path.join(REPO_ROOT, 'grpo-studio.vsix');
+
+async function main() {
+  if (!existsSync(folder)) throw new Error(`${folder} does not exist`);
+  if (!flag('--no-package') && !value('--vsix')) {
+    console.log('demo: npm run package');
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = await exec(npm, ['run', 'package', '--silent'], { cwd: REPO_ROOT, inherit: true });
+    if (r.code !== 0) throw new Error(`npm run package failed (exit ${r.code})`);
+  }
+  if (!existsSync(vsix)) throw new Error(`${vsix} not found`);
+  const bin = await ensureCodeServer();
+  const wanted = Number(process.env.GRPO_DEMO_PORT || 8080);
+  if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`bad GRPO_DEMO_PORT ${process.env.GRPO_DEMO_PORT}`);
+  const port = await findPortFrom(wanted);
+  const server = await startCodeServer({
+    bin,
+    vsix,
+    port,
+    folder,
+    userDataDir: path.join(DEMO_DIR, 'user-data'), // persistent; settings.json written on first run only
+    extensionsDir: path.join(DEMO_DIR, 'extensions'),
+    logFile: path.join(DEMO_DIR, 'code-server.log'),
+  });
+  onInterrupt(() => server.stop());
+  const url = server.urlFor(folder);
+  const line = '='.repeat(Math.min(100, url.length + 4));
+  console.log(`\n${line}\n  GRPO Studio demo (${server.extensions.join(', ')})\n\n  ${url}\n\n  (also http://127.0.0.1:${port}/ ; log: ${path.relative(REPO_ROOT, server.logFile)})\n  Press Ctrl+C to stop.\n${line}\n`);
+  if (port !== wanted) console.log(`demo: port ${wanted} was busy, using ${port}`);
+  // Stay alive until code-server exits on its own or Ctrl+C (handled by onInterrupt).
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (server.exited()) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 500);
+  });
+  console.error(`demo: code-server exited (${JSON.stringify(server.exited())}); see ${server.logFile}`);
+  await server.stop();
+  return 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`demo: ${err?.message ?? err}`);
+    process.exit(1);
+  },
+);

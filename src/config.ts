@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import type { DatasetFormat } from './discovery/core/types';
+
+/** Typed access to the `grpoStudio.*` settings. */
+export class Config {
+  private get section() {
+    return vscode.workspace.getConfiguration('grpoStudio');
+  }
+
+  get datasetColumns(): string[] | undefined {
+    return this.section.get<string[] | null>('dataset.columns') ?? undefined;
+  }
+
+  get datasetFormat(): DatasetFormat | 'auto' {
+    return this.section.get<DatasetFormat | 'auto'>('dataset.format', 'auto');
+  }
+
+  get discoverByShape(): boolean {
+    return this.section.get<boolean>('discovery.byShape', true);
+  }
+
+  get discoveryExclude(): string[] {
+    return this.section.get<string[]>('discovery.exclude', []);
+  }
+
+  get maxFileBytes(): number {
+    return this.section.get<number>('discovery.maxFileSizeKb', 1024) * 1024;
+  }
+
+  get debounceMs(): number {
+    return this.section.get<number>('diagnostics.debounceMs', 200);
+  }
+
+  /** Globs of `files.exclude` that are switched on. */
+  get filesExclude(): string[] {
+    const globs = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude', {});
+    return Object.entries(globs).filter(([, on]) => on === true).map(([glob]) => glob);
+  }
+
+  affectsDiscovery(event: vscode.ConfigurationChangeEvent): boolean {
+    return ['grpoStudio.dataset', 'grpoStudio.discovery', 'files.exclude'].some((s) => event.affectsConfiguration(s));
+  }
+}

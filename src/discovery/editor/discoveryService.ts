@@ -1,0 +1,180 @@
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import { loadPythonParser } from '../core/parser';
+import { RewardIndex, type DiscoveryReport } from '../core/rewardIndex';
+import { isInSkippedDir, sourceKindOf } from '../core/sourceFiles';
+import type { Problem, Range } from '../core/types';
+
+const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [] };
+
+/**
+ * Owns the workspace's reward index: scans once, then re-reads only the file that changed
+ * (from the editor buffer while typing, debounced) and publishes diagnostics for the files
+ * whose verdicts changed.
+ */
+export class DiscoveryService implements vscode.Disposable {
+  private index?: RewardIndex;
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('grpo-studio');
+  private readonly changed = new vscode.EventEmitter<DiscoveryReport>();
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.changed];
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private published = new Map<string, string>();
+  private scanning?: Promise<void>;
+  report: DiscoveryReport = EMPTY_REPORT;
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly ctx: Ctx) {}
+
+  async start(): Promise<void> {
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.{py,yaml,yml}');
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((uri) => this.fileChanged(uri)),
+      watcher.onDidChange((uri) => this.fileChanged(uri)),
+      watcher.onDidDelete((uri) => this.fileDeleted(uri)),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (event.contentChanges.length > 0) this.scheduleUpdate(event.document);
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        // Back to the file on disk once the unsaved buffer is gone.
+        if (doc.isDirty) this.fileChanged(doc.uri);
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (this.ctx.config.affectsDiscovery(event)) void this.rescan();
+      }),
+    );
+    await this.rescan();
+  }
+
+  rescan(): Promise<void> {
+    this.scanning = this.scan().catch((error: unknown) => {
+      this.ctx.output.error(`Reward discovery failed: ${error instanceof Error ? error.stack : String(error)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO Studio could not scan the workspace for reward functions. See the GRPO Studio output for details.'));
+    });
+    return this.scanning;
+  }
+
+  /** Resolves when the first (or current) scan has finished. */
+  whenReady(): Promise<void> {
+    return this.scanning ?? Promise.resolve();
+  }
+
+  /** The problems of the latest report at a file, for code actions. */
+  problemsAt(file: string): Problem[] {
+    return this.report.problemsByFile.get(file) ?? [];
+  }
+
+  private async scan(): Promise<void> {
+    const started = performance.now();
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+    const roots = folders.map((f) => f.uri.fsPath);
+    const { config } = this.ctx;
+    const index = new RewardIndex({
+      roots,
+      parser: await loadPythonParser(this.ctx.distPath),
+      l10n: vscode.l10n,
+      columns: config.datasetColumns,
+      format: config.datasetFormat,
+      byShape: config.discoverByShape,
+      maxFileBytes: config.maxFileBytes,
+      isExcluded: excludePredicate(roots, [...config.filesExclude, ...config.discoveryExclude]),
+    });
+    index.scan();
+    for (const doc of vscode.workspace.textDocuments) {
+      if (doc.isDirty && doc.uri.scheme === 'file') index.update(doc.uri.fsPath, doc.getText());
+    }
+    this.index = index;
+    this.publish();
+    const { rewards, skippedLarge } = this.report;
+    this.ctx.output.info(`Found ${rewards.length} reward function(s) in ${Math.round(performance.now() - started)} ms.`);
+    for (const file of skippedLarge) {
+      this.ctx.output.warn(`Skipped ${file}: larger than grpoStudio.discovery.maxFileSizeKb.`);
+    }
+    if (skippedLarge.length > 0) {
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('GRPO Studio skipped {0} file(s) larger than grpoStudio.discovery.maxFileSizeKb. Raise the setting to check them.', skippedLarge.length),
+      );
+    }
+  }
+
+  private scheduleUpdate(doc: vscode.TextDocument): void {
+    if (doc.uri.scheme !== 'file' || !sourceKindOf(doc.uri.fsPath)) return;
+    const file = doc.uri.fsPath;
+    clearTimeout(this.pending.get(file));
+    this.pending.set(file, setTimeout(() => {
+      this.pending.delete(file);
+      this.apply(() => this.index?.update(file, doc.getText()));
+    }, this.ctx.config.debounceMs));
+  }
+
+  private fileChanged(uri: vscode.Uri): void {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (open?.isDirty) return; // the buffer, not the disk, is what the user sees
+    this.apply(() => this.index?.update(uri.fsPath));
+  }
+
+  private fileDeleted(uri: vscode.Uri): void {
+    this.apply(() => this.index?.remove(uri.fsPath));
+  }
+
+  private apply(change: () => string[] | undefined): void {
+    if (!this.index) return;
+    try {
+      const affected = change();
+      if (affected && affected.length > 0) this.publish();
+    } catch (error) {
+      this.ctx.output.error(`Reward check failed: ${error instanceof Error ? error.stack : String(error)}`);
+    }
+  }
+
+  private publish(): void {
+    if (!this.index) return;
+    this.report = this.index.report();
+    const next = new Map<string, string>();
+    for (const [file, problems] of this.report.problemsByFile) {
+      const key = JSON.stringify(problems.map((p) => [p.code, p.range, p.message, p.severity]));
+      next.set(file, key);
+      if (this.published.get(file) !== key) this.diagnostics.set(vscode.Uri.file(file), problems.map(toDiagnostic));
+    }
+    for (const file of this.published.keys()) {
+      if (!next.has(file)) this.diagnostics.delete(vscode.Uri.file(file));
+    }
+    this.published = next;
+    this.changed.fire(this.report);
+  }
+
+  dispose(): void {
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export function toRange(range: Range): vscode.Range {
+  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
+}
+
+function toDiagnostic(problem: Problem): vscode.Diagnostic {
+  const severity = {
+    error: vscode.DiagnosticSeverity.Error,
+    warning: vscode.DiagnosticSeverity.Warning,
+    info: vscode.DiagnosticSeverity.Information,
+  }[problem.severity];
+  const diagnostic = new vscode.Diagnostic(toRange(problem.range), problem.message, severity);
+  diagnostic.source = 'GRPO Studio';
+  diagnostic.code = problem.code;
+  return diagnostic;
+}
+
+/** `files.exclude`-style globs, matched against paths relative to their workspace folder. */
+function excludePredicate(roots: string[], globs: string[]): (file: string, isDirectory: boolean) => boolean {
+  const matchers = globs.map((g) => picomatch(g, { dot: true }));
+  return (file) => {
+    const root = roots.find((r) => file.startsWith(r + path.sep));
+    if (!root) return false;
+    const rel = path.relative(root, file).split(path.sep).join('/');
+    return isInSkippedDir(rel) || matchers.some((m) => m(rel));
+  };
+}

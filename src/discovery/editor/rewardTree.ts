@@ -1,0 +1,110 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Problem, RewardFunction } from '../core/types';
+import { toRange, type DiscoveryService } from './discoveryService';
+
+type Node = { type: 'file'; file: string; rewards: RewardFunction[] } | { type: 'reward'; reward: RewardFunction };
+
+/** The "Reward Functions" view: files, then the reward functions found in each. */
+export class RewardTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<Node>;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly service: DiscoveryService) {
+    this.view = vscode.window.createTreeView('grpoStudio.rewardFunctions', { treeDataProvider: this, showCollapseAll: true });
+    this.subscription = service.onDidChange(() => {
+      this.changed.fire();
+      this.updateBadge();
+    });
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (node?.type === 'reward') return [];
+    if (node?.type === 'file') return node.rewards.map((reward) => ({ type: 'reward', reward }));
+    const byFile = new Map<string, RewardFunction[]>();
+    for (const reward of this.service.report.rewards) {
+      const list = byFile.get(reward.file) ?? [];
+      list.push(reward);
+      byFile.set(reward.file, list);
+    }
+    return [...byFile].map(([file, rewards]) => ({ type: 'file', file, rewards }));
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.type === 'file') {
+      const item = new vscode.TreeItem(path.basename(node.file), vscode.TreeItemCollapsibleState.Expanded);
+      item.resourceUri = vscode.Uri.file(node.file);
+      item.description = describeFile(node.file, node.rewards);
+      item.iconPath = vscode.ThemeIcon.File;
+      item.contextValue = 'rewardFile';
+      return item;
+    }
+    const { reward } = node;
+    const item = new vscode.TreeItem(reward.name, vscode.TreeItemCollapsibleState.None);
+    item.description = [kindLabel(reward), counts(reward.problems)].filter(Boolean).join(' · ');
+    item.tooltip = tooltip(reward);
+    item.iconPath = iconFor(reward.problems);
+    item.contextValue = `reward.${reward.kind}`;
+    item.command = {
+      command: 'grpoStudio.revealRewardFunction',
+      title: vscode.l10n.t('Go to Reward Function'),
+      arguments: [reward.file, toRange(reward.range)],
+    };
+    return item;
+  }
+
+  private updateBadge(): void {
+    const errors = this.service.report.rewards.flatMap((r) => r.problems).filter((p) => p.severity === 'error').length;
+    this.view.badge = errors > 0 ? { value: errors, tooltip: vscode.l10n.t('{0} reward function error(s)', errors) } : undefined;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.view.dispose();
+    this.changed.dispose();
+  }
+}
+
+function describeFile(file: string, rewards: RewardFunction[]): string {
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
+  const rel = folder ? path.relative(folder.uri.fsPath, path.dirname(file)) : path.dirname(file);
+  return [rel, counts(rewards.flatMap((r) => r.problems))].filter(Boolean).join(' · ');
+}
+
+function kindLabel(reward: RewardFunction): string {
+  const labels: Record<RewardFunction['kind'], string> = {
+    function: vscode.l10n.t('function'),
+    lambda: vscode.l10n.t('lambda'),
+    class: vscode.l10n.t('callable class'),
+    factory: vscode.l10n.t('from a factory'),
+    partial: vscode.l10n.t('functools.partial'),
+    model: vscode.l10n.t('reward model'),
+    external: vscode.l10n.t('not checked'),
+  };
+  const parts = [labels[reward.kind]];
+  if (reward.isAsync) parts.unshift('async');
+  if (reward.origin === 'shape') parts.push(vscode.l10n.t('not passed to a trainer yet'));
+  return parts.join(' ');
+}
+
+function counts(problems: Problem[]): string {
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const warnings = problems.filter((p) => p.severity === 'warning').length;
+  return [errors ? `✖ ${errors}` : '', warnings ? `⚠ ${warnings}` : ''].filter(Boolean).join(' ');
+}
+
+function iconFor(problems: Problem[]): vscode.ThemeIcon {
+  if (problems.some((p) => p.severity === 'error')) return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+  if (problems.some((p) => p.severity === 'warning')) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+}
+
+function tooltip(reward: RewardFunction): vscode.MarkdownString {
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${reward.name}** — ${kindLabel(reward)}\n\n`);
+  if (reward.problems.length === 0) md.appendMarkdown(vscode.l10n.t('GRPOTrainer can call this reward function.'));
+  for (const p of reward.problems) md.appendMarkdown(`- \`${p.code}\` ${p.message.replace(/[\\`*_[\]]/g, '\\$&')}\n`);
+  return md;
+}

@@ -27,14 +27,16 @@
 //   waitForTreeItem(text)   waits for a sidebar tree row containing text; returns its locator
 //   waitForNotification(text) waits for a notification toast containing text; returns its locator
 //   waitFor(fn, opts)       polls fn() until truthy: { timeoutMs=15000, intervalMs=100, message }
-//   setSettings(obj)        rewrites the user settings.json (defaults + obj); VS Code reloads it live
+//   setSettings(obj)        merges obj into the workspace's .vscode/settings.json; applied live (~0.3 s).
+//                           (options.settings go to the user settings.json, read when the window opens;
+//                           code-server does not reload that file live.)
 //   writeFile(relPath, s)   writes a file inside the workspace (creates folders)
 //   consoleErrors           browser console errors seen so far (strings)
 // The same helpers are exported below with the page as first argument (runCommand(page, title)...).
 // Lower level: startCodeServer(), launchBrowser(), openWorkspace(), makeWorkspace().
 
 import { spawn } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -482,6 +484,17 @@ export async function findFrame(page, selector, { timeoutMs = 15000 } = {}) {
   );
 }
 
+/** Merges `obj` into <workspace>/.vscode/settings.json (watched by VS Code, so it applies live). */
+export function setWorkspaceSettings(workspace, obj) {
+  const file = path.join(workspace, '.vscode', 'settings.json');
+  let current = {};
+  try {
+    current = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {}
+  writeJson(file, { ...current, ...obj });
+  return file;
+}
+
 /** The helper bundle given to scenarios as ctx (see the header comment). */
 export function makeContext({ page, server, workspace, consoleErrors, name, assert }) {
   const prefix = name ? `${name}-` : '';
@@ -502,7 +515,7 @@ export function makeContext({ page, server, workspace, consoleErrors, name, asse
     waitForTreeItem: (text, opts) => waitForTreeItem(page, text, opts),
     waitForNotification: (text, opts) => waitForNotification(page, text, opts),
     waitFor,
-    setSettings: (obj) => server.setSettings(obj),
+    setSettings: (obj) => setWorkspaceSettings(workspace, obj),
     writeFile: (rel, content) => {
       const file = path.join(workspace, rel);
       mkdirSync(path.dirname(file), { recursive: true });

@@ -127,7 +127,7 @@ def definition_lines(obj):
         lines.add(start)
         source, start = inspect.getsourcelines(target)
         for offset, text in enumerate(source):
-            if re.match(r"\s*(async\s+def|def|class)\b", text) or "lambda" in text:
+            if re.match(r"\s*(async\s+def|def)\b", text):
                 lines.add(start + offset)
                 break
     return lines
@@ -146,7 +146,7 @@ def same_file(entry, path):
 
 
 def match_entry(entries, obj):
-    """The CLI entry that describes `obj`: same file and name; lambdas by line. None unless exactly one."""
+    """CLI entries that may describe `obj` (same file and name; lambdas by line), and a description of it."""
     source_file = inspect.getsourcefile(unwrap(obj))
     name = callable_name(obj)
     lines = definition_lines(obj)

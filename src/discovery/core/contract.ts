@@ -29,6 +29,7 @@ export const Code = {
   stringListReturn: 'GRPO113',
   returnAnnotation: 'GRPO114',
   scalarReturnBranch: 'GRPO115',
+  fixedLengthReturn: 'GRPO116',
   columnDependent: 'GRPO121',
   stringOpsConversational: 'GRPO122',
   messageOpsStandard: 'GRPO123',
@@ -185,7 +186,17 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
       });
     }
   } else {
+    const allFixed = fn.returns.every((r) => r.literalLength !== undefined);
     for (const r of fn.returns) {
+      if (r.literalLength !== undefined && (allFixed || r.literalLength > 0)) {
+        const always = allFixed && r.literalLength < 2;
+        problems.push({
+          severity: always ? 'error' : 'warning', code: Code.fixedLengthReturn, file, range: r.range,
+          message: l10n.t('This returns {0} reward(s) whatever the number of completions; GRPOTrainer needs exactly one per completion (num_generations × prompts, at least 2) and raises ValueError otherwise. Return e.g. [score(c) for c in completions].',
+            r.literalLength),
+        });
+        continue;
+      }
       if (r.kind === 'list-of-str') {
         problems.push({
           severity: 'error', code: Code.stringListReturn, file, range: r.range,

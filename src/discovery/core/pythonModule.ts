@@ -39,6 +39,8 @@ export interface ReturnInfo {
   range: Range;
   kind: ValueKind;
   expr?: Expr;
+  /** Number of items when a list or tuple literal is returned (`return [1.0]`). */
+  literalLength?: number;
 }
 
 export interface FunctionInfo {
@@ -122,6 +124,12 @@ function stringValue(node: Node): string | undefined {
     .filter((c): c is Node => c?.type === 'string_content')
     .map((c) => c.text)
     .join('');
+}
+
+function literalLength(node: Node): number | undefined {
+  if (node.type !== 'list' && node.type !== 'tuple') return undefined;
+  const items = named(node).filter((n) => n.type !== 'comment');
+  return items.some((n) => n.type === 'list_splat' || n.type === 'parenthesized_list_splat') ? undefined : items.length;
 }
 
 function named(node: Node): Node[] {
@@ -299,6 +307,9 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       visit(body);
       currentScope = saved;
       analyzeCompletionUse(body, fn);
+      const varPositional = fn.params.find((p) => p.kind === 'var-positional');
+      const use = varPositional && body.descendantsOfType('identifier').find((n) => n?.text === varPositional.name);
+      if (use) fn.varPositionalUse = rangeOf(use);
     }
     return fn;
   };
@@ -618,6 +629,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
             range: rangeOf(node),
             kind: value ? valueKind(value, currentScope) : 'none',
             expr: value ? toExpr(value) : undefined,
+            literalLength: value ? literalLength(value) : undefined,
           });
         }
         if (value) visit(value);

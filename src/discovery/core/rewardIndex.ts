@@ -9,8 +9,11 @@ import { decodePythonSource, sourceKindOf, walkSourceFiles, type SourceKind } fr
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
 import type { DatasetFormat, Localizer, Problem, Range, RewardFunction, RewardKind, RewardOrigin } from './types';
 
-/** Files without any of these words cannot define or wire a reward; they are parsed only when imported. */
-const RELEVANT_TEXT = /reward|completions|prompts|GRPO/;
+/**
+ * Files without any of these cannot define or wire a reward, nor build a dataset with a `prompt`
+ * column; they are parsed only when an import leads to them.
+ */
+const RELEVANT_TEXT = /reward|completions|prompts|GRPO|["']prompt["']/;
 
 export interface IndexOptions {
   roots: string[];

@@ -1,0 +1,75 @@
+// `npm test`: builds, then runs every suite (or the ones named: unit, python, e2e).
+// Each suite installs what it needs on a fresh machine (Python venv, code-server, Chromium).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { missingTranslations } from './l10n.mjs';
+import { ensurePythonEnv } from './setup-python.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const requested = process.argv.slice(2);
+const suites = requested.length ? requested : ['unit', 'python', 'e2e'];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+function step(name) {
+  console.log(`\n=== ${name} ===`);
+}
+
+async function unit() {
+  step('typecheck');
+  run('npx', ['tsc', '-p', '.']);
+  step('translations');
+  const missing = missingTranslations();
+  if (Object.keys(missing).length) throw new Error(`untranslated messages: ${JSON.stringify(missing, null, 2)}`);
+  step('unit tests');
+  const outdir = join(root, 'out', 'unit');
+  rmSync(outdir, { recursive: true, force: true });
+  const entryPoints = readdirSync(join(root, 'test', 'unit')).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', 'unit', f));
+  await esbuild.build({
+    entryPoints,
+    outdir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'inline',
+    external: ['vscode'],
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+  run('node', ['--test', '--test-reporter=spec', ...readdirSync(outdir).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f))]);
+}
+
+async function python() {
+  step('python environment');
+  const py = await ensurePythonEnv();
+  step('python tests (static verdicts against the real GRPOTrainer)');
+  run(py, ['-m', 'pytest', 'test/python', '-q']);
+}
+
+async function e2e() {
+  step('end-to-end in code-server');
+  const { main } = await import('../test/e2e/run.mjs');
+  const code = await main();
+  if (code !== 0) throw new Error(`end-to-end tests failed (exit ${code})`);
+}
+
+const table = { unit, python, e2e };
+try {
+  step('build');
+  run('node', ['esbuild.mjs']);
+  for (const name of suites) {
+    if (!table[name]) throw new Error(`unknown suite '${name}' (expected ${Object.keys(table).join(', ')})`);
+    await table[name]();
+  }
+  console.log(`\nAll requested suites passed: ${suites.join(', ')}`);
+} catch (error) {
+  console.error(`\nFAILED: ${error instanceof Error ? error.message : error}`);
+  process.exitCode = 1;
+}

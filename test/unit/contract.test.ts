@@ -46,7 +46,7 @@ test('signature errors: singular completion, positional-only, *args only', async
       'def posonly_reward(completions, /, **kwargs):\n    return [0.0 for _ in completions]\n',
       'def args_reward(*args):\n    return [0.0]\n',
       'def args_kwargs_reward(*args, **kwargs):\n    return [0.0 for _ in args[0]]\n',
-      'def posonly_default_reward(completions=None, /, **kwargs):\n    return [0.0]\n',
+      'def posonly_default_reward(completions=None, /, **kwargs):\n    return [0.0 for _ in kwargs["completions"]]\n',
     ].join('\n'),
   });
   assert.deepEqual(codes(byName(report, 'format_reward')), ['GRPO103', 'GRPO116']);

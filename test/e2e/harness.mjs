@@ -33,7 +33,8 @@
 //   writeFile(relPath, s)   writes a file inside the workspace (creates folders)
 //   consoleErrors           browser console errors seen so far (strings)
 // The same helpers are exported below with the page as first argument (runCommand(page, title)...).
-// Lower level: startCodeServer(), launchBrowser(), openWorkspace(), makeWorkspace().
+// Lower level: startCodeServer(), launchBrowser(), openWorkspace(), makeWorkspace(), removeWorkspace(),
+// setWorkspaceSettings(), installExtension(), getFreePort(), onInterrupt(). GRPO_E2E_KEEP=1 keeps temp dirs.
 
 import { spawn } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +135,7 @@ function installHooks() {
   hooksInstalled = true;
   process.on('exit', () => {
     for (const p of live) killGroupSync(p.pid, 'SIGKILL');
+    if (!process.env.GRPO_E2E_KEEP) for (const root of workspaceRoots) rmSync(root, { recursive: true, force: true });
   });
   let interrupted = false;
   const onSignal = async (sig) => {
@@ -297,8 +299,11 @@ export async function launchBrowser(opts = {}) {
  * A fresh temp workspace whose path contains spaces and Japanese characters.
  * from: folder to copy (absolute or relative to the repo); files: { relPath: content }.
  */
+const workspaceRoots = new Set();
 export function makeWorkspace({ from, files = {}, name = 'ワークスペース テスト' } = {}) {
+  installHooks();
   const root = mkdtempSync(path.join(os.tmpdir(), 'grpo e2e 報酬-'));
+  workspaceRoots.add(root);
   const dir = path.join(root, name);
   if (from) cpSync(path.resolve(REPO_ROOT, from), dir, { recursive: true });
   mkdirSync(dir, { recursive: true });
@@ -308,6 +313,14 @@ export function makeWorkspace({ from, files = {}, name = 'ワークスペース 
     writeFileSync(file, content);
   }
   return dir;
+}
+
+/** Deletes a workspace made by makeWorkspace (kept with GRPO_E2E_KEEP=1). Leftovers go at exit. */
+export function removeWorkspace(dir) {
+  const root = path.dirname(dir);
+  if (!workspaceRoots.has(root)) return;
+  workspaceRoots.delete(root);
+  if (!process.env.GRPO_E2E_KEEP) rmSync(root, { recursive: true, force: true });
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   makeWorkspace,
   onInterrupt,
   openWorkspace,
+  removeWorkspace,
   RESULTS_DIR,
   screenshot,
   startCodeServer,
@@ -93,6 +94,7 @@ export async function main(args = process.argv.slice(2)) {
 
     let t = Date.now();
     server = await startCodeServer({ bin, vsix });
+    if (opts.stub && !process.env.GRPO_E2E_KEEP) rmSync(path.dirname(vsix), { recursive: true, force: true });
     browser = await launchBrowser();
     console.log(`e2e: code-server ${server.url} (pid ${server.pid}) up in ${secs(Date.now() - t)}; installed: ${server.extensions.join(', ')}`);
 
@@ -101,11 +103,12 @@ export async function main(args = process.argv.slice(2)) {
       const started = Date.now();
       let page;
       let context;
+      let workspace;
       try {
         const mod = await import(pathToFileURL(path.join(HERE, file)).href);
         if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(ctx)`);
         const o = mod.options ?? {};
-        const workspace = makeWorkspace({ from: o.workspace, files: o.files, name: o.workspaceName });
+        workspace = makeWorkspace({ from: o.workspace, files: o.files, name: o.workspaceName });
         server.setSettings(o.settings ?? {});
         const opened = await openWorkspace(browser, server, workspace);
         ({ page, context } = opened);
@@ -130,6 +133,7 @@ export async function main(args = process.argv.slice(2)) {
         if (shot) console.log(`      screenshot: ${path.relative(REPO_ROOT, shot)}`);
       } finally {
         await context?.close().catch(() => {});
+        if (workspace) removeWorkspace(workspace);
       }
       if (server.exited()) {
         console.log(`e2e: code-server died (${JSON.stringify(server.exited())}); see ${path.relative(REPO_ROOT, server.logFile)}`);

@@ -119,8 +119,9 @@ test('conversational data: string operations warn, message access on standard da
     ].join('\n'),
   };
   const conversational = await discover(files, { format: 'conversational' });
-  assert.deepEqual(codes(byName(conversational, 'length_reward')), ['GRPO122']);
-  assert.deepEqual(codes(byName(conversational, 'regex_reward')), ['GRPO122']);
+  const severity = (report: typeof conversational, name: string) => byName(report, name).problems.map((p) => [p.code, p.severity]);
+  assert.deepEqual(severity(conversational, 'length_reward'), [['GRPO122', 'warning']], 'len() of a list is wrong, not fatal');
+  assert.deepEqual(severity(conversational, 'regex_reward'), [['GRPO122', 'error']], 're.search on a list raises');
   assert.deepEqual(codes(byName(conversational, 'content_reward')), []);
   const standard = await discover(files, { format: 'standard' });
   assert.deepEqual(codes(byName(standard, 'length_reward')), []);
@@ -130,4 +131,6 @@ test('conversational data: string operations warn, message access on standard da
     'data.py': 'def to_chat(x):\n    return {"prompt": [{"role": "user", "content": x["question"]}]}\n',
   });
   assert.deepEqual(codes(byName(auto, 'length_reward')), ['GRPO122']);
+  assert.deepEqual(severity(auto, 'regex_reward'), [['GRPO122', 'warning']], 'an inferred format only warns');
+  assert.deepEqual(codes(byName(auto, 'content_reward')), []);
 });

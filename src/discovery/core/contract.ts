@@ -156,7 +156,7 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
     }
   }
 
-  if (varPositional && fn.varPositionalUse && byKeyword.length === 0) {
+  if (varPositional && varKeyword && fn.varPositionalUse && byKeyword.length === 0) {
     add('error', Code.argsOnly, l10n.t(
       '*{0} is always empty: GRPOTrainer passes every argument by keyword. Read prompts/completions as named parameters instead.',
       varPositional.name), fn.varPositionalUse);
@@ -227,14 +227,19 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
 
 function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n: Localizer): Problem[] {
   const { fn, file } = target;
-  const format = context.dataset.format;
+  const { format, formatDeclared } = context.dataset;
   if (format === 'conversational' && fn.completionStringOps.length > 0 && fn.completionMessageOps.length === 0) {
+    // With the format declared, an operation that a list does not support is a certain TypeError.
+    const raising = formatDeclared ? fn.completionStringOps.find((op) => op.raisesOnList) : undefined;
+    const op = raising ?? fn.completionStringOps[0];
     return [{
-      severity: 'warning', code: Code.stringOpsConversational, file, range: fn.completionStringOps[0],
-      message: l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].'),
+      severity: raising ? 'error' : 'warning', code: Code.stringOpsConversational, file, range: op.range,
+      message: raising
+        ? l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation raises TypeError or AttributeError on it. Use completion[0]["content"].')
+        : l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].'),
     }];
   }
-  if (format === 'standard' && fn.completionMessageOps.length > 0) {
+  if (format === 'standard' && formatDeclared && fn.completionMessageOps.length > 0) {
     return [{
       severity: 'error', code: Code.messageOpsStandard, file, range: fn.completionMessageOps[0],
       message: l10n.t('The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.'),

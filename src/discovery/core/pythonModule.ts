@@ -61,7 +61,7 @@ export interface FunctionInfo {
   /** Functions, classes, imports and simple assignments made inside the body. */
   locals: Map<string, Binding>;
   /** Uses of each completion as a string (`len(c)`, `c.strip()`, `re.search(p, c)`). */
-  completionStringOps: Range[];
+  completionStringOps: StringOp[];
   /** Uses of each completion as a message list (`c[0]["content"]`). */
   completionMessageOps: Range[];
   /** First read of the `*args` tuple in the body. */
@@ -70,6 +70,12 @@ export interface FunctionInfo {
   parent?: FunctionInfo;
   /** Set for methods. */
   className?: string;
+}
+
+export interface StringOp {
+  range: Range;
+  /** True when the same operation on a message list raises (`c.strip()`, `re.search(p, c)`, `c + "…"`). */
+  raisesOnList: boolean;
 }
 
 export interface ClassInfo {
@@ -105,6 +111,8 @@ const STRING_METHODS = new Set([
   'rfind', 'index', 'startswith', 'endswith', 'replace', 'encode', 'isdigit', 'isnumeric', 'isalpha', 'format',
   'partition', 'rpartition', 'removeprefix', 'removesuffix', 'title', 'join',
 ]);
+/** `list` has these too, so on a message list they return a wrong number instead of raising. */
+const LIST_METHODS = new Set(['count', 'index']);
 const REGEX_FUNCTIONS = new Set(['search', 'match', 'fullmatch', 'findall', 'finditer', 'sub', 'subn', 'split']);
 const NUMBER_FUNCTIONS = new Set(['len', 'float', 'int', 'sum', 'round', 'abs', 'bool']);
 const MATH_MODULES = new Set(['math']);
@@ -458,7 +466,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         const right = node.childForFieldName('right');
         const op = node.childForFieldName('operator')?.text;
         if (op === '+' && ((isElement(left) && right?.type === 'string') || (isElement(right) && left?.type === 'string'))) {
-          fn.completionStringOps.push(rangeOf(node));
+          fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: true });
         }
         continue;
       }
@@ -466,16 +474,16 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       const args = named(node.childForFieldName('arguments') ?? node);
       if (!callee) continue;
       if (callee.type === 'identifier' && callee.text === 'len' && isElement(args[0] ?? null)) {
-        fn.completionStringOps.push(rangeOf(node));
+        fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: false });
       } else if (callee.type === 'attribute') {
         const object = callee.childForFieldName('object');
         const method = callee.childForFieldName('attribute')?.text ?? '';
         if (isElement(object) && STRING_METHODS.has(method)) {
-          fn.completionStringOps.push(rangeOf(node));
+          fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: !LIST_METHODS.has(method) });
         } else if (REGEX_FUNCTIONS.has(method) && args.some((a) => isElement(a))) {
-          fn.completionStringOps.push(rangeOf(node));
+          fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: true });
         } else if (object?.text === 'emoji' && args.some((a) => isElement(a))) {
-          fn.completionStringOps.push(rangeOf(node));
+          fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: false });
         }
       }
     }

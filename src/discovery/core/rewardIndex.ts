@@ -279,7 +279,7 @@ export class RewardIndex implements ModuleHost {
       this.results.clear();
       this.contextKey = key;
     }
-    this.context = { dataset: { columns, format }, columnsSeen };
+    this.context = { dataset: { columns, format, formatDeclared: this.options.format !== 'auto' }, columnsSeen };
   }
 
   private resolveFile(file: string, entry: FileEntry): FileResult {

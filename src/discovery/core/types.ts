@@ -57,6 +57,8 @@ export interface DatasetContext {
   /** Columns declared by the user; `undefined` when unknown. */
   columns?: ReadonlySet<string>;
   format?: DatasetFormat;
+  /** True when the user declared the format; false when it was inferred from the workspace's code. */
+  formatDeclared?: boolean;
 }
 
 export type Translate = (message: string, ...args: Array<string | number>) => string;

@@ -39,7 +39,11 @@ async function main() {
     extensionsDir: path.join(DEMO_DIR, 'extensions'),
     logFile: path.join(DEMO_DIR, 'code-server.log'),
   });
-  onInterrupt(() => server.stop());
+  let interrupted = false;
+  onInterrupt(() => {
+    interrupted = true;
+    return server.stop();
+  });
   const url = server.urlFor(folder);
   const line = '='.repeat(Math.min(100, url.length + 4));
   console.log(`\n${line}\n  GRPO Studio demo (${server.extensions.join(', ')})\n\n  ${url}\n\n  (also http://127.0.0.1:${port}/ ; log: ${path.relative(REPO_ROOT, server.logFile)})\n  Press Ctrl+C to stop.\n${line}\n`);
@@ -47,7 +51,7 @@ async function main() {
   // Stay alive until code-server exits on its own or Ctrl+C (handled by onInterrupt).
   await new Promise((resolve) => {
     const timer = setInterval(() => {
-      if (server.exited()) {
+      if (server.exited() && !interrupted) {
         clearInterval(timer);
         resolve();
       }

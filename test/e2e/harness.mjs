@@ -123,6 +123,14 @@ function killGroupSync(pid, signal) {
     } catch {}
   }
 }
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
 let hooksInstalled = false;
 const cleanups = new Set(); // async () => void, run on SIGINT/SIGTERM
 export function onInterrupt(fn) {
@@ -259,9 +267,10 @@ export async function startCodeServer(opts) {
           await Promise.race([exitPromise, sleep(5000)]);
         }
         killGroupSync(child.pid, 'SIGKILL'); // stragglers of the group (extension hosts, pty host)
+        await waitFor(() => !groupAlive(child.pid), { timeoutMs: 3000, intervalMs: 50 }).catch(() => {});
         live.delete(proc);
         await new Promise((r) => logStream.end(r));
-        if (tmpRoot && !process.env.GRPO_E2E_KEEP) rmSync(tmpRoot, { recursive: true, force: true });
+        if (tmpRoot && !process.env.GRPO_E2E_KEEP) rmSync(tmpRoot, { recursive: true, force: true, maxRetries: 5 });
       })());
     return {
       bin,
@@ -320,7 +329,7 @@ export function removeWorkspace(dir) {
   const root = path.dirname(dir);
   if (!workspaceRoots.has(root)) return;
   workspaceRoots.delete(root);
-  if (!process.env.GRPO_E2E_KEEP) rmSync(root, { recursive: true, force: true });
+  if (!process.env.GRPO_E2E_KEEP) rmSync(root, { recursive: true, force: true, maxRetries: 5 });
 }
 
 /**

@@ -9,7 +9,8 @@
 //     --stub        use a throwaway stub extension (harness self-test)
 //   env: GRPO_E2E_HEADED=1 (visible browser), GRPO_E2E_KEEP=1 (keep temp dirs)
 //
-// `main(args)` resolves to the exit code (0 = all passed) and is what scripts/test.mjs calls.
+// `main(args = [])` resolves to the exit code (0 = all passed) and is what scripts/test.mjs calls;
+// args are the same as on the command line (nothing: all scenarios, packaging first).
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -54,7 +55,7 @@ async function packageVsix() {
   return DEFAULT_VSIX;
 }
 
-export async function main(args = process.argv.slice(2)) {
+export async function main(args = []) {
   const t0 = Date.now();
   const opts = parseArgs(args);
   const files = readdirSync(HERE)
@@ -156,7 +157,7 @@ export async function main(args = process.argv.slice(2)) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().then(
+  main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
       console.error(err);

@@ -9,7 +9,7 @@ import type { Position, Range } from './types';
 export type Expr =
   | { type: 'name'; name: string; range: Range }
   | { type: 'attribute'; object: Expr; attr: string; range: Range }
-  | { type: 'call'; callee: Expr; args: Expr[]; keywords: { name: string; value: Expr }[]; range: Range }
+  | { type: 'call'; callee: Expr; args: Expr[]; keywords: string[]; range: Range }
   | { type: 'lambda'; fn: FunctionInfo; range: Range }
   | { type: 'sequence'; items: Expr[]; range: Range }
   | { type: 'string'; value: string; range: Range }
@@ -114,6 +114,16 @@ const STRING_METHODS = new Set([
 /** `list` has these too, so on a message list they return a wrong number instead of raising. */
 const LIST_METHODS = new Set(['count', 'index']);
 const REGEX_FUNCTIONS = new Set(['search', 'match', 'fullmatch', 'findall', 'finditer', 'sub', 'subn', 'split']);
+/** Nodes whose children are statements: always walked, since definitions and imports hide there. */
+const STATEMENT_CONTAINERS = new Set([
+  'module', 'block', 'expression_statement', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement',
+  'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'match_statement', 'case_clause',
+]);
+/**
+ * Inside an expression, only these can matter: a `reward_funcs=` argument, a dict with a `prompt`
+ * key, `x.append(…)` (a list being built), `yield`. Expressions without them are not walked.
+ */
+const MAY_MATTER = /reward_funcs|prompt|\.append|yield/;
 const NUMBER_FUNCTIONS = new Set(['len', 'float', 'int', 'sum', 'round', 'abs', 'bool']);
 const MATH_MODULES = new Set(['math']);
 const SEQUENCE_FUNCTIONS = new Set(['list', 'tuple', 'sorted', 'reversed', 'map', 'filter', 'zip']);
@@ -175,15 +185,15 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         const callee = node.childForFieldName('function');
         const argList = node.childForFieldName('arguments');
         if (!callee) break;
+        // Resolution needs the first argument (`partial(f, …)`), how many follow, and keyword names.
         const args: Expr[] = [];
-        const keywords: { name: string; value: Expr }[] = [];
+        const keywords: string[] = [];
         for (const arg of argList ? named(argList) : []) {
           if (arg.type === 'keyword_argument') {
             const name = arg.childForFieldName('name');
-            const value = arg.childForFieldName('value');
-            if (name && value) keywords.push({ name: name.text, value: toExpr(value) });
+            if (name) keywords.push(name.text);
           } else if (arg.type !== 'comment') {
-            args.push(toExpr(arg));
+            args.push(args.length === 0 ? toExpr(arg) : { type: 'other', range: rangeOf(arg) });
           }
         }
         return { type: 'call', callee: toExpr(callee), args, keywords, range };
@@ -665,6 +675,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         noteDictionary(node);
         break;
     }
+    if (!STATEMENT_CONTAINERS.has(node.type) && !MAY_MATTER.test(node.text)) return;
     for (const child of named(node)) visit(child);
   };
 

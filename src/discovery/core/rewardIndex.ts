@@ -10,10 +10,12 @@ import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } 
 import type { DatasetFormat, Localizer, Problem, Range, RewardFunction, RewardKind, RewardOrigin } from './types';
 
 /**
- * Files without any of these cannot define or wire a reward, nor build a dataset with a `prompt`
- * column; they are parsed only when an import leads to them.
+ * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`
+ * taking `completions`/`prompts` or named like a reward, a reward-like class) or build a dataset
+ * with a `prompt` column. Every other file is parsed when an import leads to it.
  */
-const RELEVANT_TEXT = /reward|completions|prompts|GRPO|["']prompt["']/;
+const MAY_DEFINE_OR_WIRE =
+  /reward_funcs\s*[=:]|\bdef\s+[^\s(]*reward[^\s(]*\s*\(|\bdef\s+[^\s(]+\s*\([^)]*\b(?:completions|prompts)\b|\bclass\s+[^\s(:]*(?:Reward|Scor|Judge)|["']prompt["']\s*:/i;
 
 export interface IndexOptions {
   roots: string[];
@@ -77,7 +79,7 @@ export class RewardIndex implements ModuleHost {
       if (entry.kind === 'config') this.loadConfig(file, entry);
       else {
         const text = this.readText(file, entry);
-        if (text !== undefined && RELEVANT_TEXT.test(text)) this.parse(file, entry, text);
+        if (text !== undefined && MAY_DEFINE_OR_WIRE.test(text)) this.parse(file, entry, text);
       }
     }
   }

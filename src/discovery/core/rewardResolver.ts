@@ -147,7 +147,7 @@ export class RewardResolver {
           target: {
             ...target,
             boundPositional: target.boundPositional + expr.args.length - 1,
-            boundKeywords: [...target.boundKeywords, ...expr.keywords.map((k) => k.name)],
+            boundKeywords: [...target.boundKeywords, ...expr.keywords],
           },
         };
       }

@@ -1,0 +1,39 @@
+// Times loading dist/extension.js and running activate() against a recording stand-in for the
+// `vscode` module (the real VS Code cannot be timed per extension from outside). What is measured
+// is the extension's own cost: module evaluation and the synchronous part of activate().
+const Module = require('node:module');
+const path = require('node:path');
+
+const noop = () => ({ dispose() {} });
+const handler = {
+  get(target, prop) {
+    if (prop in target) return target[prop];
+    return new Proxy(function () {}, handler);
+  },
+  apply() {
+    return new Proxy({ dispose() {}, event: noop }, handler);
+  },
+  construct() {
+    return new Proxy({ dispose() {}, event: noop, fire() {} }, handler);
+  },
+};
+const deep = () => new Proxy(function () {}, handler);
+const vscode = {
+  workspace: new Proxy({ workspaceFolders: [], textDocuments: [] }, handler),
+  window: deep(), languages: deep(), commands: deep(), l10n: { t: (m) => m }, Uri: deep(),
+  EventEmitter: deep(), ThemeIcon: deep(), ThemeColor: deep(), TreeItem: deep(), Range: deep(), Diagnostic: deep(),
+  DiagnosticSeverity: {}, StatusBarAlignment: {}, CodeActionKind: deep(), CodeAction: deep(), WorkspaceEdit: deep(),
+  TreeItemCollapsibleState: {}, TextEditorRevealType: {}, MarkdownString: deep(),
+};
+const originalLoad = Module._load;
+Module._load = function (request, ...rest) {
+  return request === 'vscode' ? vscode : originalLoad.call(this, request, ...rest);
+};
+
+const extensionPath = path.resolve(__dirname, '..', 'dist', 'extension.js');
+const t0 = performance.now();
+const extension = require(extensionPath);
+const loaded = performance.now();
+extension.activate({ subscriptions: [], extensionUri: { fsPath: path.dirname(path.dirname(extensionPath)) } });
+const activated = performance.now();
+process.stdout.write(JSON.stringify({ loadMs: loaded - t0, activateMs: activated - loaded, totalMs: activated - t0 }));

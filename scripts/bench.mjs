@@ -1,0 +1,70 @@
+// `npm run bench`: discovery speed against its goals, with `rg` over the same trees as the floor.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { ensurePythonEnv } from './setup-python.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const RUNS = 5;
+
+function sh(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => `${ms.toFixed(1)} ms`;
+
+sh('node', ['esbuild.mjs']);
+const worker = join(root, 'out', 'bench', 'discovery.bench.js');
+await esbuild.build({
+  entryPoints: [join(root, 'bench', 'discovery.bench.ts')], outfile: worker, bundle: true, platform: 'node', format: 'cjs',
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, logLevel: 'warning',
+});
+
+const python = await ensurePythonEnv();
+const sitePackages = sh(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).trim();
+const trlTree = existsSync(join(root, '.tools', 'trl-src')) ? join(root, '.tools', 'trl-src') : join(sitePackages, 'trl');
+const bigTree = ['transformers', 'trl', 'datasets', 'accelerate', 'peft'].map((p) => join(sitePackages, p)).filter(existsSync);
+
+const trees = [
+  { name: trlTree.endsWith('trl-src') ? 'TRL source tree' : 'TRL (installed package; put a checkout in .tools/trl-src for the full tree)', roots: [trlTree], goalMs: 300 },
+  { name: 'transformers + trl + datasets + accelerate + peft (test venv)', roots: bigTree, goalMs: 1500 },
+];
+
+const rows = [];
+for (const tree of trees) {
+  const cold = [];
+  let last;
+  for (let i = 0; i < RUNS; i++) {
+    last = JSON.parse(sh('node', [worker, JSON.stringify({ mode: 'cold', wasmDir: join(root, 'dist'), roots: tree.roots })]));
+    cold.push(last.ms);
+  }
+  const rg = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    spawnSync('rg', ['-l', '-t', 'py', 'reward|completions|prompts|GRPO', ...tree.roots]);
+    rg.push(performance.now() - t0);
+  }
+  const ours = median(cold);
+  const floor = median(rg);
+  rows.push({ tree: tree.name, files: last.files, rewards: last.rewards, ours, floor, goal: tree.goalMs, rss: last.rssMb });
+}
+
+const recheck = JSON.parse(sh('node', [worker, JSON.stringify({ mode: 'recheck', wasmDir: join(root, 'dist'), roots: [trlTree] })]));
+const activations = [];
+for (let i = 0; i < RUNS; i++) activations.push(JSON.parse(sh('node', [join(root, 'bench', 'activation.bench.js')])));
+
+console.log('\nCold discovery (fresh process each run: parser load, walk, read, parse, resolve, check; median of %d)', RUNS);
+for (const r of rows) {
+  console.log(`  ${r.tree}\n    ${r.files} .py files, ${r.rewards} rewards found: ${fmt(r.ours)} (goal ≤ ${r.goal} ms: ${r.ours <= r.goal ? 'met' : 'MISSED'}), ` +
+    `rg floor ${fmt(r.floor)}, ratio ours/rg ${(r.ours / r.floor).toFixed(2)}, peak RSS ${r.rss.toFixed(0)} MB`);
+}
+console.log(`\nRe-check of one edited file (update + report, 200 edits of ${recheck.file.replace(root, '')}, ${recheck.bytes} bytes)`);
+console.log(`  p50 ${fmt(recheck.p50)}, p95 ${fmt(recheck.p95)} (goal ≤ 10 ms: ${recheck.p95 <= 10 ? 'met' : 'MISSED'}), max ${fmt(recheck.max)}`);
+const act = median(activations.map((a) => a.totalMs));
+console.log('\nExtension activation (require dist/extension.js + activate() against a stand-in vscode module; median of %d)', RUNS);
+console.log(`  ${fmt(act)} (load ${fmt(median(activations.map((a) => a.loadMs)))}, activate ${fmt(median(activations.map((a) => a.activateMs)))}; goal ≤ 100 ms: ${act <= 100 ? 'met' : 'MISSED'})`);

@@ -43,7 +43,7 @@ export class RewardTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     }
     const { reward } = node;
     const item = new vscode.TreeItem(reward.name, vscode.TreeItemCollapsibleState.None);
-    item.description = [kindLabel(reward), counts(reward.problems)].filter(Boolean).join(' · ');
+    item.description = [counts(reward.problems), kindLabel(reward)].filter(Boolean).join(' · ');
     item.tooltip = tooltip(reward);
     item.iconPath = iconFor(reward.problems);
     item.contextValue = `reward.${reward.kind}`;
@@ -83,10 +83,7 @@ function kindLabel(reward: RewardFunction): string {
     model: vscode.l10n.t('reward model'),
     external: vscode.l10n.t('not checked'),
   };
-  const parts = [labels[reward.kind]];
-  if (reward.isAsync) parts.unshift('async');
-  if (reward.origin === 'shape') parts.push(vscode.l10n.t('not passed to a trainer yet'));
-  return parts.join(' ');
+  return reward.isAsync ? `async ${labels[reward.kind]}` : labels[reward.kind];
 }
 
 function counts(problems: Problem[]): string {
@@ -104,6 +101,7 @@ function iconFor(problems: Problem[]): vscode.ThemeIcon {
 function tooltip(reward: RewardFunction): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${reward.name}** — ${kindLabel(reward)}\n\n`);
+  if (reward.origin === 'shape') md.appendMarkdown(`${vscode.l10n.t('Looks like a reward function; not passed to a trainer yet.')}\n\n`);
   if (reward.problems.length === 0) md.appendMarkdown(vscode.l10n.t('GRPOTrainer can call this reward function.'));
   for (const p of reward.problems) md.appendMarkdown(`- \`${p.code}\` ${p.message.replace(/[\\`*_[\]]/g, '\\$&')}\n`);
   return md;

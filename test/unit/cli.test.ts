@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { repoRoot, workspace } from './helpers';
+
+const cli = path.join(repoRoot, 'dist', 'cli.js');
+
+function check(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const result = spawnSync(process.execPath, [cli, 'check', ...args], {
+    encoding: 'utf8',
+    cwd: options.cwd,
+    env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', ...options.env },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const FILES = {
+  'rewards.py': 'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\n\nasync def bad_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
+  'clean.py': 'def fine_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n',
+  'scorer.py': 'class Scorer:\n    def __call__(self, completions, **kwargs):\n        return [0.0 for c in completions]\n',
+  'train.py': 'from scorer import Scorer\nfrom trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=[Scorer()])\n',
+};
+
+test('check --json prints the documented object and exits 1 on errors', () => {
+  const dir = workspace(FILES, 'cli 日本語 space');
+  const { code, stdout } = check(['--json', '.'], { cwd: dir });
+  assert.equal(code, 1);
+  const json = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(json), ['functions']);
+  const bad = json.functions.find((f: { name: string }) => f.name === 'bad_reward');
+  assert.deepEqual(Object.keys(bad), ['name', 'file', 'line', 'kind', 'async', 'problems']);
+  assert.deepEqual({ ...bad, problems: undefined }, { name: 'bad_reward', file: 'rewards.py', line: 5, kind: 'function', async: true, problems: undefined });
+  assert.deepEqual(bad.problems.map((p: { severity: string; code: string; line: number }) => [p.severity, p.code, p.line]), [['error', 'GRPO101', 5]]);
+  assert.deepEqual(Object.keys(bad.problems[0]), ['severity', 'code', 'message', 'line']);
+  const scorer = json.functions.find((f: { name: string }) => f.name === 'Scorer');
+  assert.equal(scorer.kind, 'class');
+  assert.equal(scorer.file, 'scorer.py');
+});
+
+test('check exits 0 on clean files and limits the report to the files named', () => {
+  const dir = workspace(FILES);
+  const clean = check([path.join(dir, 'clean.py'), '--json']);
+  assert.equal(clean.code, 0);
+  assert.deepEqual(JSON.parse(clean.stdout).functions.map((f: { name: string }) => f.name), ['fine_reward']);
+  const viaTrainer = check(['train.py', '--json'], { cwd: dir });
+  assert.deepEqual(JSON.parse(viaTrainer.stdout).functions.map((f: { name: string }) => f.name), ['Scorer'], 'rewards wired from the named file');
+});
+
+test('check prints readable text, in Japanese when LANG says so', () => {
+  const dir = workspace(FILES);
+  const english = check(['rewards.py'], { cwd: dir });
+  assert.match(english.stdout, /rewards\.py:5:21: error GRPO101 GRPOTrainer also passes/);
+  assert.match(english.stdout, /2 reward function\(s\), 1 error\(s\), 0 warning\(s\)/);
+  const japanese = check(['rewards.py'], { cwd: dir, env: { LANG: 'ja_JP.UTF-8' } });
+  assert.match(japanese.stdout, /GRPO101 GRPOTrainer は completion_ids=, trainer_state=, log_extra=, log_metric= も渡します/);
+});
+
+test('bad usage exits 2 with a message', () => {
+  assert.equal(check(['/no/such/place']).code, 2);
+  const format = check(['--format', 'chat', '.']);
+  assert.equal(format.code, 2);
+  assert.match(format.stderr, /--format must be auto, standard or conversational/);
+});

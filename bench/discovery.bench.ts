@@ -11,6 +11,8 @@ interface Args {
   mode: 'cold' | 'recheck';
   wasmDir: string;
   roots: string[];
+  /** For `recheck`: `typical` edits the median-sized reward file, `largest` the biggest one. */
+  pick?: 'typical' | 'largest';
 }
 
 async function cold({ wasmDir, roots }: Args): Promise<void> {
@@ -25,15 +27,16 @@ async function cold({ wasmDir, roots }: Args): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, files, rewards: report.rewards.length, rssMb: process.memoryUsage().rss / 2 ** 20 }));
 }
 
-async function recheck({ wasmDir, roots }: Args): Promise<void> {
+async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
   const index = new RewardIndex({
     roots, parser: await loadPythonParser(wasmDir), l10n: english, format: 'auto', byShape: true, maxFileBytes: 1024 * 1024,
   });
   index.scan();
   index.report();
-  // Edit the biggest file that defines or wires rewards, as a user typing in it would.
+  // Edit a file that defines or wires rewards, as a user typing in it would.
   const candidates = index.report().rewards.map((r) => r.file).filter((f) => f.endsWith('.py'));
-  const file = [...new Set(candidates)].sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  const bySize = [...new Set(candidates)].sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+  const file = pick === 'largest' ? bySize[0] : bySize[Math.floor(bySize.length / 2)];
   const original = fs.readFileSync(file, 'utf8');
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {

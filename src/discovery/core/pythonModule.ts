@@ -270,7 +270,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
   const newFunction = (node: Node, name: string, nameRange: Range, startLine: number, parent?: FunctionInfo): FunctionInfo => ({
     name,
     isLambda: node.type === 'lambda',
-    isAsync: node.children.some((c) => c?.type === 'async'),
+    isAsync: node.firstChild?.type === 'async',
     nameRange,
     startLine,
     decorators: [],
@@ -657,11 +657,15 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         if (currentScope) currentScope.hasYield = true;
         break;
       case 'call': {
-        const argList = node.childForFieldName('arguments');
-        for (const arg of argList ? named(argList) : []) {
-          if (arg.type !== 'keyword_argument' || arg.childForFieldName('name')?.text !== 'reward_funcs') continue;
-          const value = arg.childForFieldName('value');
-          if (value) summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: toExpr(value), scope: currentScope });
+        const text = node.text;
+        if (!MAY_MATTER.test(text)) return;
+        if (text.includes('reward_funcs')) {
+          const argList = node.childForFieldName('arguments');
+          for (const arg of argList ? named(argList) : []) {
+            if (arg.type !== 'keyword_argument' || arg.childForFieldName('name')?.text !== 'reward_funcs') continue;
+            const value = arg.childForFieldName('value');
+            if (value) summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: toExpr(value), scope: currentScope });
+          }
         }
         // `rewards.append(x)` makes `rewards` a list.
         const callee = node.childForFieldName('function');

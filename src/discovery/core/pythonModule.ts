@@ -48,9 +48,6 @@ export interface FunctionInfo {
   isLambda: boolean;
   isAsync: boolean;
   nameRange: Range;
-  /** First line of the definition including decorators. */
-  startLine: number;
-  decorators: Expr[];
   params: Param[];
   paramsRange: Range;
   /** Where `, **kwargs` goes: after the last parameter, or inside empty parentheses. */
@@ -81,7 +78,6 @@ export interface StringOp {
 export interface ClassInfo {
   name: string;
   nameRange: Range;
-  startLine: number;
   bases: Expr[];
   methods: Map<string, FunctionInfo>;
 }
@@ -103,7 +99,6 @@ export interface ModuleSummary {
   columnsSeen: string[];
   /** A dict literal whose `prompt` is a list of role/content messages. */
   conversationalEvidence?: Range;
-  hasSyntaxErrors: boolean;
 }
 
 const STRING_METHODS = new Set([
@@ -162,7 +157,6 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     trainerCalls: [],
     starImports: [],
     columnsSeen: [],
-    hasSyntaxErrors: tree.rootNode.hasError,
   };
   const columns = new Set<string>();
 
@@ -267,13 +261,11 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
   };
 
-  const newFunction = (node: Node, name: string, nameRange: Range, startLine: number, parent?: FunctionInfo): FunctionInfo => ({
+  const newFunction = (node: Node, name: string, nameRange: Range, parent?: FunctionInfo): FunctionInfo => ({
     name,
     isLambda: node.type === 'lambda',
     isAsync: node.firstChild?.type === 'async',
     nameRange,
-    startLine,
-    decorators: [],
     params: [],
     paramsRange: rangeOf(node.childForFieldName('parameters') ?? node),
     kwargsInsertAt: rangeOf(node).start,
@@ -287,8 +279,17 @@ export function summarizeModule(tree: Tree): ModuleSummary {
 
   let currentScope: FunctionInfo | undefined;
 
+  /** Walks a function's body with the function as the current scope. */
+  const visitBody = (body: Node, fn: FunctionInfo) => {
+    const saved = currentScope;
+    currentScope = fn;
+    visit(body);
+    currentScope = saved;
+    analyzeCompletionUse(body, fn);
+  };
+
   const lambdaInfo = (node: Node): FunctionInfo => {
-    const fn = newFunction(node, '<lambda>', rangeOf(node.child(0) ?? node), node.startPosition.row, currentScope);
+    const fn = newFunction(node, '<lambda>', rangeOf(node.child(0) ?? node), currentScope);
     const params = node.childForFieldName('parameters');
     parseParams(params, fn);
     if (!params) {
@@ -298,33 +299,21 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
     const body = node.childForFieldName('body');
     if (body) {
-      const saved = currentScope;
-      currentScope = fn;
-      visit(body);
-      currentScope = saved;
-      fn.returns.push({ range: rangeOf(body), kind: valueKind(body, fn), expr: toExpr(body) });
-      analyzeCompletionUse(body, fn);
+      visitBody(body, fn);
+      fn.returns.push({ range: rangeOf(body), kind: valueKind(body, fn), expr: toExpr(body), literalLength: literalLength(body) });
     }
     return fn;
   };
 
-  const functionInfo = (node: Node, decorators: Node[], startLine: number): FunctionInfo => {
+  const functionInfo = (node: Node): FunctionInfo => {
     const nameNode = node.childForFieldName('name');
-    const fn = newFunction(node, nameNode?.text ?? '', rangeOf(nameNode ?? node), startLine, currentScope);
-    fn.decorators = decorators.map((d) => {
-      const inner = named(d)[0];
-      return inner ? toExpr(inner) : { type: 'other', range: rangeOf(d) };
-    });
+    const fn = newFunction(node, nameNode?.text ?? '', rangeOf(nameNode ?? node), currentScope);
     parseParams(node.childForFieldName('parameters'), fn);
     const returnType = node.childForFieldName('return_type');
     if (returnType) fn.returnAnnotation = { text: returnType.text, range: rangeOf(returnType) };
     const body = node.childForFieldName('body');
     if (body) {
-      const saved = currentScope;
-      currentScope = fn;
-      visit(body);
-      currentScope = saved;
-      analyzeCompletionUse(body, fn);
+      visitBody(body, fn);
       const varPositional = fn.params.find((p) => p.kind === 'var-positional');
       const use = varPositional && body.descendantsOfType('identifier').find((n) => n?.text === varPositional.name);
       if (use) fn.varPositionalUse = rangeOf(use);
@@ -565,25 +554,26 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
   };
 
-  const visitDefinition = (node: Node, decorators: Node[], startLine: number, className?: string, methods?: Map<string, FunctionInfo>) => {
-    if (node.type === 'function_definition') {
-      const fn = functionInfo(node, decorators, startLine);
-      fn.className = className;
-      if (methods) methods.set(fn.name, fn);
+  /** A `def` or `class` (decorated or not); `owner` is set for the methods of a class. */
+  const visitDefinition = (node: Node, owner?: ClassInfo) => {
+    const definition = node.type === 'decorated_definition' ? node.childForFieldName('definition') : node;
+    if (definition?.type === 'function_definition') {
+      const fn = functionInfo(definition);
+      fn.className = owner?.name;
+      if (owner) owner.methods.set(fn.name, fn);
       else bind(currentScope, fn.name, { type: 'function', fn });
       summary.functions.push(fn);
-    } else if (node.type === 'class_definition') {
-      visitClass(node, startLine);
+    } else if (definition?.type === 'class_definition') {
+      visitClass(definition);
     }
   };
 
-  const visitClass = (node: Node, startLine: number) => {
+  const visitClass = (node: Node) => {
     const nameNode = node.childForFieldName('name');
     const superclasses = node.childForFieldName('superclasses');
     const cls: ClassInfo = {
       name: nameNode?.text ?? '',
       nameRange: rangeOf(nameNode ?? node),
-      startLine,
       bases: superclasses ? named(superclasses).filter((n) => n.type !== 'keyword_argument').map(toExpr) : [],
       methods: new Map(),
     };
@@ -591,14 +581,8 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     summary.classes.push(cls);
     const body = node.childForFieldName('body');
     for (const stmt of body ? named(body) : []) {
-      if (stmt.type === 'function_definition') {
-        visitDefinition(stmt, [], stmt.startPosition.row, cls.name, cls.methods);
-      } else if (stmt.type === 'decorated_definition') {
-        const def = stmt.childForFieldName('definition');
-        if (def) visitDefinition(def, named(stmt).filter((c) => c.type === 'decorator'), stmt.startPosition.row, cls.name, cls.methods);
-      } else {
-        visit(stmt);
-      }
+      if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') visitDefinition(stmt, cls);
+      else visit(stmt);
     }
   };
 
@@ -606,13 +590,9 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     switch (node.type) {
       case 'function_definition':
       case 'class_definition':
-        visitDefinition(node, [], node.startPosition.row);
+      case 'decorated_definition':
+        visitDefinition(node);
         return;
-      case 'decorated_definition': {
-        const def = node.childForFieldName('definition');
-        if (def) visitDefinition(def, named(node).filter((c) => c.type === 'decorator'), node.startPosition.row);
-        return;
-      }
       case 'lambda':
         // Lambdas not bound to a name or passed as reward_funcs are of no interest.
         return;

@@ -1,0 +1,90 @@
+/**
+ * The reward worker's protocol (python/grpo_studio_worker.py). One JSON object per line, UTF-8.
+ * Requests go to the worker on file descriptor 3, responses come back on file descriptor 4, so
+ * nothing a reward function prints (on stdout/stderr, which the host shows in an output channel)
+ * can corrupt them. The worker's stdin is /dev/null: a reward that reads stdin gets EOF at once.
+ */
+
+/** A chat message, as in TRL's conversational format. */
+export interface Message {
+  role: string;
+  content: string;
+}
+
+export type PromptValue = string | Message[];
+
+/** A reward callable the worker can reach: a module-level name of a file in the workspace. */
+export interface RewardRef {
+  /** Display name (as in the discovery report). */
+  name: string;
+  /** Absolute path of the module file. */
+  file: string;
+  /** Module-level attribute holding the callable (a function, an instance, a factory's result). */
+  attr: string;
+  /** When `attr` names a class, the worker instantiates it without arguments. */
+  instantiate?: boolean;
+}
+
+export interface ScoreSample {
+  prompt: PromptValue;
+  completion: PromptValue;
+  /** Dataset columns (everything but prompt/completion), passed as keyword lists like TRL does. */
+  columns: Record<string, unknown>;
+}
+
+export interface ScoreParams {
+  /** Folders put on sys.path (workspace roots and each module's own folder are added). */
+  paths: string[];
+  rewards: RewardRef[];
+  samples: ScoreSample[];
+  /** A tokenizer folder/id for real `completion_ids`; without it the ids are placeholders. */
+  tokenizer?: string;
+  /** `trainer_state` fields the reward sees. */
+  trainerState?: { global_step: number; max_steps: number; epoch: number };
+}
+
+export interface TraceFrame {
+  file: string;
+  line: number;
+  name: string;
+}
+
+export interface RewardError {
+  /** Python exception type (`TypeError`), or `InvalidReturn` for a result TRL would reject. */
+  type: string;
+  message: string;
+  /** Innermost last; frames inside the worker itself are left out. */
+  traceback: TraceFrame[];
+}
+
+export interface RewardOutcome {
+  name: string;
+  /** One value per sample; null where the function returned None (TRL: NaN, "not applicable"). */
+  values?: (number | null)[];
+  error?: RewardError;
+  /** Time spent inside the reward call, in milliseconds. */
+  ms: number;
+  /** What the function sent through `log_metric(name, value)`. */
+  metrics: Record<string, number[]>;
+  /** What the function sent through `log_extra(column, values)`. */
+  extra: Record<string, unknown[]>;
+  /** Whether `inspect.signature` says GRPOTrainer's keyword call binds; with the reason when not. */
+  signature: { binds: boolean; message?: string };
+  /** Accepted but suspicious results, e.g. NaN values (TRL treats them as "not applicable"). */
+  warnings: string[];
+}
+
+export interface ScoreResult {
+  rewards: RewardOutcome[];
+  /** True when `completion_ids` were placeholders (no tokenizer). */
+  placeholderIds: boolean;
+  python: { executable: string; version: string };
+}
+
+export type WorkerRequest =
+  | { id: number; method: 'score'; params: ScoreParams }
+  | { id: number; method: 'ping' };
+
+export type WorkerResponse =
+  | { id: number; result: ScoreResult | { pong: true; python: ScoreResult['python'] } }
+  | { id: number; error: { message: string } };

@@ -49,6 +49,11 @@ async function unit() {
 async function python() {
   step('python environment');
   const py = await ensurePythonEnv();
+  await esbuild.build({
+    entryPoints: [join(root, 'test', 'python', 'fidelity', 'advantages_cli.ts')],
+    outfile: join(root, 'out', 'fidelity', 'advantages_cli.js'),
+    bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+  });
   step('python tests (static verdicts against the real GRPOTrainer)');
   run(py, ['-m', 'pytest', 'test/python', '-q']);
 }

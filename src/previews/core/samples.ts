@@ -1,0 +1,115 @@
+import type { Message, PromptValue } from './workerProtocol';
+
+/** One completion to score, with the prompt and dataset columns it goes with. */
+export interface Sample {
+  /** One-based line in the samples file. */
+  line: number;
+  /** Index of its GRPO group. */
+  group: number;
+  prompt: PromptValue;
+  completion: PromptValue;
+  columns: Record<string, unknown>;
+}
+
+export interface SampleGroup {
+  index: number;
+  /** Index of the first sample. */
+  start: number;
+  size: number;
+}
+
+export interface SampleProblem {
+  line: number;
+  message: string;
+}
+
+export interface SampleSet {
+  samples: Sample[];
+  groups: SampleGroup[];
+  problems: SampleProblem[];
+}
+
+const RESERVED = new Set(['prompt', 'completion', 'completions']);
+
+/**
+ * Reads a samples file (JSON Lines). Each line is `{"prompt", "completion", ...columns}`;
+ * adjacent lines with the same prompt form one GRPO group, and `{"prompt", "completions": [...]}`
+ * is a whole group. Prompts and completions are strings (standard format) or message lists
+ * (conversational). A malformed line becomes a problem with its line number; the rest still counts.
+ */
+export function parseSampleSet(text: string): SampleSet {
+  const samples: Sample[] = [];
+  const groups: SampleGroup[] = [];
+  const problems: SampleProblem[] = [];
+  let previousPromptKey: string | undefined;
+  let previousWasGroupLine = false;
+
+  const startGroup = () => {
+    groups.push({ index: groups.length, start: samples.length, size: 0 });
+  };
+  const add = (line: number, prompt: PromptValue, completion: PromptValue, columns: Record<string, unknown>) => {
+    const group = groups[groups.length - 1];
+    samples.push({ line, group: group.index, prompt, completion, columns });
+    group.size++;
+  };
+
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1;
+    if (raw.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      problems.push({ line, message: `not valid JSON: ${(error as Error).message}` });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push({ line, message: 'expected a JSON object like {"prompt": "…", "completion": "…"}' });
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    const prompt = record.prompt;
+    if (!isPromptValue(prompt)) {
+      problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
+      return;
+    }
+    const columns = Object.fromEntries(Object.entries(record).filter(([key]) => !RESERVED.has(key)));
+    const promptKey = JSON.stringify(prompt);
+    if ('completions' in record) {
+      const completions = record.completions;
+      if (!Array.isArray(completions) || completions.length === 0 || !completions.every(isPromptValue)) {
+        problems.push({ line, message: '"completions" must be a non-empty list of strings or message lists' });
+        return;
+      }
+      startGroup();
+      for (const completion of completions) add(line, prompt, completion, columns);
+      previousWasGroupLine = true;
+    } else {
+      const completion = record.completion;
+      if (!isPromptValue(completion)) {
+        problems.push({ line, message: 'each line needs "completion" (a string or a message list) or "completions" (a list)' });
+        return;
+      }
+      if (previousWasGroupLine || promptKey !== previousPromptKey) startGroup();
+      add(line, prompt, completion, columns);
+      previousWasGroupLine = false;
+    }
+    previousPromptKey = promptKey;
+  });
+  return { samples, groups, problems };
+}
+
+function isMessage(value: unknown): value is Message {
+  if (typeof value !== 'object' || value === null) return false;
+  const { role, content } = value as Record<string, unknown>;
+  return typeof role === 'string' && typeof content === 'string';
+}
+
+function isPromptValue(value: unknown): value is PromptValue {
+  return typeof value === 'string' || (Array.isArray(value) && value.every(isMessage));
+}
+
+/** The text a person reads: a string as is, a message list as its contents. */
+export function displayText(value: PromptValue): string {
+  return typeof value === 'string' ? value : value.map((m) => m.content).join('\n');
+}

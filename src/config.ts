@@ -31,10 +31,34 @@ export class Config {
     return this.section.get<number>('diagnostics.debounceMs', 200);
   }
 
+  get pythonPath(): string | undefined {
+    return this.section.get<string>('pythonPath') || undefined;
+  }
+
+  get previewInline(): boolean {
+    return this.section.get<boolean>('preview.inline', true);
+  }
+
+  get previewSamples(): string {
+    return this.section.get<string>('preview.samples', '**/*.samples.jsonl');
+  }
+
+  get previewTimeoutMs(): number {
+    return this.section.get<number>('preview.timeoutSeconds', 10) * 1000;
+  }
+
+  get previewTokenizer(): string | undefined {
+    return this.section.get<string>('preview.tokenizer') || undefined;
+  }
+
   /** Globs of `files.exclude` that are switched on. */
   get filesExclude(): string[] {
     const globs = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude', {});
     return Object.entries(globs).filter(([, on]) => on === true).map(([glob]) => glob);
+  }
+
+  affectsPreview(event: vscode.ConfigurationChangeEvent): boolean {
+    return ['grpoStudio.pythonPath', 'grpoStudio.preview'].some((s) => event.affectsConfiguration(s));
   }
 
   affectsDiscovery(event: vscode.ConfigurationChangeEvent): boolean {

@@ -1,10 +1,12 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
+import { activatePreviews } from './previews/editor';
 
 export function activate(context: vscode.ExtensionContext): void {
   const ctx = new Ctx(context);
-  activateDiscovery(ctx);
+  const discovery = activateDiscovery(ctx);
+  activatePreviews(ctx, discovery);
 }
 
 export function deactivate(): void {}

@@ -1,4 +1,5 @@
 import { runCheck } from './check';
+import { runScore } from './score';
 
 const USAGE = `Usage: grpo-studio <command> [options]
 
@@ -6,6 +7,11 @@ Commands:
   check [PATH ...] [--json] [--columns a,b] [--format auto|standard|conversational] [--no-shape]
       Find reward functions under PATH (files or folders, default .) and check them against
       TRL GRPOTrainer's calling convention. Exits 1 when an error is found.
+  score --rewards FILE[::name,...] --samples FILE.jsonl [--python PATH] [--weights w1,w2]
+        [--scale-rewards group|batch|none] [--aggregation sum_then_normalize|normalize_then_sum]
+        [--tokenizer DIR] [--timeout SECONDS] [--json]
+      Run reward functions on a sample set as GRPOTrainer calls them, with GRPO advantages.
+      Exits 1 when a reward function fails.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -13,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check':
       return runCheck(rest);
+    case 'score':
+      return runScore(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -396,7 +396,11 @@ export class RewardIndex implements ModuleHost {
       case 'function': {
         const kind = kindOverride ?? (value.fn.isLambda ? 'lambda' : 'function');
         const name = value.fn.isLambda ? (value.alias ?? '<lambda>') : value.fn.name;
-        return this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references);
+        const reward = this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references);
+        const moduleLevel = !value.fn.parent && !value.fn.className && value.boundPositional === 0 && kind !== 'partial';
+        const attr = value.fn.isLambda ? value.alias : value.fn.name;
+        if (moduleLevel && attr && this.summaryOf(value.file)?.bindings.has(attr)) reward.handle = { file: value.file, attr };
+        return reward;
       }
       case 'partial':
         return this.toReward(value.target, written, origin, reference, 'partial');
@@ -414,7 +418,13 @@ export class RewardIndex implements ModuleHost {
           };
         }
         const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
-        return this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
+        const reward = this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
+        const init = this.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
+        const needsArguments = init?.params.slice(1).some((p) => !p.hasDefault && (p.kind === 'positional-or-keyword' || p.kind === 'positional-only' || p.kind === 'keyword-only'));
+        if (!needsArguments && this.summaryOf(value.file)?.bindings.get(value.cls.name)?.type === 'class') {
+          reward.handle = { file: value.file, attr: value.cls.name, instantiate: true };
+        }
+        return reward;
       }
       case 'class':
         return {

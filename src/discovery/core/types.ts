@@ -48,6 +48,15 @@ export interface RewardFunction {
   /** Where GRPOTrainer or a config references it, when it does. */
   references: { file: string; range: Range }[];
   problems: Problem[];
+  /** How a Python process reaches the callable by importing its module, when it can. */
+  handle?: RewardHandle;
+}
+
+/** A module-level name of the defining file (`instantiate`: a class to call without arguments). */
+export interface RewardHandle {
+  file: string;
+  attr: string;
+  instantiate?: boolean;
 }
 
 export type DatasetFormat = 'standard' | 'conversational';

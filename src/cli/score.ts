@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPythonParser } from '../discovery/core/parser';
+import { RewardIndex } from '../discovery/core/rewardIndex';
+import type { Aggregation, ScaleRewards } from '../previews/core/advantages';
+import { previewRewards, type Preview } from '../previews/core/preview';
+import { RewardWorker, WorkerFault } from '../previews/core/rewardWorker';
+import { displayText, parseSampleSet, type SampleSet } from '../previews/core/samples';
+import type { RewardRef } from '../previews/core/workerProtocol';
+import { cliLocalizer } from './localizer';
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** `grpo-studio score`: runs reward functions on a sample set, with GRPO advantages as TRL computes them. */
+export async function runScore(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rewards: { type: 'string', multiple: true },
+      samples: { type: 'string' },
+      python: { type: 'string' },
+      weights: { type: 'string' },
+      'scale-rewards': { type: 'string', default: 'group' },
+      aggregation: { type: 'string', default: 'sum_then_normalize' },
+      tokenizer: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const usage = (message: string) => {
+    process.stderr.write(`grpo-studio score: ${message}\n`);
+    return 2;
+  };
+  if (!values.rewards?.length) return usage('--rewards FILE[::name,...] is required');
+  if (!values.samples) return usage('--samples FILE.jsonl is required');
+  const scaleRewards = values['scale-rewards'] as ScaleRewards;
+  if (!['group', 'batch', 'none'].includes(scaleRewards)) return usage('--scale-rewards must be group, batch or none');
+  const aggregation = values.aggregation as Aggregation;
+  if (!['sum_then_normalize', 'normalize_then_sum'].includes(aggregation)) {
+    return usage('--aggregation must be sum_then_normalize or normalize_then_sum');
+  }
+  const samplesFile = path.resolve(values.samples);
+  if (!fs.existsSync(samplesFile)) return usage(`no such samples file: ${samplesFile}`);
+  const set = parseSampleSet(fs.readFileSync(samplesFile, 'utf8'));
+  for (const problem of set.problems) {
+    process.stderr.write(`${values.samples}:${problem.line}: skipped: ${problem.message}\n`);
+  }
+  if (set.samples.length === 0) return usage(`no usable samples in ${values.samples}`);
+
+  let rewards: RewardRef[];
+  try {
+    rewards = (await Promise.all(values.rewards.map(resolveRewardSpec))).flat();
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  let weights: number[] | undefined;
+  if (values.weights !== undefined) {
+    weights = values.weights.split(',').map(Number);
+    if (weights.length !== rewards.length || weights.some((w) => !Number.isFinite(w))) {
+      return usage(`--weights needs ${rewards.length} number(s), one per reward function (${rewards.map((r) => r.name).join(', ')})`);
+    }
+  }
+
+  const worker = new RewardWorker({
+    python: values.python ?? defaultPython(),
+    workerScript: path.join(__dirname, '..', 'python', 'grpo_studio_worker.py'),
+    cwd: process.cwd(),
+    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
+    onOutput: (text) => process.stderr.write(text),
+  });
+  let preview: Preview;
+  try {
+    preview = await previewRewards(worker, {
+      rewards,
+      set,
+      paths: [...new Set([process.cwd(), ...rewards.map((r) => path.dirname(r.file))])],
+      options: { weights, scaleRewards, aggregation },
+      tokenizer: values.tokenizer,
+    });
+  } catch (error) {
+    const kind = error instanceof WorkerFault ? ` (${error.kind})` : '';
+    process.stderr.write(`grpo-studio score: the reward worker failed${kind}: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    worker.dispose();
+  }
+
+  let failed = false;
+  for (const outcome of preview.functions) {
+    if (outcome.error) {
+      failed = true;
+      const where = outcome.error.traceback.at(-1);
+      process.stderr.write(`${outcome.name}: ${outcome.error.type}: ${outcome.error.message}${where ? ` (${where.file}:${where.line})` : ''}\n`);
+    }
+    for (const warning of outcome.warnings) process.stderr.write(`${outcome.name}: warning: ${warning}\n`);
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(toJson(set, preview), null, 2)}\n` : formatTable(set, preview));
+  return failed ? 1 : 0;
+}
+
+/** `FILE` (every reward defined there) or `FILE::a,b` (those names, in that order). */
+async function resolveRewardSpec(spec: string): Promise<RewardRef[]> {
+  const [fileText, namesText] = spec.split('::');
+  const file = path.resolve(fileText);
+  if (!fs.existsSync(file)) throw new Error(`no such reward file: ${fileText}`);
+  const index = new RewardIndex({
+    roots: [path.dirname(file)],
+    parser: await loadPythonParser(__dirname),
+    l10n: cliLocalizer(),
+    format: 'auto',
+    byShape: true,
+    maxFileBytes: 8 * 1024 * 1024,
+  });
+  index.scan();
+  index.update(file);
+  const found = index.report().rewards.filter((r) => r.handle?.file === file);
+  const names = namesText?.split(',').map((n) => n.trim()).filter(Boolean);
+  if (!names) {
+    if (found.length === 0) throw new Error(`no reward functions found in ${fileText}; name them with ${fileText}::name`);
+    return found.map((r) => ({ name: r.name, file, attr: r.handle!.attr, instantiate: r.handle!.instantiate }));
+  }
+  return names.map((name) => {
+    const reward = found.find((r) => r.name === name || r.handle?.attr === name);
+    return reward ? { name, file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate } : { name, file, attr: name };
+  });
+}
+
+function defaultPython(): string {
+  if (process.env.GRPO_STUDIO_PYTHON) return process.env.GRPO_STUDIO_PYTHON;
+  const venv = path.join(process.cwd(), '.venv', 'bin', 'python');
+  return fs.existsSync(venv) ? venv : 'python3';
+}
+
+function toJson(set: SampleSet, preview: Preview) {
+  const names = preview.functions.map((f) => f.name);
+  return {
+    functions: names,
+    samples: set.samples.map((sample, i) => ({
+      prompt: sample.prompt,
+      completion: sample.completion,
+      group: sample.group,
+      rewards: Object.fromEntries(names.map((name, k) => [name, preview.rewards[i][k]])),
+      total: preview.totals[i],
+      advantage: preview.advantages[i],
+    })),
+    groups: preview.groups.map((g) => ({ mean: g.mean, std: g.std, zero_std: g.zeroStd })),
+  };
+}
+
+function cell(value: number | null): string {
+  return value === null ? '—' : value.toFixed(3);
+}
+
+/** Truncates by code points (as Python's len counts), so emoji are never split. */
+function clip(text: string, width: number): string {
+  const chars = Array.from(text.replace(/\s+/g, ' '));
+  return chars.length <= width ? chars.join('') : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+function formatTable(set: SampleSet, preview: Preview): string {
+  const names = preview.functions.map((f) => f.name);
+  const header = ['line', 'group', 'completion', ...names, 'total', 'advantage'];
+  const rows = set.samples.map((sample, i) => [
+    String(sample.line),
+    String(sample.group),
+    clip(displayText(sample.completion), 40),
+    ...preview.rewards[i].map(cell),
+    cell(preview.totals[i]),
+    preview.advantages[i].toFixed(3),
+  ]);
+  const widths = header.map((h, c) => Math.max(Array.from(h).length, ...rows.map((r) => Array.from(r[c]).length)));
+  const line = (cells: string[]) => cells.map((text, c) => (c === 2 ? text.padEnd(widths[c]) : text.padStart(widths[c]))).join('  ');
+  const out = [line(header), ...rows.map(line), ''];
+  preview.groups.forEach((g, index) => {
+    const signal = g.zeroStd ? '  no learning signal (reward std = 0)' : '';
+    out.push(`group ${index}: mean ${cell(g.mean)}, std ${cell(g.std)}${signal}`);
+  });
+  out.push(`${set.samples.length} samples, ${names.length} reward function(s), ${preview.ms.toFixed(0)} ms (${preview.python.executable})`);
+  if (preview.placeholderIds) out.push('completion_ids are placeholders (code points); pass --tokenizer for real token ids');
+  return `${out.join('\n')}\n`;
+}

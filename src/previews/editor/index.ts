@@ -1,0 +1,34 @@
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import type { DiscoveryService } from '../../discovery/editor/discoveryService';
+import { InlineScores } from './inlineScores';
+import { describeScores, SampleLenses, selectionSample } from './lenses';
+import { PreviewService } from './previewService';
+
+/** Live reward previews: inline numbers, "Score this completion", the Reward Preview panel. */
+export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): PreviewService {
+  const service = ctx.register(new PreviewService(ctx, discovery));
+  ctx.register(new InlineScores(service, () => ctx.config.previewInline));
+  const lenses = ctx.register(new SampleLenses(service));
+  ctx.register(vscode.languages.registerCodeLensProvider([{ language: 'python', scheme: 'file' }, { pattern: '**/*.jsonl', scheme: 'file' }], lenses));
+
+  ctx.registerCommand('grpoStudio.scoreSample', (file: string, line: number) => lenses.scoreLine(file, line));
+  ctx.registerCommand('grpoStudio.refreshRewardPreview', () => service.refresh());
+  ctx.registerCommand('grpoStudio.scoreSelection', async () => {
+    const editor = vscode.window.activeTextEditor;
+    const text = editor?.document.getText(editor.selection);
+    if (!text) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Select the text to score as a completion first.'));
+      return;
+    }
+    const preview = await service.scoreOne(selectionSample(text));
+    if (!preview) {
+      void vscode.window.showWarningMessage(service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'));
+      return;
+    }
+    void vscode.window.showInformationMessage(describeScores(preview));
+  });
+  void discovery.whenReady().then(() => service.refresh());
+  ctx.register(discovery.onDidChange(() => service.notifyRewardsChanged()));
+  return service;
+}

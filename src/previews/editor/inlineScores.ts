@@ -1,0 +1,128 @@
+import * as vscode from 'vscode';
+import type { RewardFunction } from '../../discovery/core/types';
+import { displayText } from '../core/samples';
+import { summarize } from '../core/preview';
+import type { PreviewService, SampleSetPreview } from './previewService';
+
+/**
+ * After each save: `μ 2.31 σ 1.20 [0 … 4] · 64 samples · 3 ms` at every reward function's
+ * definition, a hover with a histogram and the best and worst completions, and a diagnostic on
+ * the function (at the failing line) when it raised.
+ */
+export class InlineScores implements vscode.Disposable {
+  private readonly decoration = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em', fontStyle: 'italic' },
+  });
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('grpo-studio-preview');
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly service: PreviewService, private readonly enabled: () => boolean) {
+    this.disposables = [
+      this.decoration,
+      this.diagnostics,
+      service.onDidChange(() => this.render()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
+      vscode.languages.registerHoverProvider({ language: 'python', scheme: 'file' }, { provideHover: (doc, pos) => this.hover(doc, pos) }),
+    ];
+  }
+
+  private render(): void {
+    const current = this.service.current();
+    this.publishFailures(current);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document.languageId !== 'python' || !this.enabled()) {
+        editor.setDecorations(this.decoration, []);
+        continue;
+      }
+      const file = editor.document.uri.fsPath;
+      const options = (current?.rewards ?? [])
+        .map((reward, k) => ({ reward, k }))
+        .filter(({ reward }) => reward.file === file)
+        .map(({ reward, k }) => ({
+          range: new vscode.Range(reward.range.start.line, 10_000, reward.range.start.line, 10_000),
+          renderOptions: { after: { contentText: inlineText(current!, k) } },
+        }));
+      editor.setDecorations(this.decoration, options);
+    }
+  }
+
+  private publishFailures(current: SampleSetPreview | undefined): void {
+    this.diagnostics.clear();
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    current?.preview?.functions.forEach((outcome, k) => {
+      const reward = current.rewards[k];
+      if (!outcome.error || !reward) return;
+      const frame = [...outcome.error.traceback].reverse().find((f) => f.file === reward.file);
+      const line = frame ? frame.line - 1 : reward.range.start.line;
+      const range = frame
+        ? new vscode.Range(line, 0, line, 10_000)
+        : new vscode.Range(reward.range.start.line, reward.range.start.character, reward.range.end.line, reward.range.end.character);
+      const diagnostic = new vscode.Diagnostic(
+        range,
+        vscode.l10n.t('{0} raised {1}: {2} (on the sample set {3})', reward.name, outcome.error.type, outcome.error.message, vscode.workspace.asRelativePath(current.file)),
+        vscode.DiagnosticSeverity.Error,
+      );
+      diagnostic.source = 'GRPO Studio preview';
+      const list = byFile.get(reward.file) ?? [];
+      list.push(diagnostic);
+      byFile.set(reward.file, list);
+    });
+    for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
+  }
+
+  private hover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const current = this.service.current();
+    const k = current?.rewards.findIndex((r) => r.file === doc.uri.fsPath && r.range.start.line === position.line) ?? -1;
+    if (!current?.preview || k < 0) return undefined;
+    return new vscode.Hover(hoverMarkdown(current, k, current.rewards[k]));
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(2));
+
+export function inlineText(current: SampleSetPreview, k: number): string {
+  if (!current.preview) return `GRPO: ${current.failure ?? vscode.l10n.t('not scored yet')}`;
+  const outcome = current.preview.functions[k];
+  if (outcome.error) return `GRPO: ${outcome.error.type}: ${outcome.error.message}`;
+  const stats = summarize(current.preview.rewards.map((row) => row[k]));
+  const n = current.set.samples.length;
+  if (!stats) return vscode.l10n.t('GRPO: None for all {0} samples · {1} ms', n, outcome.ms.toFixed(0));
+  return `μ ${fmt(stats.mean)} σ ${fmt(stats.std)} [${fmt(stats.min)} … ${fmt(stats.max)}] · ${vscode.l10n.t('{0} samples', n)} · ${outcome.ms.toFixed(0)} ms`;
+}
+
+function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunction): vscode.MarkdownString {
+  const preview = current.preview!;
+  const values = preview.rewards.map((row) => row[k]);
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown(`**${reward.name}** — ${vscode.workspace.asRelativePath(current.file)}\n\n`);
+  md.appendCodeblock(histogram(values.filter((v): v is number => v !== null)), 'text');
+  const ranked = values
+    .map((value, i) => ({ value, i }))
+    .filter((x): x is { value: number; i: number } => x.value !== null)
+    .sort((a, b) => b.value - a.value);
+  const line = (x: { value: number; i: number }) =>
+    `- \`${fmt(x.value)}\` ${displayText(current.set.samples[x.i].completion).replace(/\s+/g, ' ').slice(0, 80)}\n`;
+  if (ranked.length) {
+    md.appendMarkdown(`${vscode.l10n.t('Best')}:\n${ranked.slice(0, 3).map(line).join('')}\n${vscode.l10n.t('Worst')}:\n${ranked.slice(-3).reverse().map(line).join('')}`);
+  }
+  if (preview.placeholderIds) md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
+  return md;
+}
+
+/** A text histogram: ten bins between min and max. */
+export function histogram(values: number[], bins = 10): string {
+  if (values.length === 0) return '';
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  const width = (max - min) / bins || 1;
+  const counts = new Array<number>(bins).fill(0);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
+  const peak = Math.max(...counts);
+  return counts
+    .map((c, b) => `${fmt(min + b * width).padStart(7)} │${'█'.repeat(Math.round((c / peak) * 20))} ${c}`)
+    .join('\n');
+}

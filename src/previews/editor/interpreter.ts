@@ -1,0 +1,36 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Config } from '../../config';
+
+export interface Interpreter {
+  path: string;
+  /** Where it came from, for the user: "grpoStudio.pythonPath", "Python extension", ".venv", "python3 on PATH". */
+  source: string;
+}
+
+/**
+ * The Python that runs the user's reward code: the `grpoStudio.pythonPath` setting, else the
+ * interpreter selected in the Python extension (its published API), else the workspace's
+ * `.venv`, else `python3` on PATH.
+ */
+export async function findInterpreter(config: Config, folder: vscode.WorkspaceFolder | undefined): Promise<Interpreter> {
+  if (config.pythonPath) return { path: config.pythonPath, source: 'grpoStudio.pythonPath' };
+  if (vscode.extensions.getExtension('ms-python.python')) {
+    try {
+      const { PythonExtension } = await import('@vscode/python-extension');
+      const api = await PythonExtension.api();
+      const selected = api.environments.getActiveEnvironmentPath(folder?.uri);
+      const resolved = await api.environments.resolveEnvironment(selected);
+      const executable = resolved?.executable.uri?.fsPath;
+      if (executable) return { path: executable, source: vscode.l10n.t('the Python extension') };
+    } catch {
+      // Fall through: the Python extension is installed but not usable.
+    }
+  }
+  if (folder) {
+    const venv = path.join(folder.uri.fsPath, '.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+    if (fs.existsSync(venv)) return { path: venv, source: '.venv' };
+  }
+  return { path: process.platform === 'win32' ? 'python' : 'python3', source: vscode.l10n.t('python3 on PATH') };
+}

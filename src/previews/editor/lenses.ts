@@ -1,0 +1,101 @@
+import * as vscode from 'vscode';
+import { parseSampleSet, type Sample } from '../core/samples';
+import type { Preview } from '../core/preview';
+import type { PreviewService } from './previewService';
+
+/**
+ * "Score this completion" above every sample of a samples file (the scores then appear at the end
+ * of that line) and "Preview rewards" above every reward function.
+ */
+export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly decoration = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em' },
+  });
+  /** Scores shown next to a line, per samples file and line. */
+  private readonly shown = new Map<string, Map<number, string>>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly service: PreviewService) {
+    this.disposables = [
+      this.decoration,
+      this.changed,
+      service.onDidChange(() => this.changed.fire()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.renderScores()),
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        if (this.shown.delete(event.document.uri.fsPath)) this.renderScores();
+      }),
+    ];
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const file = document.uri.fsPath;
+    if (this.service.isSamplesFile(file)) {
+      const set = parseSampleSet(document.getText());
+      const lines = [...new Set(set.samples.map((s) => s.line))];
+      return lines.map((line) => new vscode.CodeLens(new vscode.Range(line - 1, 0, line - 1, 0), {
+        title: vscode.l10n.t('Score this completion'),
+        command: 'grpoStudio.scoreSample',
+        arguments: [file, line],
+      }));
+    }
+    if (document.languageId !== 'python') return [];
+    return this.service.rewardsIn(file).map((reward) => new vscode.CodeLens(
+      new vscode.Range(reward.range.start.line, 0, reward.range.start.line, 0),
+      { title: vscode.l10n.t('Preview rewards'), command: 'grpoStudio.openRewardPreview', arguments: [] },
+    ));
+  }
+
+  /** Scores the sample(s) on `line` of `file` and shows the result at the end of that line. */
+  async scoreLine(file: string, line: number): Promise<Preview | undefined> {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const samples = parseSampleSet(document.getText()).samples.filter((s) => s.line === line);
+    if (samples.length === 0) return undefined;
+    this.service.activeSamples = file;
+    const results: string[] = [];
+    let last: Preview | undefined;
+    for (const sample of samples) {
+      last = await this.service.scoreOne(sample);
+      if (!last) {
+        void vscode.window.showWarningMessage(this.service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'));
+        return undefined;
+      }
+      results.push(describeScores(last));
+    }
+    const map = this.shown.get(file) ?? new Map<number, string>();
+    map.set(line, results.join('  |  '));
+    this.shown.set(file, map);
+    this.renderScores();
+    return last;
+  }
+
+  private renderScores(): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      const map = this.shown.get(editor.document.uri.fsPath);
+      editor.setDecorations(this.decoration, [...(map ?? [])].map(([line, text]) => ({
+        range: editor.document.lineAt(Math.min(line - 1, editor.document.lineCount - 1)).range,
+        renderOptions: { after: { contentText: text } },
+      })));
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** `emoji_reward 2 · length_reward 0.47 → total 2.47`, or the error. */
+export function describeScores(preview: Preview): string {
+  const parts = preview.functions.map((f, k) => {
+    if (f.error) return `${f.name} ${f.error.type}`;
+    const value = preview.rewards[0][k];
+    return `${f.name} ${value === null ? 'None' : +value.toFixed(3)}`;
+  });
+  const total = preview.totals[0];
+  return `${parts.join(' · ')} → ${vscode.l10n.t('total')} ${total === null ? '—' : +total.toFixed(3)}`;
+}
+
+export function selectionSample(text: string): Sample {
+  return { line: 0, group: 0, prompt: '', completion: text, columns: {} };
+}

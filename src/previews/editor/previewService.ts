@@ -1,0 +1,226 @@
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import type { DiscoveryService } from '../../discovery/editor/discoveryService';
+import type { RewardFunction } from '../../discovery/core/types';
+import type { Aggregation, ScaleRewards } from '../core/advantages';
+import { previewRewards, type Preview } from '../core/preview';
+import { RewardWorker, WorkerFault } from '../core/rewardWorker';
+import { parseSampleSet, type SampleSet } from '../core/samples';
+import type { RewardRef } from '../core/workerProtocol';
+import { findInterpreter, type Interpreter } from './interpreter';
+
+export interface SampleSetPreview {
+  file: string;
+  set: SampleSet;
+  rewards: RewardFunction[];
+  preview?: Preview;
+  /** Why there are no numbers (worker fault, no trust, nothing to score). */
+  failure?: string;
+}
+
+export interface PreviewOptions {
+  weights?: number[];
+  scaleRewards: ScaleRewards;
+  aggregation: Aggregation;
+}
+
+/**
+ * Runs the workspace's reward functions on its sample sets in a persistent Python worker, after
+ * every save, and keeps the latest numbers for the inline summaries, hovers, lenses and panel.
+ * In an untrusted workspace it runs nothing.
+ */
+export class PreviewService implements vscode.Disposable {
+  private worker?: RewardWorker;
+  private interpreter?: Interpreter;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private readonly sampleDiagnostics = vscode.languages.createDiagnosticCollection('grpo-studio-samples');
+  private running?: Promise<void>;
+  private rerun = false;
+  private rewardsKey = '';
+  readonly previews = new Map<string, SampleSetPreview>();
+  options: PreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
+  /** The sample set the user looked at last; the inline numbers come from it. */
+  activeSamples?: string;
+
+  constructor(private readonly ctx: Ctx, private readonly discovery: DiscoveryService) {
+    this.disposables.push(
+      this.sampleDiagnostics,
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (doc.languageId === 'python' || this.isSamplesFile(doc.uri.fsPath)) this.refresh();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        const file = editor?.document.uri.fsPath;
+        if (file && this.isSamplesFile(file) && file !== this.activeSamples) {
+          this.activeSamples = file;
+          this.refresh();
+        }
+      }),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (ctx.config.affectsPreview(event)) {
+          this.worker?.dispose();
+          this.worker = undefined;
+          this.refresh();
+        }
+      }),
+    );
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  get interpreterDescription(): string | undefined {
+    return this.interpreter && `${this.interpreter.path} (${this.interpreter.source})`;
+  }
+
+  isSamplesFile(file: string): boolean {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
+    if (!folder) return false;
+    const rel = path.relative(folder.uri.fsPath, file).split(path.sep).join('/');
+    return picomatch(this.ctx.config.previewSamples, { dot: true })(rel);
+  }
+
+  /** The preview whose numbers the editor shows. */
+  current(): SampleSetPreview | undefined {
+    return (this.activeSamples && this.previews.get(this.activeSamples)) || this.previews.values().next().value;
+  }
+
+  /** The discovered rewards changed (an edit): rescore only once the set of previewable ones differs. */
+  notifyRewardsChanged(): void {
+    const key = this.discovery.report.rewards.filter((r) => r.handle).map((r) => `${r.file}:${r.handle!.attr}`).join('|');
+    if (key !== this.rewardsKey) {
+      this.rewardsKey = key;
+      void this.refresh();
+    }
+  }
+
+  setOptions(options: PreviewOptions): void {
+    this.options = options;
+    this.refresh();
+  }
+
+  /** Re-scores every sample set; calls during a run coalesce into one more run. */
+  refresh(): Promise<void> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        await this.runAll();
+      } while (this.rerun);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async runAll(): Promise<void> {
+    await this.discovery.whenReady();
+    const files = (await vscode.workspace.findFiles(this.ctx.config.previewSamples, '**/{node_modules,.venv,.git}/**', 50))
+      .map((uri) => uri.fsPath)
+      .sort();
+    for (const file of [...this.previews.keys()]) if (!files.includes(file)) this.previews.delete(file);
+    for (const file of files) {
+      const text = (await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString();
+      const set = parseSampleSet(text);
+      this.publishSampleProblems(file, set);
+      const rewards = this.rewardsFor(file);
+      const entry: SampleSetPreview = { file, set, rewards };
+      if (!this.trusted) {
+        entry.failure = vscode.l10n.t('Reward previews are off in Restricted Mode: they run your reward code. Trust this folder to see them.');
+      } else if (rewards.length === 0) {
+        entry.failure = vscode.l10n.t('No reward function with a module-level name to preview.');
+      } else if (set.samples.length > 0) {
+        await this.score(entry);
+      }
+      this.previews.set(file, entry);
+    }
+    this.changed.fire();
+  }
+
+  private async score(entry: SampleSetPreview): Promise<void> {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.file));
+    try {
+      const worker = await this.ensureWorker(folder);
+      const weights = this.options.weights?.length === entry.rewards.length ? this.options.weights : undefined;
+      entry.preview = await previewRewards(worker, {
+        rewards: entry.rewards.map(toRef),
+        set: entry.set,
+        paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+        options: { ...this.options, weights },
+        tokenizer: this.ctx.config.previewTokenizer,
+      });
+    } catch (error) {
+      entry.failure = error instanceof WorkerFault
+        ? vscode.l10n.t('The reward worker failed ({0}): {1}', error.kind, error.message)
+        : String((error as Error).message ?? error);
+      this.ctx.output.warn(`Preview of ${entry.file}: ${entry.failure}`);
+    }
+  }
+
+  /** Scores one completion (with a prompt and columns) with every reward of the current set. */
+  async scoreOne(sample: SampleSet['samples'][number]): Promise<Preview | undefined> {
+    const current = this.current();
+    if (!current || !this.trusted || current.rewards.length === 0) return undefined;
+    const worker = await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current.file)));
+    const set: SampleSet = { samples: [{ ...sample, group: 0 }], groups: [{ index: 0, start: 0, size: 1 }], problems: [] };
+    const weights = this.options.weights?.length === current.rewards.length ? this.options.weights : undefined;
+    return previewRewards(worker, {
+      rewards: current.rewards.map(toRef),
+      set,
+      paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      options: { ...this.options, weights },
+    });
+  }
+
+  /** The previewable rewards defined in `file`. */
+  rewardsIn(file: string): RewardFunction[] {
+    return this.discovery.report.rewards.filter((r) => r.handle && r.file === file);
+  }
+
+  /** Rewards with a module-level name, from the sample file's workspace folder. */
+  private rewardsFor(samplesFile: string): RewardFunction[] {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(samplesFile))?.uri.fsPath;
+    return this.discovery.report.rewards.filter(
+      (r) => r.handle && (!folder || r.file.startsWith(folder + path.sep)),
+    );
+  }
+
+  private async ensureWorker(folder: vscode.WorkspaceFolder | undefined): Promise<RewardWorker> {
+    if (this.worker) return this.worker;
+    this.interpreter = await findInterpreter(this.ctx.config, folder);
+    this.ctx.output.info(`Reward previews run with ${this.interpreterDescription}.`);
+    this.worker = new RewardWorker({
+      python: this.interpreter.path,
+      workerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', 'grpo_studio_worker.py').fsPath,
+      cwd: folder?.uri.fsPath ?? this.ctx.extension.extensionUri.fsPath,
+      timeoutMs: this.ctx.config.previewTimeoutMs,
+      onOutput: (text) => this.ctx.output.append(text),
+    });
+    return this.worker;
+  }
+
+  private publishSampleProblems(file: string, set: SampleSet): void {
+    this.sampleDiagnostics.set(vscode.Uri.file(file), set.problems.map((p) => {
+      const diagnostic = new vscode.Diagnostic(new vscode.Range(p.line - 1, 0, p.line - 1, 1000), p.message, vscode.DiagnosticSeverity.Error);
+      diagnostic.source = 'GRPO Studio';
+      return diagnostic;
+    }));
+  }
+
+  dispose(): void {
+    this.worker?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function toRef(reward: RewardFunction): RewardRef {
+  return { name: reward.name, file: reward.handle!.file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate };
+}

@@ -49,6 +49,7 @@ export class RewardWorker {
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private outputBytes = 0;
+  private truncated = false;
   private stderrTail = '';
 
   constructor(private readonly options: RewardWorkerOptions) {}
@@ -88,6 +89,7 @@ export class RewardWorker {
       }
       const id = this.nextId++;
       this.outputBytes = 0;
+      this.truncated = false;
       const timer = setTimeout(() => {
         this.fail(new WorkerFault('timeout', `no answer within ${this.options.timeoutMs / 1000} s; the reward worker was stopped and will restart`));
         this.child?.kill('SIGKILL');
@@ -131,10 +133,11 @@ export class RewardWorker {
 
   private forwardOutput(chunk: Buffer): void {
     if (!this.options.onOutput) return;
-    if (this.outputBytes < MAX_OUTPUT_PER_REQUEST) {
-      const room = MAX_OUTPUT_PER_REQUEST - this.outputBytes;
-      this.options.onOutput(chunk.subarray(0, room).toString('utf8'));
-      if (chunk.length > room) this.options.onOutput('\n[GRPO Studio: further output of this call not shown]\n');
+    const room = MAX_OUTPUT_PER_REQUEST - this.outputBytes;
+    if (room > 0) this.options.onOutput(chunk.subarray(0, room).toString('utf8'));
+    if (chunk.length > room && !this.truncated) {
+      this.truncated = true;
+      this.options.onOutput('\n[GRPO Studio: further output of this call not shown]\n');
     }
     this.outputBytes += chunk.length;
   }

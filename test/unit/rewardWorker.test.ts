@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { previewRewards } from '../../src/previews/core/preview';
+import { RewardWorker, WorkerFault } from '../../src/previews/core/rewardWorker';
+import { parseSampleSet } from '../../src/previews/core/samples';
+import { repoRoot, workspace } from './helpers';
+
+// The real worker (python/grpo_studio_worker.py) on the machine's python3: it needs only the stdlib.
+const REWARDS = `
+import os, sys, time
+
+def length_reward(completions, **kwargs):
+    return [float(len(c)) for c in completions]
+
+def slow_reward(completions, **kwargs):
+    time.sleep(30)
+    return [0.0 for c in completions]
+
+def crashing_reward(completions, **kwargs):
+    os._exit(7)
+
+def chatty_reward(completions, **kwargs):
+    sys.stdout.write("x" * (5 * 1024 * 1024))
+    return [1.0 for c in completions]
+
+def stdin_reward(completions, **kwargs):
+    data = sys.stdin.read()
+    return [float(len(data)) for c in completions]
+`;
+
+const SAMPLES = [
+  '{"prompt": "日本の首都は？", "completion": "東京です😀"}',
+  '{"prompt": "日本の首都は？", "completion": "東京"}',
+].join('\n');
+
+function setup(timeoutMs = 20_000) {
+  const dir = workspace({ 'my rewards/報酬.py': REWARDS });
+  const file = path.join(dir, 'my rewards', '報酬.py');
+  const output: string[] = [];
+  const worker = new RewardWorker({
+    python: 'python3',
+    workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'),
+    cwd: dir,
+    timeoutMs,
+    onOutput: (text) => output.push(text),
+  });
+  const run = (attr: string) =>
+    previewRewards(worker, {
+      rewards: [{ name: attr, file, attr }],
+      set: parseSampleSet(SAMPLES),
+      paths: [dir],
+      options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
+    });
+  return { worker, run, output };
+}
+
+test('scores in a path with spaces and Japanese, counting code points like Python', async () => {
+  const { worker, run } = setup();
+  try {
+    const preview = await run('length_reward');
+    assert.deepEqual(preview.rewards, [[5], [2]]);
+    assert.deepEqual(preview.totals, [5, 2], "5 code points, as Python len counts (JavaScript .length says 6)");
+    assert.ok(preview.advantages[0] > 0 && preview.advantages[1] < 0);
+    assert.equal(preview.placeholderIds, true);
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a call over the time limit kills the worker; the next request gets a fresh one', async () => {
+  const { worker, run } = setup(1500);
+  try {
+    await assert.rejects(run('slow_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'timeout');
+    assert.deepEqual((await run('length_reward')).rewards, [[5], [2]]);
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('os._exit inside a reward is a crash fault, and the worker restarts', async () => {
+  const { worker, run } = setup();
+  try {
+    await assert.rejects(run('crashing_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /exit code 7/.test(error.message));
+    assert.deepEqual((await run('length_reward')).rewards, [[5], [2]]);
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('megabytes of prints neither corrupt the protocol nor flood the output', async () => {
+  const { worker, run, output } = setup();
+  try {
+    const preview = await run('chatty_reward');
+    assert.deepEqual(preview.rewards, [[1], [1]]);
+    const shown = output.join('');
+    assert.ok(shown.length < 300 * 1024, `shown ${shown.length} characters`);
+    assert.ok(shown.endsWith('[GRPO Studio: further output of this call not shown]\n'), 'one truncation note at the end');
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a reward that reads stdin gets end-of-file instead of hanging', async () => {
+  const { worker, run } = setup(10_000);
+  try {
+    assert.deepEqual((await run('stdin_reward')).rewards, [[0], [0]]);
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a missing interpreter is a start fault with the path in the message', async () => {
+  const worker = new RewardWorker({ python: '/no/such/python', workerScript: 'x.py', cwd: repoRoot, timeoutMs: 5000 });
+  await assert.rejects(worker.ping(), (error: unknown) => error instanceof WorkerFault && error.kind === 'start' && /\/no\/such\/python/.test(error.message));
+});

@@ -1,0 +1,282 @@
+// The Reward Preview webview in a real Chromium, under the extension's strict CSP.
+// Run: node --test test/webview/rewardPreview.test.mjs (needs /usr/bin/chromium).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
+import { webviewBuild } from '../../webview/build.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const screenshots = join(root, 'test-results', 'webview');
+const SAMPLES_FILE = '/workspace/data/qa.samples.jsonl';
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+
+let outdir;
+let host; // html.ts, panelProtocol.ts and advantages.ts, bundled for Node
+let server;
+let origin;
+let browser;
+
+/** html.ts, the protocol validator and the advantage math, as one ES module for this test. */
+async function bundleHostModules() {
+  const outfile = join(outdir, 'host.mjs');
+  await esbuild.build({
+    stdin: {
+      contents: [
+        "export { renderPanelHtml, panelCsp } from './webview/rewardPreview/html.ts';",
+        "export { parseWebviewMessage } from './src/previews/core/panelProtocol.ts';",
+        "export { computeAdvantages } from './src/previews/core/advantages.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    outfile,
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+/** Serves the page with the CSP as a header too, the bundle, and a stand-in for VS Code's theme variables. */
+function startServer() {
+  const files = { '/vscode-theme.css': join(root, 'test', 'webview', 'vscode-theme.css') };
+  for (const name of ['rewardPreview.js', 'rewardPreview.css', 'rewardPreview.js.map', 'rewardPreview.css.map']) files[`/${name}`] = join(outdir, name);
+  const page = (nonce) =>
+    host
+      .renderPanelHtml({ cspSource: origin, nonce, scriptUri: `${origin}/rewardPreview.js`, styleUri: `${origin}/rewardPreview.css`, language: 'ja' })
+      .replace('</head>', `<link rel="stylesheet" href="${origin}/vscode-theme.css">\n</head>`)
+      .replace('<body>', '<body class="vscode-dark">');
+  server = createServer((request, response) => {
+    const path = new URL(request.url, origin).pathname;
+    if (path === '/') {
+      const nonce = randomBytes(16).toString('base64');
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': host.panelCsp(origin, nonce) });
+      response.end(page(nonce));
+    } else if (files[path]) {
+      response.writeHead(200, { 'Content-Type': `${TYPES[extname(path)]}; charset=utf-8` });
+      response.end(readFileSync(files[path]));
+    } else if (path === '/favicon.ico') {
+      response.writeHead(204).end(); // a webview asks for none; a plain page would log a 404
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
+
+// Two groups of four (emoji_reward, length_reward, and a function that failed). Group 2's
+// completions all score the same: no learning signal.
+const FUNCTIONS = [
+  { name: 'emoji_reward', weight: 1, ms: 0.4 },
+  { name: 'length_reward', weight: 1, ms: 0.3 },
+  { name: 'format_reward', weight: 1, ms: 0.1, error: "TypeError: format_reward() got an unexpected keyword argument 'completion_ids'" },
+];
+const GROUPS = [
+  {
+    prompt: '日本の首都はどこですか？',
+    completions: ['日本の首都は東京です🗼✨', 'Tokyo 🇯🇵', '首都は東京。👍🏽 人口も多いです😊😊😊😊😊', '東京'],
+  },
+  {
+    prompt: '富士山の高さは？',
+    completions: ['3776メートルです🗻', '約3776m🗻', '3,776 m 🗻', '高さは3776m🗻'],
+  },
+];
+
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}{2}/gu;
+const emojiReward = (text) => Math.min((text.match(EMOJI) ?? []).length, 4);
+const lengthReward = (text) => Math.exp(-0.15 * Math.abs(Array.from(text).length - 30));
+
+/** The `update` payload the host would send, with the project's own advantage math. */
+function previewData(options = { scaleRewards: 'group', aggregation: 'sum_then_normalize' }) {
+  const samples = GROUPS.flatMap((group, g) => group.completions.map((completion) => ({ group: g, prompt: group.prompt, completion })));
+  // Group 2: every completion gets the same rewards (a flat group).
+  const rewards = samples.map(({ group, completion }) => (group === 1 ? [1, 0.5, null] : [emojiReward(completion), lengthReward(completion), null]));
+  const math = host.computeAdvantages(rewards, GROUPS.map((g) => g.completions.length), { ...options, weights: FUNCTIONS.map((f) => f.weight) });
+  return {
+    samplesFile: SAMPLES_FILE,
+    functions: FUNCTIONS,
+    rows: samples.map((sample, i) => ({ line: i + 1, ...sample, rewards: rewards[i], total: math.totals[i], advantage: math.advantages[i] })),
+    groups: math.groups.map((stats, g) => ({ index: g, size: GROUPS[g].completions.length, ...stats })),
+    options,
+    notice: 'completion_ids are placeholders: set grpoStudio.preview.tokenizer for real token ids',
+  };
+}
+
+/** Before any page script: a fake VS Code API that records posted messages, and a CSP violation log. */
+function installFakeVsCodeApi() {
+  window.__posted = [];
+  window.__violations = [];
+  let state;
+  window.acquireVsCodeApi = () => ({
+    postMessage: (message) => window.__posted.push(message),
+    getState: () => state,
+    setState: (next) => {
+      state = next;
+    },
+  });
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.__violations.push(`${event.violatedDirective} blocked ${event.blockedURI || event.sourceFile}: ${event.sample}`);
+  });
+}
+
+async function openPanel() {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  await page.addInitScript(installFakeVsCodeApi);
+  await page.goto(origin);
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+  await page.evaluate((data) => window.postMessage({ type: 'update', data }, '*'), previewData());
+  await page.locator('tr.sample').first().waitFor();
+  const posted = () => page.evaluate(() => window.__posted);
+  const assertClean = async () => {
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'CSP violations');
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  };
+  return { page, posted, assertClean };
+}
+
+const columnTexts = (page, column) => page.locator(`tbody.group >> nth=0 >> tr.sample td:nth-child(${column})`).allTextContents();
+
+before(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'reward-preview-'));
+  mkdirSync(screenshots, { recursive: true });
+  await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
+  host = await bundleHostModules();
+  origin = await startServer();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+test('renders groups, rows, highlighted emoji, code-point lengths and the zero-std warning', async () => {
+  const { page, posted, assertClean } = await openPanel();
+  assert.equal(await page.locator('tr.sample').count(), 8);
+  assert.equal(await page.locator('tbody.group').count(), 2);
+
+  const emoji = await page.locator('tr.sample .emoji').allTextContents();
+  for (const expected of ['🗼', '✨', '🇯🇵', '👍🏽', '🗻']) assert.ok(emoji.includes(expected), `${expected} highlighted`);
+  const tokyo = page.locator('tr.sample', { hasText: 'Tokyo' });
+  assert.equal(await tokyo.locator('td:nth-child(3)').textContent(), '8', "len('Tokyo 🇯🇵') is 8 in Python (JavaScript's .length says 10)");
+
+  const warnings = page.locator('tbody.group .warning');
+  assert.equal(await warnings.count(), 1);
+  assert.ok(await page.locator('tbody.zero-std .warning').isVisible());
+  assert.match(await warnings.textContent(), /no learning signal \(reward std = 0\)/);
+  assert.match(await page.locator('tbody.zero-std .group-stats').textContent(), /Group 2 · 4 completions · mean 1\.500 · std 0\.000/);
+
+  assert.ok(await page.locator('.errors', { hasText: 'format_reward' }).isVisible(), 'the failed function is reported');
+  assert.equal(await page.locator('tr.sample td.none').first().textContent(), 'None');
+  assert.deepEqual(await posted(), [{ type: 'ready' }], 'an update posts nothing back');
+  await page.screenshot({ path: join(screenshots, 'dark.png'), fullPage: true });
+  await assertClean();
+  await page.close();
+});
+
+test('sorts rows within their group by a clicked column, and filters by text', async () => {
+  const { page, assertClean } = await openPanel();
+  const emojiHeader = page.locator('thead button.sort', { hasText: 'emoji_reward' });
+  await emojiHeader.click();
+  assert.deepEqual(await columnTexts(page, 4), ['0.000', '1.000', '2.000', '4.000']);
+  assert.equal(await page.locator('thead th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+  await emojiHeader.click();
+  assert.deepEqual(await columnTexts(page, 4), ['4.000', '2.000', '1.000', '0.000']);
+  assert.equal(await page.locator('thead th[aria-sort]').getAttribute('aria-sort'), 'descending');
+
+  await page.locator('#filter input').fill('東京');
+  assert.equal(await page.locator('tr.sample').count(), 3);
+  assert.equal(await page.locator('tbody.group').count(), 1, 'groups without a match are hidden');
+  assert.match(await page.locator('.summary').textContent(), /3 of 8 completions/);
+  await page.screenshot({ path: join(screenshots, 'filtered.png'), fullPage: true });
+  await page.locator('#filter input').fill('');
+  assert.equal(await page.locator('tr.sample').count(), 8);
+  await assertClean();
+  await page.close();
+});
+
+test('posts setOptions for scale_rewards and weights, and reveal for a clicked row', async () => {
+  const { page, posted, assertClean } = await openPanel();
+  const setOptions = async () => (await posted()).filter((m) => m.type === 'setOptions');
+
+  await page.locator('#scale-rewards').click();
+  await page.locator('#scale-rewards li.option', { hasText: 'batch' }).click();
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'setOptions'));
+  assert.deepEqual((await setOptions()).at(-1), {
+    type: 'setOptions',
+    options: { scaleRewards: 'batch', aggregation: 'sum_then_normalize', weights: [1, 1, 1] },
+  });
+
+  await page.locator('#weight-1 input').fill('0.5');
+  await page.locator('#weight-1 input').press('Enter');
+  assert.deepEqual((await setOptions()).at(-1).options.weights, [1, 0.5, 1]);
+  await page.locator('#weight-1 input').fill('');
+  await page.locator('#weight-1 input').press('Enter');
+  assert.equal((await setOptions()).length, 2, 'an empty weight is not posted');
+  assert.equal(await page.locator('#weight-1').getAttribute('invalid'), '');
+
+  await page.locator('tr.sample', { hasText: 'Tokyo' }).click();
+  assert.deepEqual((await posted()).at(-1), { type: 'reveal', file: SAMPLES_FILE, line: 2 });
+
+  for (const message of await posted()) assert.deepEqual(host.parseWebviewMessage(message), message, 'the host accepts what the webview posts');
+  await assertClean();
+  await page.close();
+});
+
+test('renders in light and dark themes and redraws the chart on a theme change', async () => {
+  const { page, assertClean } = await openPanel();
+  const chartImage = () => page.locator('canvas').evaluate((canvas) => canvas.toDataURL());
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const setTheme = async (theme) => {
+    await page.evaluate((name) => document.body.classList.replace(document.body.classList[0], name), theme);
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  };
+
+  const darkChart = await chartImage();
+  assert.equal(await background(), 'rgb(31, 31, 31)');
+  await setTheme('vscode-light');
+  assert.equal(await background(), 'rgb(255, 255, 255)');
+  assert.notEqual(await chartImage(), darkChart, 'the chart is redrawn with the light colors');
+  await page.screenshot({ path: join(screenshots, 'light.png'), fullPage: true });
+
+  await page.locator('#stacked').click();
+  await page.screenshot({ path: join(screenshots, 'light-stacked.png'), fullPage: true });
+  await setTheme('vscode-dark');
+  await page.screenshot({ path: join(screenshots, 'dark-stacked.png'), fullPage: true });
+  await assertClean();
+  await page.close();
+});
+
+test('the host rejects malformed webview messages', () => {
+  const bad = [
+    null,
+    'ready',
+    { type: 'nope' },
+    { type: 'reveal', file: SAMPLES_FILE },
+    { type: 'reveal', file: SAMPLES_FILE, line: 0 },
+    { type: 'reveal', file: '', line: 3 },
+    { type: 'setOptions', options: { scaleRewards: 'batch' } },
+    { type: 'setOptions', options: { scaleRewards: 'batch', aggregation: 'mean' } },
+    { type: 'setOptions', options: { scaleRewards: 'none', aggregation: 'sum_then_normalize', weights: [1, Number.NaN] } },
+    { type: 'setOptions', options: { scaleRewards: 'none', aggregation: 'sum_then_normalize', weights: '1,2' } },
+  ];
+  for (const message of bad) assert.equal(host.parseWebviewMessage(message), undefined, JSON.stringify(message));
+  assert.deepEqual(host.parseWebviewMessage({ type: 'reveal', file: SAMPLES_FILE, line: 3, extra: true }), { type: 'reveal', file: SAMPLES_FILE, line: 3 });
+});

@@ -1,0 +1,18 @@
+// esbuild options for the webview pages (browser code, apart from the Node bundles):
+// dist/webview/rewardPreview.js and dist/webview/rewardPreview.css.
+export function webviewBuild({ production = false } = {}) {
+  return {
+    entryPoints: [
+      { in: 'webview/rewardPreview/main.ts', out: 'rewardPreview' },
+      { in: 'webview/rewardPreview/style.css', out: 'rewardPreview' },
+    ],
+    outdir: 'dist/webview',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'chrome120',
+    minify: production,
+    sourcemap: !production,
+    logLevel: 'info',
+  };
+}

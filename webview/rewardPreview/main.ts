@@ -1,0 +1,103 @@
+/**
+ * Reward Preview webview: rewards of every completion in a samples file, per reward function,
+ * with GRPO totals and advantages as TRL computes them (the host does the math and posts
+ * `update`s; this page shows them, and posts `setOptions` and `reveal` back).
+ */
+import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/panelProtocol';
+import { RewardChart } from './chart';
+import { createControls } from './controls';
+import { h } from './dom';
+import { filterRows, renderTable, type Sort, type SortColumn } from './table';
+import { onThemeChange, readChartTheme } from './theme';
+
+interface ViewState {
+  sort: Sort;
+  filter: string;
+  stacked: boolean;
+}
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): Partial<ViewState> | undefined;
+  setState(state: ViewState): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const view: ViewState = { sort: { column: 'line', descending: false }, filter: '', stacked: false, ...vscode.getState() };
+let data: PreviewData | undefined;
+
+const toolbar = h('div', { className: 'toolbar' });
+const notice = h('div', { className: 'notice', attrs: { role: 'status', hidden: '' } });
+const errors = h('ul', { className: 'errors', attrs: { hidden: '' } });
+const summary = h('div', { className: 'summary' }, 'Waiting for scores…');
+const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': 'Rewards per completion, grouped by GRPO group' } });
+const tableContainer = h('div', { className: 'table-container' });
+document.body.append(toolbar, notice, errors, summary, h('div', { className: 'chart' }, canvas), tableContainer);
+
+const chart = new RewardChart(canvas);
+const controls = createControls(toolbar, view, {
+  onOptions: (options) => vscode.postMessage({ type: 'setOptions', options }),
+  onFilter: (filter) => updateView({ filter }),
+  onStacked: (stacked) => updateView({ stacked }),
+});
+
+function updateView(change: Partial<ViewState>): void {
+  Object.assign(view, change);
+  vscode.setState(view);
+  render();
+}
+
+function toggleSort(column: SortColumn): void {
+  const descending = view.sort.column === column && !view.sort.descending;
+  updateView({ sort: { column, descending } });
+}
+
+/** The saved sort, unless it names a reward function the current data does not have. */
+function currentSort(current: PreviewData): Sort {
+  const { column } = view.sort;
+  return typeof column === 'number' && column >= current.functions.length ? { column: 'line', descending: false } : view.sort;
+}
+
+function renderMessages(current: PreviewData): void {
+  notice.textContent = current.notice ?? '';
+  notice.hidden = !current.notice;
+  const failed = current.functions.filter((fn) => fn.error);
+  errors.replaceChildren(...failed.map((fn) => h('li', {}, h('strong', {}, fn.name), `: ${fn.error}`)));
+  errors.hidden = failed.length === 0;
+}
+
+function renderSummary(current: PreviewData, shown: number): void {
+  const file = current.samplesFile.split(/[\\/]/).pop() ?? current.samplesFile;
+  const silent = current.groups.filter((g) => g.zeroStd).length;
+  const counts = shown === current.rows.length ? `${shown} completions` : `${shown} of ${current.rows.length} completions`;
+  summary.textContent = `${file} · ${counts} · ${current.groups.length} groups · ${silent} without learning signal`;
+}
+
+function renderChart(current: PreviewData): void {
+  chart.render(current, filterRows(current.rows, view.filter), view.stacked ? 'stacked' : 'total', readChartTheme());
+}
+
+function render(): void {
+  const current = data;
+  if (!current) return;
+  const rows = filterRows(current.rows, view.filter);
+  renderMessages(current);
+  renderSummary(current, rows.length);
+  renderChart(current);
+  const table = renderTable(current, rows, currentSort(current), {
+    onSort: toggleSort,
+    onReveal: (row) => vscode.postMessage({ type: 'reveal', file: current.samplesFile, line: row.line }),
+  });
+  tableContainer.replaceChildren(table);
+}
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  if (event.data?.type !== 'update') return;
+  data = event.data.data;
+  controls.update(data);
+  render();
+});
+onThemeChange(() => data && renderChart(data));
+vscode.postMessage({ type: 'ready' });

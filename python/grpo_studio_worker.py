@@ -274,8 +274,7 @@ def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict
         metrics[name].append(value)
 
     kwargs = dict(columns, log_extra=log_extra, log_metric=log_metric)
-    outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": [],
-                               "signature": {"binds": False, "message": "not checked: the reward could not be loaded"}}
+    outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": []}
     func = None
     try:
         func = load_reward(ref, paths, modules)

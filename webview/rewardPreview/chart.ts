@@ -44,7 +44,7 @@ function stackedDatasets(data: PreviewData, rows: PreviewRow[], theme: ChartThem
 
 function config(data: PreviewData, rows: PreviewRow[], mode: ChartMode, theme: ChartTheme): BarConfig {
   const stacked = mode === 'stacked';
-  const axis = { stacked, ticks: { color: theme.foreground }, grid: { color: theme.grid }, border: { color: theme.grid } };
+  const axis = { stacked, grid: { color: theme.grid }, border: { color: theme.grid } };
   return {
     type: 'bar',
     data: {
@@ -54,11 +54,9 @@ function config(data: PreviewData, rows: PreviewRow[], mode: ChartMode, theme: C
     options: {
       animation: false,
       maintainAspectRatio: false,
-      color: theme.foreground,
-      font: theme.font,
       scales: { x: { ...axis, grid: { display: false } }, y: axis },
       plugins: {
-        legend: { display: stacked, labels: { color: theme.foreground, boxWidth: 12 } },
+        legend: { display: stacked, labels: { boxWidth: 12 } },
         tooltip: {
           backgroundColor: theme.tooltip.background,
           titleColor: theme.tooltip.foreground,
@@ -84,6 +82,9 @@ export class RewardChart {
   constructor(private readonly canvas: HTMLCanvasElement) {}
 
   render(data: PreviewData, rows: PreviewRow[], mode: ChartMode, theme: ChartTheme): void {
+    // Text color and font have no per-chart option that reaches every part (ticks, legend).
+    Object.assign(Chart.defaults.font, theme.font);
+    Chart.defaults.color = theme.foreground;
     this.chart?.destroy();
     this.chart = new Chart(this.canvas, config(data, rows, mode, theme));
   }

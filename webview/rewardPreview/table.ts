@@ -61,6 +61,8 @@ function sortableHeader(label: string, column: SortColumn, sort: Sort, handlers:
   return cell;
 }
 
+const formatMs = (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+
 /** The completion column, which takes the width the number columns leave. */
 function wide(cell: HTMLTableCellElement): HTMLTableCellElement {
   cell.classList.add('wide');
@@ -70,7 +72,7 @@ function wide(cell: HTMLTableCellElement): HTMLTableCellElement {
 function functionHeader(fn: PreviewFunction, k: number, sort: Sort, handlers: TableHandlers): HTMLTableCellElement {
   const cell = sortableHeader(fn.name, k, sort, handlers, fn.error);
   cell.classList.add('number');
-  const details = [`× ${fn.weight}`, fn.ms === undefined ? '' : `${Math.round(fn.ms)} ms`].filter(Boolean).join(' · ');
+  const details = [`× ${fn.weight}`, fn.ms === undefined ? '' : formatMs(fn.ms)].filter(Boolean).join(' · ');
   cell.append(h('div', { className: 'detail' }, details));
   if (fn.error) {
     cell.classList.add('failed');

@@ -64,12 +64,15 @@ export interface RewardOutcome {
   error?: RewardError;
   /** Time spent inside the reward call, in milliseconds. */
   ms: number;
-  /** What the function sent through `log_metric(name, value)`. */
-  metrics: Record<string, number[]>;
+  /** What the function sent through `log_metric(name, value)` (null where a value was NaN). */
+  metrics: Record<string, (number | null)[]>;
   /** What the function sent through `log_extra(column, values)`. */
   extra: Record<string, unknown[]>;
-  /** Whether `inspect.signature` says GRPOTrainer's keyword call binds; with the reason when not. */
-  signature: { binds: boolean; message?: string };
+  /**
+   * Whether `inspect.signature` says GRPOTrainer's keyword call binds, with the reason when not;
+   * absent when the reward could not be loaded.
+   */
+  signature?: { binds: boolean; message?: string };
   /** Accepted but suspicious results, e.g. NaN values (TRL treats them as "not applicable"). */
   warnings: string[];
 }
@@ -87,4 +90,5 @@ export type WorkerRequest =
 
 export type WorkerResponse =
   | { id: number; result: ScoreResult | { pong: true; python: ScoreResult['python'] } }
-  | { id: number; error: { message: string } };
+  /** `id` is null when the request line was not readable JSON. */
+  | { id: number | null; error: { message: string } };

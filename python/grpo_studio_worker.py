@@ -107,10 +107,11 @@ def import_file(file: str, paths: set[str]) -> ModuleType:
 
 
 def trainer_state(fields: dict[str, Any] | None) -> Any:
+    # The real TrainerState only when the user's code already loaded transformers: importing it
+    # here would pull in torch (seconds) for a preview that only reads global_step and friends.
+    transformers = sys.modules.get("transformers")
     try:
-        from transformers import TrainerState
-
-        state: Any = TrainerState()
+        state: Any = transformers.TrainerState() if transformers else SimpleNamespace(global_step=0, max_steps=0, epoch=0.0)
     except Exception:
         state = SimpleNamespace(global_step=0, max_steps=0, epoch=0.0)
     for key, value in (fields or {}).items():
@@ -263,7 +264,7 @@ def load_reward(ref: dict[str, Any], paths: set[str], modules: dict[str, Any]) -
 
 
 def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict[str, Any],
-              paths: set[str], modules: dict[str, Any]) -> dict[str, Any]:
+              state: dict[str, Any] | None, paths: set[str], modules: dict[str, Any]) -> dict[str, Any]:
     metrics: dict[str, list] = defaultdict(list)
     extra: dict[str, list] = defaultdict(list)
 
@@ -273,11 +274,12 @@ def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict
     def log_metric(name: str, value: float) -> None:
         metrics[name].append(value)
 
-    kwargs = dict(columns, log_extra=log_extra, log_metric=log_metric)
     outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": []}
     func = None
     try:
         func = load_reward(ref, paths, modules)
+        # After the import: the reward's module decides whether transformers is loaded.
+        kwargs = dict(columns, trainer_state=trainer_state(state), log_extra=log_extra, log_metric=log_metric)
         outcome["signature"] = check_signature(func, batch, kwargs)
         start = time.perf_counter()
         try:
@@ -310,10 +312,10 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
     rows = [s.get("columns") or {} for s in samples]
     keys = [k for k in (rows[0] if rows else {}) if k not in ("prompt", "completion", "completion_ids")]
     columns: dict[str, Any] = {k: [row.get(k) for row in rows] for k in keys}
-    columns["trainer_state"] = trainer_state(params.get("trainerState"))
 
     modules: dict[str, Any] = {}
-    rewards = [score_one(ref, (prompts, completions, ids), columns, set(paths), modules) for ref in params["rewards"]]
+    state = params.get("trainerState")
+    rewards = [score_one(ref, (prompts, completions, ids), columns, state, set(paths), modules) for ref in params["rewards"]]
     if ids_warning:
         for outcome in rewards:
             outcome["warnings"].append(ids_warning)

@@ -152,10 +152,28 @@ function cell(value: number | null): string {
   return value === null ? '—' : value.toFixed(3);
 }
 
-/** Truncates by code points (as Python's len counts), so emoji are never split. */
+/** Truncates to `width` terminal columns by whole code points, so emoji are never split. */
 function clip(text: string, width: number): string {
-  const chars = Array.from(text.replace(/\s+/g, ' '));
-  return chars.length <= width ? chars.join('') : `${chars.slice(0, width - 1).join('')}…`;
+  const flat = text.replace(/\s+/g, ' ');
+  if (displayWidth(flat) <= width) return flat;
+  let out = '';
+  for (const ch of flat) {
+    if (displayWidth(out + ch) > width - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
+}
+
+/** Terminal columns a string takes: East Asian wide characters and emoji take two. */
+const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|\p{Extended_Pictographic}/u;
+
+function displayWidth(text: string): number {
+  return Array.from(text).reduce((width, ch) => width + (WIDE.test(ch) ? 2 : /\p{Mn}|\u200D|\uFE0F/u.test(ch) ? 0 : 1), 0);
+}
+
+function pad(text: string, width: number, left: boolean): string {
+  const fill = ' '.repeat(Math.max(0, width - displayWidth(text)));
+  return left ? text + fill : fill + text;
 }
 
 function formatTable(set: SampleSet, preview: Preview): string {
@@ -169,8 +187,8 @@ function formatTable(set: SampleSet, preview: Preview): string {
     cell(preview.totals[i]),
     preview.advantages[i].toFixed(3),
   ]);
-  const widths = header.map((h, c) => Math.max(Array.from(h).length, ...rows.map((r) => Array.from(r[c]).length)));
-  const line = (cells: string[]) => cells.map((text, c) => (c === 2 ? text.padEnd(widths[c]) : text.padStart(widths[c]))).join('  ');
+  const widths = header.map((h, c) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[c]))));
+  const line = (cells: string[]) => cells.map((text, c) => pad(text, widths[c], c === 2)).join('  ');
   const out = [line(header), ...rows.map(line), ''];
   preview.groups.forEach((g, index) => {
     const signal = g.zeroStd ? '  no learning signal (reward std = 0)' : '';

@@ -207,7 +207,10 @@ def test_standard_and_conversational_samples_use_python_len(worker, tmp_path):
 
 
 def test_keyword_arguments_columns_trainer_state_and_logging(worker, tmp_path):
+    # A module that imports transformers gets the real TrainerState (else a light stand-in).
     path = reward_file(tmp_path, """
+        import transformers
+
         def inspect_call(*args, prompts, completions, completion_ids, **kwargs):
             assert not args
             state = kwargs["trainer_state"]

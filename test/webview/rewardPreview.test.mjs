@@ -1,5 +1,5 @@
 // The Reward Preview webview in a real Chromium, under the extension's strict CSP.
-// Run: node --test test/webview/rewardPreview.test.mjs (needs /usr/bin/chromium).
+// Run: node --test test/webview/rewardPreview.test.mjs (Debian's /usr/bin/chromium, apt-installed when missing).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
+import { ensureChromium } from '../../scripts/setup-code-server.mjs';
 import { webviewBuild } from '../../webview/build.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -156,7 +157,7 @@ before(async () => {
   host = await bundleHostModules();
   origin = await startServer();
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: await ensureChromium(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 });

@@ -33,8 +33,9 @@ const notice = h('div', { className: 'notice', attrs: { role: 'status', hidden: 
 const errors = h('ul', { className: 'errors', attrs: { hidden: '' } });
 const summary = h('div', { className: 'summary' }, 'Waiting for scores…');
 const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': 'Rewards per completion, grouped by GRPO group' } });
+const chartContainer = h('div', { className: 'chart', attrs: { hidden: '' } }, canvas);
 const tableContainer = h('div', { className: 'table-container' });
-document.body.append(toolbar, notice, errors, summary, h('div', { className: 'chart' }, canvas), tableContainer);
+document.body.append(toolbar, notice, errors, summary, chartContainer, tableContainer);
 
 const chart = new RewardChart(canvas);
 const controls = createControls(toolbar, view, {
@@ -85,6 +86,7 @@ function render(): void {
   const rows = filterRows(current.rows, view.filter);
   renderMessages(current);
   renderSummary(current, rows.length);
+  chartContainer.hidden = rows.length === 0;
   renderChart(current);
   const table = renderTable(current, rows, currentSort(current), {
     onSort: toggleSort,

@@ -1,4 +1,4 @@
-// `npm test`: builds, then runs every suite (or the ones named: unit, python, e2e).
+// `npm test`: builds, then runs every suite (or the ones named: unit, python, webview, e2e).
 // Each suite installs what it needs on a fresh machine (Python venv, code-server, Chromium).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const requested = process.argv.slice(2);
-const suites = requested.length ? requested : ['unit', 'python', 'e2e'];
+const suites = requested.length ? requested : ['unit', 'python', 'webview', 'e2e'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
@@ -23,6 +23,7 @@ function step(name) {
 async function unit() {
   step('typecheck');
   run('npx', ['tsc', '-p', '.']);
+  run('npx', ['tsc', '-p', 'webview']);
   step('translations');
   const missing = missingTranslations();
   if (Object.keys(missing).length) throw new Error(`untranslated messages: ${JSON.stringify(missing, null, 2)}`);
@@ -58,6 +59,11 @@ async function python() {
   run(py, ['-m', 'pytest', 'test/python', '-q']);
 }
 
+async function webview() {
+  step('webview in Chromium');
+  run('node', ['--test', '--test-reporter=spec', 'test/webview/rewardPreview.test.mjs']);
+}
+
 async function e2e() {
   step('end-to-end in code-server');
   const { main } = await import('../test/e2e/run.mjs');
@@ -65,7 +71,7 @@ async function e2e() {
   if (code !== 0) throw new Error(`end-to-end tests failed (exit ${code})`);
 }
 
-const table = { unit, python, e2e };
+const table = { unit, python, webview, e2e };
 try {
   step('build');
   run('node', ['esbuild.mjs']);

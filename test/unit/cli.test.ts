@@ -62,3 +62,60 @@ test('bad usage exits 2 with a message', () => {
   assert.equal(format.code, 2);
   assert.match(format.stderr, /--format must be auto, standard or conversational/);
 });
+
+function score(args: string[], cwd: string) {
+  const result = spawnSync(process.execPath, [cli, 'score', '--python', 'python3', ...args], { encoding: 'utf8', cwd });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const SCORE_FILES = {
+  'rewards.py': [
+    'def emoji_reward(completions, **kwargs):',
+    '    return [float(min(sum(1 for ch in c if ord(ch) >= 0x1F300), 4)) for c in completions]',
+    '',
+    'def length_reward(completions, **kwargs):',
+    '    return [float(len(c)) for c in completions]',
+    '',
+    'def broken_reward(completions, **kwargs):',
+    '    return [1 / 0 for c in completions]',
+    '',
+    'def helper(x):',
+    '    return x',
+  ].join('\n'),
+  'qa.samples.jsonl': [
+    '{"prompt": "首都は？", "completion": "東京🗼"}',
+    '{"prompt": "首都は？", "completion": "東京です"}',
+    '{oops',
+    '{"prompt": "山は？", "completions": ["富士山", "富士山"]}',
+  ].join('\n'),
+};
+
+test('score --json prints the documented object, samples in file order', () => {
+  const dir = workspace(SCORE_FILES);
+  const { code, stdout, stderr } = score(['--rewards', 'rewards.py::emoji_reward,length_reward', '--samples', 'qa.samples.jsonl', '--weights', '1,0.5', '--json'], dir);
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /qa\.samples\.jsonl:3: skipped: not valid JSON/);
+  const json = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(json), ['functions', 'samples', 'groups']);
+  assert.deepEqual(json.functions, ['emoji_reward', 'length_reward']);
+  assert.deepEqual(json.samples.map((s: { completion: string }) => s.completion), ['東京🗼', '東京です', '富士山', '富士山']);
+  assert.deepEqual(Object.keys(json.samples[0]), ['prompt', 'completion', 'group', 'rewards', 'total', 'advantage']);
+  assert.deepEqual(json.samples[0].rewards, { emoji_reward: 1, length_reward: 3 });
+  assert.equal(json.samples[0].total, 2.5);
+  assert.deepEqual(json.samples.map((s: { group: number }) => s.group), [0, 0, 1, 1]);
+  assert.deepEqual(Object.keys(json.groups[0]), ['mean', 'std', 'zero_std']);
+  assert.deepEqual(json.groups.map((g: { zero_std: boolean }) => g.zero_std), [false, true]);
+  assert.deepEqual(json.samples.slice(2).map((s: { advantage: number }) => s.advantage), [0, 0]);
+});
+
+test('score reports a raising reward with its line and exits 1; bad weights exit 2', () => {
+  const dir = workspace(SCORE_FILES);
+  const failing = score(['--rewards', 'rewards.py', '--samples', 'qa.samples.jsonl'], dir);
+  assert.equal(failing.code, 1);
+  assert.match(failing.stderr, /broken_reward: ZeroDivisionError: division by zero \(.*rewards\.py:8\)/);
+  assert.match(failing.stdout, /no learning signal/);
+  assert.doesNotMatch(failing.stdout, /helper/);
+  const weights = score(['--rewards', 'rewards.py::emoji_reward', '--samples', 'qa.samples.jsonl', '--weights', '1,2'], dir);
+  assert.equal(weights.code, 2);
+  assert.match(weights.stderr, /--weights needs 1 number/);
+});

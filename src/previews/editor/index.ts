@@ -3,6 +3,7 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { InlineScores } from './inlineScores';
 import { describeScores, SampleLenses, selectionSample } from './lenses';
+import { PreviewPanel } from './previewPanel';
 import { PreviewService } from './previewService';
 
 /** Live reward previews: inline numbers, "Score this completion", the Reward Preview panel. */
@@ -12,7 +13,12 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
   const lenses = ctx.register(new SampleLenses(service));
   ctx.register(vscode.languages.registerCodeLensProvider([{ language: 'python', scheme: 'file' }, { pattern: '**/*.jsonl', scheme: 'file' }], lenses));
 
-  ctx.registerCommand('grpoStudio.scoreSample', (file: string, line: number) => lenses.scoreLine(file, line));
+  const panel = ctx.register(new PreviewPanel(ctx.extension.extensionUri, service));
+  ctx.registerCommand('grpoStudio.openRewardPreview', () => panel.show());
+  ctx.registerCommand('grpoStudio.scoreSample', async (file: string, line: number) => {
+    await lenses.scoreLine(file, line);
+    panel.show();
+  });
   ctx.registerCommand('grpoStudio.refreshRewardPreview', () => service.refresh());
   ctx.registerCommand('grpoStudio.scoreSelection', async () => {
     const editor = vscode.window.activeTextEditor;

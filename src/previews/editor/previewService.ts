@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
-import type { Aggregation, ScaleRewards } from '../core/advantages';
+import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
 import { previewRewards, type Preview } from '../core/preview';
 import { RewardWorker, WorkerFault } from '../core/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../core/samples';
@@ -20,11 +20,7 @@ export interface SampleSetPreview {
   failure?: string;
 }
 
-export interface PreviewOptions {
-  weights?: number[];
-  scaleRewards: ScaleRewards;
-  aggregation: Aggregation;
-}
+export type PreviewOptions = PanelOptions & { weights?: number[] };
 
 /**
  * Runs the workspace's reward functions on its sample sets in a persistent Python worker, after

@@ -1,0 +1,114 @@
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import { renderPanelHtml } from '../../../webview/rewardPreview/html';
+import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/panelProtocol';
+import { displayText } from '../core/samples';
+import type { PreviewService, SampleSetPreview } from './previewService';
+
+/**
+ * The Reward Preview panel: completions × reward functions, weighted totals and GRPO advantages
+ * of the current sample set. One panel; it follows the sample set the editor shows numbers for.
+ */
+export class PreviewPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly service: PreviewService) {
+    this.disposables.push(service.onDidChange(() => this.post()));
+  }
+
+  show(): void {
+    if (this.panel) {
+      this.panel.reveal(undefined, true);
+      return;
+    }
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel('grpoStudio.rewardPreview', vscode.l10n.t('Reward Preview'), {
+      viewColumn: vscode.ViewColumn.Beside,
+      preserveFocus: true,
+    }, { enableScripts: true, localResourceRoots: [dist] });
+    const nonce = crypto.randomBytes(16).toString('base64');
+    panel.webview.html = renderPanelHtml({
+      cspSource: panel.webview.cspSource,
+      nonce,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'rewardPreview.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'rewardPreview.css')).toString(),
+      language: vscode.env.language,
+    });
+    panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), undefined, this.disposables);
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+    }, undefined, this.disposables);
+    this.panel = panel;
+  }
+
+  private onMessage(raw: unknown): void {
+    const message = parseWebviewMessage(raw);
+    if (!message) return;
+    switch (message.type) {
+      case 'ready':
+        this.post();
+        return;
+      case 'setOptions':
+        this.service.setOptions(message.options);
+        return;
+      case 'reveal': {
+        // Only the sample set on display may be opened from the webview.
+        if (!this.service.previews.has(message.file)) return;
+        const line = message.line - 1;
+        void vscode.window.showTextDocument(vscode.Uri.file(message.file), {
+          viewColumn: vscode.ViewColumn.One,
+          selection: new vscode.Range(line, 0, line, 0),
+        });
+      }
+    }
+  }
+
+  private post(): void {
+    const current = this.service.current();
+    if (!this.panel || !current) return;
+    const message: HostMessage = { type: 'update', data: toPreviewData(current, this.service) };
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function toPreviewData(current: SampleSetPreview, service: PreviewService): PreviewData {
+  const { set, preview } = current;
+  const functions = current.rewards.map((reward, k) => {
+    const outcome = preview?.functions[k];
+    return {
+      name: reward.name,
+      weight: preview?.weights[k] ?? 1,
+      error: outcome?.error ? `${outcome.error.type}: ${outcome.error.message}` : undefined,
+      ms: outcome?.ms,
+    };
+  });
+  const notices = [current.failure, preview?.placeholderIds ? vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).') : undefined];
+  return {
+    samplesFile: current.file,
+    functions,
+    rows: set.samples.map((sample, i) => ({
+      line: sample.line,
+      group: sample.group,
+      prompt: displayText(sample.prompt),
+      completion: displayText(sample.completion),
+      rewards: preview?.rewards[i] ?? current.rewards.map(() => null),
+      total: preview?.totals[i] ?? null,
+      advantage: preview?.advantages[i] ?? 0,
+    })),
+    groups: set.groups.map((group, g) => ({
+      index: group.index,
+      mean: preview?.groups[g].mean ?? null,
+      std: preview?.groups[g].std ?? null,
+      zeroStd: preview?.groups[g].zeroStd ?? false,
+      size: group.size,
+    })),
+    options: { scaleRewards: service.options.scaleRewards, aggregation: service.options.aggregation },
+    notice: notices.filter(Boolean).join(' ') || undefined,
+  };
+}

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureCodeServer, exec, REPO_ROOT, TOOLS_DIR } from './setup-code-server.mjs';
+import { ensurePythonEnv } from './setup-python.mjs';
 import { findPortFrom, onInterrupt, startCodeServer } from '../test/e2e/harness.mjs';
 
 const args = process.argv.slice(2);
@@ -27,6 +28,8 @@ async function main() {
   }
   if (!existsSync(vsix)) throw new Error(`${vsix} not found`);
   const bin = await ensureCodeServer();
+  // The example's rewards import `emoji`; the test environment has it (and TRL, for later features).
+  const python = await ensurePythonEnv();
   const wanted = Number(process.env.GRPO_DEMO_PORT || 8080);
   if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`bad GRPO_DEMO_PORT ${process.env.GRPO_DEMO_PORT}`);
   const port = await findPortFrom(wanted);
@@ -35,7 +38,8 @@ async function main() {
     vsix,
     port,
     folder,
-    userDataDir: path.join(DEMO_DIR, 'user-data'), // persistent; settings.json written on first run only
+    userDataDir: path.join(DEMO_DIR, 'user-data'),
+    settings: { 'grpoStudio.pythonPath': python },
     extensionsDir: path.join(DEMO_DIR, 'extensions'),
     logFile: path.join(DEMO_DIR, 'code-server.log'),
   });

@@ -1,11 +1,32 @@
 // In Restricted Mode (the user does not trust the folder) discovery and the contract check still
-// run: they read code, never execute it.
+// run: they read code, never execute it. Previews, which would run it, stay off.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
 export const options = {
   workspace: 'examples/emoji-length',
+  files: {
+    'sneaky_rewards.py': [
+      'import pathlib',
+      'pathlib.Path(__file__).with_name("imported.marker").write_text("this module ran")',
+      '',
+      'def sneaky_reward(completions, **kwargs):',
+      '    return [0.0 for c in completions]',
+    ].join('\n'),
+  },
   settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' },
 };
 
-export async function run({ page, assert, openFile, openViewContainer, waitForTreeItem, screenshot, waitFor }) {
+/** Texts of the editor's `after` decorations (VS Code draws them as CSS generated content). */
+const decorationTexts = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('.monaco-editor .view-lines span[class*="ced-"]')]
+      .map((span) => getComputedStyle(span, '::after').content)
+      .filter((content) => content && content !== 'none')
+      .map((content) => JSON.parse(content)),
+  );
+
+export async function run({ page, assert, workspace, openFile, openViewContainer, waitForTreeItem, screenshot, waitFor }) {
   const decline = page.getByRole('button', { name: /No, I don.t trust the authors/ });
   await decline.waitFor({ state: 'visible', timeout: 30000 });
   await screenshot('trust-prompt');
@@ -20,6 +41,14 @@ export async function run({ page, assert, openFile, openViewContainer, waitForTr
     message: 'error squiggles in Restricted Mode',
   });
   const status = (await page.locator('.statusbar-item', { hasText: 'rewards' }).first().textContent()) ?? '';
-  assert.match(status, /4 rewards/);
+  assert.match(status, /5 rewards/);
   await screenshot('restricted-mode');
+
+  await openFile('sneaky_rewards.py');
+  await waitForTreeItem('sneaky_reward');
+  await waitFor(async () => (await decorationTexts(page)).some((t) => /Restricted Mode/.test(t)), {
+    message: 'the preview notice where the numbers would be',
+  });
+  assert.ok(!existsSync(path.join(workspace, 'imported.marker')), 'the reward module was imported in Restricted Mode');
+  await screenshot('no-preview');
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Code } from '../../discovery/core/contract';
 import type { RewardFunction } from '../../discovery/core/types';
 import { displayText } from '../core/samples';
 import { summarize } from '../core/preview';
@@ -49,23 +50,30 @@ export class InlineScores implements vscode.Disposable {
   private publishFailures(current: SampleSetPreview | undefined): void {
     this.diagnostics.clear();
     const byFile = new Map<string, vscode.Diagnostic[]>();
+    const add = (file: string, diagnostic: vscode.Diagnostic) => {
+      diagnostic.source = 'GRPO Studio preview';
+      byFile.set(file, [...(byFile.get(file) ?? []), diagnostic]);
+    };
     current?.preview?.functions.forEach((outcome, k) => {
       const reward = current.rewards[k];
-      if (!outcome.error || !reward) return;
+      if (!reward) return;
+      const nameRange = new vscode.Range(reward.range.start.line, reward.range.start.character, reward.range.end.line, reward.range.end.character);
+      const staticCallError = reward.problems.some((p) => p.severity === 'error' && CALL_ERROR_CODES.has(p.code));
+      if (outcome.signature && outcome.signature.binds === staticCallError) {
+        add(reward.file, new vscode.Diagnostic(nameRange, outcome.signature.binds
+          ? vscode.l10n.t('The static check expects GRPOTrainer\'s call to fail, but Python binds it. Please report this disagreement.')
+          : vscode.l10n.t('Python cannot bind GRPOTrainer\'s call ({0}), which the static check missed. Please report this disagreement.', outcome.signature.message ?? ''),
+        vscode.DiagnosticSeverity.Warning));
+      }
+      // A call the static check already explains is not reported twice.
+      if (!outcome.error || (staticCallError && outcome.signature?.binds === false)) return;
       const frame = [...outcome.error.traceback].reverse().find((f) => f.file === reward.file);
       const line = frame ? frame.line - 1 : reward.range.start.line;
-      const range = frame
-        ? new vscode.Range(line, 0, line, 10_000)
-        : new vscode.Range(reward.range.start.line, reward.range.start.character, reward.range.end.line, reward.range.end.character);
-      const diagnostic = new vscode.Diagnostic(
-        range,
+      add(reward.file, new vscode.Diagnostic(
+        frame ? new vscode.Range(line, 0, line, 10_000) : nameRange,
         vscode.l10n.t('{0} raised {1}: {2} (on the sample set {3})', reward.name, outcome.error.type, outcome.error.message, vscode.workspace.asRelativePath(current.file)),
         vscode.DiagnosticSeverity.Error,
-      );
-      diagnostic.source = 'GRPO Studio preview';
-      const list = byFile.get(reward.file) ?? [];
-      list.push(diagnostic);
-      byFile.set(reward.file, list);
+      ));
     });
     for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
   }
@@ -82,7 +90,12 @@ export class InlineScores implements vscode.Disposable {
   }
 }
 
+/** Static codes that mean GRPOTrainer's keyword call itself fails. */
+const CALL_ERROR_CODES = new Set<string>([Code.missingKwargs, Code.positionalOnly, Code.neverPassed, Code.missingColumn, Code.argsOnly]);
+
 const fmt = (v: number) => (Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(2));
+
+const formatMs = (ms: number) => `${ms.toFixed(ms < 1 ? 2 : ms < 10 ? 1 : 0)} ms`;
 
 export function inlineText(current: SampleSetPreview, k: number): string {
   if (!current.preview) return `GRPO: ${current.failure ?? vscode.l10n.t('not scored yet')}`;
@@ -90,8 +103,8 @@ export function inlineText(current: SampleSetPreview, k: number): string {
   if (outcome.error) return `GRPO: ${outcome.error.type}: ${outcome.error.message}`;
   const stats = summarize(current.preview.rewards.map((row) => row[k]));
   const n = current.set.samples.length;
-  if (!stats) return vscode.l10n.t('GRPO: None for all {0} samples · {1} ms', n, outcome.ms.toFixed(0));
-  return `μ ${fmt(stats.mean)} σ ${fmt(stats.std)} [${fmt(stats.min)} … ${fmt(stats.max)}] · ${vscode.l10n.t('{0} samples', n)} · ${outcome.ms.toFixed(0)} ms`;
+  if (!stats) return vscode.l10n.t('GRPO: None for all {0} samples · {1}', n, formatMs(outcome.ms));
+  return `μ ${fmt(stats.mean)} σ ${fmt(stats.std)} [${fmt(stats.min)} … ${fmt(stats.max)}] · ${vscode.l10n.t('{0} samples', n)} · ${formatMs(outcome.ms)}`;
 }
 
 function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunction): vscode.MarkdownString {

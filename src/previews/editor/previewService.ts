@@ -130,7 +130,7 @@ export class PreviewService implements vscode.Disposable {
       const rewards = this.rewardsFor(file);
       const entry: SampleSetPreview = { file, set, rewards };
       if (!this.trusted) {
-        entry.failure = vscode.l10n.t('Reward previews are off in Restricted Mode: they run your reward code. Trust this folder to see them.');
+        entry.failure = vscode.l10n.t('previews are off in Restricted Mode (they run your code); trust the folder to see scores');
       } else if (rewards.length === 0) {
         entry.failure = vscode.l10n.t('No reward function with a module-level name to preview.');
       } else if (set.samples.length > 0) {

@@ -133,7 +133,7 @@ def completion_ids(completions: list[Any], tokenizer: str | None) -> tuple[list[
             return [list(tok(t, add_special_tokens=False)["input_ids"]) for t in texts], None
         except Exception as e:
             warning = f"tokenizer {tokenizer!r} unusable ({type(e).__name__}: {e}); completion_ids are placeholders"
-    return [[ord(ch) for ch in t] for t in texts], warning
+    return [list(map(ord, t)) for t in texts], warning
 
 
 def is_async_callable(func: Any) -> bool:
@@ -163,6 +163,8 @@ def check_signature(func: Any, batch: tuple[list, list, list], kwargs: dict[str,
 def as_float(value: Any, index: int) -> float | None:
     if value is None:
         return None
+    if type(value) is float and not math.isinf(value):  # the common case, without the checks below
+        return value
     if isinstance(value, numbers.Real) or getattr(value, "shape", None) == ():
         try:
             number = float(value)

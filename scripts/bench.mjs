@@ -25,6 +25,11 @@ await esbuild.build({
   banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, logLevel: 'warning',
 });
 
+const previewWorker = join(root, 'out', 'bench', 'previews.bench.js');
+await esbuild.build({
+  entryPoints: [join(root, 'bench', 'previews.bench.ts')], outfile: previewWorker, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning',
+});
+
 const python = await ensurePythonEnv();
 const sitePackages = sh(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).trim();
 const trlTree = existsSync(join(root, '.tools', 'trl-src')) ? join(root, '.tools', 'trl-src') : join(sitePackages, 'trl');
@@ -72,3 +77,9 @@ for (const r of rechecks) {
 const act = median(activations.map((a) => a.totalMs));
 console.log('\nExtension activation (require dist/extension.js + activate() against a stand-in vscode module; median of %d)', RUNS);
 console.log(`  ${fmt(act)} (load ${fmt(median(activations.map((a) => a.loadMs)))}, activate ${fmt(median(activations.map((a) => a.activateMs)))}; goal ≤ 100 ms: ${act <= 100 ? 'met' : 'MISSED'})`);
+
+const previews = JSON.parse(sh('node', [previewWorker, python, join(root, 'python', 'grpo_studio_worker.py')]));
+console.log('\nReward previews (emoji + numpy rewards, the persistent worker against Python run directly)');
+console.log(`  64 samples × 2 rewards, warm: p50 ${fmt(previews.warmP50)}, of which ${fmt(previews.overheadP50)} outside the functions (goal ≤ 50 ms: ${previews.overheadP50 <= 50 ? 'met' : 'MISSED'})`);
+console.log(`  cold \`python -c\` importing and calling the same: ${fmt(previews.cold)}; ratio cold/warm ${(previews.cold / previews.warmP50).toFixed(1)}× (goal ≥ 10×: ${previews.cold / previews.warmP50 >= 10 ? 'met' : 'MISSED'})`);
+console.log(`  10,000 samples: ${fmt(previews.big)} through the worker vs ${fmt(previews.loop)} for a plain in-process loop; ratio ${(previews.big / previews.loop).toFixed(2)} (goal ≤ 1.5: ${previews.big / previews.loop <= 1.5 ? 'met' : 'MISSED'})`);

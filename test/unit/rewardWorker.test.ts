@@ -114,3 +114,17 @@ test('a missing interpreter is a start fault with the path in the message', asyn
   const worker = new RewardWorker({ python: '/no/such/python', workerScript: 'x.py', cwd: repoRoot, timeoutMs: 5000 });
   await assert.rejects(worker.ping(), (error: unknown) => error instanceof WorkerFault && error.kind === 'start' && /\/no\/such\/python/.test(error.message));
 });
+
+test('a native crash (segmentation fault) is a crash fault, and the worker restarts', async () => {
+  const dir = workspace({ 'native.py': 'import ctypes\n\ndef segfault_reward(completions, **kwargs):\n    ctypes.string_at(0)\n\ndef ok_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n' });
+  const file = path.join(dir, 'native.py');
+  const worker = new RewardWorker({ python: 'python3', workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'), cwd: dir, timeoutMs: 20_000 });
+  const run = (attr: string) =>
+    previewRewards(worker, { rewards: [{ name: attr, file, attr }], set: parseSampleSet(SAMPLES), paths: [dir], options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' } });
+  try {
+    await assert.rejects(run('segfault_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /SIGSEGV/.test(error.message));
+    assert.deepEqual((await run('ok_reward')).rewards, [[1], [1]]);
+  } finally {
+    worker.dispose();
+  }
+});

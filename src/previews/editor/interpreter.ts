@@ -15,7 +15,13 @@ export interface Interpreter {
  * `.venv`, else `python3` on PATH.
  */
 export async function findInterpreter(config: Config, folder: vscode.WorkspaceFolder | undefined): Promise<Interpreter> {
-  if (config.pythonPath) return { path: config.pythonPath, source: 'grpoStudio.pythonPath' };
+  const configured = config.pythonPath?.replace('${workspaceFolder}', folder?.uri.fsPath ?? '');
+  if (configured) {
+    // A relative path with a folder part (`.venv/bin/python`) is taken from the workspace folder;
+    // a bare name (`python3.11`) is looked up on PATH by the system.
+    const resolved = folder && !path.isAbsolute(configured) && configured.includes('/') ? path.join(folder.uri.fsPath, configured) : configured;
+    return { path: resolved, source: 'grpoStudio.pythonPath' };
+  }
   if (vscode.extensions.getExtension('ms-python.python')) {
     try {
       const { PythonExtension } = await import('@vscode/python-extension');

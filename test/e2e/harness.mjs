@@ -26,6 +26,7 @@
 //   openViewContainer(title) clicks the activity bar entry (e.g. 'GRPO'); returns the sidebar locator
 //   waitForTreeItem(text)   waits for a sidebar tree row containing text; returns its locator
 //   waitForNotification(text) waits for a notification toast containing text; returns its locator
+//   decorationTexts()       texts of the editor's inline decorations (drawn as CSS content, not DOM text)
 //   waitFor(fn, opts)       polls fn() until truthy: { timeoutMs=15000, intervalMs=100, message }
 //   setSettings(obj)        merges obj into the workspace's .vscode/settings.json; applied live (~0.3 s).
 //                           (options.settings go to the user settings.json, read when the window opens;
@@ -474,6 +475,16 @@ export async function waitForTreeItem(page, text, { timeoutMs = 15000 } = {}) {
 }
 
 /** Waits for a notification toast containing `text`; returns its locator. */
+/** Texts of the editor's `before`/`after` decorations (VS Code draws them as CSS generated content), spaces made plain. */
+export function decorationTexts(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.monaco-editor .view-lines span[class*="ced-"]')]
+      .flatMap((span) => [getComputedStyle(span, '::before').content, getComputedStyle(span, '::after').content])
+      .filter((content) => content && content !== 'none' && content !== 'normal')
+      .map((content) => JSON.parse(content).replace(/\s/g, ' ')),
+  );
+}
+
 export async function waitForNotification(page, text, { timeoutMs = 15000 } = {}) {
   const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
   await toast.waitFor({ state: 'visible', timeout: timeoutMs });
@@ -537,6 +548,7 @@ export function makeContext({ page, server, workspace, consoleErrors, name, asse
     openViewContainer: (title, opts) => openViewContainer(page, title, opts),
     waitForTreeItem: (text, opts) => waitForTreeItem(page, text, opts),
     waitForNotification: (text, opts) => waitForNotification(page, text, opts),
+    decorationTexts: () => decorationTexts(page),
     waitFor,
     setSettings: (obj) => setWorkspaceSettings(workspace, obj),
     writeFile: (rel, content) => {

@@ -10,22 +10,14 @@ export const options = {
   timeoutMs: 180000,
 };
 
-/** Texts of the editor's `after` decorations (VS Code draws them as CSS generated content). */
-const decorationTexts = (page) =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('.monaco-editor .view-lines span[class*="ced-"]')]
-      .map((span) => getComputedStyle(span, '::after').content)
-      .filter((content) => content && content !== 'none')
-      .map((content) => JSON.parse(content).replace(/\s/g, ' ')),
-  );
-const summaries = async (page) => (await decorationTexts(page)).filter((t) => /^μ .* σ .* · 16 samples/.test(t));
+const summaries = async (decorationTexts) => (await decorationTexts()).filter((t) => /^μ .* σ .* · 16 samples/.test(t));
 
 export async function run(ctx) {
-  const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame } = ctx;
+  const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts } = ctx;
 
   await openFile('rewards.py');
-  await waitFor(async () => (await summaries(page)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
-  const before = await summaries(page);
+  await waitFor(async () => (await summaries(decorationTexts)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
+  const before = await summaries(decorationTexts);
   assert.ok(before.some((t) => t.includes('[0 … 4]')), `emoji_reward ranges 0 … 4: ${before}`);
   await screenshot('inline');
 
@@ -37,7 +29,7 @@ export async function run(ctx) {
   await page.keyboard.press('Control+Alt+Enter');
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+S');
-  await waitFor(async () => (await summaries(page)).some((t) => t.includes('[0 … 2]')), {
+  await waitFor(async () => (await summaries(decorationTexts)).some((t) => t.includes('[0 … 2]')), {
     timeoutMs: 30000,
     message: 'the emoji summary shows the new cap after saving',
   });
@@ -49,7 +41,7 @@ export async function run(ctx) {
   await waitFor(async () => (await lens.count()) >= 13, { message: 'a lens above every sample line' });
   await lens.nth(2).click();
   // The drafts' rewards fail (their static errors say why), so the total is the two working ones.
-  await waitFor(async () => (await decorationTexts(page)).some((t) => /emoji_reward 2 · length_reward 0\.223 → total 2\.223$/.test(t)), {
+  await waitFor(async () => (await decorationTexts()).some((t) => /emoji_reward 2 · length_reward 0\.223 → total 2\.223$/.test(t)), {
     timeoutMs: 30000,
     message: 'the scores of the third sample at the end of its line',
   });

@@ -17,16 +17,8 @@ export const options = {
   settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' },
 };
 
-/** Texts of the editor's `after` decorations (VS Code draws them as CSS generated content). */
-const decorationTexts = (page) =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('.monaco-editor .view-lines span[class*="ced-"]')]
-      .map((span) => getComputedStyle(span, '::after').content)
-      .filter((content) => content && content !== 'none')
-      .map((content) => JSON.parse(content)),
-  );
 
-export async function run({ page, assert, workspace, openFile, openViewContainer, waitForTreeItem, screenshot, waitFor }) {
+export async function run({ page, assert, workspace, openFile, openViewContainer, waitForTreeItem, screenshot, waitFor, decorationTexts }) {
   const decline = page.getByRole('button', { name: /No, I don.t trust the authors/ });
   await decline.waitFor({ state: 'visible', timeout: 30000 });
   await screenshot('trust-prompt');
@@ -46,7 +38,7 @@ export async function run({ page, assert, workspace, openFile, openViewContainer
 
   await openFile('sneaky_rewards.py');
   await waitForTreeItem('sneaky_reward');
-  await waitFor(async () => (await decorationTexts(page)).some((t) => /Restricted Mode/.test(t)), {
+  await waitFor(async () => (await decorationTexts()).some((t) => /Restricted Mode/.test(t)), {
     message: 'the preview notice where the numbers would be',
   });
   assert.ok(!existsSync(path.join(workspace, 'imported.marker')), 'the reward module was imported in Restricted Mode');

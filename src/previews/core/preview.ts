@@ -8,14 +8,19 @@ export interface PreviewRequest {
   set: SampleSet;
   /** Folders for sys.path: the workspace roots. */
   paths: string[];
+  /** One weight per function in the total (see `inTotal`). */
   options: Omit<AdvantageOptions, 'weights'> & { weights?: number[] };
   tokenizer?: string;
+  /** Indices of the functions that make up the weighted total (default: all), e.g. the trainer's. */
+  inTotal?: number[];
 }
 
 export interface Preview {
   functions: RewardOutcome[];
   /** Per sample (file order): rewards per function (null: None or the function failed). */
   rewards: (number | null)[][];
+  /** Indices of the functions in the total, in order; `weights` follows it. */
+  inTotal: number[];
   totals: (number | null)[];
   advantages: number[];
   groups: GroupStats[];
@@ -36,15 +41,18 @@ export async function previewRewards(worker: RewardWorker, request: PreviewReque
     samples: set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns })),
     tokenizer: request.tokenizer,
   });
-  const weights = request.options.weights ?? rewards.map(() => 1);
-  if (weights.length !== rewards.length) {
-    throw new Error(`${weights.length} weight(s) for ${rewards.length} reward function(s)`);
+  const inTotal = request.inTotal ?? rewards.map((_, k) => k);
+  const weights = request.options.weights ?? inTotal.map(() => 1);
+  if (weights.length !== inTotal.length) {
+    throw new Error(`${weights.length} weight(s) for ${inTotal.length} reward function(s)`);
   }
   const matrix = set.samples.map((_, i) => result.rewards.map((r) => r.values?.[i] ?? null));
-  const math = computeAdvantages(matrix, set.groups.map((g) => g.size), { ...request.options, weights });
+  const totalMatrix = matrix.map((row) => inTotal.map((k) => row[k]));
+  const math = computeAdvantages(totalMatrix, set.groups.map((g) => g.size), { ...request.options, weights });
   return {
     functions: result.rewards,
     rewards: matrix,
+    inTotal,
     totals: math.totals,
     advantages: math.advantages,
     groups: math.groups,

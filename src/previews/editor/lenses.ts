@@ -4,14 +4,11 @@ import type { Preview } from '../core/preview';
 import type { PreviewService } from './previewService';
 
 /**
- * "Score this completion" above every sample of a samples file (the scores then appear at the end
- * of that line) and "Preview rewards" above every reward function.
+ * "Score this completion" above every sample of a samples file (once scored, the lens shows the
+ * scores, right above the line, however long it is) and "Preview rewards" above every reward function.
  */
 export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly decoration = vscode.window.createTextEditorDecorationType({
-    after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), margin: '0 0 0 2em' },
-  });
-  /** Scores shown next to a line, per samples file and line. */
+  /** Scores of a scored line, per samples file and line. */
   private readonly shown = new Map<string, Map<number, string>>();
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
@@ -19,12 +16,10 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
 
   constructor(private readonly service: PreviewService) {
     this.disposables = [
-      this.decoration,
       this.changed,
       service.onDidChange(() => this.changed.fire()),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.renderScores()),
       vscode.workspace.onDidChangeTextDocument((event) => {
-        if (this.shown.delete(event.document.uri.fsPath)) this.renderScores();
+        if (this.shown.delete(event.document.uri.fsPath)) this.changed.fire();
       }),
     ];
   }
@@ -34,8 +29,10 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
     if (this.service.isSamplesFile(file)) {
       const set = parseSampleSet(document.getText());
       const lines = [...new Set(set.samples.map((s) => s.line))];
+      const scores = this.shown.get(file);
       return lines.map((line) => new vscode.CodeLens(new vscode.Range(line - 1, 0, line - 1, 0), {
-        title: vscode.l10n.t('Score this completion'),
+        title: scores?.has(line) ? `$(beaker) ${scores.get(line)}` : vscode.l10n.t('Score this completion'),
+        tooltip: vscode.l10n.t('Score this completion'),
         command: 'grpoStudio.scoreSample',
         arguments: [file, line],
       }));
@@ -47,7 +44,7 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
     ));
   }
 
-  /** Scores the sample(s) on `line` of `file` and shows the result at the end of that line. */
+  /** Scores the sample(s) on `line` of `file` and shows the result in that line's lens. */
   async scoreLine(file: string, line: number): Promise<Preview | undefined> {
     const document = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const samples = parseSampleSet(document.getText()).samples.filter((s) => s.line === line);
@@ -66,18 +63,8 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
     const map = this.shown.get(file) ?? new Map<number, string>();
     map.set(line, results.join('  |  '));
     this.shown.set(file, map);
-    this.renderScores();
+    this.changed.fire();
     return last;
-  }
-
-  private renderScores(): void {
-    for (const editor of vscode.window.visibleTextEditors) {
-      const map = this.shown.get(editor.document.uri.fsPath);
-      editor.setDecorations(this.decoration, [...(map ?? [])].map(([line, text]) => ({
-        range: editor.document.lineAt(Math.min(line - 1, editor.document.lineCount - 1)).range,
-        renderOptions: { after: { contentText: text } },
-      })));
-    }
   }
 
   dispose(): void {
@@ -85,9 +72,10 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
   }
 }
 
-/** `emoji_reward 2 · length_reward 0.47 → total 2.47`, or the error. */
+/** `emoji_reward 2 · length_reward 0.47 → total 2.47` over the functions in the total, or the error. */
 export function describeScores(preview: Preview): string {
-  const parts = preview.functions.map((f, k) => {
+  const parts = preview.inTotal.map((k) => {
+    const f = preview.functions[k];
     if (f.error) return `${f.name} ${f.error.type}`;
     const value = preview.rewards[0][k];
     return `${f.name} ${value === null ? 'None' : +value.toFixed(3)}`;

@@ -79,11 +79,12 @@ export class PreviewPanel implements vscode.Disposable {
 
 function toPreviewData(current: SampleSetPreview, service: PreviewService): PreviewData {
   const { set, preview } = current;
-  const functions = current.rewards.map((reward, k) => {
+  const shown = preview?.inTotal ?? current.rewards.map((_, k) => k);
+  const functions = shown.map((k, j) => {
     const outcome = preview?.functions[k];
     return {
-      name: reward.name,
-      weight: preview?.weights[k] ?? 1,
+      name: current.rewards[k].name,
+      weight: preview?.weights[j] ?? 1,
       error: outcome?.error ? `${outcome.error.type}: ${outcome.error.message}` : undefined,
       ms: outcome?.ms,
     };
@@ -97,7 +98,7 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
       group: sample.group,
       prompt: displayText(sample.prompt),
       completion: displayText(sample.completion),
-      rewards: preview?.rewards[i] ?? current.rewards.map(() => null),
+      rewards: shown.map((k) => preview?.rewards[i][k] ?? null),
       total: preview?.totals[i] ?? null,
       advantage: preview?.advantages[i] ?? 0,
     })),

@@ -145,13 +145,15 @@ export class PreviewService implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.file));
     try {
       const worker = await this.ensureWorker(folder);
-      const weights = this.options.weights?.length === entry.rewards.length ? this.options.weights : undefined;
+      const inTotal = totalIndices(entry.rewards);
+      const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
       entry.preview = await previewRewards(worker, {
         rewards: entry.rewards.map(toRef),
         set: entry.set,
         paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
         options: { ...this.options, weights },
         tokenizer: this.ctx.config.previewTokenizer,
+        inTotal,
       });
     } catch (error) {
       entry.failure = error instanceof WorkerFault
@@ -167,12 +169,15 @@ export class PreviewService implements vscode.Disposable {
     if (!current || !this.trusted || current.rewards.length === 0) return undefined;
     const worker = await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current.file)));
     const set: SampleSet = { samples: [{ ...sample, group: 0 }], groups: [{ index: 0, start: 0, size: 1 }], problems: [] };
-    const weights = this.options.weights?.length === current.rewards.length ? this.options.weights : undefined;
+    const inTotal = totalIndices(current.rewards);
+    const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
     return previewRewards(worker, {
       rewards: current.rewards.map(toRef),
       set,
       paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
       options: { ...this.options, weights },
+      tokenizer: this.ctx.config.previewTokenizer,
+      inTotal,
     });
   }
 
@@ -215,6 +220,15 @@ export class PreviewService implements vscode.Disposable {
     this.worker?.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/**
+ * The rewards whose weighted total and advantages the panel shows: those a trainer or a TRL config
+ * uses, when there are any (drafts then get their inline numbers only); otherwise all of them.
+ */
+function totalIndices(rewards: RewardFunction[]): number[] {
+  const wired = rewards.flatMap((r, k) => (r.origin === 'shape' ? [] : [k]));
+  return wired.length > 0 ? wired : rewards.map((_, k) => k);
 }
 
 function toRef(reward: RewardFunction): RewardRef {

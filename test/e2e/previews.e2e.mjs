@@ -13,13 +13,21 @@ export const options = {
 const summaries = async (decorationTexts) => (await decorationTexts()).filter((t) => /^μ .* σ .* · 16 samples/.test(t));
 
 export async function run(ctx) {
-  const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts } = ctx;
+  const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts, writeFile, waitForNotification } = ctx;
 
   await openFile('rewards.py');
   await waitFor(async () => (await summaries(decorationTexts)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
   const before = await summaries(decorationTexts);
   assert.ok(before.some((t) => t.includes('[0 … 4]')), `emoji_reward ranges 0 … 4: ${before}`);
   await screenshot('inline');
+
+  // Hovering the definition shows a histogram and the best and worst completions.
+  await page.locator('.monaco-editor .view-line span', { hasText: /^emoji_reward$/ }).first().hover();
+  const hover = page.locator('.monaco-hover', { hasText: 'Best' });
+  await hover.waitFor({ state: 'visible', timeout: 15000 });
+  assert.match((await hover.textContent()) ?? '', /だいたい4月です/);
+  await screenshot('hover');
+  await page.keyboard.press('Escape');
 
   // Edit the cap from 4 to 2 and save: the numbers follow.
   await page.keyboard.press('Control+H');
@@ -54,6 +62,11 @@ export async function run(ctx) {
   assert.ok(rows >= 16, `${rows} rows`);
   await screenshot('panel');
 
-  // Restricted Mode is covered by untrusted.e2e.mjs; here the command palette path works too.
-  await runCommand('GRPO: Refresh Reward Preview');
+  // Any selected text scores as a completion.
+  writeFile('answer.txt', '東京です🗼🍣');
+  await openFile('answer.txt');
+  await page.keyboard.press('Control+A');
+  await runCommand('GRPO: Score Selection as Completion');
+  await waitForNotification('emoji_reward 2 · length_reward');
+  await screenshot('score-selection');
 }

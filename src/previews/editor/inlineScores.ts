@@ -126,9 +126,15 @@ function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunct
   return md;
 }
 
-/** A text histogram: ten bins between min and max. */
+/** A text histogram: a row per value when there are few distinct ones, else ten bins. */
 export function histogram(values: number[], bins = 10): string {
   if (values.length === 0) return '';
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  if (distinct.length <= bins) {
+    const counts = distinct.map((d) => values.filter((v) => v === d).length);
+    const peak = Math.max(...counts);
+    return distinct.map((d, i) => `${fmt(d).padStart(7)} │${'█'.repeat(Math.round((counts[i] / peak) * 20))} ${counts[i]}`).join('\n');
+  }
   const min = Math.min(...values);
   const max = Math.max(...values);
   const width = (max - min) / bins || 1;

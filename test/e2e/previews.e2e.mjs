@@ -62,6 +62,25 @@ export async function run(ctx) {
   assert.ok(rows >= 16, `${rows} rows`);
   await screenshot('panel');
 
+  // A reward that raises: a diagnostic at the failing line of the user's code, no stale numbers.
+  writeFile('broken_rewards.py', [
+    'def ratio_reward(completions, **kwargs):',
+    '    log_metric = kwargs["log_metric"]',
+    '    log_metric("calls", 1.0)',
+    '    return [len(c) / 0 for c in completions]',
+    '',
+  ].join('\n'));
+  await openFile('broken_rewards.py');
+  await page.keyboard.press('Control+S');
+  await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+  await waitFor(async () => /ratio_reward raised ZeroDivisionError: division by zero/.test((await page.locator('.markers-panel').textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the exception as a diagnostic',
+  });
+  assert.match((await page.locator('.markers-panel').textContent()) ?? '', /\[Ln 4, Col 1\]/);
+  await waitFor(async () => (await decorationTexts()).some((t) => /GRPO: ZeroDivisionError/.test(t)), { message: 'the error where the numbers would be' });
+  await screenshot('raised');
+
   // Any selected text scores as a completion.
   writeFile('answer.txt', '東京です🗼🍣');
   await openFile('answer.txt');

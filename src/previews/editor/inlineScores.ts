@@ -122,7 +122,15 @@ function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunct
   if (ranked.length) {
     md.appendMarkdown(`${vscode.l10n.t('Best')}:\n${ranked.slice(0, 3).map(line).join('')}\n${vscode.l10n.t('Worst')}:\n${ranked.slice(-3).reverse().map(line).join('')}`);
   }
+  const outcome = preview.functions[k];
+  const logged = [
+    ...Object.entries(outcome.metrics).map(([name, values]) => `- log_metric \`${name}\`: ${values.map((v) => (v === null ? 'NaN' : fmt(v))).join(', ')}`),
+    ...Object.entries(outcome.extra).map(([column, values]) => `- log_extra \`${column}\`: ${values.slice(0, 8).map((v) => JSON.stringify(v)).join(', ')}${values.length > 8 ? ', …' : ''}`),
+  ];
+  if (logged.length) md.appendMarkdown(`\n${logged.join('\n')}\n`);
+  for (const warning of outcome.warnings) md.appendMarkdown(`\n⚠ ${warning}\n`);
   if (preview.placeholderIds) md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
+  md.appendMarkdown(`\n\n${vscode.l10n.t('Python: {0}', preview.python.executable)}`);
   return md;
 }
 

@@ -1,4 +1,4 @@
-// Collects every `l10n.t('…')` message of src/ into l10n/bundle.l10n.json and checks that each
+// Collects every `l10n.t('…')` message of src/ and webview/ into l10n/bundle.l10n.json and checks that each
 // translation bundle (l10n/bundle.l10n.<lang>.json) covers them. `--check` only checks.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ function sources(dir) {
 
 export function collectMessages() {
   const messages = new Set();
-  for (const file of sources(join(root, 'src'))) {
+  for (const file of [...sources(join(root, 'src')), ...sources(join(root, 'webview'))]) {
     for (const match of readFileSync(file, 'utf8').matchAll(CALL)) messages.add(new Function(`return ${match[1]}`)());
   }
   return [...messages].sort();

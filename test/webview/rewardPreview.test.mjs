@@ -265,6 +265,19 @@ test('renders in light and dark themes and redraws the chart on a theme change',
   await page.close();
 });
 
+test('shows its strings in the language of the bundle the host sends', async () => {
+  const { page, assertClean } = await openPanel();
+  const ja = JSON.parse(readFileSync(join(root, 'l10n', 'bundle.l10n.ja.json'), 'utf8'));
+  await page.evaluate(({ data, strings }) => window.postMessage({ type: 'update', data, strings }, '*'), { data: previewData(), strings: ja });
+  await page.locator('th', { hasText: 'アドバンテージ' }).waitFor();
+  const text = await page.locator('body').textContent();
+  assert.match(text, /グループ 2/);
+  assert.match(text, /学習シグナルなし \(報酬の標準偏差 = 0\)/);
+  await page.screenshot({ path: join(screenshots, 'japanese.png') });
+  await assertClean();
+  await page.close();
+});
+
 test('the host rejects malformed webview messages', () => {
   const bad = [
     null,

@@ -12,6 +12,7 @@ import {
   type PreviewOptions,
 } from '../../src/previews/core/panelProtocol';
 import { h } from './dom';
+import { l10n } from './l10n';
 
 export interface ControlHandlers {
   /** The user changed scale_rewards, the aggregation or a weight (all weights valid). */
@@ -44,10 +45,18 @@ export function createControls(parent: HTMLElement, initial: { filter: string; s
   const scaleRewards = select('scale-rewards', SCALE_REWARDS);
   const aggregation = select('aggregation', AGGREGATIONS);
   const weights = h('div', { className: 'weights' });
-  const filter = textfield('filter', 'search', 'Filter completions');
+  const filter = textfield('filter', 'search');
   filter.value = initial.filter;
-  const stacked = h('vscode-checkbox', { attrs: { id: 'stacked', label: 'Stack rewards per function' } });
+  const stacked = h('vscode-checkbox', { attrs: { id: 'stacked' } });
   stacked.checked = initial.stacked;
+  const filterLabel = h('span', { className: 'field-label' });
+  // The host's translations arrive with the first update; until then these read in English.
+  const label = () => {
+    filter.placeholder = l10n.t('Filter completions');
+    stacked.label = l10n.t('Stack rewards per function');
+    filterLabel.textContent = l10n.t('filter');
+  };
+  label();
 
   let functionNames = '';
   let weightFields: VscodeTextfield[] = [];
@@ -83,11 +92,12 @@ export function createControls(parent: HTMLElement, initial: { filter: string; s
 
   parent.append(
     h('div', { className: 'options' }, labelled('scale_rewards', scaleRewards), labelled('aggregation', aggregation), weights),
-    h('div', { className: 'view-options' }, labelled('filter', filter), stacked),
+    h('div', { className: 'view-options' }, h('label', { className: 'field' }, filterLabel, filter), stacked),
   );
 
   return {
     update(data) {
+      label();
       scaleRewards.value = data.options.scaleRewards;
       aggregation.value = data.options.aggregation;
       const names = JSON.stringify(data.functions.map((fn) => fn.name));

@@ -7,6 +7,7 @@ import type { HostMessage, PreviewData, WebviewMessage } from '../../src/preview
 import { RewardChart } from './chart';
 import { createControls } from './controls';
 import { h } from './dom';
+import { l10n, setBundle } from './l10n';
 import { filterRows, renderTable, type Sort, type SortColumn } from './table';
 import { onThemeChange, readChartTheme } from './theme';
 
@@ -31,8 +32,8 @@ let data: PreviewData | undefined;
 const toolbar = h('div', { className: 'toolbar' });
 const notice = h('div', { className: 'notice', attrs: { role: 'status', hidden: '' } });
 const errors = h('ul', { className: 'errors', attrs: { hidden: '' } });
-const summary = h('div', { className: 'summary' }, 'Waiting for scores…');
-const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': 'Rewards per completion, grouped by GRPO group' } });
+const summary = h('div', { className: 'summary' }, l10n.t('Waiting for scores…'));
+const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': l10n.t('Rewards per completion, grouped by GRPO group') } });
 const chartContainer = h('div', { className: 'chart', attrs: { hidden: '' } }, canvas);
 const tableContainer = h('div', { className: 'table-container' });
 document.body.append(toolbar, notice, errors, summary, chartContainer, tableContainer);
@@ -72,8 +73,8 @@ function renderMessages(current: PreviewData): void {
 function renderSummary(current: PreviewData, shown: number): void {
   const file = current.samplesFile.split(/[\\/]/).pop() ?? current.samplesFile;
   const silent = current.groups.filter((g) => g.zeroStd).length;
-  const counts = shown === current.rows.length ? `${shown} completions` : `${shown} of ${current.rows.length} completions`;
-  summary.textContent = `${file} · ${counts} · ${current.groups.length} groups · ${silent} without learning signal`;
+  const counts = shown === current.rows.length ? l10n.t('{0} completions', shown) : l10n.t('{0} of {1} completions', shown, current.rows.length);
+  summary.textContent = `${file} · ${counts} · ${l10n.t('{0} groups', current.groups.length)} · ${l10n.t('{0} without learning signal', silent)}`;
 }
 
 function renderChart(current: PreviewData): void {
@@ -97,6 +98,7 @@ function render(): void {
 
 window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   if (event.data?.type !== 'update') return;
+  setBundle(event.data.strings);
   data = event.data.data;
   controls.update(data);
   render();

@@ -1,5 +1,6 @@
 import type { PreviewData, PreviewFunction, PreviewGroup, PreviewRow } from '../../src/previews/core/panelProtocol';
 import { h } from './dom';
+import { l10n } from './l10n';
 import { formatNumber, pythonLength, withEmojiHighlighted } from './text';
 
 /** A column to sort by; a number is the index of a reward function. */
@@ -16,6 +17,7 @@ export interface TableHandlers {
 }
 
 export const NO_SIGNAL_WARNING = 'no learning signal (reward std = 0)';
+const noSignalWarning = () => l10n.t('no learning signal (reward std = 0)');
 
 /** Rows whose completion or prompt contains `filter` (case-insensitive). */
 export function filterRows(rows: PreviewRow[], filter: string): PreviewRow[] {
@@ -76,7 +78,7 @@ function functionHeader(fn: PreviewFunction, k: number, sort: Sort, handlers: Ta
   cell.append(h('div', { className: 'detail' }, details));
   if (fn.error) {
     cell.classList.add('failed');
-    cell.append(h('div', { className: 'detail error' }, 'failed'));
+    cell.append(h('div', { className: 'detail error' }, l10n.t('failed')));
   }
   return cell;
 }
@@ -85,24 +87,24 @@ function headerRow(data: PreviewData, sort: Sort, handlers: TableHandlers): HTML
   return h(
     'tr',
     {},
-    sortableHeader('line', 'line', sort, handlers),
-    wide(sortableHeader('completion', 'completion', sort, handlers)),
-    sortableHeader('len', 'length', sort, handlers, 'Python len(): code points'),
+    sortableHeader(l10n.t('line'), 'line', sort, handlers),
+    wide(sortableHeader(l10n.t('completion'), 'completion', sort, handlers)),
+    sortableHeader('len', 'length', sort, handlers, l10n.t('Python len(): code points')),
     ...data.functions.map((fn, k) => functionHeader(fn, k, sort, handlers)),
-    sortableHeader('total', 'total', sort, handlers, 'weighted sum of the rewards'),
-    sortableHeader('advantage', 'advantage', sort, handlers),
+    sortableHeader(l10n.t('total'), 'total', sort, handlers, l10n.t('weighted sum of the rewards')),
+    sortableHeader(l10n.t('advantage'), 'advantage', sort, handlers),
   );
 }
 
 function groupHeader(group: PreviewGroup, prompt: string, columns: number): HTMLTableRowElement {
   const stats = [
-    `Group ${group.index + 1}`,
-    `${group.size} completion${group.size === 1 ? '' : 's'}`,
-    `mean ${group.mean === null ? '—' : formatNumber(group.mean)}`,
+    l10n.t('Group {0}', group.index + 1),
+    l10n.t('{0} completions', group.size),
+    `${l10n.t('mean')} ${group.mean === null ? '—' : formatNumber(group.mean)}`,
     `std ${group.std === null ? '—' : formatNumber(group.std)}`,
   ].join(' · ');
   const title = h('div', { className: 'group-title' }, h('span', { className: 'group-stats' }, stats));
-  if (group.zeroStd) title.append(h('span', { className: 'warning', attrs: { role: 'note' } }, `⚠ ${NO_SIGNAL_WARNING}`));
+  if (group.zeroStd) title.append(h('span', { className: 'warning', attrs: { role: 'note' } }, `⚠ ${noSignalWarning()}`));
   const header = h('th', { attrs: { colspan: String(columns), scope: 'rowgroup' } }, title, h('div', { className: 'prompt', attrs: { title: prompt } }, prompt));
   return h('tr', { className: 'group-header' }, header);
 }

@@ -61,7 +61,8 @@ export interface PreviewData {
   notice?: string;
 }
 
-export type HostMessage = { type: 'update'; data: PreviewData };
+/** `strings`: the host's translation bundle (English text → translation), for the panel's own strings. */
+export type HostMessage = { type: 'update'; data: PreviewData; strings?: Record<string, string> };
 
 export type WebviewMessage =
   | { type: 'ready' }

@@ -67,7 +67,7 @@ export class PreviewPanel implements vscode.Disposable {
   private post(): void {
     const current = this.service.current();
     if (!this.panel || !current) return;
-    const message: HostMessage = { type: 'update', data: toPreviewData(current, this.service) };
+    const message: HostMessage = { type: 'update', data: toPreviewData(current, this.service), strings: vscode.l10n.bundle };
     void this.panel.webview.postMessage(message);
   }
 

@@ -1,5 +1,6 @@
 import { runCheck } from './check';
 import { runScore } from './score';
+import { runTrain } from './train';
 
 const USAGE = `Usage: grpo-studio <command> [options]
 
@@ -12,6 +13,10 @@ Commands:
         [--tokenizer DIR] [--timeout SECONDS] [--json]
       Run reward functions on a sample set as GRPOTrainer calls them, with GRPO advantages.
       Exits 1 when a reward function fails.
+  train --config FILE [--max-steps N] [--run-dir DIR] [--resume]
+      Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), in the
+      foreground with a progress bar. Events, checkpoints and the log go to the run dir
+      (default runs/<timestamp>-<name>/). Exits 0 when the run finished or was stopped.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return runCheck(rest);
     case 'score':
       return runScore(rest);
+    case 'train':
+      return runTrain(rest);
     case undefined:
     case '-h':
     case '--help':

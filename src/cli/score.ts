@@ -9,6 +9,7 @@ import { RewardWorker, WorkerFault } from '../previews/core/rewardWorker';
 import { displayText, parseSampleSet, type SampleSet } from '../previews/core/samples';
 import type { RewardRef } from '../previews/core/workerProtocol';
 import { cliLocalizer } from './localizer';
+import { defaultPython } from './python';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -124,12 +125,6 @@ async function resolveRewardSpec(spec: string): Promise<RewardRef[]> {
     const reward = found.find((r) => r.name === name || r.handle?.attr === name);
     return reward ? { name, file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate } : { name, file, attr: name };
   });
-}
-
-function defaultPython(): string {
-  if (process.env.GRPO_STUDIO_PYTHON) return process.env.GRPO_STUDIO_PYTHON;
-  const venv = path.join(process.cwd(), '.venv', 'bin', 'python');
-  return fs.existsSync(venv) ? venv : 'python3';
 }
 
 function toJson(set: SampleSet, preview: Preview) {

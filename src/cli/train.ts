@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RunEvent } from '../training/core/events';
+import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, runState } from '../training/core/runs';
+import { defaultPython } from './python';
+
+/** `grpo-studio train`: the editor's runner in the foreground, with a progress bar on stderr. */
+export async function runTrain(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      'max-steps': { type: 'string' },
+      'run-dir': { type: 'string' },
+      resume: { type: 'boolean', default: false },
+    },
+  });
+  const usage = (message: string) => {
+    process.stderr.write(`grpo-studio train: ${message}\n`);
+    return 2;
+  };
+  if (!values.config) return usage('--config FILE is required');
+  const config = path.resolve(values.config);
+  if (!fs.existsSync(config)) return usage(`no such config: ${values.config}`);
+  const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
+  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) return usage('--max-steps must be a positive integer');
+
+  let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
+  if (values.resume && !runDir) {
+    const suffix = `-${path.basename(config).replace(/\.(ya?ml)$/i, '')}`;
+    runDir = listRuns(path.join(process.cwd(), 'runs')).find((dir) => dir.endsWith(suffix));
+    if (!runDir) return usage(`--resume: no earlier run of ${values.config} in ./runs; pass --run-dir`);
+  }
+  runDir ??= newRunDir(process.cwd(), config);
+  process.stdout.write(`run dir: ${runDir}\n`);
+
+  const child = launchRunner({
+    python: defaultPython(),
+    runnerScript: path.join(__dirname, '..', 'python', 'grpo_studio_runner.py'),
+    config,
+    runDir,
+    cwd: process.cwd(),
+    maxSteps,
+    resume: values.resume,
+    detached: false,
+  });
+  const progress = new ProgressLine(process.stderr);
+  const follower = new EventFollower(path.join(runDir, EVENTS_FILE), (events) => progress.update(events)).start();
+  const stop = () => {
+    process.stderr.write('\ngrpo-studio train: stopping at the next step (a checkpoint is saved); Ctrl+C again to kill\n');
+    requestStop(runDir!);
+    process.once('SIGINT', () => child.kill('SIGKILL'));
+  };
+  process.once('SIGINT', stop);
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      process.stderr.write(`grpo-studio train: could not start ${defaultPython()}: ${error.message}\n`);
+      resolve(127);
+    });
+    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+  });
+  process.off('SIGINT', stop);
+  follower.poll();
+  follower.stop();
+  progress.finish();
+
+  const state = runState(runDir, undefined, false);
+  process.stdout.write(`run ${state.status} at step ${state.step}${state.maxSteps ? `/${state.maxSteps}` : ''}: ${runDir}\n`);
+  if (state.status === 'failed') {
+    const cause = state.error?.trim().split('\n').slice(-3).join('\n') ?? `the runner exited with code ${code}`;
+    process.stderr.write(`${cause}\n(full log: ${path.join(runDir, LOG_FILE)})\n`);
+    return code === 0 ? 1 : code;
+  }
+  return 0;
+}
+
+/** One self-rewriting line on a terminal; a line per logged step otherwise (CI logs). */
+class ProgressLine {
+  private step = 0;
+  private maxSteps?: number;
+  private reward?: number;
+  private started = Date.now();
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(events: RunEvent[]): void {
+    for (const event of events) {
+      if (event.event === 'start' && typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
+      if (event.event === 'start') this.started = Date.now();
+      if (event.event !== 'log') continue;
+      this.step = event.step;
+      if (typeof event.metrics.reward === 'number') this.reward = event.metrics.reward;
+      if (!this.out.isTTY) this.out.write(`${this.text()}\n`);
+    }
+    if (this.out.isTTY) this.out.write(`\r${this.text()}\x1b[K`);
+  }
+
+  finish(): void {
+    if (this.out.isTTY) this.out.write('\n');
+  }
+
+  private text(): string {
+    const width = 24;
+    const done = this.maxSteps ? Math.min(width, Math.round((this.step / this.maxSteps) * width)) : 0;
+    const bar = this.maxSteps ? `[${'#'.repeat(done)}${'-'.repeat(width - done)}] ` : '';
+    const perStep = this.step > 0 ? (Date.now() - this.started) / 1000 / this.step : undefined;
+    return `${bar}step ${this.step}${this.maxSteps ? `/${this.maxSteps}` : ''}` +
+      (this.reward !== undefined ? ` · reward ${this.reward.toFixed(3)}` : '') +
+      (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '');
+  }
+}

@@ -1,0 +1,194 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EventReader, type RunEvent, type RunStatus } from './events';
+
+/** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
+export interface RunState {
+  dir: string;
+  name: string;
+  status: RunStatus | 'running';
+  step: number;
+  maxSteps?: number;
+  startedAt?: number;
+  /** Wall time of the latest event, seconds since the epoch. */
+  lastEventAt?: number;
+  error?: string;
+  /** The latest reward (`reward`) logged. */
+  reward?: number;
+}
+
+export const EVENTS_FILE = 'events.jsonl';
+export const STOP_FILE = 'STOP';
+export const PID_FILE = 'runner.pid';
+export const LOG_FILE = 'runner.log';
+
+export function readEvents(dir: string): RunEvent[] {
+  try {
+    return new EventReader().push(fs.readFileSync(path.join(dir, EVENTS_FILE)));
+  } catch {
+    return [];
+  }
+}
+
+/** Whether the runner process recorded in the run folder is alive. */
+export function isRunnerAlive(dir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state of a run from its events; a run without an end whose runner is gone has failed. */
+export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {
+  const state: RunState = { dir, name: path.basename(dir), status: 'running', step: 0 };
+  for (const event of events) {
+    switch (event.event) {
+      case 'start':
+        state.startedAt ??= event.time;
+        if (typeof event.max_steps === 'number') state.maxSteps = event.max_steps;
+        state.status = 'running';
+        state.error = undefined;
+        break;
+      case 'log':
+        state.step = Math.max(state.step, event.step);
+        if (typeof event.metrics.reward === 'number') state.reward = event.metrics.reward;
+        state.lastEventAt = event.time ?? state.lastEventAt;
+        break;
+      case 'end':
+        state.status = event.status;
+        state.error = event.error;
+        state.lastEventAt = event.time ?? state.lastEventAt;
+        break;
+    }
+  }
+  if (state.status === 'running' && !alive) {
+    state.status = 'failed';
+    state.error ??= 'the runner stopped without an end event (killed or crashed); see runner.log';
+  }
+  return state;
+}
+
+/** Run folders under `runsDir` (those with an events.jsonl), newest first. */
+export function listRuns(runsDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runsDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => path.join(runsDir, name))
+    .filter((dir) => fs.existsSync(path.join(dir, EVENTS_FILE)))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+}
+
+/** Seconds left at the current pace, when the run knows its max_steps. */
+export function eta(state: RunState, now = Date.now() / 1000): number | undefined {
+  if (state.status !== 'running' || !state.maxSteps || !state.startedAt || state.step <= 0) return undefined;
+  const perStep = ((state.lastEventAt ?? now) - state.startedAt) / state.step;
+  return Math.max(0, (state.maxSteps - state.step) * perStep);
+}
+
+export interface LaunchOptions {
+  python: string;
+  runnerScript: string;
+  config: string;
+  runDir: string;
+  cwd: string;
+  maxSteps?: number;
+  resume?: boolean;
+  /** Detached runs outlive the editor window; the CLI runs in the foreground. */
+  detached: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts the runner without a shell. Its output goes to `runner.log` in the run folder (so a
+ * detached run keeps logging after the window closes) and its pid to `runner.pid`.
+ */
+export function launchRunner(options: LaunchOptions): ChildProcess {
+  fs.mkdirSync(options.runDir, { recursive: true });
+  fs.rmSync(path.join(options.runDir, STOP_FILE), { force: true });
+  const log = fs.openSync(path.join(options.runDir, LOG_FILE), 'a');
+  const args = [options.runnerScript, '--config', options.config, '--run-dir', options.runDir];
+  if (options.maxSteps !== undefined) args.push('--max-steps', String(options.maxSteps));
+  if (options.resume) args.push('--resume');
+  const child = spawn(options.python, args, {
+    cwd: options.cwd,
+    detached: options.detached,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
+  });
+  fs.closeSync(log);
+  if (child.pid) fs.writeFileSync(path.join(options.runDir, PID_FILE), String(child.pid));
+  if (options.detached) child.unref();
+  return child;
+}
+
+/** Asks the runner to checkpoint and stop at the next step (a STOP file, then SIGTERM). */
+export function requestStop(dir: string): void {
+  fs.writeFileSync(path.join(dir, STOP_FILE), '');
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
+    if (pid > 0) process.kill(pid, 'SIGTERM');
+  } catch {
+    // Already gone: the STOP file is enough for a runner that is still starting.
+  }
+}
+
+/** `runs/<timestamp>-<config name>` under `base`. */
+export function newRunDir(base: string, configFile: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const name = path.basename(configFile).replace(/\.(ya?ml)$/i, '');
+  return path.join(base, 'runs', `${stamp}-${name}`);
+}
+
+/**
+ * Follows a growing events file by polling (fs.watch misses appends on some file systems), and
+ * calls `onEvents` with each batch of new complete events, the whole history first.
+ */
+export class EventFollower {
+  private offset = 0;
+  private readonly reader = new EventReader();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly file: string, private readonly onEvents: (events: RunEvent[]) => void, private readonly intervalMs = 250) {}
+
+  start(): this {
+    this.poll();
+    this.timer = setInterval(() => this.poll(), this.intervalMs);
+    return this;
+  }
+
+  poll(): void {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.file, 'r');
+      const size = fs.fstatSync(fd).size;
+      if (size <= this.offset) return;
+      const buffer = Buffer.alloc(size - this.offset);
+      const read = fs.readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset += read;
+      const events = this.reader.push(buffer.subarray(0, read));
+      if (events.length) this.onEvents(events);
+    } catch {
+      // Not created yet.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

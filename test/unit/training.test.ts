@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { EventReader } from '../../src/training/core/events';
+import { EVENTS_FILE, EventFollower, eta, PID_FILE, runState } from '../../src/training/core/runs';
+import { workspace } from './helpers';
+
+const lines = [
+  { event: 'start', time: 1000, max_steps: 10 },
+  { event: 'log', step: 1, time: 1002, metrics: { reward: 0.5, 'rewards/emoji_reward/mean': 0.25 } },
+  { event: 'completions', step: 1, rows: [{ prompt: '富士山は？', completion: '高い🗻', rewards: { emoji_reward: 1 }, advantage: 0.7 }] },
+  { event: 'log', step: 2, time: 1004, metrics: { reward: 0.75 } },
+].map((e) => JSON.stringify(e));
+
+test('events arrive whole even when chunks split lines and UTF-8 characters', () => {
+  const bytes = Buffer.from(`${lines.join('\n')}\n{"event": "end", "sta`);
+  const reader = new EventReader();
+  const events = [];
+  for (let i = 0; i < bytes.length; i += 7) events.push(...reader.push(bytes.subarray(i, i + 7)));
+  assert.deepEqual(events.map((e) => e.event), ['start', 'log', 'completions', 'log']);
+  assert.equal((events[2] as { rows: { completion: string }[] }).rows[0].completion, '高い🗻');
+  assert.deepEqual(reader.push(Buffer.from('tus": "finished"}\n')).map((e) => e.event), ['end'], 'the half line completes later');
+  assert.deepEqual(reader.push(Buffer.from('not json\n{"event": "unknown"}\n')), []);
+  assert.equal(reader.skipped, 2);
+});
+
+test('run state: running, finished, and failed when the runner vanished without an end', () => {
+  const dir = workspace({ [EVENTS_FILE]: `${lines.join('\n')}\n` }, 'run');
+  const running = runState(dir, undefined, true);
+  assert.deepEqual([running.status, running.step, running.maxSteps, running.reward], ['running', 2, 10, 0.75]);
+  assert.equal(eta(running, 1004), 16, '2 s per step, 8 steps left');
+  const killed = runState(dir, undefined, false);
+  assert.equal(killed.status, 'failed');
+  assert.match(killed.error ?? '', /without an end event/);
+  fs.appendFileSync(path.join(dir, EVENTS_FILE), `${JSON.stringify({ event: 'end', status: 'stopped' })}\n`);
+  assert.equal(runState(dir, undefined, false).status, 'stopped');
+});
+
+test('a dead pid file reads as not alive', () => {
+  const dir = workspace({ [EVENTS_FILE]: `${lines[0]}\n`, [PID_FILE]: '999999999' }, 'pid');
+  assert.equal(runState(dir).status, 'failed');
+  fs.writeFileSync(path.join(dir, PID_FILE), String(process.pid));
+  assert.equal(runState(dir).status, 'running');
+});
+
+test('the follower delivers the history, then only what is appended', () => {
+  const dir = workspace({ [EVENTS_FILE]: `${lines.slice(0, 2).join('\n')}\n` }, 'follow');
+  const batches: string[][] = [];
+  const follower = new EventFollower(path.join(dir, EVENTS_FILE), (events) => batches.push(events.map((e) => e.event)));
+  follower.poll();
+  fs.appendFileSync(path.join(dir, EVENTS_FILE), `${lines[2]}\n${lines[3].slice(0, 10)}`);
+  follower.poll();
+  fs.appendFileSync(path.join(dir, EVENTS_FILE), `${lines[3].slice(10)}\n`);
+  follower.poll();
+  follower.poll();
+  assert.deepEqual(batches, [['start', 'log'], ['completions'], ['log']]);
+});

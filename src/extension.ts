@@ -2,11 +2,13 @@ import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
 import { activatePreviews } from './previews/editor';
+import { activateTraining } from './training/editor';
 
 export function activate(context: vscode.ExtensionContext): void {
   const ctx = new Ctx(context);
   const discovery = activateDiscovery(ctx);
   activatePreviews(ctx, discovery);
+  activateTraining(ctx);
 }
 
 export function deactivate(): void {}

@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import { findInterpreter } from '../../previews/editor/interpreter';
+import { preflightIssues, probeEnvironment } from '../core/preflight';
+import type { RunState } from '../core/runs';
+import { RunStatusBar, RunsView } from './runsView';
+import { TrainingService } from './trainingService';
+
+/** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
+export function activateTraining(ctx: Ctx): TrainingService {
+  const service = ctx.register(new TrainingService(ctx));
+  ctx.register(new RunsView(service));
+  ctx.register(new RunStatusBar(service));
+
+  const pickRun = async (run?: RunState, filter: (r: RunState) => boolean = () => true): Promise<RunState | undefined> => {
+    if (run) return run;
+    const candidates = service.runs.filter(filter);
+    if (candidates.length <= 1) return candidates[0];
+    const picked = await vscode.window.showQuickPick(candidates.map((r) => ({ label: r.name, description: r.status, run: r })));
+    return picked?.run;
+  };
+
+  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
+      return;
+    }
+    const config = configUri?.fsPath ?? (await pickConfig());
+    if (!config) return;
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
+    const interpreter = await findInterpreter(ctx.config, folder);
+    const ok = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: checking {0}', interpreter.path) },
+      async () => {
+        try {
+          const env = await probeEnvironment(interpreter.path);
+          const issues = preflightIssues(env, config, path.join(folder?.uri.fsPath ?? path.dirname(config), 'runs'));
+          for (const issue of issues) ctx.output.appendLine(`[pre-flight] ${issue.severity}: ${issue.message}`);
+          ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(env.versions)}`);
+          const errors = issues.filter((i) => i.severity === 'error');
+          if (errors.length) {
+            void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output')).then((choice) => {
+              if (choice) ctx.output.show();
+            });
+            return false;
+          }
+          return true;
+        } catch (error) {
+          void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} does not run: {1}', interpreter.path, (error as Error).message));
+          return false;
+        }
+      },
+    );
+    if (!ok) return;
+    const runDir = service.start(config, interpreter.path);
+    ctx.output.info(`Training ${config} in ${runDir} with ${interpreter.path}`);
+    void vscode.commands.executeCommand('grpoStudio.openDashboard', service.runs.find((r) => r.dir === runDir));
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir)) },
+      () => new Promise<void>((resolve) => {
+        const subscription = service.onEvents(({ dir, events }) => {
+          if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) {
+            subscription.dispose();
+            resolve();
+          }
+        });
+      }),
+    );
+  });
+
+  ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
+    const target = await pickRun(run, (r) => r.status === 'running');
+    if (target) service.stop(target.dir);
+  });
+  ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
+    const target = await pickRun(run, (r) => r.status === 'stopped' || r.status === 'failed');
+    const config = target && service.configOf(target.dir);
+    if (!target || !config) return;
+    const interpreter = await findInterpreter(ctx.config, vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config)));
+    service.start(config, interpreter.path, { resumeDir: target.dir });
+  });
+  ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
+    const target = await pickRun(run);
+    if (target) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.dir));
+  });
+  ctx.registerCommand('grpoStudio.deleteRun', async (run?: RunState) => {
+    const target = await pickRun(run);
+    if (!target) return;
+    const confirm = vscode.l10n.t('Delete');
+    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Delete the run {0} with its checkpoints?', target.name), { modal: true }, confirm);
+    if (answer !== confirm) return;
+    try {
+      service.delete(target.dir);
+    } catch (error) {
+      void vscode.window.showErrorMessage((error as Error).message);
+    }
+  });
+  return service;
+}
+
+/** YAML files of the workspace that look like TRL run configs. */
+async function pickConfig(): Promise<string | undefined> {
+  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', '**/{node_modules,.venv,.git,runs}/**', 200);
+  const configs: string[] = [];
+  for (const uri of uris) {
+    const text = (await vscode.workspace.fs.readFile(uri)).toString();
+    if (/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) configs.push(uri.fsPath);
+  }
+  if (configs.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'));
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    configs.map((file) => ({ label: path.basename(file), description: vscode.workspace.asRelativePath(path.dirname(file)), file })),
+    { placeHolder: vscode.l10n.t('Run config to train with') },
+  );
+  return picked?.file;
+}

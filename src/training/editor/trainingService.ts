@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import type { RunEvent } from '../core/events';
+import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, requestStop, runState, type RunState } from '../core/runs';
+
+/**
+ * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
+ * finds running trainers again and reattaches to their events.
+ */
+export class TrainingService implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly eventsEmitter = new vscode.EventEmitter<{ dir: string; events: RunEvent[] }>();
+  /** Appended events of every followed run (its whole history first). */
+  readonly onEvents = this.eventsEmitter.event;
+  private readonly followers = new Map<string, EventFollower>();
+  private readonly histories = new Map<string, RunEvent[]>();
+  private timer: NodeJS.Timeout;
+  runs: RunState[] = [];
+
+  constructor(private readonly ctx: Ctx) {
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), 1000);
+  }
+
+  get runsDirs(): string[] {
+    return (vscode.workspace.workspaceFolders ?? []).map((f) => path.join(f.uri.fsPath, 'runs'));
+  }
+
+  /** Events of a run so far (followed from now on). */
+  history(dir: string): RunEvent[] {
+    this.follow(dir);
+    return this.histories.get(dir) ?? [];
+  }
+
+  refresh(): void {
+    const dirs = this.runsDirs.flatMap(listRuns);
+    const next = dirs.map((dir) => runState(dir, this.histories.get(dir)));
+    for (const run of next) if (run.status === 'running') this.follow(run.dir);
+    const key = JSON.stringify(next);
+    if (key !== JSON.stringify(this.runs)) {
+      this.runs = next;
+      this.changed.fire();
+    }
+  }
+
+  private follow(dir: string): void {
+    if (this.followers.has(dir)) return;
+    this.histories.set(dir, []);
+    const follower = new EventFollower(path.join(dir, EVENTS_FILE), (events) => {
+      this.histories.get(dir)!.push(...events);
+      this.eventsEmitter.fire({ dir, events });
+      this.refresh();
+    });
+    this.followers.set(dir, follower.start());
+  }
+
+  /** Starts a detached run of `config`; it keeps going when the window closes. */
+  start(config: string, python: string, options: { resumeDir?: string; maxSteps?: number } = {}): string {
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config))?.uri.fsPath ?? path.dirname(config);
+    const runDir = options.resumeDir ?? newRunDir(folder, config);
+    const child = launchRunner({
+      python,
+      runnerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', 'grpo_studio_runner.py').fsPath,
+      config,
+      runDir,
+      cwd: folder,
+      maxSteps: options.maxSteps,
+      resume: Boolean(options.resumeDir),
+      detached: true,
+    });
+    child.on('error', (error) => void vscode.window.showErrorMessage(vscode.l10n.t('Could not start {0}: {1}', python, error.message)));
+    fs.writeFileSync(path.join(runDir, 'config.path'), config);
+    this.follow(runDir);
+    this.refresh();
+    return runDir;
+  }
+
+  stop(dir: string): void {
+    requestStop(dir);
+  }
+
+  /** The config a run was started with (recorded by `start`). */
+  configOf(dir: string): string | undefined {
+    try {
+      return fs.readFileSync(path.join(dir, 'config.path'), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  delete(dir: string): void {
+    if (isRunnerAlive(dir)) throw new Error(vscode.l10n.t('Stop the run before deleting it.'));
+    this.followers.get(dir)?.stop();
+    this.followers.delete(dir);
+    this.histories.delete(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.refresh();
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    for (const follower of this.followers.values()) follower.stop();
+    this.changed.dispose();
+    this.eventsEmitter.dispose();
+  }
+}

@@ -2,7 +2,8 @@
 
 No model hub is reachable here, so the test model is built from scratch and cached under
 test/fixtures/generated/tiny-qwen2/ (git-ignored). AutoModelForCausalLM / AutoTokenizer load it
-from that directory. Run this file directly to (re)build it and print its path.
+from that directory. Run this file directly to (re)build it and print its path; `--out DIR` builds it
+elsewhere, e.g. `--out examples/emoji-length/models/tiny-qwen2` for the example's run.tiny.yaml.
 """
 
 import shutil
@@ -11,6 +12,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = REPO_ROOT / "test" / "fixtures" / "generated" / "tiny-qwen2"
+# Where examples/emoji-length/run.tiny.yaml looks for it (git-ignored too).
+EXAMPLE_MODEL_DIR = REPO_ROOT / "examples" / "emoji-length" / "models" / "tiny-qwen2"
 
 # Bump when the recipe below changes, so cached copies are rebuilt.
 RECIPE_VERSION = "2"
@@ -125,7 +128,11 @@ def ensure_tiny_model(model_dir: Path = MODEL_DIR) -> Path:
 
 
 if __name__ == "__main__":
-    path = ensure_tiny_model()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the tiny offline test model.")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR, help=f"target directory (default: {MODEL_DIR})")
+    path = ensure_tiny_model(parser.parse_args().out.resolve())
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(path)

@@ -4,14 +4,19 @@ import type { Ctx } from '../../ctx';
 import { findInterpreter } from '../../previews/editor/interpreter';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import type { RunState } from '../core/runs';
+import { registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { TrainingService } from './trainingService';
+
+/** Fields the runner adds to TRL's (python/grpo_studio_runner.py); plain `trl grpo` ignores them. */
+const RUNNER_FIELDS: ReadonlySet<string> = new Set();
 
 /** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
 export function activateTraining(ctx: Ctx): TrainingService {
   const service = ctx.register(new TrainingService(ctx));
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
+  registerRunConfigSupport(ctx, RUNNER_FIELDS);
 
   const pickRun = async (run?: RunState, filter: (r: RunState) => boolean = () => true): Promise<RunState | undefined> => {
     if (run) return run;

@@ -1,0 +1,561 @@
+"""GRPO Studio training runner: TRL's `trl grpo` script, plus a run directory with events.jsonl.
+
+    python python/grpo_studio_runner.py --config FILE [--max-steps N] [--run-dir DIR] [--resume]
+                                        [--<any GRPOConfig / ModelConfig / script field> VALUE ...]
+
+It reads the same YAML as `trl grpo --config FILE` with TRL's own TrlParser and dataclasses
+(GRPOScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig) and trains with TRL's
+GRPOTrainer, as trl/scripts/grpo.py does. On top of that:
+
+- a few fields of our own (StudioScriptArguments below: column_mapping, chat_format, system_prompt);
+  plain `trl grpo` rejects them (it hands unknown YAML keys to `accelerate launch`);
+- reward functions may also be given as `path/to/file.py::name`; relative paths (model, datasets,
+  reward files, dotted-path modules) are looked up in the cwd first, as TRL does, then next to the
+  config file; `dataset_name` may be a local .jsonl/.json/.csv/.parquet file;
+- every run has a run directory (default runs/<timestamp>-<config name>/ under the cwd) that is the
+  trainer's output_dir, and whose path is the first line on stdout: `run_dir: <abs path>`;
+- <run dir>/events.jsonl, written by rank 0 only, one JSON object per line, each line written with
+  a single append and fsync'd: start, log, completions, checkpoint, stop_requested, end;
+- a file named STOP in the run dir, SIGINT or SIGTERM make the trainer save a checkpoint at the end
+  of the current step and stop (status "stopped"); a second signal aborts; --resume continues from
+  the latest checkpoint in the run dir.
+
+Exit status: 0 when finished or stopped, 1 when failed (the traceback goes to stderr and into the
+end event), 2 for command-line or config errors found before the run dir exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+import os
+import platform
+import re
+import signal
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from trl import DatasetMixtureConfig, GRPOConfig, ModelConfig, TrlParser
+from trl.scripts.grpo import GRPOScriptArguments
+
+EVENTS_FILE = "events.jsonl"
+STOP_FILE = "STOP"
+COMPLETION_ROWS = 16  # rows of each logged generation batch copied into a completions event
+DATASET_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+
+
+@dataclass
+class StudioScriptArguments(GRPOScriptArguments):
+    """TRL's GRPO script arguments plus GRPO Studio's dataset options and run control."""
+
+    column_mapping: dict[str, str] | str | None = field(
+        default=None,
+        metadata={"help": 'Rename dataset columns before training, e.g. {"question": "prompt"} (JSON on the command line).'},
+    )
+    chat_format: bool = field(
+        default=False,
+        metadata={"help": "Turn string prompts into [{'role': 'user', 'content': prompt}] so the chat template applies."},
+    )
+    system_prompt: str | None = field(
+        default=None,
+        metadata={"help": "System message put before every prompt (implies chat_format)."},
+    )
+    run_dir: str | None = field(
+        default=None, metadata={"help": "Run directory (default: runs/<timestamp>-<config name>/ under the cwd)."}
+    )
+    resume: bool = field(
+        default=False, metadata={"help": "Continue from the latest checkpoint in the run directory."}
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.column_mapping, str):
+            self.column_mapping = json.loads(self.column_mapping)
+
+
+# ---------------------------------------------------------------------------------------------
+# events.jsonl
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null (JSON has neither); everything else stays as TRL gave it."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return _json_safe(value.item())
+    return str(value)
+
+
+class EventLog:
+    """Append-only JSON Lines file: each event is one os.write of a whole line, then fsync."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._fd: int | None = None
+        if path is not None:
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # A line cut short by a crash (only possible for a SIGKILL inside a multi-page write)
+            # stays alone on its line instead of swallowing the next event.
+            if os.fstat(self._fd).st_size > 0:
+                with open(path, "rb") as f:
+                    f.seek(-1, os.SEEK_END)
+                    if f.read(1) != b"\n":
+                        self._write(b"\n")
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        written = os.write(self._fd, data)
+        while written < len(data):  # regular files only write short on a full disk or a fatal signal
+            written += os.write(self._fd, data[written:])
+        os.fsync(self._fd)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        if self._fd is None:
+            return
+        record = _json_safe({"event": event, "time": round(time.time(), 3), **fields})
+        self._write((json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Stop requests
+
+
+class StopRequest:
+    """First SIGINT/SIGTERM (or a STOP file) asks for a graceful stop; a second signal aborts."""
+
+    def __init__(self, stop_file: Path):
+        self.stop_file = stop_file
+        self.signal_name: str | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.signal_name is not None:
+            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a checkpoint")
+        self.signal_name = signal.Signals(signum).name
+        print(f"{self.signal_name}: stopping after this step (send it again to abort)", file=sys.stderr, flush=True)
+
+    def reason(self) -> str | None:
+        if self.signal_name is not None:
+            return self.signal_name
+        return "stop_file" if self.stop_file.exists() else None
+
+
+class StudioCallback(TrainerCallback):
+    """Writes TRL's logs, a sample of its completions and checkpoints to events.jsonl; honours stops."""
+
+    def __init__(self, events: EventLog, stop: StopRequest):
+        self.events = events
+        self.stop = stop
+        self.trainer: Any = None  # set once GRPOTrainer exists (callbacks are not given the trainer)
+        self.stop_reason: str | None = None
+        self._last_rows: list[dict[str, Any]] | None = None
+        self._saved_steps: set[int] = set()
+
+    def _stop_requested_anywhere(self) -> str | None:
+        reason = self.stop.reason()
+        accelerator = getattr(self.trainer, "accelerator", None)
+        if accelerator is not None and accelerator.num_processes > 1:
+            # Every rank must stop at the same step: a checkpoint is a collective operation.
+            import torch
+
+            flag = torch.tensor([1.0 if reason else 0.0], device=accelerator.device)
+            if accelerator.gather(flag).max().item() > 0:
+                return reason or "another rank"
+            return None
+        return reason
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
+        if self.stop_reason is None:
+            reason = self._stop_requested_anywhere()
+            if reason is not None:
+                self.stop_reason = reason
+                if state.is_world_process_zero:
+                    self.events.emit("stop_requested", step=state.global_step, reason=reason)
+                    self.stop.stop_file.unlink(missing_ok=True)
+        if self.stop_reason is not None:
+            control.should_log = True
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs: Any):
+        if not state.is_world_process_zero or not logs:
+            return
+        if "train_runtime" in logs:  # Trainer's closing summary, at the same step as the last log
+            self.events.emit("summary", step=state.global_step, metrics=dict(logs))
+            return
+        if all(key.startswith("eval_") or key == "epoch" for key in logs):
+            self.events.emit("eval", step=state.global_step, metrics=dict(logs))
+            return
+        self.events.emit("log", step=state.global_step, metrics=dict(logs))
+        rows = self._completion_rows()
+        if rows and rows != self._last_rows:  # the same generation batch can span several steps
+            self._last_rows = rows
+            self.events.emit("completions", step=state.global_step, rows=rows)
+
+    def _completion_rows(self) -> list[dict[str, Any]]:
+        # GRPOTrainer keeps the latest generation batch (gathered from all ranks) in `_logs` for its
+        # own completions table (log_completions); it is filled whether or not that option is on.
+        logs = getattr(self.trainer, "_logs", None)
+        if not logs:
+            return []
+        prompts, completions, advantages = list(logs["prompt"]), list(logs["completion"]), list(logs["advantages"])
+        rewards = {name: list(values) for name, values in logs["rewards"].items()}
+        extra = {name: list(values) for name, values in logs["extra"].items()}
+        rows = []
+        for i in range(min(len(prompts), len(completions), COMPLETION_ROWS)):
+            row: dict[str, Any] = {
+                "prompt": prompts[i],
+                "completion": completions[i],
+                "rewards": {name: values[i] for name, values in rewards.items() if i < len(values)},
+                "advantage": advantages[i] if i < len(advantages) else None,
+            }
+            if extra:
+                row["extra"] = {name: values[i] for name, values in extra.items() if i < len(values)}
+            rows.append(_json_safe(row))
+        return rows
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
+        if state.is_world_process_zero and state.global_step not in self._saved_steps:
+            self._saved_steps.add(state.global_step)
+            path = Path(args.output_dir, f"checkpoint-{state.global_step}").resolve()
+            self.events.emit("checkpoint", step=state.global_step, path=str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Config: parsing, paths, datasets, rewards
+
+
+def _accelerate_launch_keys() -> set[str]:
+    """YAML keys that `trl grpo` hands to `accelerate launch` (num_processes, mixed_precision, ...)."""
+    from accelerate.commands.launch import launch_command_parser
+
+    options = {o for action in launch_command_parser()._actions for o in action.option_strings}
+    return {o[2:] for o in options if o.startswith("--")} | {"accelerate_config"}
+
+
+def parse_args(argv: list[str]) -> tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, list[str]]:
+    parser = TrlParser(
+        (StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig),
+        prog="grpo_studio_runner.py",
+    )
+    if "--config" not in argv:
+        parser.error("--config FILE is required")
+    *parsed, config_rest, cli_rest = parser.parse_args_and_config(
+        argv, return_remaining_strings=True, separate_remaining_strings=True
+    )
+    if cli_rest:
+        parser.error(f"unrecognized arguments: {' '.join(cli_rest)}")
+    # Unknown YAML keys: `trl grpo` passes them to `accelerate launch`, which rejects what it does
+    # not know. Do the same rather than ignore a typo (or a field TRL has removed).
+    launch_keys = _accelerate_launch_keys()
+    unknown = [k[2:] for k in config_rest[::2] if k[2:] not in launch_keys]
+    if unknown:
+        parser.error(f"unknown keys in the config file: {', '.join(unknown)}")
+    launcher_only = [k[2:] for k in config_rest[::2]]
+    script_args, training_args, model_args, dataset_args = parsed
+    return script_args, training_args, model_args, dataset_args, launcher_only
+
+
+def _resolve(path: str | None, config_dir: Path) -> str | None:
+    """A relative path that does not exist from the cwd, but does next to the config file, is taken from there."""
+    if not path or os.path.isabs(path) or os.path.exists(path):
+        return path
+    candidate = config_dir / path
+    return str(candidate) if candidate.exists() else path
+
+
+def resolve_paths(script_args, training_args, model_args, dataset_args, config_dir: Path) -> None:
+    model_args.model_name_or_path = _resolve(model_args.model_name_or_path, config_dir)
+    script_args.reward_model_name_or_path = _resolve(script_args.reward_model_name_or_path, config_dir)
+    script_args.dataset_name = _resolve(script_args.dataset_name, config_dir)
+    for ds in dataset_args.datasets:
+        ds.path = _resolve(ds.path, config_dir)
+        ds.data_dir = _resolve(ds.data_dir, config_dir)
+        if isinstance(ds.data_files, str):
+            ds.data_files = _resolve(ds.data_files, config_dir)
+        elif isinstance(ds.data_files, list):
+            ds.data_files = [_resolve(f, config_dir) for f in ds.data_files]
+        elif isinstance(ds.data_files, dict):
+            ds.data_files = {k: _resolve(f, config_dir) if isinstance(f, str) else f for k, f in ds.data_files.items()}
+
+
+def load_datasets(script_args: StudioScriptArguments, training_args: GRPOConfig, dataset_args: DatasetMixtureConfig):
+    """As trl/scripts/grpo.py, plus local files as dataset_name, column renames and chat prompts."""
+    from datasets import load_dataset
+    from trl import get_dataset
+
+    if dataset_args.datasets:
+        dataset = get_dataset(dataset_args)
+    elif script_args.dataset_name:
+        name = script_args.dataset_name
+        builder = DATASET_BUILDERS.get(Path(name).suffix.lower())
+        if builder and os.path.isfile(name):
+            kwargs = {"delimiter": "\t"} if name.lower().endswith(".tsv") else {}
+            dataset = load_dataset(builder, data_files=name, streaming=script_args.dataset_streaming, **kwargs)
+        else:
+            dataset = load_dataset(name, name=script_args.dataset_config, streaming=script_args.dataset_streaming)
+    else:
+        raise ValueError("Either `datasets` or `dataset_name` must be provided.")
+
+    train = dataset[script_args.dataset_train_split]
+    evaluation = dataset[script_args.dataset_test_split] if training_args.eval_strategy != "no" else None
+    return prepare_prompts(train, script_args), prepare_prompts(evaluation, script_args)
+
+
+def prepare_prompts(dataset, script_args: StudioScriptArguments):
+    if dataset is None:
+        return None
+    if script_args.column_mapping:
+        dataset = dataset.rename_columns(dict(script_args.column_mapping))
+    system_prompt = script_args.system_prompt
+    if not (script_args.chat_format or system_prompt):
+        return dataset
+
+    def to_chat(example: dict[str, Any]) -> dict[str, Any]:
+        prompt = example["prompt"]
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+        if system_prompt and not (messages and messages[0].get("role") == "system"):
+            messages = [{"role": "system", "content": system_prompt}, *messages]
+        return {"prompt": messages}
+
+    return dataset.map(to_chat)
+
+
+def _load_file_function(spec: str, config_dir: Path):
+    file_part, _, name = spec.rpartition("::")
+    path = Path(_resolve(file_part, config_dir) or file_part).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"reward file not found: {file_part} (looked in {os.getcwd()} and {config_dir})")
+    module_name = "grpo_studio_rewards_" + re.sub(r"\W", "_", str(path.with_suffix("")))
+    module = sys.modules.get(module_name)
+    if module is None:
+        sys.path.insert(0, str(path.parent))  # so the file can import its neighbours
+        module_spec = importlib.util.spec_from_file_location(module_name, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[module_name] = module
+        module_spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def load_reward_funcs(script_args: StudioScriptArguments, config_dir: Path) -> list[Any]:
+    """trl/scripts/grpo.py's rules (model first, built-in names, dotted paths) plus file.py::name."""
+    from trl.rewards import accuracy_reward, get_soft_overlong_punishment, reasoning_accuracy_reward, think_format_reward
+
+    registry = {  # the same registry as trl/scripts/grpo.py
+        "accuracy_reward": accuracy_reward,
+        "reasoning_accuracy_reward": reasoning_accuracy_reward,
+        "think_format_reward": think_format_reward,
+        "get_soft_overlong_punishment": get_soft_overlong_punishment(max_completion_len=1280, soft_punish_cache=256),
+    }
+    reward_funcs: list[Any] = []
+    if script_args.reward_model_name_or_path:
+        reward_funcs.append(script_args.reward_model_name_or_path)
+    for spec in script_args.reward_funcs or []:
+        if spec in registry:
+            reward_funcs.append(registry[spec])
+        elif "::" in spec:
+            reward_funcs.append(_load_file_function(spec, config_dir))
+        elif os.path.isdir(_resolve(spec, config_dir) or spec):  # a local reward model
+            reward_funcs.append(_resolve(spec, config_dir))
+        elif "." in spec:
+            module_path, func_name = spec.rsplit(".", 1)
+            for directory in (str(config_dir), os.getcwd()):  # cwd ends up first, as in TRL
+                if directory not in sys.path:
+                    sys.path.insert(0, directory)
+            reward_funcs.append(getattr(importlib.import_module(module_path), func_name))
+        else:
+            raise ValueError(
+                f"Could not load reward function '{spec}'. Expected one of {list(registry)}, a dotted import "
+                "path, path/to/file.py::name or a reward model directory."
+            )
+    return reward_funcs
+
+
+# ---------------------------------------------------------------------------------------------
+# Run directory
+
+
+def _is_main_rank() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
+    if script_args.run_dir:
+        run_dir = Path(script_args.run_dir).resolve()
+    else:
+        name = re.sub(r"[^\w.-]+", "-", config_path.stem)
+        runs = Path.cwd() / "runs"
+        if script_args.resume:  # the newest run of this config that has a checkpoint
+            candidates = sorted(p for p in runs.glob(f"*-{name}") if any(p.glob("checkpoint-*")))
+            if not candidates:
+                raise SystemExit(f"--resume: no run of {config_path.name} with a checkpoint under {runs}")
+            run_dir = candidates[-1]
+        else:
+            run_dir = runs / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{name}"
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every rank must use rank 0's choice
+        from accelerate import PartialState
+        from accelerate.utils import broadcast_object_list
+
+        PartialState()
+        run_dir = Path(broadcast_object_list([str(run_dir)], from_process=0)[0])
+    return run_dir
+
+
+def _versions() -> dict[str, str]:
+    import accelerate
+    import datasets
+    import torch
+    import transformers
+    import trl
+
+    versions = {"python": platform.python_version()}
+    for module in (torch, transformers, trl, datasets, accelerate):
+        versions[module.__name__] = module.__version__
+    try:
+        import peft
+
+        versions["peft"] = peft.__version__
+    except ImportError:
+        pass
+    return versions
+
+
+def _devices(training_args: GRPOConfig) -> dict[str, Any]:
+    import torch
+
+    info: dict[str, Any] = {"device": str(training_args.device), "world_size": training_args.world_size}
+    if torch.cuda.is_available():
+        info["cuda"] = [
+            {"name": torch.cuda.get_device_name(i), "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
+            for i in range(torch.cuda.device_count())
+        ]
+    info["cpu_count"] = os.cpu_count()
+    return info
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args, training_args, model_args, dataset_args, launcher_only = parse_args(argv)
+    config_path = Path(argv[argv.index("--config") + 1]).resolve()
+    config_dir = config_path.parent
+
+    run_dir = choose_run_dir(script_args, config_path)
+    main_rank = _is_main_rank()
+    checkpoint: str | None = None
+    if script_args.resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        checkpoint = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
+        if checkpoint is None:
+            print(f"--resume: no checkpoint in {run_dir}", file=sys.stderr)
+            return 2
+    elif (run_dir / EVENTS_FILE).exists():
+        print(f"{run_dir} already holds a run: use --resume or another --run-dir", file=sys.stderr)
+        return 2
+    if main_rank:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        print(f"run_dir: {run_dir}", flush=True)
+
+    events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
+    stop = StopRequest(run_dir / STOP_FILE)
+    if main_rank:
+        stop.stop_file.unlink(missing_ok=True)  # a stale request from an earlier stop
+    stop.install()
+    callback = StudioCallback(events, stop)
+    trainer = None
+    try:
+        training_args.output_dir = str(run_dir)  # checkpoints and the final model go to the run dir
+        resolve_paths(script_args, training_args, model_args, dataset_args, config_dir)
+        resumed_from = None
+        if checkpoint is not None:
+            state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
+            resumed_from = {"checkpoint": str(Path(checkpoint).resolve()), "step": state.get("global_step")}
+        events.emit(
+            "start",
+            config_file=str(config_path),
+            argv=argv,
+            resumed_from=resumed_from,
+            config={
+                "script": asdict(script_args),
+                "training": training_args.to_dict(),
+                "model": asdict(model_args),
+                "datasets": asdict(dataset_args),
+                "launcher_only": launcher_only,
+            },
+            versions=_versions(),
+            devices=_devices(training_args),
+            pid=os.getpid(),
+        )
+        if launcher_only and main_rank:
+            print(f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`", file=sys.stderr)
+
+        import transformers
+        from packaging.version import Version
+        from trl import GRPOTrainer, get_peft_config, get_quantization_config
+
+        reward_funcs = load_reward_funcs(script_args, config_dir)
+        model_init_kwargs = dict(  # as trl/scripts/grpo.py
+            revision=model_args.model_revision,
+            trust_remote_code=training_args.trust_remote_code,
+            attn_implementation=model_args.attn_implementation,
+            dtype=model_args.dtype,
+        )
+        if training_args.model_init_kwargs is not None:
+            model_init_kwargs.update(training_args.model_init_kwargs)
+        training_args.model_init_kwargs = model_init_kwargs
+        train_dataset, eval_dataset = load_datasets(script_args, training_args, dataset_args)
+
+        trainer = GRPOTrainer(
+            model=model_args.model_name_or_path,
+            reward_funcs=reward_funcs,
+            args=training_args,
+            train_dataset=train_dataset,
+            eval_dataset=eval_dataset,
+            quantization_config=get_quantization_config(model_args),
+            peft_config=get_peft_config(model_args),
+            callbacks=[callback],
+        )
+        callback.trainer = trainer
+        trainer.train(resume_from_checkpoint=checkpoint or training_args.resume_from_checkpoint)
+
+        step = trainer.state.global_step
+        if callback.stop_reason is not None and step < trainer.state.max_steps:
+            events.emit("end", status="stopped", step=step)
+        else:
+            trainer.save_model(training_args.output_dir)
+            events.emit("end", status="finished", step=step, model_path=str(run_dir))
+        if Version(transformers.__version__) >= Version("5.18.0"):
+            trainer.end()
+        return 0
+    except BaseException as error:  # noqa: BLE001 - every failure, interrupts included, ends the run
+        if isinstance(error, SystemExit) and error.code in (0, None):
+            raise
+        step = trainer.state.global_step if trainer is not None else None
+        events.emit("end", status="failed", step=step, error=traceback.format_exc())
+        traceback.print_exc()
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

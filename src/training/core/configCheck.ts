@@ -1,0 +1,109 @@
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Range } from '../../discovery/core/types';
+
+/** python/grpo_studio_schema.py's output: the fields of TRL's four run-config dataclasses. */
+export interface TrlSchema {
+  trl: string;
+  fields: Record<string, { group: string; type: string; default: unknown; help: string }>;
+}
+
+export interface ConfigProblem {
+  severity: 'error' | 'warning';
+  message: string;
+  range: Range;
+}
+
+/** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
+const REMOVED: Record<string, string> = {
+  max_prompt_length:
+    "was removed from GRPOConfig in TRL's \"Remove deprecated parameters\" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line",
+};
+
+/** Whether a YAML text is a run config (what `trl grpo --config` reads). */
+export function looksLikeRunConfig(text: string): boolean {
+  return /^(model_name_or_path|reward_funcs|reward_model_name_or_path)\s*:/m.test(text);
+}
+
+/**
+ * Checks a run config against the installed TRL's fields before anything starts: unknown keys
+ * (with the closest real one), removed ones (explained), and values of the wrong basic type.
+ */
+export function checkRunConfig(text: string, schema: TrlSchema, ownFields: ReadonlySet<string> = new Set()): ConfigProblem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const toRange = (node: YamlNode | null | undefined): Range => {
+    const [start, end] = node?.range ?? [0, 0];
+    const s = lineCounter.linePos(start);
+    const e = lineCounter.linePos(end);
+    return { start: { line: s.line - 1, character: s.col - 1 }, end: { line: e.line - 1, character: e.col - 1 } };
+  };
+  const problems: ConfigProblem[] = doc.errors.map((error) => ({
+    severity: 'error' as const,
+    message: `YAML: ${error.message.split('\n')[0]}`,
+    range: toRange({ range: [error.pos[0], error.pos[1], error.pos[1]] } as YamlNode),
+  }));
+  if (!isMap(doc.contents)) return problems;
+  for (const pair of doc.contents.items) {
+    if (!isScalar(pair.key)) continue;
+    const key = String(pair.key.value);
+    const range = toRange(pair.key);
+    const field = schema.fields[key];
+    if (!field) {
+      if (ownFields.has(key)) continue;
+      const removed = REMOVED[key];
+      const suggestion = removed ? undefined : closest(key, Object.keys(schema.fields));
+      problems.push({
+        severity: 'error',
+        range,
+        message: removed
+          ? `'${key}' ${removed}.`
+          : `'${key}' is not a field of TRL ${schema.trl}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture): training stops with an error before it starts.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+      });
+      continue;
+    }
+    const value = isScalar(pair.value) ? pair.value.value : undefined;
+    const mismatch = typeMismatch(field.type, value);
+    if (mismatch) problems.push({ severity: 'error', range: toRange(pair.value as YamlNode), message: `'${key}' expects ${mismatch} (${field.type}); got ${JSON.stringify(value)}.` });
+  }
+  return problems;
+}
+
+/** A basic type check on scalars: what the value should be, when it is clearly not. */
+function typeMismatch(type: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const kinds = type.split('|').map((t) => t.trim());
+  if (kinds.includes('str') || kinds.some((k) => k.startsWith('Literal') || k.includes('Any') || k.includes('list') || k.includes('dict'))) return undefined;
+  if (kinds.includes('bool') && typeof value !== 'boolean') return 'true or false';
+  if (kinds.includes('int') && !kinds.includes('float') && !(typeof value === 'number' && Number.isInteger(value))) return 'an integer';
+  if (kinds.includes('float') && typeof value !== 'number') return 'a number';
+  return undefined;
+}
+
+/** The known name nearest to `key` (edit distance ≤ 3), for "did you mean". */
+function closest(key: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const name of names) {
+    const d = editDistance(key, name);
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,60 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { Ctx } from '../../ctx';
+import { checkRunConfig, looksLikeRunConfig, type TrlSchema } from '../core/configCheck';
+
+/**
+ * TRL run configs (`trl grpo --config` YAML) in the editor: unknown, removed and mistyped fields
+ * as diagnostics, the installed TRL's help text on hover, field names on completion. The fields
+ * come from schemas/trl-grpo.json, generated from TRL's dataclasses by python/grpo_studio_schema.py.
+ */
+export function registerRunConfigSupport(ctx: Ctx, ownFields: ReadonlySet<string>): void {
+  const schema = JSON.parse(fs.readFileSync(vscode.Uri.joinPath(ctx.extension.extensionUri, 'schemas', 'trl-grpo.json').fsPath, 'utf8')) as TrlSchema;
+  const diagnostics = ctx.register(vscode.languages.createDiagnosticCollection('grpo-studio-config'));
+  const selector: vscode.DocumentSelector = [{ language: 'yaml', scheme: 'file' }];
+  const isRunConfig = (doc: vscode.TextDocument) => doc.languageId === 'yaml' && looksLikeRunConfig(doc.getText());
+
+  const check = (doc: vscode.TextDocument) => {
+    if (!isRunConfig(doc)) {
+      diagnostics.delete(doc.uri);
+      return;
+    }
+    diagnostics.set(doc.uri, checkRunConfig(doc.getText(), schema, ownFields).map((p) => {
+      const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
+      const diagnostic = new vscode.Diagnostic(range, p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      diagnostic.source = `GRPO Studio (TRL ${schema.trl})`;
+      return diagnostic;
+    }));
+  };
+  vscode.workspace.textDocuments.forEach(check);
+  ctx.register(vscode.workspace.onDidOpenTextDocument(check));
+  ctx.register(vscode.workspace.onDidChangeTextDocument((event) => check(event.document)));
+  ctx.register(vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.delete(doc.uri)));
+
+  ctx.register(vscode.languages.registerHoverProvider(selector, {
+    provideHover(doc, position) {
+      if (!isRunConfig(doc)) return undefined;
+      const match = /^(\w+)\s*:/.exec(doc.lineAt(position.line).text);
+      const field = match && schema.fields[match[1]];
+      if (!match || !field || position.character > match[1].length) return undefined;
+      const md = new vscode.MarkdownString();
+      md.appendMarkdown(`**${match[1]}** \`${field.type}\` — ${field.group} (TRL ${schema.trl})\n\n`);
+      if (field.help) md.appendText(`${field.help}\n\n`);
+      md.appendMarkdown(`${vscode.l10n.t('Default')}: \`${JSON.stringify(field.default)}\``);
+      return new vscode.Hover(md, new vscode.Range(position.line, 0, position.line, match[1].length));
+    },
+  }));
+
+  ctx.register(vscode.languages.registerCompletionItemProvider(selector, {
+    provideCompletionItems(doc, position) {
+      if (!isRunConfig(doc) || !/^\w*$/.test(doc.lineAt(position.line).text.slice(0, position.character))) return undefined;
+      return Object.entries(schema.fields).map(([name, field]) => {
+        const item = new vscode.CompletionItem(name, vscode.CompletionItemKind.Property);
+        item.detail = `${field.type} = ${JSON.stringify(field.default)} (${field.group})`;
+        item.documentation = field.help;
+        item.insertText = `${name}: `;
+        return item;
+      });
+    },
+  }));
+}

@@ -7,44 +7,68 @@ It reads the same YAML as `trl grpo --config FILE` with TRL's own TrlParser and 
 (GRPOScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig) and trains with TRL's
 GRPOTrainer, as trl/scripts/grpo.py does. On top of that:
 
-- a few fields of our own (StudioScriptArguments below: column_mapping, chat_format, system_prompt);
-  plain `trl grpo` rejects them (it hands unknown YAML keys to `accelerate launch`);
-- reward functions may also be given as `path/to/file.py::name`; relative paths (model, datasets,
-  reward files, dotted-path modules) are looked up in the cwd first, as TRL does, then next to the
-  config file; `dataset_name` may be a local .jsonl/.json/.csv/.parquet file;
-- every run has a run directory (default runs/<timestamp>-<config name>/ under the cwd) that is the
-  trainer's output_dir, and whose path is the first line on stdout: `run_dir: <abs path>`;
-- <run dir>/events.jsonl, written by rank 0 only, one JSON object per line, each line written with
-  a single append and fsync'd: start, log, completions, checkpoint, stop_requested, end;
+- fields of our own (StudioScriptArguments: column_mapping, chat_format, system_prompt; run_dir and
+  resume for the command line); plain `trl grpo` rejects them: it hands YAML keys it does not know
+  to `accelerate launch`, which fails on them. Unknown keys are errors here too, except the ones
+  `accelerate launch` accepts (num_processes, ...), which only apply under a launcher;
+- reward functions may also be `path/to/file.py::name`; relative paths (model, datasets, reward
+  files, dotted-path modules) are looked up in the cwd first, as TRL does, then next to the config
+  file; `dataset_name` may be a local .jsonl/.json/.csv/.tsv/.parquet file;
+- each run has a run directory, the trainer's output_dir (checkpoints, final model), default
+  runs/<UTC yyyymmdd-hhmmss>-<config name>/ under the cwd; stdout's first line is `run_dir: <abs path>`;
 - a file named STOP in the run dir, SIGINT or SIGTERM make the trainer save a checkpoint at the end
-  of the current step and stop (status "stopped"); a second signal aborts; --resume continues from
-  the latest checkpoint in the run dir.
+  of the current step and stop (status "stopped"; the STOP file is consumed); a second signal aborts
+  (status "failed"); --resume continues from the latest checkpoint in the run dir.
 
-Exit status: 0 when finished or stopped, 1 when failed (the traceback goes to stderr and into the
-end event), 2 for command-line or config errors found before the run dir exists.
+<run dir>/events.jsonl: rank 0 appends one JSON object per line, each line with one write, fsync'd.
+Every event has "event" and "time" (unix seconds); NaN and infinities are written as null.
+  start           config_file, argv, config {script, training, model, datasets, launcher_only},
+                  versions, devices, pid, max_steps (null when epochs decide), resumed_from
+                  (null, or {checkpoint, step}: events of an earlier session with a larger step
+                  were superseded; after a STOP there are none)
+  train_begin     step (0, or the checkpoint's step), max_steps (exact)
+  log             step, metrics: the dict TRL logs (loss, reward, rewards/<name>/mean, kl, ...)
+  completions     step, rows: up to 16 of the latest generation batch (prompt, completion as TRL
+                  has them: strings, or message lists in chat format; rewards {name: value};
+                  advantage; extra {column: value} from log_extra)
+  eval            step, metrics (eval_* keys)          summary  step, metrics (train_runtime, ...)
+  checkpoint      step, path                           stop_requested  step, reason
+  end             status "finished" (step, model_path) | "stopped" (step) | "failed" (step, error)
+
+Exit status: 0 finished or stopped; 1 failed (traceback on stderr and in the end event); 2 for
+command-line or config errors found before anything ran.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import json
-import math
-import os
-import platform
-import re
 import signal
-import sys
-import time
-import traceback
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
-from trl import DatasetMixtureConfig, GRPOConfig, ModelConfig, TrlParser
-from trl.scripts.grpo import GRPOScriptArguments
+# Importing TRL takes seconds: keep a stop request (SIGINT/SIGTERM) that arrives meanwhile for the
+# StopRequest below instead of dying from it.
+_early_signals: list[str] = []
+if __name__ == "__main__":
+    for _sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_sig, lambda signum, frame: _early_signals.append(signal.Signals(signum).name))
+
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from dataclasses import asdict, dataclass, field  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments  # noqa: E402
+from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
+from trl import DatasetMixtureConfig, GRPOConfig, ModelConfig, TrlParser  # noqa: E402
+from trl.scripts.grpo import GRPOScriptArguments  # noqa: E402
 
 EVENTS_FILE = "events.jsonl"
 STOP_FILE = "STOP"
@@ -138,7 +162,7 @@ class StopRequest:
 
     def __init__(self, stop_file: Path):
         self.stop_file = stop_file
-        self.signal_name: str | None = None
+        self.signal_name: str | None = _early_signals[0] if _early_signals else None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -179,6 +203,10 @@ class StudioCallback(TrainerCallback):
                 return reason or "another rank"
             return None
         return reason
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
+        if state.is_world_process_zero:  # max_steps is known now, also for epoch-based configs
+            self.events.emit("train_begin", step=state.global_step, max_steps=state.max_steps)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
         if self.stop_reason is None:
@@ -281,7 +309,9 @@ def _resolve(path: str | None, config_dir: Path) -> str | None:
     return str(candidate) if candidate.exists() else path
 
 
-def resolve_paths(script_args, training_args, model_args, dataset_args, config_dir: Path) -> None:
+def resolve_paths(
+    script_args: StudioScriptArguments, model_args: ModelConfig, dataset_args: DatasetMixtureConfig, config_dir: Path
+) -> None:
     model_args.model_name_or_path = _resolve(model_args.model_name_or_path, config_dir)
     script_args.reward_model_name_or_path = _resolve(script_args.reward_model_name_or_path, config_dir)
     script_args.dataset_name = _resolve(script_args.dataset_name, config_dir)
@@ -296,7 +326,9 @@ def resolve_paths(script_args, training_args, model_args, dataset_args, config_d
             ds.data_files = {k: _resolve(f, config_dir) if isinstance(f, str) else f for k, f in ds.data_files.items()}
 
 
-def load_datasets(script_args: StudioScriptArguments, training_args: GRPOConfig, dataset_args: DatasetMixtureConfig):
+def load_datasets(
+    script_args: StudioScriptArguments, training_args: GRPOConfig, dataset_args: DatasetMixtureConfig
+) -> tuple[Any, Any]:
     """As trl/scripts/grpo.py, plus local files as dataset_name, column renames and chat prompts."""
     from datasets import load_dataset
     from trl import get_dataset
@@ -319,7 +351,8 @@ def load_datasets(script_args: StudioScriptArguments, training_args: GRPOConfig,
     return prepare_prompts(train, script_args), prepare_prompts(evaluation, script_args)
 
 
-def prepare_prompts(dataset, script_args: StudioScriptArguments):
+def prepare_prompts(dataset: Any, script_args: StudioScriptArguments) -> Any:
+    """Renames columns (column_mapping), then makes prompts chat messages if asked to."""
     if dataset is None:
         return None
     if script_args.column_mapping:
@@ -338,7 +371,8 @@ def prepare_prompts(dataset, script_args: StudioScriptArguments):
     return dataset.map(to_chat)
 
 
-def _load_file_function(spec: str, config_dir: Path):
+def _load_file_function(spec: str, config_dir: Path) -> Any:
+    """`path/to/file.py::name`: the file is imported under a private module name."""
     file_part, _, name = spec.rpartition("::")
     path = Path(_resolve(file_part, config_dir) or file_part).resolve()
     if not path.is_file():
@@ -397,7 +431,7 @@ def _is_main_rank() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
+def _pick_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
     if script_args.run_dir:
         run_dir = Path(script_args.run_dir).resolve()
     else:
@@ -406,17 +440,35 @@ def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Pat
         if script_args.resume:  # the newest run of this config that has a checkpoint
             candidates = sorted(p for p in runs.glob(f"*-{name}") if any(p.glob("checkpoint-*")))
             if not candidates:
-                raise SystemExit(f"--resume: no run of {config_path.name} with a checkpoint under {runs}")
+                raise ValueError(f"--resume: no run of {config_path.name} with a checkpoint under {runs}")
             run_dir = candidates[-1]
         else:
-            run_dir = runs / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{name}"
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every rank must use rank 0's choice
+            run_dir = runs / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{name}"
+    if script_args.resume and not (run_dir.is_dir() and get_last_checkpoint(str(run_dir))):
+        raise ValueError(f"--resume: no checkpoint in {run_dir}")
+    if not script_args.resume and (run_dir / EVENTS_FILE).exists():
+        raise ValueError(f"{run_dir} already holds a run: use --resume or another --run-dir")
+    return run_dir
+
+
+def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
+    """Rank 0 picks and checks the run dir; under a launcher every rank gets its answer."""
+    run_dir: Path | None = None
+    error: str | None = None
+    if _is_main_rank():
+        try:
+            run_dir = _pick_run_dir(script_args, config_path)
+        except ValueError as e:
+            error = str(e)
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         from accelerate import PartialState
         from accelerate.utils import broadcast_object_list
 
-        PartialState()
-        run_dir = Path(broadcast_object_list([str(run_dir)], from_process=0)[0])
-    return run_dir
+        PartialState()  # initializes the process group, as the trainer would
+        run_dir, error = broadcast_object_list([run_dir, error], from_process=0)
+    if error is not None or run_dir is None:
+        raise ValueError(error)
+    return Path(run_dir)
 
 
 def _versions() -> dict[str, str]:
@@ -460,33 +512,28 @@ def main(argv: list[str] | None = None) -> int:
     config_path = Path(argv[argv.index("--config") + 1]).resolve()
     config_dir = config_path.parent
 
-    run_dir = choose_run_dir(script_args, config_path)
     main_rank = _is_main_rank()
-    checkpoint: str | None = None
-    if script_args.resume:
-        from transformers.trainer_utils import get_last_checkpoint
-
-        checkpoint = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
-        if checkpoint is None:
-            print(f"--resume: no checkpoint in {run_dir}", file=sys.stderr)
-            return 2
-    elif (run_dir / EVENTS_FILE).exists():
-        print(f"{run_dir} already holds a run: use --resume or another --run-dir", file=sys.stderr)
+    try:
+        run_dir = choose_run_dir(script_args, config_path)
+    except ValueError as error:
+        if main_rank:
+            print(error, file=sys.stderr)
         return 2
+    checkpoint = get_last_checkpoint(str(run_dir)) if script_args.resume else None
     if main_rank:
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f"run_dir: {run_dir}", flush=True)
 
     events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
-    stop = StopRequest(run_dir / STOP_FILE)
-    if main_rank:
-        stop.stop_file.unlink(missing_ok=True)  # a stale request from an earlier stop
+    stop = StopRequest(run_dir / STOP_FILE)  # a STOP file is consumed when honoured
     stop.install()
     callback = StudioCallback(events, stop)
     trainer = None
     try:
         training_args.output_dir = str(run_dir)  # checkpoints and the final model go to the run dir
-        resolve_paths(script_args, training_args, model_args, dataset_args, config_dir)
+        resolve_paths(script_args, model_args, dataset_args, config_dir)
+        if checkpoint is None and training_args.resume_from_checkpoint:  # TRL's own field, from the YAML
+            checkpoint = _resolve(training_args.resume_from_checkpoint, config_dir)
         resumed_from = None
         if checkpoint is not None:
             state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
@@ -496,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
             config_file=str(config_path),
             argv=argv,
             resumed_from=resumed_from,
+            max_steps=training_args.max_steps if training_args.max_steps > 0 else None,  # else see train_begin
             config={
                 "script": asdict(script_args),
                 "training": training_args.to_dict(),
@@ -537,16 +585,18 @@ def main(argv: list[str] | None = None) -> int:
             callbacks=[callback],
         )
         callback.trainer = trainer
-        trainer.train(resume_from_checkpoint=checkpoint or training_args.resume_from_checkpoint)
+        trainer.train(resume_from_checkpoint=checkpoint)
 
         step = trainer.state.global_step
-        if callback.stop_reason is not None and step < trainer.state.max_steps:
+        stopped = callback.stop_reason is not None and step < trainer.state.max_steps
+        if not stopped:  # as trl/scripts/grpo.py: the final model next to the checkpoints
+            trainer.save_model(training_args.output_dir)
+        if Version(transformers.__version__) >= Version("5.18.0"):
+            trainer.end()  # finishes the trackers, destroys the process group
+        if stopped:
             events.emit("end", status="stopped", step=step)
         else:
-            trainer.save_model(training_args.output_dir)
             events.emit("end", status="finished", step=step, model_path=str(run_dir))
-        if Version(transformers.__version__) >= Version("5.18.0"):
-            trainer.end()
         return 0
     except BaseException as error:  # noqa: BLE001 - every failure, interrupts included, ends the run
         if isinstance(error, SystemExit) and error.code in (0, None):

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EventReader } from '../../src/training/core/events';
+import { metricsCsv } from '../../src/training/core/metricsCsv';
 import { EVENTS_FILE, EventFollower, eta, PID_FILE, runState } from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
@@ -55,4 +56,13 @@ test('the follower delivers the history, then only what is appended', () => {
   follower.poll();
   follower.poll();
   assert.deepEqual(batches, [['start', 'log'], ['completions'], ['log']]);
+});
+
+test('metrics CSV: a step column and every key seen, quoted where needed', () => {
+  const csv = metricsCsv([
+    { event: 'log', step: 1, metrics: { reward: 0.5, 'rewards/emoji_reward/mean': 0.25 } },
+    { event: 'checkpoint', step: 1, path: 'x' },
+    { event: 'log', step: 2, metrics: { reward: 0.75, 'odd,key': 3 } },
+  ]);
+  assert.equal(csv, 'step,reward,rewards/emoji_reward/mean,"odd,key"\n1,0.5,0.25,\n2,0.75,,3\n');
 });

@@ -4,6 +4,7 @@ import type { Ctx } from '../../ctx';
 import { findInterpreter } from '../../previews/editor/interpreter';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import type { RunState } from '../core/runs';
+import { DashboardPanel } from './dashboardPanel';
 import { registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { TrainingService } from './trainingService';
@@ -17,6 +18,7 @@ export function activateTraining(ctx: Ctx): TrainingService {
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
   registerRunConfigSupport(ctx, RUNNER_FIELDS);
+  const dashboard = ctx.register(new DashboardPanel(ctx.extension.extensionUri, service));
 
   const pickRun = async (run?: RunState, filter: (r: RunState) => boolean = () => true): Promise<RunState | undefined> => {
     if (run) return run;
@@ -84,6 +86,18 @@ export function activateTraining(ctx: Ctx): TrainingService {
     if (!target || !config) return;
     const interpreter = await findInterpreter(ctx.config, vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config)));
     service.start(config, interpreter.path, { resumeDir: target.dir });
+  });
+  ctx.registerCommand('grpoStudio.openDashboard', async (run?: RunState) => {
+    const target = await pickRun(run);
+    if (target) dashboard.show([target]);
+    else void vscode.window.showInformationMessage(vscode.l10n.t('No training runs yet: GRPO: Train starts one.'));
+  });
+  ctx.registerCommand('grpoStudio.compareRuns', async () => {
+    const picked = await vscode.window.showQuickPick(
+      service.runs.map((r) => ({ label: r.name, description: r.status, run: r })),
+      { canPickMany: true, placeHolder: vscode.l10n.t('Runs to overlay (e.g. full fine-tune and LoRA)') },
+    );
+    if (picked?.length) dashboard.show(picked.map((p) => p.run));
   });
   ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
     const target = await pickRun(run);

@@ -1,0 +1,126 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { renderDashboardHtml } from '../../../webview/dashboard/html';
+import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
+import { metricsCsv } from '../core/metricsCsv';
+import type { RunState } from '../core/runs';
+import type { TrainingService } from './trainingService';
+
+/**
+ * The training dashboard: live charts of every metric of one or more runs (overlaid), and the
+ * completions they generate. The history comes from each run's events.jsonl, then live batches.
+ */
+export class DashboardPanel implements vscode.Disposable {
+  private panel?: vscode.WebviewPanel;
+  private shown: string[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly service: TrainingService) {
+    this.disposables.push(
+      service.onEvents(({ dir, events }) => {
+        if (this.shown.includes(dir)) this.post({ type: 'events', runId: dir, events });
+      }),
+      service.onDidChange(() => {
+        for (const run of service.runs.filter((r) => this.shown.includes(r.dir))) {
+          this.post({ type: 'status', runId: run.dir, status: run.status, step: run.step, maxSteps: run.maxSteps });
+        }
+      }),
+    );
+  }
+
+  /** Shows these runs (overlaid when several). */
+  show(runs: RunState[]): void {
+    this.shown = runs.map((r) => r.dir);
+    if (!this.panel) this.create();
+    else this.panel.reveal(undefined, true);
+    this.panel!.title = runs.length === 1 ? vscode.l10n.t('GRPO: {0}', runs[0].name) : vscode.l10n.t('GRPO: {0} runs', runs.length);
+    this.reset();
+  }
+
+  private create(): void {
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    const panel = vscode.window.createWebviewPanel('grpoStudio.dashboard', vscode.l10n.t('GRPO Dashboard'), vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [dist],
+    });
+    panel.webview.html = renderDashboardHtml({
+      cspSource: panel.webview.cspSource,
+      nonce: crypto.randomBytes(16).toString('base64'),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dashboard.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dashboard.css')).toString(),
+      language: vscode.env.language,
+    });
+    panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw), undefined, this.disposables);
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+    }, undefined, this.disposables);
+    this.panel = panel;
+  }
+
+  private reset(): void {
+    const runs: RunInfo[] = this.shown.flatMap((dir) => {
+      const run = this.service.runs.find((r) => r.dir === dir);
+      return run ? [{ id: dir, name: run.name, status: run.status }] : [];
+    });
+    this.post({ type: 'reset', runs, strings: vscode.l10n.bundle });
+    for (const run of runs) this.post({ type: 'events', runId: run.id, events: this.service.history(run.id) });
+  }
+
+  private post(message: DashboardHostMessage): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const message = parseDashboardMessage(raw);
+    if (!message) return;
+    switch (message.type) {
+      case 'ready':
+        this.reset();
+        return;
+      case 'stop':
+        if (this.shown.includes(message.runId)) this.service.stop(message.runId);
+        return;
+      case 'exportCsv': {
+        if (!this.shown.includes(message.runId)) return;
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(message.runId, 'metrics.csv')),
+          filters: { CSV: ['csv'] },
+        });
+        if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(metricsCsv(this.service.history(message.runId))));
+        return;
+      }
+      case 'savePng': {
+        const folder = this.shown[0] ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(folder, message.name)), filters: { PNG: ['png'] } });
+        if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
+        return;
+      }
+      case 'addToSamples':
+        await addToSamples(message.rows);
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Appends completions to a samples file the previews score (chosen, or a new `captured.samples.jsonl`). */
+async function addToSamples(rows: SampleRow[]): Promise<void> {
+  const existing = await vscode.workspace.findFiles('**/*.samples.jsonl', '**/{node_modules,.venv,runs}/**', 50);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const fresh = folder ? path.join(folder, 'captured.samples.jsonl') : undefined;
+  const choices = [...existing.map((uri) => uri.fsPath), ...(fresh && !existing.some((u) => u.fsPath === fresh) ? [fresh] : [])];
+  const picked = await vscode.window.showQuickPick(choices.map((file) => ({ label: vscode.workspace.asRelativePath(file), file })), {
+    placeHolder: vscode.l10n.t('Add {0} completion(s) to which sample set?', rows.length),
+  });
+  if (!picked) return;
+  const text = rows.map((row) => JSON.stringify({ prompt: row.prompt, completion: row.completion })).join('\n');
+  const current = fs.existsSync(picked.file) ? fs.readFileSync(picked.file, 'utf8') : '';
+  fs.appendFileSync(picked.file, `${current && !current.endsWith('\n') ? '\n' : ''}${text}\n`);
+  void vscode.window.showInformationMessage(vscode.l10n.t('Added {0} completion(s) to {1}.', rows.length, picked.label));
+}

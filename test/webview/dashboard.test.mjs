@@ -1,0 +1,515 @@
+// The training Dashboard webview in a real Chromium, under the extension's strict CSP, fed the
+// messages the host sends (reset, events, status) and checked on what it posts back.
+// Run: node --test test/webview/dashboard.test.mjs (Debian's /usr/bin/chromium, apt-installed when missing).
+// The last test prints timings (first chart for a 100,000-row history, cost of a live event); it
+// asserts none of them: `npm run bench` reports them against their goals.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+import { chromium } from 'playwright-core';
+import { ensureChromium } from '../../scripts/setup-code-server.mjs';
+import { webviewBuild } from '../../webview/build.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const screenshots = join(root, 'test-results', 'webview');
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+const VIEWPORT = { width: 1100, height: 900 };
+
+let outdir;
+let host; // html.ts and dashboardProtocol.ts, bundled for Node
+let server;
+let origin;
+let browser;
+
+async function bundleHostModules() {
+  const outfile = join(outdir, 'host.mjs');
+  await esbuild.build({
+    stdin: {
+      contents: [
+        "export { renderDashboardHtml, dashboardCsp } from './webview/dashboard/html.ts';",
+        "export { parseDashboardMessage, LIMITS } from './src/training/core/dashboardProtocol.ts';",
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    outfile,
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}
+
+/** Serves the page with the CSP as a header too, the bundle, and a stand-in for VS Code's theme variables. */
+function startServer() {
+  const files = { '/vscode-theme.css': join(root, 'test', 'webview', 'vscode-theme.css') };
+  for (const name of ['dashboard.js', 'dashboard.css', 'dashboard.js.map', 'dashboard.css.map']) files[`/${name}`] = join(outdir, name);
+  const page = (nonce) =>
+    host
+      .renderDashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dashboard.js`, styleUri: `${origin}/dashboard.css`, language: 'ja' })
+      .replace('</head>', `<link rel="stylesheet" href="${origin}/vscode-theme.css">\n</head>`)
+      .replace('<body>', '<body class="vscode-dark">');
+  server = createServer((request, response) => {
+    const path = new URL(request.url, origin).pathname;
+    if (path === '/') {
+      const nonce = randomBytes(16).toString('base64');
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': host.dashboardCsp(origin, nonce) });
+      response.end(page(nonce));
+    } else if (files[path]) {
+      response.writeHead(200, { 'Content-Type': `${TYPES[extname(path)]}; charset=utf-8` });
+      response.end(readFileSync(files[path]));
+    } else if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
+
+/**
+ * A GRPO run's events.jsonl as the runner writes it: `start`, then one `log` per step with the
+ * metrics GRPOTrainer logs (plus `extra` keys), a `completions` event every `completionsEvery`
+ * steps. Self-contained: it also runs inside the page (the 100,000-row history is built there).
+ */
+function trainingEvents({ steps, firstStep = 1, seed = 1, start = 1_760_000_000, maxSteps = steps, extra = [], completionsEvery = 0, withStart = true }) {
+  let state = seed * 7919;
+  const noise = () => ((state = (state * 16807) % 2147483647) / 2147483647 - 0.5);
+  const events = withStart ? [{ event: 'start', time: start, max_steps: maxSteps, config: {} }] : [];
+  const answers = ['日本の首都は東京です🗼✨', 'Tokyo 🇯🇵', '首都は東京。👍🏽 人口も多いです😊😊', '東京', '3776メートルです🗻', '約3776m'];
+  for (let step = firstStep; step < firstStep + steps; step++) {
+    const progress = step / maxSteps;
+    const emoji = Math.min(4, 4 * progress * (1 + seed * 0.3)) + noise() * 0.5;
+    const length = 0.4 + 0.3 * progress + noise() * 0.1;
+    const metrics = {
+      loss: 0.02 * noise(),
+      grad_norm: 0.5 + noise() * 0.2,
+      learning_rate: 1e-6 * (1 - progress),
+      num_tokens: step * 4096,
+      'completions/mean_length': 40 + 20 * noise(),
+      'completions/min_length': 5 + noise(),
+      'completions/max_length': 256 - Math.abs(noise()) * 10,
+      'completions/clipped_ratio': Math.abs(noise()) * 0.2,
+      'completions/mean_terminated_length': 35 + 10 * noise(),
+      'completions/min_terminated_length': 5,
+      'completions/max_terminated_length': 200 + 10 * noise(),
+      'rewards/emoji_reward/mean': emoji,
+      'rewards/emoji_reward/std': 1 + noise() * 0.2,
+      'rewards/length_reward/mean': length,
+      'rewards/length_reward/std': 0.2 + noise() * 0.05,
+      reward: emoji + length,
+      reward_std: 1.1 + noise() * 0.2,
+      frac_reward_zero_std: Math.max(0, 0.3 - progress * 0.3 + noise() * 0.05),
+      kl: 0.001 * step ** 0.5 * (1 + noise() * 0.1),
+      entropy: 1.2 - 0.4 * progress + noise() * 0.05,
+      'clip_ratio/region_mean': 0,
+      'clip_ratio/low_mean': 0,
+      'clip_ratio/low_min': 0,
+      'clip_ratio/high_mean': 0,
+      'clip_ratio/high_max': 0,
+      step_time: 2.5 + noise() * 0.3,
+      epoch: progress,
+    };
+    for (const key of extra) metrics[key] = Math.sin(step / 5) + noise() * 0.1;
+    events.push({ event: 'log', step, time: start + step * 2.5, metrics });
+    if (completionsEvery && step % completionsEvery === 0) {
+      const rows = answers.map((completion, i) => ({
+        prompt: i < 4 ? '日本の首都はどこですか？' : [{ role: 'user', content: '富士山の高さは？' }],
+        completion: i < 4 ? completion : [{ role: 'assistant', content: completion }],
+        rewards: { emoji_reward: Math.min(4, (completion.match(/\p{Extended_Pictographic}/gu) ?? []).length), length_reward: i === 3 ? null : 0.5 },
+        advantage: (i - 2.5) / 2,
+      }));
+      events.push({ event: 'completions', step, rows });
+    }
+  }
+  return events;
+}
+
+/** Before any page script: a fake VS Code API that records posted messages and state, and a CSP violation log. */
+function installFakeVsCodeApi() {
+  window.__posted = [];
+  window.__violations = [];
+  window.__state = undefined;
+  // Added before the page's own listener: when a message starts being handled (for the timings).
+  window.addEventListener('message', () => (window.__messageStart = performance.now()));
+  window.acquireVsCodeApi = () => ({
+    postMessage: (message) => window.__posted.push(message),
+    getState: () => window.__state,
+    setState: (next) => {
+      window.__state = next;
+    },
+  });
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.__violations.push(`${event.violatedDirective} blocked ${event.blockedURI || event.sourceFile}: ${event.sample}`);
+  });
+}
+
+const RUN = { id: '/runs/full', name: 'full', status: 'running' };
+const LORA = { id: '/runs/lora', name: 'LoRA r=16', status: 'running' };
+
+async function openDashboard({ runs = [RUN], strings } = {}) {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  await page.addInitScript(installFakeVsCodeApi);
+  await page.goto(origin);
+  await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
+  // Resolves once the page has handled the message: a second one, behind it in the same queue, has arrived.
+  const post = (message) =>
+    page.evaluate(
+      (m) =>
+        new Promise((resolve) => {
+          window.addEventListener('message', function synced(event) {
+            if (event.data?.type !== 'test-sync') return;
+            window.removeEventListener('message', synced);
+            resolve();
+          });
+          window.postMessage(m, '*');
+          window.postMessage({ type: 'test-sync' }, '*');
+        }),
+      message,
+    );
+  await post({ type: 'reset', runs, ...(strings ? { strings } : {}) });
+  await page.locator('.runs .run').first().waitFor();
+  const posted = () => page.evaluate(() => window.__posted);
+  const assertClean = async () => {
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'CSP violations');
+    assert.deepEqual(consoleErrors, [], 'console errors');
+  };
+  return { page, post, posted, assertClean };
+}
+
+const card = (page, key) => page.locator(`.chart-card[data-key="${key}"]`);
+const chartImage = (page, key) => card(page, key).locator('canvas').evaluate((canvas) => canvas.toDataURL());
+const nextFrame = (page) => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+
+/** How many pixels of the canvas are close to `hex` (a run's line color). */
+function countColor(page, key, hex) {
+  return card(page, key)
+    .locator('canvas')
+    .evaluate((canvas, target) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(target.slice(i, i + 2), 16));
+      const copy = document.createElement('canvas');
+      [copy.width, copy.height] = [canvas.width, canvas.height];
+      const context = copy.getContext('2d', { willReadFrequently: true });
+      context.drawImage(canvas, 0, 0);
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 40) n++;
+      }
+      return n;
+    }, hex);
+}
+
+before(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'dashboard-'));
+  mkdirSync(screenshots, { recursive: true });
+  await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
+  host = await bundleHostModules();
+  origin = await startServer();
+  browser = await chromium.launch({
+    executablePath: await ensureChromium(),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+test('draws the history, then live batches; every metric that arrives gets a chart, grouped by prefix', async () => {
+  const { page, post, assertClean } = await openDashboard();
+  const history = trainingEvents({ steps: 60, maxSteps: 100, extra: ['emoji_count', 'env/success_rate'] });
+  await post({ type: 'events', runId: RUN.id, events: history });
+  await card(page, 'reward').waitFor();
+
+  const keys = await page.locator('.chart-card').evaluateAll((cards) => cards.map((c) => c.dataset.key));
+  const logged = Object.keys(history[1].metrics);
+  assert.deepEqual([...keys].sort(), [...logged].sort(), 'one chart per logged key, no more');
+  const sections = await page.locator('.metric-section').evaluateAll((s) => s.map((e) => e.dataset.section));
+  assert.deepEqual(sections, ['rewards', 'training', 'completions', 'clip_ratio', 'env', 'other']);
+  assert.deepEqual(keys.slice(0, 4), ['reward', 'reward_std', 'frac_reward_zero_std', 'rewards/emoji_reward/mean']);
+  assert.ok(keys.indexOf('loss') < keys.indexOf('kl') && keys.indexOf('kl') < keys.indexOf('entropy'), 'known metrics in their usual order');
+  assert.equal(await page.locator('[data-section="other"] .chart-card').getAttribute('data-key'), 'emoji_count');
+  assert.equal(await page.locator('[data-section="env"] h2').textContent(), 'env');
+  assert.match(await page.locator('.run .progress-label').textContent(), /step 60 \/ 100/);
+  await page.screenshot({ path: join(screenshots, 'dashboard-history.png') });
+
+  const before = await chartImage(page, 'reward');
+  const live = trainingEvents({ steps: 5, firstStep: 61, maxSteps: 100, withStart: false, extra: ['emoji_count', 'env/success_rate', 'late_metric'] });
+  for (const event of live) await post({ type: 'events', runId: RUN.id, events: [event] });
+  await card(page, 'late_metric').waitFor();
+  assert.notEqual(await chartImage(page, 'reward'), before, 'the live points are drawn');
+  assert.match(await page.locator('.run .progress-label').textContent(), /step 65 \/ 100/);
+  assert.equal(await page.locator('[data-section="other"] .chart-card').count(), 2, 'a metric first seen live gets its chart');
+
+  await post({ type: 'events', runId: RUN.id, events: [{ event: 'stop_requested' }] });
+  assert.match(await page.locator('.run .status').textContent(), /stopping/);
+  await post({ type: 'events', runId: RUN.id, events: [{ event: 'end', status: 'stopped' }] });
+  assert.equal(await page.locator('.run .status').textContent(), 'stopped');
+  assert.ok(await page.locator('.run vscode-button.stop').isHidden());
+  await assertClean();
+  await page.close();
+});
+
+test('overlays two runs, one color each (LoRA vs full)', async () => {
+  const { page, post, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 200, seed: 1 }) });
+  await post({ type: 'events', runId: LORA.id, events: trainingEvents({ steps: 120, maxSteps: 200, seed: 2, start: 1_760_100_000 }) });
+  await card(page, 'reward').waitFor();
+  await nextFrame(page);
+  // Dark Modern's charts.blue and charts.orange: the first and second run.
+  assert.ok((await countColor(page, 'reward', '#3794ff')) > 50, 'the full run is drawn in blue');
+  assert.ok((await countColor(page, 'reward', '#d18616')) > 50, 'the LoRA run is drawn in orange');
+  const swatches = await page.locator('.run .swatch').evaluateAll((s) => s.map((e) => getComputedStyle(e).backgroundColor));
+  assert.deepEqual(swatches, ['rgb(55, 148, 255)', 'rgb(209, 134, 22)']);
+  assert.deepEqual(await page.locator('.run .status').allTextContents(), ['finished', 'running']);
+  assert.equal(await page.locator('.run[data-run="/runs/full"] vscode-button.stop').isHidden(), true, 'no Stop for a finished run');
+  await page.screenshot({ path: join(screenshots, 'dashboard-two-runs.png') });
+  await assertClean();
+  await page.close();
+});
+
+test('smoothing and the x axis redraw the charts and are remembered', async () => {
+  const { page, post, assertClean } = await openDashboard();
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 300 }) });
+  await card(page, 'reward').waitFor();
+  const smoothed = await chartImage(page, 'reward');
+
+  await page.locator('#smoothing').fill('0');
+  await nextFrame(page);
+  assert.equal(await page.locator('.smoothing-value').textContent(), '0.00');
+  const raw = await chartImage(page, 'reward');
+  assert.notEqual(raw, smoothed, 'smoothing 0 draws the raw values');
+  await page.locator('#smoothing').fill('0.95');
+  await nextFrame(page);
+  assert.notEqual(await chartImage(page, 'reward'), raw);
+  assert.equal((await page.evaluate(() => window.__state)).smoothing, 0.95);
+
+  await page.locator('#x-axis').click();
+  await page.locator('#x-axis li.option', { hasText: 'Relative time' }).click();
+  await nextFrame(page);
+  const relative = await chartImage(page, 'reward');
+  assert.equal((await page.evaluate(() => window.__state)).axis, 'relative');
+  await page.screenshot({ path: join(screenshots, 'dashboard-relative-time.png') });
+  await page.locator('#x-axis').click();
+  await page.locator('#x-axis li.option', { hasText: 'Step' }).click();
+  await nextFrame(page);
+  assert.notEqual(await chartImage(page, 'reward'), relative, 'step and time ticks differ');
+  await assertClean();
+  await page.close();
+});
+
+test('completions table: emoji highlighted, filter, and Add to samples posts the selected rows', async () => {
+  const { page, post, posted, assertClean } = await openDashboard();
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 20, completionsEvery: 10 }) });
+  await page.locator('vscode-tab-header', { hasText: 'Completions' }).click();
+  await page.locator('table.completions tbody tr').first().waitFor();
+  assert.equal(await page.locator('table.completions tbody tr').count(), 12);
+  assert.deepEqual(
+    await page.locator('table.completions thead th').allTextContents(),
+    ['', 'run', 'step', 'prompt', 'completion', 'emoji_reward', 'length_reward', 'advantage'],
+  );
+  assert.equal(await page.locator('table.completions tbody tr').first().locator('td').nth(2).textContent(), '20', 'newest step first');
+  const emoji = await page.locator('table.completions .emoji').allTextContents();
+  for (const expected of ['🗼', '✨', '🇯🇵', '👍🏽', '🗻']) assert.ok(emoji.includes(expected), `${expected} highlighted`);
+  assert.equal(await page.locator('table.completions tbody tr td.none').first().textContent(), 'None');
+
+  await page.locator('#completion-filter input').fill('東京');
+  assert.equal(await page.locator('table.completions tbody tr:visible').count(), 6);
+  await page.locator('table.completions tbody tr:visible input[type=checkbox]').nth(0).check();
+  await page.locator('table.completions tbody tr:visible input[type=checkbox]').nth(1).check();
+  assert.equal(await page.locator('#add-to-samples').textContent(), 'Add 2 to samples');
+  await page.screenshot({ path: join(screenshots, 'dashboard-completions.png') });
+  await page.locator('#add-to-samples').click();
+  const message = (await posted()).at(-1);
+  assert.deepEqual(message, {
+    type: 'addToSamples',
+    rows: [
+      { prompt: '日本の首都はどこですか？', completion: '日本の首都は東京です🗼✨' },
+      { prompt: '日本の首都はどこですか？', completion: '首都は東京。👍🏽 人口も多いです😊😊' },
+    ],
+  });
+  assert.deepEqual(host.parseDashboardMessage(message), message, 'the host accepts it');
+  assert.equal(await page.locator('#add-to-samples').textContent(), 'Add to samples', 'the selection is cleared');
+
+  await page.locator('#completion-filter input').fill('富士山');
+  await page.locator('#select-all').check();
+  await page.locator('#add-to-samples').click();
+  const conversational = (await posted()).at(-1);
+  assert.equal(conversational.rows.length, 4, 'select all takes the shown rows only');
+  assert.deepEqual(conversational.rows[0], { prompt: [{ role: 'user', content: '富士山の高さは？' }], completion: [{ role: 'assistant', content: '3776メートルです🗻' }] });
+  assert.equal((await page.evaluate(() => window.__state)).filter, '富士山');
+  await assertClean();
+  await page.close();
+});
+
+test('Export PNG posts a PNG data URL; Stop and Export CSV post the run', async () => {
+  const { page, post, posted, assertClean } = await openDashboard();
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 50 }) });
+  await card(page, 'rewards/emoji_reward/mean').hover();
+  await card(page, 'rewards/emoji_reward/mean').locator('button.save-png').click();
+  const png = (await posted()).at(-1);
+  assert.equal(png.type, 'savePng');
+  assert.equal(png.name, 'rewards_emoji_reward_mean.png');
+  assert.match(png.dataUrl, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
+  assert.ok(png.dataUrl.length > 5000, 'a drawn chart, not an empty canvas');
+  assert.deepEqual(host.parseDashboardMessage(png), png, 'the host accepts it');
+
+  await page.locator('.run vscode-button.stop').click();
+  await page.locator('.run vscode-button.export-csv').click();
+  assert.deepEqual((await posted()).slice(-2), [
+    { type: 'stop', runId: RUN.id },
+    { type: 'exportCsv', runId: RUN.id },
+  ]);
+  await post({ type: 'status', runId: RUN.id, status: 'finished', step: 50, maxSteps: 50 });
+  assert.equal(await page.locator('.run .status').textContent(), 'finished');
+  assert.ok(await page.locator('.run vscode-button.stop').isHidden());
+  await assertClean();
+  await page.close();
+});
+
+test('follows the theme: light and dark', async () => {
+  const { page, post, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 150, seed: 1 }) });
+  await post({ type: 'events', runId: LORA.id, events: trainingEvents({ steps: 150, seed: 3 }) });
+  await card(page, 'reward').waitFor();
+  const dark = await chartImage(page, 'reward');
+  await page.evaluate(() => document.body.classList.replace('vscode-dark', 'vscode-light'));
+  await nextFrame(page);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+  assert.notEqual(await chartImage(page, 'reward'), dark, 'redrawn in the light colors');
+  assert.ok((await countColor(page, 'reward', '#1a85ff')) > 50, "Light Modern's charts.blue");
+  await page.screenshot({ path: join(screenshots, 'dashboard-light.png') });
+  await assertClean();
+  await page.close();
+});
+
+test('shows its strings in the language of the bundle the host sends', async () => {
+  const ja = JSON.parse(readFileSync(join(root, 'l10n', 'bundle.l10n.ja.json'), 'utf8'));
+  const { page, post, assertClean } = await openDashboard({ strings: ja });
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 40, maxSteps: 100, completionsEvery: 20 }) });
+  await card(page, 'reward').waitFor();
+  const text = await page.locator('body').textContent();
+  for (const expected of ['報酬', 'スムージング', '実行中', 'ステップ 40 / 100', 'CSV をエクスポート']) assert.ok(text.includes(expected), expected);
+  assert.equal(await page.locator('vscode-tab-header').first().textContent(), 'グラフ');
+  await page.screenshot({ path: join(screenshots, 'dashboard-japanese.png') });
+  await page.locator('vscode-tab-header').nth(1).click();
+  await page.locator('table.completions tbody tr').first().waitFor();
+  assert.equal(await page.locator('#add-to-samples').textContent(), 'サンプルに追加');
+  await page.screenshot({ path: join(screenshots, 'dashboard-japanese-completions.png') });
+  await assertClean();
+  await page.close();
+});
+
+test('the host rejects malformed or oversized webview messages', () => {
+  const png = 'data:image/png;base64,iVBORw0KGgo=';
+  const bad = [
+    null,
+    'ready',
+    { type: 'nope' },
+    { type: 'stop' },
+    { type: 'stop', runId: '' },
+    { type: 'exportCsv', runId: 42 },
+    { type: 'stop', runId: 'x'.repeat(host.LIMITS.id + 1) },
+    { type: 'savePng', name: 'reward.png', dataUrl: 'data:image/svg+xml;base64,PHN2Zz4=' },
+    { type: 'savePng', name: 'reward.png', dataUrl: 'data:image/png;base64,<script>' },
+    { type: 'savePng', name: '../reward.png', dataUrl: png },
+    { type: 'savePng', name: '..', dataUrl: png },
+    { type: 'savePng', name: 'x'.repeat(host.LIMITS.fileName + 1), dataUrl: png },
+    { type: 'savePng', name: 'reward.png', dataUrl: `data:image/png;base64,${'A'.repeat(host.LIMITS.dataUrl)}` },
+    { type: 'addToSamples', rows: [] },
+    { type: 'addToSamples', rows: 'prompt' },
+    { type: 'addToSamples', rows: [{ prompt: 'q' }] },
+    { type: 'addToSamples', rows: [{ prompt: 'q', completion: 42 }] },
+    { type: 'addToSamples', rows: [{ prompt: [{ role: 'user' }], completion: 'a' }] },
+    { type: 'addToSamples', rows: [{ prompt: 'q', completion: 'a'.repeat(host.LIMITS.text + 1) }] },
+    { type: 'addToSamples', rows: Array.from({ length: host.LIMITS.sampleRows + 1 }, () => ({ prompt: 'q', completion: 'a' })) },
+  ];
+  for (const message of bad) assert.equal(host.parseDashboardMessage(message), undefined, JSON.stringify(message).slice(0, 120));
+  assert.deepEqual(host.parseDashboardMessage({ type: 'stop', runId: 'r', extra: 1 }), { type: 'stop', runId: 'r' });
+  assert.deepEqual(host.parseDashboardMessage({ type: 'addToSamples', rows: [{ prompt: [{ role: 'user', content: 'q', name: 'x' }], completion: 'a', line: 3 }] }), {
+    type: 'addToSamples',
+    rows: [{ prompt: [{ role: 'user', content: 'q' }], completion: 'a' }],
+  });
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const ms = (x) => `${x.toFixed(1)} ms`;
+
+test('timings: first chart of a 100,000-row history, and the cost of a live event (printed, not asserted)', async () => {
+  const { page, assertClean } = await openDashboard();
+  const ROWS = 100_000;
+  const APPENDS = 200;
+  // The history is built in the page: 100,000 rows through the test driver would measure the driver.
+  const metricCount = await page.evaluate(
+    ({ source, rows }) => {
+      window.__history = new Function(`return (${source})`)()({ steps: rows, completionsEvery: 100 });
+      return Object.keys(window.__history[1].metrics).length;
+    },
+    { source: trainingEvents.toString(), rows: ROWS },
+  );
+  const first = await page.evaluate(
+    (runId) =>
+      new Promise((resolve) => {
+        // Listeners run in the order they were added: the page's own first, then this one.
+        window.addEventListener('message', function done() {
+          window.removeEventListener('message', done);
+          const now = performance.now();
+          resolve({ posted: now - t0, handler: now - window.__messageStart });
+        });
+        const t0 = performance.now();
+        window.postMessage({ type: 'events', runId, events: window.__history }, '*');
+      }),
+    RUN.id,
+  );
+  const drawn = await page.locator('.chart-card canvas').evaluateAll((canvases) =>
+    canvases.filter((c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v !== 0)).length,
+  );
+  assert.ok(drawn > 0, 'charts were drawn in the handler');
+  await page.screenshot({ path: join(screenshots, 'dashboard-100k.png') });
+
+  const live = await page.evaluate(
+    async ({ source, rows, appends, runId }) => {
+      const events = new Function(`return (${source})`)()({ steps: appends, firstStep: rows + 1, maxSteps: rows + appends, completionsEvery: 10, withStart: false });
+      const batches = [];
+      for (const event of events) {
+        if (event.event === 'log') batches.push([event]);
+        else batches.at(-1).push(event);
+      }
+      const times = [];
+      for (const batch of batches) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const t0 = performance.now();
+        window.dispatchEvent(new MessageEvent('message', { data: { type: 'events', runId, events: batch } }));
+        times.push(performance.now() - t0);
+      }
+      return times;
+    },
+    { source: trainingEvents.toString(), rows: ROWS, appends: APPENDS, runId: RUN.id },
+  );
+  const visible = await page.evaluate(() => document.querySelectorAll('.chart-card').length);
+  console.log(
+    [
+      `dashboard timings (${VIEWPORT.width}×${VIEWPORT.height} viewport, ${metricCount} metrics, ${visible} charts, ${drawn} on screen):`,
+      `  history of ${ROWS.toLocaleString('en-US')} log rows → first charts drawn: ${ms(first.posted)} after postMessage (${ms(first.handler)} in the page's handler)`,
+      `  live event (1 log row, a completions batch every 10th) over ${APPENDS} appends: median ${ms(median(live))}, p95 ${ms(percentile(live, 0.95))}, max ${ms(Math.max(...live))}`,
+    ].join('\n'),
+  );
+  await assertClean();
+  await page.close();
+});

@@ -1,0 +1,208 @@
+import {
+  Chart,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+  type ChartDataset,
+  type TooltipItem,
+} from 'chart.js';
+import { h } from '../rewardPreview/dom';
+import { l10n } from '../rewardPreview/l10n';
+import type { ChartTheme } from '../rewardPreview/theme';
+import { formatMetric, formatX, xOf, type XAxis } from './axes';
+import { faded } from './colors';
+import { MinMaxDecimator, type Point } from './decimate';
+import type { RunData, Series } from './model';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
+
+/** At most twice this many points per line, whatever the run's length. */
+const MAX_BUCKETS = 300;
+
+/** What every chart is drawn with; the page owns it. */
+export interface ChartContext {
+  /** In color order: `colors[i]` is the color of `runs[i]`. */
+  runs: readonly RunData[];
+  colors: readonly string[];
+  axis: XAxis;
+  /** EMA weight in [0, 1): 0 draws the values as they are. */
+  smoothing: number;
+  theme: ChartTheme;
+  language: string;
+}
+
+type LineDataset = ChartDataset<'line', Point[]>;
+
+/**
+ * One run's line(s) on one chart: the smoothed values (debiased EMA, as TensorBoard does) and,
+ * when smoothing, the raw values faded behind. Consumes the series incrementally.
+ */
+class Trace {
+  readonly smooth = new MinMaxDecimator(MAX_BUCKETS);
+  readonly raw: MinMaxDecimator | undefined;
+  private consumed = 0;
+  private ema = 0;
+  private count = 0;
+
+  constructor(private readonly weight: number) {
+    this.raw = weight > 0 ? new MinMaxDecimator(MAX_BUCKETS) : undefined;
+  }
+
+  sync(series: Series, run: RunData, axis: XAxis): void {
+    const { rows, values } = series;
+    for (let i = this.consumed; i < values.length; i++) {
+      const x = xOf(axis, run, rows[i]);
+      if (!Number.isFinite(x)) continue;
+      const y = values[i];
+      this.raw?.push(x, y);
+      this.ema = this.ema * this.weight + (1 - this.weight) * y;
+      this.count++;
+      this.smooth.push(x, this.weight === 0 ? y : this.ema / (1 - this.weight ** this.count));
+    }
+    this.consumed = values.length;
+    this.raw?.flush();
+    this.smooth.flush();
+  }
+
+  datasets(name: string, color: string): LineDataset[] {
+    const smooth: LineDataset = { label: name, data: this.smooth.points, borderColor: color, backgroundColor: color, order: 0 };
+    if (!this.raw) return [smooth];
+    const rawColor = faded(color, 0.3);
+    return [smooth, { label: `${name} (${l10n.t('raw')})`, data: this.raw.points, borderColor: rawColor, backgroundColor: rawColor, borderWidth: 1, order: 1 }];
+  }
+}
+
+function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfiguration<'line', Point[]> {
+  const { theme, axis, language } = context;
+  const axisStyle = { grid: { color: theme.grid }, border: { color: theme.grid } };
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      animation: false,
+      parsing: false,
+      normalized: true,
+      spanGaps: true,
+      responsive: true,
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      elements: { point: { radius: 0, hoverRadius: 3, hitRadius: 4 }, line: { borderWidth: 1.5 } },
+      scales: {
+        x: {
+          type: 'linear',
+          ...axisStyle,
+          ticks: { maxRotation: 0, autoSkipPadding: 16, precision: axis === 'step' ? 0 : undefined, callback: (value) => formatX(axis, Number(value), language) },
+        },
+        y: { type: 'linear', ...axisStyle, ticks: { callback: (value) => formatMetric(Number(value)) } },
+      },
+      plugins: {
+        tooltip: {
+          backgroundColor: theme.tooltip.background,
+          titleColor: theme.tooltip.foreground,
+          bodyColor: theme.tooltip.foreground,
+          borderColor: theme.tooltip.border,
+          borderWidth: 1,
+          callbacks: {
+            title: ([item]: TooltipItem<'line'>[]) => (item ? formatX(axis, item.parsed.x ?? NaN, language) : ''),
+            label: (item: TooltipItem<'line'>) => `${item.dataset.label}: ${formatMetric(item.parsed.y ?? NaN)}`,
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A safe file name for a metric key: `rewards/emoji_reward/mean` → `rewards_emoji_reward_mean.png`. */
+export const pngName = (key: string) => `${key.replace(/[^\w.-]+/g, '_')}.png`;
+
+/**
+ * The chart of one metric, one line per run that logged it. The grid decides when it draws
+ * (only while on screen, a few per frame). A draw appends the new points to the datasets in place
+ * and redraws with `update('none')`; after `invalidate` (axis, smoothing, theme or colors changed)
+ * it rebuilds the chart from the series.
+ */
+export class ChartCard {
+  readonly element: HTMLElement;
+  /** On screen, or nearly: worth drawing. */
+  visible = false;
+  /** Has points or options that are not drawn yet. */
+  pending = true;
+  private readonly canvas: HTMLCanvasElement;
+  private chart: Chart<'line', Point[]> | undefined;
+  private traces = new Map<RunData, Trace>();
+
+  constructor(
+    readonly key: string,
+    private readonly context: () => ChartContext,
+    onSavePng: (card: ChartCard) => void,
+  ) {
+    this.canvas = h('canvas', { attrs: { role: 'img', 'aria-label': key } });
+    const save = h('button', { className: 'save-png', attrs: { type: 'button', title: l10n.t('Export PNG') } }, 'PNG');
+    save.addEventListener('click', () => onSavePng(this));
+    const header = h('figcaption', { className: 'chart-header' }, h('span', { className: 'chart-title', attrs: { title: key } }, key), save);
+    this.element = h('figure', { className: 'chart-card', attrs: { 'data-key': key } }, header, h('div', { className: 'chart-box' }, this.canvas));
+  }
+
+  invalidate(): void {
+    this.chart?.destroy();
+    this.chart = undefined;
+    this.traces.clear();
+    this.pending = true;
+  }
+
+  dispose(): void {
+    this.chart?.destroy();
+  }
+
+  /** The chart under its title, on the editor's background (the canvas itself is transparent), as a PNG data URL. */
+  toPng(): string {
+    if (this.pending) this.draw();
+    const { theme } = this.context();
+    const scale = this.canvas.width / (this.canvas.clientWidth || this.canvas.width);
+    const titleHeight = Math.round(theme.font.size * 2 * scale);
+    const image = h('canvas', { attrs: { width: String(this.canvas.width), height: String(this.canvas.height + titleHeight) } });
+    const context = image.getContext('2d');
+    if (context) {
+      context.fillStyle = getComputedStyle(document.body).backgroundColor;
+      context.fillRect(0, 0, image.width, image.height);
+      context.fillStyle = theme.foreground;
+      context.font = `600 ${theme.font.size * scale}px ${theme.font.family}`;
+      context.textBaseline = 'middle';
+      context.fillText(this.key, 8 * scale, titleHeight / 2);
+      context.drawImage(this.canvas, 0, titleHeight);
+    }
+    return image.toDataURL('image/png');
+  }
+
+  draw(): void {
+    this.pending = false;
+    const context = this.context();
+    let added = false;
+    for (const run of context.runs) {
+      const series = run.series.get(this.key);
+      if (!series) continue;
+      let trace = this.traces.get(run);
+      if (!trace) {
+        this.traces.set(run, (trace = new Trace(context.smoothing)));
+        added = true;
+      }
+      trace.sync(series, run, context.axis);
+    }
+    if (!this.chart) {
+      // Text color and font have no per-chart option that reaches every part (ticks, tooltip).
+      Object.assign(Chart.defaults.font, context.theme.font);
+      Chart.defaults.color = context.theme.foreground;
+      this.chart = new Chart(this.canvas, chartConfig(context, this.datasets(context)));
+      return;
+    }
+    if (added) this.chart.data.datasets = this.datasets(context);
+    this.chart.update('none');
+  }
+
+  private datasets(context: ChartContext): LineDataset[] {
+    return context.runs.flatMap((run, i) => this.traces.get(run)?.datasets(run.info.name, context.colors[i]) ?? []);
+  }
+}

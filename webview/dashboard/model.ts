@@ -1,0 +1,92 @@
+import type { CompletionsEvent, RunEvent, RunInfo, RunStatus } from '../../src/training/core/dashboardProtocol';
+
+/** One metric of one run, append-only: the log rows it appeared in and its values. */
+export class Series {
+  /** Index into the run's `steps` / `times`. */
+  readonly rows: number[] = [];
+  readonly values: number[] = [];
+}
+
+/** What a batch of events changed, for the views to update only that. */
+export interface Changes {
+  /** Metric keys with new points. */
+  metrics: Set<string>;
+  completions: CompletionsEvent[];
+  /** Start, end or stop-request seen (the runs bar shows them). */
+  lifecycle: boolean;
+}
+
+/** Everything the page knows about one run, built from its events. */
+export class RunData {
+  /** Step and wall time (seconds since the epoch, NaN when unknown) of each log row. */
+  readonly steps: number[] = [];
+  readonly times: number[] = [];
+  readonly series = new Map<string, Series>();
+  startTime = NaN;
+  maxSteps: number | undefined;
+  stopRequested = false;
+  error: string | undefined;
+
+  constructor(public info: RunInfo) {}
+
+  /** The latest step: the host's report, or the last logged one. */
+  get step(): number | undefined {
+    return this.reportedStep ?? this.steps.at(-1);
+  }
+
+  private reportedStep: number | undefined;
+
+  setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined): void {
+    this.info = { ...this.info, status };
+    this.reportedStep = step ?? this.reportedStep;
+    this.maxSteps = maxSteps ?? this.maxSteps;
+  }
+
+  /** Appends `events` to the run; the completions are returned rather than kept (the table keeps a few). */
+  append(events: readonly RunEvent[]): Changes {
+    const changes: Changes = { metrics: new Set(), completions: [], lifecycle: false };
+    for (const event of events) {
+      switch (event.event) {
+        case 'log':
+          this.addLog(event.step, event.time, event.metrics, changes.metrics);
+          break;
+        case 'completions':
+          if (Array.isArray(event.rows)) changes.completions.push(event);
+          break;
+        case 'start':
+          if (typeof event.time === 'number') this.startTime = event.time;
+          if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
+          changes.lifecycle = true;
+          break;
+        case 'stop_requested':
+          this.stopRequested = true;
+          changes.lifecycle = true;
+          break;
+        case 'end':
+          this.info = { ...this.info, status: event.status };
+          this.error = event.error;
+          changes.lifecycle = true;
+          break;
+      }
+    }
+    return changes;
+  }
+
+  private addLog(step: number, time: number | undefined, metrics: Record<string, number>, changed: Set<string>): void {
+    if (typeof step !== 'number' || typeof metrics !== 'object' || metrics === null) return;
+    const row = this.steps.length;
+    const wall = typeof time === 'number' ? time : (this.times.at(-1) ?? NaN);
+    this.steps.push(step);
+    this.times.push(wall);
+    if (Number.isNaN(this.startTime)) this.startTime = wall;
+    for (const key in metrics) {
+      const value = metrics[key];
+      if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+      let series = this.series.get(key);
+      if (!series) this.series.set(key, (series = new Series()));
+      series.rows.push(row);
+      series.values.push(value);
+      changed.add(key);
+    }
+  }
+}

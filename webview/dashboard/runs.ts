@@ -1,0 +1,84 @@
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
+import { h } from '../rewardPreview/dom';
+import { l10n } from '../rewardPreview/l10n';
+import type { RunData } from './model';
+
+export interface RunHandlers {
+  onStop(run: RunData): void;
+  onExportCsv(run: RunData): void;
+}
+
+function statusText(run: RunData): string {
+  switch (run.info.status) {
+    case 'running':
+      return run.stopRequested ? l10n.t('stopping…') : l10n.t('running');
+    case 'finished':
+      return l10n.t('finished');
+    case 'stopped':
+      return l10n.t('stopped');
+    case 'failed':
+      return l10n.t('failed');
+  }
+}
+
+function progressText(run: RunData): string {
+  if (run.step === undefined) return '';
+  return run.maxSteps ? l10n.t('step {0} / {1}', run.step, run.maxSteps) : l10n.t('step {0}', run.step);
+}
+
+/** One run in the runs bar: its color (the legend of every chart), status, progress and actions. */
+class RunChip {
+  readonly element: HTMLElement;
+  private readonly swatch = h('span', { className: 'swatch' });
+  private readonly status = h('span', { className: 'status' });
+  private readonly progressLabel = h('span', { className: 'progress-label' });
+  private readonly progress = h('vscode-progress-bar', { className: 'progress' });
+  private readonly stop = h('vscode-button', { className: 'stop', attrs: { secondary: '' } }, l10n.t('Stop'));
+
+  constructor(
+    private readonly run: RunData,
+    handlers: RunHandlers,
+  ) {
+    const csv = h('vscode-button', { className: 'export-csv', attrs: { secondary: '' } }, l10n.t('Export CSV'));
+    this.stop.addEventListener('click', () => {
+      this.stop.disabled = true; // until the runner confirms (stop_requested) or the run ends
+      handlers.onStop(run);
+    });
+    csv.addEventListener('click', () => handlers.onExportCsv(run));
+    this.progress.ariaLabel = l10n.t('Training progress');
+    const name = h('strong', { className: 'run-name' }, run.info.name);
+    this.element = h('div', { className: 'run', attrs: { role: 'listitem', 'data-run': run.info.id } }, this.swatch, name, this.status, this.progressLabel, this.progress, this.stop, csv);
+  }
+
+  update(color: string): void {
+    const { run } = this;
+    this.swatch.style.backgroundColor = color;
+    this.status.textContent = statusText(run);
+    this.status.className = `status ${run.info.status}`;
+    this.status.title = run.error ?? '';
+    this.progressLabel.textContent = progressText(run);
+    const running = run.info.status === 'running';
+    this.progress.hidden = !running || !run.maxSteps;
+    if (running && run.maxSteps) {
+      this.progress.max = run.maxSteps;
+      this.progress.value = run.step ?? 0;
+    }
+    this.stop.hidden = !running || run.stopRequested;
+  }
+}
+
+/** The runs shown, one chip each. */
+export class RunsBar {
+  readonly element: HTMLElement;
+  private readonly chips: Map<RunData, RunChip>;
+
+  constructor(runs: readonly RunData[], handlers: RunHandlers) {
+    this.chips = new Map(runs.map((run) => [run, new RunChip(run, handlers)]));
+    this.element = h('div', { className: 'runs', attrs: { role: 'list' } }, ...[...this.chips.values()].map((chip) => chip.element));
+  }
+
+  update(run: RunData, color: string): void {
+    this.chips.get(run)?.update(color);
+  }
+}

@@ -27,7 +27,8 @@ Every event has "event" and "time" (unix seconds); NaN and infinities are writte
                   (null, or {checkpoint, step}: events of an earlier session with a larger step
                   were superseded; after a STOP there are none)
   train_begin     step (0, or the checkpoint's step), max_steps (exact)
-  log             step, metrics: the dict TRL logs (loss, reward, rewards/<name>/mean, kl, ...)
+  log             step, metrics: the dict TRL logs (loss, reward, rewards/<name>/mean, kl, ...);
+                  at most one per step (steps after the last logging_steps come with the summary)
   completions     step, rows: up to 16 of the latest generation batch (prompt, completion as TRL
                   has them: strings, or message lists in chat format; rewards {name: value};
                   advantage; extra {column: value} from log_extra)
@@ -73,6 +74,7 @@ from trl.scripts.grpo import GRPOScriptArguments  # noqa: E402
 EVENTS_FILE = "events.jsonl"
 STOP_FILE = "STOP"
 COMPLETION_ROWS = 16  # rows of each logged generation batch copied into a completions event
+SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 DATASET_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 
 
@@ -82,11 +84,11 @@ class StudioScriptArguments(GRPOScriptArguments):
 
     column_mapping: dict[str, str] | str | None = field(
         default=None,
-        metadata={"help": 'Rename dataset columns before training, e.g. {"question": "prompt"} (JSON on the command line).'},
+        metadata={"help": 'Rename dataset columns before training, e.g. {"question": "prompt"} (JSON on the CLI).'},
     )
     chat_format: bool = field(
         default=False,
-        metadata={"help": "Turn string prompts into [{'role': 'user', 'content': prompt}] so the chat template applies."},
+        metadata={"help": "Make string prompts [{'role': 'user', 'content': prompt}]: the chat template applies."},
     )
     system_prompt: str | None = field(
         default=None,
@@ -190,6 +192,7 @@ class StudioCallback(TrainerCallback):
         self.stop_reason: str | None = None
         self._last_rows: list[dict[str, Any]] | None = None
         self._saved_steps: set[int] = set()
+        self._last_logged_step = -1
 
     def _stop_requested_anywhere(self) -> str | None:
         reason = self.stop.reason()
@@ -225,13 +228,22 @@ class StudioCallback(TrainerCallback):
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs: Any):
         if not state.is_world_process_zero or not logs:
             return
-        if "train_runtime" in logs:  # Trainer's closing summary, at the same step as the last log
-            self.events.emit("summary", step=state.global_step, metrics=dict(logs))
-            return
-        if all(key.startswith("eval_") or key == "epoch" for key in logs):
-            self.events.emit("eval", step=state.global_step, metrics=dict(logs))
-            return
-        self.events.emit("log", step=state.global_step, metrics=dict(logs))
+        logs = dict(logs)
+        if "train_runtime" in logs:
+            # Trainer's closing summary. GRPOTrainer.log adds the metrics gathered since the last
+            # log: when steps remain unlogged (logging_steps), they are that step's log.
+            summary = {key: logs.pop(key) for key in list(logs) if key in SUMMARY_KEYS}
+            if set(logs) - {"epoch"} and state.global_step > self._last_logged_step:
+                self._emit_log(state, logs)
+            self.events.emit("summary", step=state.global_step, metrics=summary)
+        elif all(key.startswith("eval_") or key == "epoch" for key in logs):
+            self.events.emit("eval", step=state.global_step, metrics=logs)
+        else:
+            self._emit_log(state, logs)
+
+    def _emit_log(self, state: TrainerState, metrics: dict[str, Any]) -> None:
+        self._last_logged_step = state.global_step
+        self.events.emit("log", step=state.global_step, metrics=metrics)
         rows = self._completion_rows()
         if rows and rows != self._last_rows:  # the same generation batch can span several steps
             self._last_rows = rows
@@ -278,7 +290,10 @@ def _accelerate_launch_keys() -> set[str]:
     return {o[2:] for o in options if o.startswith("--")} | {"accelerate_config"}
 
 
-def parse_args(argv: list[str]) -> tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, list[str]]:
+ParsedArgs = tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, list[str]]
+
+
+def parse_args(argv: list[str]) -> ParsedArgs:
     parser = TrlParser(
         (StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig),
         prog="grpo_studio_runner.py",
@@ -391,7 +406,12 @@ def _load_file_function(spec: str, config_dir: Path) -> Any:
 
 def load_reward_funcs(script_args: StudioScriptArguments, config_dir: Path) -> list[Any]:
     """trl/scripts/grpo.py's rules (model first, built-in names, dotted paths) plus file.py::name."""
-    from trl.rewards import accuracy_reward, get_soft_overlong_punishment, reasoning_accuracy_reward, think_format_reward
+    from trl.rewards import (
+        accuracy_reward,
+        get_soft_overlong_punishment,
+        reasoning_accuracy_reward,
+        think_format_reward,
+    )
 
     registry = {  # the same registry as trl/scripts/grpo.py
         "accuracy_reward": accuracy_reward,
@@ -496,7 +516,10 @@ def _devices(training_args: GRPOConfig) -> dict[str, Any]:
     info: dict[str, Any] = {"device": str(training_args.device), "world_size": training_args.world_size}
     if torch.cuda.is_available():
         info["cuda"] = [
-            {"name": torch.cuda.get_device_name(i), "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
+            {
+                "name": torch.cuda.get_device_name(i),
+                "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1),
+            }
             for i in range(torch.cuda.device_count())
         ]
     info["cpu_count"] = os.cpu_count()
@@ -556,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
             pid=os.getpid(),
         )
         if launcher_only and main_rank:
-            print(f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`", file=sys.stderr)
+            note = f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`"
+            print(note, file=sys.stderr)
 
         import transformers
         from packaging.version import Version

@@ -68,11 +68,20 @@ export async function runTrain(argv: string[]): Promise<number> {
   const state = runState(runDir, undefined, false);
   process.stdout.write(`run ${state.status} at step ${state.step}${state.maxSteps ? `/${state.maxSteps}` : ''}: ${runDir}\n`);
   if (state.status === 'failed') {
-    const cause = state.error?.trim().split('\n').slice(-3).join('\n') ?? `the runner exited with code ${code}`;
-    process.stderr.write(`${cause}\n(full log: ${path.join(runDir, LOG_FILE)})\n`);
+    // Without an end event (a config error, a crash) the cause is at the end of the runner's log.
+    const cause = state.error && !state.error.includes('without an end event') ? state.error : tail(path.join(runDir, LOG_FILE), 12);
+    process.stderr.write(`${cause.trim().split('\n').slice(-12).join('\n')}\n(full log: ${path.join(runDir, LOG_FILE)})\n`);
     return code === 0 ? 1 : code;
   }
   return 0;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return 'the runner left no log';
+  }
 }
 
 /** One self-rewriting line on a terminal; a line per logged step otherwise (CI logs). */

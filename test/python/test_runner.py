@@ -79,7 +79,9 @@ def test_example_configs_are_trl_grpo_configs():
     # use_cpu: the SmolLM2 configs ask for bf16, which GRPOConfig refuses on a machine without a GPU.
     for name in ("run.tiny.yaml", "run.smollm2.yaml", "run.smollm2-lora.yaml"):
         *_, config_rest, cli_rest = make_parser().parse_args_and_config(
-            ["--config", str(EXAMPLE / name), "--use_cpu", "true"], return_remaining_strings=True, separate_remaining_strings=True
+            ["--config", str(EXAMPLE / name), "--use_cpu", "true"],
+            return_remaining_strings=True,
+            separate_remaining_strings=True,
         )
         assert config_rest[::2] == ["--column_mapping"], name
         assert cli_rest == []

@@ -29,6 +29,21 @@ export function xOf(axis: XAxis, run: RunData, row: number): number {
   }
 }
 
+// Tick spacings for time axes, in seconds: from a second to a week.
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+
+/**
+ * Tick values for a time axis between `min` and `max` seconds, at most `count` of them, on round
+ * durations (5:00, 10:00 rather than 3:20, 6:40); wall times round in the local time zone.
+ */
+export function timeTicks(axis: Exclude<XAxis, 'step'>, min: number, max: number, count: number): number[] {
+  const step = TIME_STEPS.find((s) => (max - min) / s <= count) ?? TIME_STEPS.at(-1)!;
+  const offset = axis === 'wall' ? -new Date(min * 1000).getTimezoneOffset() * 60 : 0;
+  const ticks: number[] = [];
+  for (let t = Math.ceil((min + offset) / step) * step - offset; t <= max; t += step) ticks.push(t);
+  return ticks;
+}
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Seconds as h:mm:ss (m:ss under an hour). */

@@ -6,21 +6,21 @@ import {
   PointElement,
   Tooltip,
   type ChartConfiguration,
-  type ChartDataset,
   type TooltipItem,
 } from 'chart.js';
 import { h } from '../rewardPreview/dom';
 import { l10n } from '../rewardPreview/l10n';
 import type { ChartTheme } from '../rewardPreview/theme';
-import { formatMetric, formatX, xOf, type XAxis } from './axes';
+import { formatMetric, formatX, timeTicks, type XAxis } from './axes';
 import { faded } from './colors';
-import { MinMaxDecimator, type Point } from './decimate';
-import type { RunData, Series } from './model';
+import type { Point } from './decimate';
+import type { RunData } from './model';
+import { Trace, type LineDataset } from './trace';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip);
 
-/** At most twice this many points per line, whatever the run's length. */
-const MAX_BUCKETS = 300;
+/** Room for one x tick label. */
+const TICK_SPACING_PX = 72;
 
 /** What every chart is drawn with; the page owns it. */
 export interface ChartContext {
@@ -34,50 +34,9 @@ export interface ChartContext {
   language: string;
 }
 
-type LineDataset = ChartDataset<'line', Point[]>;
-
-/**
- * One run's line(s) on one chart: the smoothed values (debiased EMA, as TensorBoard does) and,
- * when smoothing, the raw values faded behind. Consumes the series incrementally.
- */
-class Trace {
-  readonly smooth = new MinMaxDecimator(MAX_BUCKETS);
-  readonly raw: MinMaxDecimator | undefined;
-  private consumed = 0;
-  private ema = 0;
-  private count = 0;
-
-  constructor(private readonly weight: number) {
-    this.raw = weight > 0 ? new MinMaxDecimator(MAX_BUCKETS) : undefined;
-  }
-
-  sync(series: Series, run: RunData, axis: XAxis): void {
-    const { rows, values } = series;
-    for (let i = this.consumed; i < values.length; i++) {
-      const x = xOf(axis, run, rows[i]);
-      if (!Number.isFinite(x)) continue;
-      const y = values[i];
-      this.raw?.push(x, y);
-      this.ema = this.ema * this.weight + (1 - this.weight) * y;
-      this.count++;
-      this.smooth.push(x, this.weight === 0 ? y : this.ema / (1 - this.weight ** this.count));
-    }
-    this.consumed = values.length;
-    this.raw?.flush();
-    this.smooth.flush();
-  }
-
-  datasets(name: string, color: string): LineDataset[] {
-    const smooth: LineDataset = { label: name, data: this.smooth.points, borderColor: color, backgroundColor: color, order: 0 };
-    if (!this.raw) return [smooth];
-    const rawColor = faded(color, 0.3);
-    return [smooth, { label: `${name} (${l10n.t('raw')})`, data: this.raw.points, borderColor: rawColor, backgroundColor: rawColor, borderWidth: 1, order: 1 }];
-  }
-}
-
 function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfiguration<'line', Point[]> {
   const { theme, axis, language } = context;
-  const axisStyle = { grid: { color: theme.grid }, border: { color: theme.grid } };
+  const axisStyle = { grid: { color: faded(theme.grid, 0.15) }, border: { color: theme.grid } };
   return {
     type: 'line',
     data: { datasets },
@@ -94,6 +53,9 @@ function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfi
         x: {
           type: 'linear',
           ...axisStyle,
+          afterBuildTicks: (scale) => {
+            if (axis !== 'step') scale.ticks = timeTicks(axis, scale.min, scale.max, Math.max(2, scale.width / TICK_SPACING_PX)).map((value) => ({ value }));
+          },
           ticks: { maxRotation: 0, autoSkipPadding: 16, precision: axis === 'step' ? 0 : undefined, callback: (value) => formatX(axis, Number(value), language) },
         },
         y: { type: 'linear', ...axisStyle, ticks: { callback: (value) => formatMetric(Number(value)) } },
@@ -106,7 +68,10 @@ function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfi
           borderColor: theme.tooltip.border,
           borderWidth: 1,
           callbacks: {
-            title: ([item]: TooltipItem<'line'>[]) => (item ? formatX(axis, item.parsed.x ?? NaN, language) : ''),
+            title: ([item]: TooltipItem<'line'>[]) => {
+              const x = formatX(axis, item?.parsed.x ?? NaN, language);
+              return axis === 'step' ? l10n.t('step {0}', x) : x;
+            },
             label: (item: TooltipItem<'line'>) => `${item.dataset.label}: ${formatMetric(item.parsed.y ?? NaN)}`,
           },
         },

@@ -4,22 +4,40 @@ export interface Point {
   y: number;
 }
 
-/** One bucket of consecutive points: its lowest and highest point (first lowest, last highest). */
+/**
+ * How a bucket of consecutive points is drawn: `minmax`, its lowest and highest point (spikes
+ * survive: for raw values); `mean`, one point at its mean (a trend: for smoothed values).
+ */
+export type Reduction = 'minmax' | 'mean';
+
 interface Bucket {
   count: number;
+  sumX: number;
+  sumY: number;
+  /** The first lowest point and the last highest one, with their indices in the series. */
   low: Point;
   lowIndex: number;
   high: Point;
   highIndex: number;
 }
 
+function merge(a: Bucket, b: Bucket): Bucket {
+  return {
+    count: a.count + b.count,
+    sumX: a.sumX + b.sumX,
+    sumY: a.sumY + b.sumY,
+    ...(b.low.y < a.low.y ? { low: b.low, lowIndex: b.lowIndex } : { low: a.low, lowIndex: a.lowIndex }),
+    ...(b.high.y >= a.high.y ? { high: b.high, highIndex: b.highIndex } : { high: a.high, highIndex: a.highIndex }),
+  };
+}
+
 /**
- * Min-max decimation that grows with the series: points fall into buckets of `size` consecutive
- * points (a power of two), each drawn as its lowest and highest point, so spikes survive. When
- * the buckets run out, neighbours merge and `size` doubles: appending costs O(1), merging
- * O(buckets), and `points` (the Chart.js dataset's data) never holds more than 2 × `maxBuckets`.
+ * Decimation that grows with the series: points fall into buckets of `size` consecutive points
+ * (a power of two), each drawn as one or two points (see `Reduction`). When the buckets run out,
+ * neighbours merge and `size` doubles. Appending costs O(1), merging O(buckets), and `points` (the
+ * Chart.js dataset's data) never holds more than 2 × `maxBuckets` points, however long the run.
  */
-export class MinMaxDecimator {
+export class Decimator {
   /** Mutated in place, so Chart.js sees the change on `update()`. */
   readonly points: Point[] = [];
   private buckets: Bucket[] = [];
@@ -28,52 +46,53 @@ export class MinMaxDecimator {
   /** First bucket whose points are not in `points` yet. */
   private dirty = 0;
 
-  constructor(private readonly maxBuckets: number) {}
+  constructor(
+    private readonly reduction: Reduction,
+    private readonly maxBuckets: number,
+  ) {}
 
   push(x: number, y: number): void {
-    let bucket = this.buckets.at(-1);
-    if (!bucket || bucket.count === this.size) {
-      if (this.buckets.length === this.maxBuckets) this.merge();
-      const point = { x, y };
-      this.buckets.push({ count: 1, low: point, lowIndex: this.total, high: point, highIndex: this.total });
-      this.dirty = Math.min(this.dirty, this.buckets.length - 1);
+    const last = this.buckets.at(-1);
+    if (last && last.count < this.size) {
+      if (y < last.low.y) [last.low, last.lowIndex] = [{ x, y }, this.total];
+      if (y >= last.high.y) [last.high, last.highIndex] = [{ x, y }, this.total];
+      last.count++;
+      last.sumX += x;
+      last.sumY += y;
     } else {
-      if (y < bucket.low.y) [bucket.low, bucket.lowIndex] = [{ x, y }, this.total];
-      if (y >= bucket.high.y) [bucket.high, bucket.highIndex] = [{ x, y }, this.total];
-      bucket.count++;
-      this.dirty = Math.min(this.dirty, this.buckets.length - 1);
+      if (this.buckets.length === this.maxBuckets) this.mergeNeighbours();
+      const point = { x, y };
+      this.buckets.push({ count: 1, sumX: x, sumY: y, low: point, lowIndex: this.total, high: point, highIndex: this.total });
     }
+    this.dirty = Math.min(this.dirty, this.buckets.length - 1);
     this.total++;
   }
 
   /** Brings `points` up to date with the pushes so far (only the changed tail is rewritten). */
   flush(): void {
     if (this.dirty >= this.buckets.length) return;
-    const perBucket = this.size === 1 ? 1 : 2;
-    const start = this.dirty * perBucket;
-    const tail = this.buckets.slice(this.dirty).flatMap(bucketPoints);
+    const start = this.dirty * this.pointsPerBucket();
+    const tail = this.buckets.slice(this.dirty).flatMap((bucket) => this.bucketPoints(bucket));
     this.points.splice(start, this.points.length - start, ...tail);
     this.dirty = this.buckets.length;
   }
 
-  private merge(): void {
+  private pointsPerBucket(): number {
+    return this.reduction === 'mean' || this.size === 1 ? 1 : 2;
+  }
+
+  /** A bucket's points in series order (one while it holds one point). */
+  private bucketPoints(bucket: Bucket): Point[] {
+    if (bucket.count === 1) return [bucket.low];
+    if (this.reduction === 'mean') return [{ x: bucket.sumX / bucket.count, y: bucket.sumY / bucket.count }];
+    return bucket.lowIndex < bucket.highIndex ? [bucket.low, bucket.high] : [bucket.high, bucket.low];
+  }
+
+  private mergeNeighbours(): void {
     const merged: Bucket[] = [];
-    for (let i = 0; i < this.buckets.length; i += 2) {
-      const [a, b] = [this.buckets[i], this.buckets[i + 1]];
-      merged.push({
-        count: a.count + b.count,
-        ...(b.low.y < a.low.y ? { low: b.low, lowIndex: b.lowIndex } : { low: a.low, lowIndex: a.lowIndex }),
-        ...(b.high.y >= a.high.y ? { high: b.high, highIndex: b.highIndex } : { high: a.high, highIndex: a.highIndex }),
-      });
-    }
+    for (let i = 0; i < this.buckets.length; i += 2) merged.push(merge(this.buckets[i], this.buckets[i + 1]));
     this.buckets = merged;
     this.size *= 2;
     this.dirty = 0;
   }
-}
-
-/** A bucket's points in series order; one point when it holds one. */
-function bucketPoints(bucket: Bucket): Point[] {
-  if (bucket.count === 1) return [bucket.low];
-  return bucket.lowIndex < bucket.highIndex ? [bucket.low, bucket.high] : [bucket.high, bucket.low];
 }

@@ -12,8 +12,6 @@ export interface Changes {
   /** Metric keys with new points. */
   metrics: Set<string>;
   completions: CompletionsEvent[];
-  /** Start, end or stop-request seen (the runs bar shows them). */
-  lifecycle: boolean;
 }
 
 /** Everything the page knows about one run, built from its events. */
@@ -26,6 +24,7 @@ export class RunData {
   maxSteps: number | undefined;
   stopRequested = false;
   error: string | undefined;
+  private reportedStep: number | undefined;
 
   constructor(public info: RunInfo) {}
 
@@ -33,8 +32,6 @@ export class RunData {
   get step(): number | undefined {
     return this.reportedStep ?? this.steps.at(-1);
   }
-
-  private reportedStep: number | undefined;
 
   setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined): void {
     this.info = { ...this.info, status };
@@ -44,7 +41,7 @@ export class RunData {
 
   /** Appends `events` to the run; the completions are returned rather than kept (the table keeps a few). */
   append(events: readonly RunEvent[]): Changes {
-    const changes: Changes = { metrics: new Set(), completions: [], lifecycle: false };
+    const changes: Changes = { metrics: new Set(), completions: [] };
     for (const event of events) {
       switch (event.event) {
         case 'log':
@@ -54,18 +51,17 @@ export class RunData {
           if (Array.isArray(event.rows)) changes.completions.push(event);
           break;
         case 'start':
-          if (typeof event.time === 'number') this.startTime = event.time;
+          // A resumed run starts again in the same log: relative time still counts from the first start.
+          if (typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
           if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
-          changes.lifecycle = true;
+          this.stopRequested = false;
           break;
         case 'stop_requested':
           this.stopRequested = true;
-          changes.lifecycle = true;
           break;
         case 'end':
           this.info = { ...this.info, status: event.status };
           this.error = event.error;
-          changes.lifecycle = true;
           break;
       }
     }

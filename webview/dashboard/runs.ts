@@ -48,7 +48,15 @@ class RunChip {
     csv.addEventListener('click', () => handlers.onExportCsv(run));
     this.progress.ariaLabel = l10n.t('Training progress');
     const name = h('strong', { className: 'run-name' }, run.info.name);
-    this.element = h('div', { className: 'run', attrs: { role: 'listitem', 'data-run': run.info.id } }, this.swatch, name, this.status, this.progressLabel, this.progress, this.stop, csv);
+    this.element = h(
+      'div',
+      { className: 'run', attrs: { role: 'listitem', 'data-run': run.info.id } },
+      this.swatch,
+      name,
+      this.status,
+      h('span', { className: 'progress-cell' }, this.progressLabel, this.progress),
+      h('span', { className: 'actions' }, this.stop, csv),
+    );
   }
 
   update(color: string): void {

@@ -15,6 +15,20 @@ export interface StartEvent {
   [key: string]: unknown;
 }
 
+/** The trainer is about to step: `max_steps` is exact here (epoch-based configs have none at start). */
+export interface TrainBeginEvent {
+  event: 'train_begin';
+  step: number;
+  max_steps: number;
+}
+
+/** Trainer's closing numbers (`train_runtime`, …) or evaluation metrics (`eval_*`). */
+export interface MetricsEvent {
+  event: 'summary' | 'eval';
+  step: number;
+  metrics: Record<string, number | null>;
+}
+
 export interface LogEvent {
   event: 'log';
   step: number;
@@ -27,7 +41,7 @@ export interface CompletionRow {
   prompt: unknown;
   completion: unknown;
   rewards: Record<string, number | null>;
-  advantage: number;
+  advantage: number | null;
 }
 
 export interface CompletionsEvent {
@@ -55,9 +69,17 @@ export interface EndEvent {
   time?: number;
 }
 
-export type RunEvent = StartEvent | LogEvent | CompletionsEvent | CheckpointEvent | StopRequestedEvent | EndEvent;
+export type RunEvent =
+  | StartEvent
+  | TrainBeginEvent
+  | LogEvent
+  | CompletionsEvent
+  | MetricsEvent
+  | CheckpointEvent
+  | StopRequestedEvent
+  | EndEvent;
 
-const KNOWN = new Set(['start', 'log', 'completions', 'checkpoint', 'stop_requested', 'end']);
+const KNOWN = new Set(['start', 'train_begin', 'log', 'completions', 'summary', 'eval', 'checkpoint', 'stop_requested', 'end']);
 
 /**
  * Reads events from a growing file: feed it each new chunk of bytes; it returns the complete

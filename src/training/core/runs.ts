@@ -59,6 +59,9 @@ export function runState(dir: string, events: RunEvent[] = readEvents(dir), aliv
         state.status = 'running';
         state.error = undefined;
         break;
+      case 'train_begin':
+        state.maxSteps = event.max_steps;
+        break;
       case 'log':
         state.step = Math.max(state.step, event.step);
         if (typeof event.metrics.reward === 'number') state.reward = event.metrics.reward;
@@ -135,9 +138,14 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
   return child;
 }
 
-/** Asks the runner to checkpoint and stop at the next step (a STOP file, then SIGTERM). */
+/**
+ * Asks the runner to checkpoint and stop after the current step: a STOP file, and SIGTERM for a
+ * runner still loading. Only once: a second SIGTERM would abort the run without a checkpoint.
+ */
 export function requestStop(dir: string): void {
-  fs.writeFileSync(path.join(dir, STOP_FILE), '');
+  const stopFile = path.join(dir, STOP_FILE);
+  if (fs.existsSync(stopFile)) return;
+  fs.writeFileSync(stopFile, '');
   try {
     const pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
     if (pid > 0) process.kill(pid, 'SIGTERM');

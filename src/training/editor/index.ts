@@ -9,8 +9,11 @@ import { registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { TrainingService } from './trainingService';
 
-/** Fields the runner adds to TRL's (python/grpo_studio_runner.py); plain `trl grpo` ignores them. */
-const RUNNER_FIELDS: ReadonlySet<string> = new Set();
+/**
+ * Fields the runner adds to TRL's (python/grpo_studio_runner.py). Plain `trl grpo` rejects them,
+ * so a config that uses them runs with GRPO Studio's runner only.
+ */
+const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
 
 /** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
 export function activateTraining(ctx: Ctx): TrainingService {

@@ -1,0 +1,57 @@
+"""`grpo-studio train` (dist/cli.js) drives the runner in the foreground: the CLI contract."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiny_model import EXAMPLE_MODEL_DIR, REPO_ROOT, ensure_tiny_model
+
+CLI = REPO_ROOT / "dist" / "cli.js"
+EXAMPLE = REPO_ROOT / "examples" / "emoji-length"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def example_model():
+    return ensure_tiny_model(EXAMPLE_MODEL_DIR)
+
+
+def train(*args, cwd):
+    env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
+    return subprocess.run(["node", str(CLI), "train", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_train_runs_the_config_and_prints_the_run_dir(tmp_path):
+    assert CLI.exists(), "run npm run build first"
+    run_dir = tmp_path / "run one"
+    result = train("--config", "run.tiny.yaml", "--max-steps", "2", "--run-dir", run_dir, cwd=EXAMPLE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"run dir: {run_dir}"
+    assert "run finished at step 2/2" in result.stdout
+    assert "step 2/2" in result.stderr  # the progress line
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert events[-1]["event"] == "end" and events[-1]["status"] == "finished"
+    assert any("rewards/emoji_reward/mean" in e.get("metrics", {}) for e in events if e["event"] == "log")
+
+
+def test_train_resume_continues_and_a_failing_run_exits_non_zero(tmp_path):
+    run_dir = tmp_path / "run"
+    assert train("--config", "run.tiny.yaml", "--max-steps", "2", "--run-dir", run_dir, cwd=EXAMPLE).returncode == 0
+    (run_dir / "checkpoint-2").exists() or pytest.skip("no checkpoint at the last step")
+    resumed = train("--config", "run.tiny.yaml", "--max-steps", "3", "--run-dir", run_dir, "--resume", cwd=EXAMPLE)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "run finished at step 3/3" in resumed.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLE / "run.tiny.yaml").read_text(encoding="utf-8") + "\nmax_prompt_length: 256\n", encoding="utf-8")
+    failed = train("--config", bad, "--max-steps", "1", "--run-dir", tmp_path / "bad run", cwd=EXAMPLE)
+    assert failed.returncode != 0
+    assert "max_prompt_length" in failed.stderr
+
+
+def test_train_usage_errors_exit_2(tmp_path):
+    assert train("--max-steps", "2", cwd=tmp_path).returncode == 2
+    assert train("--config", "missing.yaml", cwd=tmp_path).returncode == 2

@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { findInterpreter } from '../../previews/editor/interpreter';
+import { checkRunConfig } from '../core/configCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import type { RunState } from '../core/runs';
 import { DashboardPanel } from './dashboardPanel';
-import { registerRunConfigSupport } from './runConfigs';
+import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { TrainingService } from './trainingService';
 
@@ -20,7 +21,8 @@ export function activateTraining(ctx: Ctx): TrainingService {
   const service = ctx.register(new TrainingService(ctx));
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
-  registerRunConfigSupport(ctx, RUNNER_FIELDS);
+  const schema = loadTrlSchema(ctx);
+  registerRunConfigSupport(ctx, schema, RUNNER_FIELDS);
   const dashboard = ctx.register(new DashboardPanel(ctx.extension.extensionUri, service));
 
   const pickRun = async (run?: RunState, filter: (r: RunState) => boolean = () => true): Promise<RunState | undefined> => {
@@ -38,6 +40,15 @@ export function activateTraining(ctx: Ctx): TrainingService {
     }
     const config = configUri?.fsPath ?? (await pickConfig());
     if (!config) return;
+    // Config mistakes first: they would otherwise surface after the model has loaded.
+    const configErrors = checkRunConfig((await vscode.workspace.fs.readFile(vscode.Uri.file(config))).toString(), schema, RUNNER_FIELDS)
+      .filter((p) => p.severity === 'error');
+    if (configErrors.length) {
+      const line = configErrors[0].range.start.line;
+      await vscode.window.showTextDocument(vscode.Uri.file(config), { selection: new vscode.Range(line, 0, line, 0) });
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', configErrors.map((p) => p.message).join(' ')));
+      return;
+    }
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
     const interpreter = await findInterpreter(ctx.config, folder);
     const ok = await vscode.window.withProgress(

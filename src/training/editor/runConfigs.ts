@@ -8,8 +8,11 @@ import { checkRunConfig, looksLikeRunConfig, type TrlSchema } from '../core/conf
  * as diagnostics, the installed TRL's help text on hover, field names on completion. The fields
  * come from schemas/trl-grpo.json, generated from TRL's dataclasses by python/grpo_studio_schema.py.
  */
-export function registerRunConfigSupport(ctx: Ctx, ownFields: ReadonlySet<string>): void {
-  const schema = JSON.parse(fs.readFileSync(vscode.Uri.joinPath(ctx.extension.extensionUri, 'schemas', 'trl-grpo.json').fsPath, 'utf8')) as TrlSchema;
+export function loadTrlSchema(ctx: Ctx): TrlSchema {
+  return JSON.parse(fs.readFileSync(vscode.Uri.joinPath(ctx.extension.extensionUri, 'schemas', 'trl-grpo.json').fsPath, 'utf8')) as TrlSchema;
+}
+
+export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields: ReadonlySet<string>): void {
   const diagnostics = ctx.register(vscode.languages.createDiagnosticCollection('grpo-studio-config'));
   const selector: vscode.DocumentSelector = [{ language: 'yaml', scheme: 'file' }];
   const isRunConfig = (doc: vscode.TextDocument) => doc.languageId === 'yaml' && looksLikeRunConfig(doc.getText());

@@ -83,3 +83,13 @@ console.log('\nReward previews (emoji + numpy rewards, the persistent worker aga
 console.log(`  64 samples × 2 rewards, warm: p50 ${fmt(previews.warmP50)}, of which ${fmt(previews.overheadP50)} outside the functions (goal ≤ 50 ms: ${previews.overheadP50 <= 50 ? 'met' : 'MISSED'})`);
 console.log(`  cold \`python -c\` importing and calling the same: ${fmt(previews.cold)}; ratio cold/warm ${(previews.cold / previews.warmP50).toFixed(1)}× (goal ≥ 10×: ${previews.cold / previews.warmP50 >= 10 ? 'met' : 'MISSED'})`);
 console.log(`  10,000 samples: ${fmt(previews.big)} through the worker vs ${fmt(previews.loop)} for a plain in-process loop; ratio ${(previews.big / previews.loop).toFixed(2)} (goal ≤ 1.5: ${previews.big / previews.loop <= 1.5 ? 'met' : 'MISSED'})`);
+
+const dashboardOutput = sh('node', ['--test', '--test-name-pattern=timings', 'test/webview/dashboard.test.mjs']);
+const dashboard = JSON.parse(/DASHBOARD_TIMINGS (\{.*\})/.exec(dashboardOutput)?.[1] ?? '{}');
+console.log('\nTraining dashboard (Chromium, the real webview bundle)');
+if (dashboard.first !== undefined) {
+  console.log(`  ${dashboard.rows.toLocaleString('en')}-row history: first chart drawn after ${fmt(dashboard.first)} (goal ≤ 1 s: ${dashboard.first <= 1000 ? 'met' : 'MISSED'}), all ${dashboard.charts} visible charts after ${fmt(dashboard.all)}`);
+  console.log(`  a live step: median ${fmt(dashboard.live.total.median)}, p95 ${fmt(dashboard.live.total.p95)} of webview work (goal ≤ 16 ms: ${dashboard.live.total.p95 <= 16 ? 'met' : 'MISSED'}); longest frame p95 ${fmt(dashboard.live.frame.p95)}`);
+} else {
+  console.log('  (no timings: see test/webview/dashboard.test.mjs)');
+}

@@ -61,7 +61,7 @@ async function python() {
 
 async function webview() {
   step('webview in Chromium');
-  run('node', ['--test', '--test-reporter=spec', 'test/webview/rewardPreview.test.mjs']);
+  run('node', ['--test', '--test-reporter=spec', 'test/webview/rewardPreview.test.mjs', 'test/webview/dashboard.test.mjs']);
 }
 
 async function e2e() {

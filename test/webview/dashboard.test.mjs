@@ -240,14 +240,18 @@ after(async () => {
 test('draws the history, then live batches; every metric that arrives gets a chart, grouped by prefix', async () => {
   const { page, post, assertClean } = await openDashboard();
   const history = trainingEvents({ steps: 60, maxSteps: 100, extra: ['emoji_count', 'env/success_rate'] });
+  history[0].max_steps = null; // epochs decide the length: train_begin tells it
+  history.splice(1, 0, { event: 'train_begin', step: 0, max_steps: 100 });
+  const evaluation = { eval_loss: 0.01, 'eval_rewards/emoji_reward/mean': 1.5, eval_runtime: null };
+  history.push({ event: 'eval', step: 60, metrics: evaluation }, { event: 'checkpoint', step: 60, path: '/runs/full/checkpoint-60' });
   await post({ type: 'events', runId: RUN.id, events: history });
   await card(page, 'reward').waitFor();
 
   const keys = await page.locator('.chart-card').evaluateAll((cards) => cards.map((c) => c.dataset.key));
-  const logged = Object.keys(history[1].metrics);
-  assert.deepEqual([...keys].sort(), [...logged].sort(), 'one chart per logged key, no more');
+  const logged = [...Object.keys(history[2].metrics), 'eval_loss', 'eval_rewards/emoji_reward/mean'];
+  assert.deepEqual([...keys].sort(), [...logged].sort(), 'one chart per logged key (a null value is no point), no more');
   const sections = await page.locator('.metric-section').evaluateAll((s) => s.map((e) => e.dataset.section));
-  assert.deepEqual(sections, ['rewards', 'training', 'completions', 'clip_ratio', 'env', 'other']);
+  assert.deepEqual(sections, ['rewards', 'training', 'completions', 'clip_ratio', 'eval', 'env', 'other']);
   assert.deepEqual(keys.slice(0, 4), ['reward', 'reward_std', 'frac_reward_zero_std', 'rewards/emoji_reward/mean']);
   assert.ok(keys.indexOf('loss') < keys.indexOf('kl') && keys.indexOf('kl') < keys.indexOf('entropy'), 'known metrics in their usual order');
   assert.equal(await page.locator('[data-section="other"] .chart-card').getAttribute('data-key'), 'emoji_count');
@@ -372,6 +376,15 @@ test('completions table: emoji highlighted, filter, and Add to samples posts the
   assert.equal(conversational.rows.length, 4, 'select all takes the shown rows only');
   assert.deepEqual(conversational.rows[0], { prompt: [{ role: 'user', content: '富士山の高さは？' }], completion: [{ role: 'assistant', content: '3776メートルです🗻' }] });
   assert.equal((await page.evaluate(() => window.__state)).filter, '富士山');
+
+  // The charts tab is hidden: what arrives meanwhile is drawn when it is shown again.
+  const hidden = await chartImage(page, 'reward');
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 10, firstStep: 21, maxSteps: 30, withStart: false }) });
+  assert.ok((await chartImage(page, 'reward')) === hidden, 'not redrawn while hidden');
+  await page.locator('vscode-tab-header', { hasText: 'Charts' }).click();
+  await nextFrame(page, 4);
+  assert.ok((await chartImage(page, 'reward')) !== hidden, 'drawn when shown');
+  assert.equal((await page.evaluate(() => window.__state)).tab, 0);
   await assertClean();
   await page.close();
 });
@@ -489,6 +502,10 @@ test('decimation: bounded points, extremes kept, the same whether fed at once or
   mean.flush();
   // 4 buckets of 1, then 3 of 2, then 2 of 4 and the ninth point alone.
   assert.deepEqual(mean.points, [{ x: 4, y: 4 }, { x: 12, y: 12 }, { x: 17, y: 17 }]);
+  const constant = new host.Decimator('mean', 4);
+  for (let i = 0; i < 1000; i++) constant.push(i, 0.1);
+  constant.flush();
+  assert.ok(constant.points.every((p) => p.y === 0.1), 'a constant stays exactly constant (no rounding wobble on an autoscaled axis)');
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -80,6 +80,12 @@ function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfi
   };
 }
 
+/** Lines have no points drawn, so a series of one point (a first evaluation, say) gets a dot. */
+function markLonePoints(datasets: LineDataset[]): LineDataset[] {
+  for (const dataset of datasets) dataset.pointRadius = dataset.data.length === 1 ? 3 : 0;
+  return datasets;
+}
+
 /** A safe file name for a metric key: `rewards/emoji_reward/mean` → `rewards_emoji_reward_mean.png`. */
 export const pngName = (key: string) => `${key.replace(/[^\w.-]+/g, '_')}.png`;
 
@@ -160,10 +166,11 @@ export class ChartCard {
       // Text color and font have no per-chart option that reaches every part (ticks, tooltip).
       Object.assign(Chart.defaults.font, context.theme.font);
       Chart.defaults.color = context.theme.foreground;
-      this.chart = new Chart(this.canvas, chartConfig(context, this.datasets(context)));
+      this.chart = new Chart(this.canvas, chartConfig(context, markLonePoints(this.datasets(context))));
       return;
     }
     if (added) this.chart.data.datasets = this.datasets(context);
+    markLonePoints(this.chart.data.datasets);
     this.chart.update('none');
   }
 

@@ -12,8 +12,9 @@ export type Reduction = 'minmax' | 'mean';
 
 interface Bucket {
   count: number;
-  sumX: number;
-  sumY: number;
+  /** Running means: exact for constant values, where sums divided by counts pick up rounding errors. */
+  meanX: number;
+  meanY: number;
   /** The first lowest point and the last highest one, with their indices in the series. */
   low: Point;
   lowIndex: number;
@@ -22,10 +23,11 @@ interface Bucket {
 }
 
 function merge(a: Bucket, b: Bucket): Bucket {
+  const share = b.count / (a.count + b.count);
   return {
     count: a.count + b.count,
-    sumX: a.sumX + b.sumX,
-    sumY: a.sumY + b.sumY,
+    meanX: a.meanX + (b.meanX - a.meanX) * share,
+    meanY: a.meanY + (b.meanY - a.meanY) * share,
     ...(b.low.y < a.low.y ? { low: b.low, lowIndex: b.lowIndex } : { low: a.low, lowIndex: a.lowIndex }),
     ...(b.high.y >= a.high.y ? { high: b.high, highIndex: b.highIndex } : { high: a.high, highIndex: a.highIndex }),
   };
@@ -57,12 +59,12 @@ export class Decimator {
       if (y < last.low.y) [last.low, last.lowIndex] = [{ x, y }, this.total];
       if (y >= last.high.y) [last.high, last.highIndex] = [{ x, y }, this.total];
       last.count++;
-      last.sumX += x;
-      last.sumY += y;
+      last.meanX += (x - last.meanX) / last.count;
+      last.meanY += (y - last.meanY) / last.count;
     } else {
       if (this.buckets.length === this.maxBuckets) this.mergeNeighbours();
       const point = { x, y };
-      this.buckets.push({ count: 1, sumX: x, sumY: y, low: point, lowIndex: this.total, high: point, highIndex: this.total });
+      this.buckets.push({ count: 1, meanX: x, meanY: y, low: point, lowIndex: this.total, high: point, highIndex: this.total });
     }
     this.dirty = Math.min(this.dirty, this.buckets.length - 1);
     this.total++;
@@ -84,7 +86,7 @@ export class Decimator {
   /** A bucket's points in series order (one while it holds one point). */
   private bucketPoints(bucket: Bucket): Point[] {
     if (bucket.count === 1) return [bucket.low];
-    if (this.reduction === 'mean') return [{ x: bucket.sumX / bucket.count, y: bucket.sumY / bucket.count }];
+    if (this.reduction === 'mean') return [{ x: bucket.meanX, y: bucket.meanY }];
     return bucket.lowIndex < bucket.highIndex ? [bucket.low, bucket.high] : [bucket.high, bucket.low];
   }
 

@@ -14,7 +14,10 @@ export interface Changes {
   completions: CompletionsEvent[];
 }
 
-/** Everything the page knows about one run, built from its events. */
+/**
+ * Everything the page knows about one run, built from its events (`summary`, the trainer's
+ * closing numbers, and `checkpoint` are not charted).
+ */
 export class RunData {
   /** Step and wall time (seconds since the epoch, NaN when unknown) of each log row. */
   readonly steps: number[] = [];
@@ -47,6 +50,9 @@ export class RunData {
         case 'log':
           this.addLog(event.step, event.time, event.metrics, changes.metrics);
           break;
+        case 'eval': // `eval_*` metrics, charted like the others
+          this.addLog(event.step, undefined, event.metrics, changes.metrics);
+          break;
         case 'completions':
           if (Array.isArray(event.rows)) changes.completions.push(event);
           break;
@@ -55,6 +61,9 @@ export class RunData {
           if (typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
           if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
           this.stopRequested = false;
+          break;
+        case 'train_begin': // exact where epochs decide the length
+          if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
           break;
         case 'stop_requested':
           this.stopRequested = true;
@@ -68,7 +77,7 @@ export class RunData {
     return changes;
   }
 
-  private addLog(step: number, time: number | undefined, metrics: Record<string, number>, changed: Set<string>): void {
+  private addLog(step: number, time: number | undefined, metrics: Record<string, number | null>, changed: Set<string>): void {
     if (typeof step !== 'number' || typeof metrics !== 'object' || metrics === null) return;
     const row = this.steps.length;
     const wall = typeof time === 'number' ? time : (this.times.at(-1) ?? NaN);

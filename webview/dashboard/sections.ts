@@ -13,8 +13,9 @@ interface KnownSection {
   keys: string[];
 }
 
-// GRPOTrainer's metrics (TRL 1.x), in the order a reader looks for them. Whatever else arrives gets
-// a chart too: under its prefix (`foo/bar` → section `foo`), or under "Other metrics".
+// GRPOTrainer's metrics (TRL 1.x), in the order a reader looks for them; evaluation metrics are
+// the same names prefixed with `eval_`. Whatever else arrives gets a chart too: under its prefix
+// (`foo/bar` → section `foo`), or under "Other metrics".
 const KNOWN: KnownSection[] = [
   { id: 'rewards', title: () => l10n.t('Rewards'), keys: ['reward', 'reward_std', 'frac_reward_zero_std'] },
   {
@@ -34,10 +35,12 @@ const KNOWN: KnownSection[] = [
     title: () => l10n.t('Clip ratios'),
     keys: ['region_mean', 'low_mean', 'low_min', 'high_mean', 'high_max'].map((name) => `clip_ratio/${name}`),
   },
+  { id: 'eval', title: () => l10n.t('Evaluation'), keys: ['eval_loss', 'eval_reward', 'eval_reward_std'] },
 ];
 const OTHER = 'other';
 
 function sectionId(key: string): string {
+  if (key.startsWith('eval_')) return 'eval';
   const slash = key.indexOf('/');
   if (slash > 0) return key.slice(0, slash);
   return KNOWN.find((section) => section.keys.includes(key))?.id ?? OTHER;

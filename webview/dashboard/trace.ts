@@ -19,7 +19,7 @@ export class Trace {
   private readonly smooth: Decimator;
   private readonly raw: Decimator | undefined;
   private consumed = 0;
-  private ema = 0;
+  private smoothed = 0;
   private count = 0;
 
   constructor(private readonly weight: number) {
@@ -34,9 +34,11 @@ export class Trace {
       if (!Number.isFinite(x)) continue;
       const y = values[i];
       this.raw?.push(x, y);
-      this.ema = this.ema * this.weight + (1 - this.weight) * y;
+      // The debiased EMA, in a form that is exact for constant values (the first point weighs 1):
+      // a constant metric stays flat instead of wobbling by rounding errors on an autoscaled axis.
       this.count++;
-      this.smooth.push(x, this.weight === 0 ? y : this.ema / (1 - this.weight ** this.count));
+      this.smoothed += ((1 - this.weight) / (1 - this.weight ** this.count)) * (y - this.smoothed);
+      this.smooth.push(x, this.smoothed);
     }
     this.consumed = values.length;
     this.raw?.flush();

@@ -81,7 +81,7 @@ export function runState(dir: string, events: RunEvent[] = readEvents(dir), aliv
   return state;
 }
 
-/** Run folders under `runsDir` (those with an events.jsonl), newest first. */
+/** Run folders under `runsDir` (with an events.jsonl, or a runner still starting), newest first. */
 export function listRuns(runsDir: string): string[] {
   let names: string[];
   try {
@@ -91,7 +91,7 @@ export function listRuns(runsDir: string): string[] {
   }
   return names
     .map((name) => path.join(runsDir, name))
-    .filter((dir) => fs.existsSync(path.join(dir, EVENTS_FILE)))
+    .filter((dir) => fs.existsSync(path.join(dir, EVENTS_FILE)) || fs.existsSync(path.join(dir, PID_FILE)))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
 }
 

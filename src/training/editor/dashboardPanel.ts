@@ -14,16 +14,16 @@ import type { TrainingService } from './trainingService';
  */
 export class DashboardPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
-  private shown: string[] = [];
+  private shown: RunState[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly service: TrainingService) {
     this.disposables.push(
       service.onEvents(({ dir, events }) => {
-        if (this.shown.includes(dir)) this.post({ type: 'events', runId: dir, events });
+        if (this.isShown(dir)) this.post({ type: 'events', runId: dir, events });
       }),
       service.onDidChange(() => {
-        for (const run of service.runs.filter((r) => this.shown.includes(r.dir))) {
+        for (const run of service.runs.filter((r) => this.isShown(r.dir))) {
           this.post({ type: 'status', runId: run.dir, status: run.status, step: run.step, maxSteps: run.maxSteps });
         }
       }),
@@ -32,7 +32,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** Shows these runs (overlaid when several). */
   show(runs: RunState[]): void {
-    this.shown = runs.map((r) => r.dir);
+    this.shown = runs;
     if (!this.panel) this.create();
     else this.panel.reveal(undefined, true);
     this.panel!.title = runs.length === 1 ? vscode.l10n.t('GRPO: {0}', runs[0].name) : vscode.l10n.t('GRPO: {0} runs', runs.length);
@@ -61,12 +61,16 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private reset(): void {
-    const runs: RunInfo[] = this.shown.flatMap((dir) => {
-      const run = this.service.runs.find((r) => r.dir === dir);
-      return run ? [{ id: dir, name: run.name, status: run.status }] : [];
+    const runs: RunInfo[] = this.shown.map((shown) => {
+      const run = this.service.runs.find((r) => r.dir === shown.dir) ?? shown;
+      return { id: run.dir, name: run.name, status: run.status };
     });
     this.post({ type: 'reset', runs, strings: vscode.l10n.bundle });
     for (const run of runs) this.post({ type: 'events', runId: run.id, events: this.service.history(run.id) });
+  }
+
+  private isShown(dir: string): boolean {
+    return this.shown.some((r) => r.dir === dir);
   }
 
   private post(message: DashboardHostMessage): void {
@@ -81,10 +85,10 @@ export class DashboardPanel implements vscode.Disposable {
         this.reset();
         return;
       case 'stop':
-        if (this.shown.includes(message.runId)) this.service.stop(message.runId);
+        if (this.isShown(message.runId)) this.service.stop(message.runId);
         return;
       case 'exportCsv': {
-        if (!this.shown.includes(message.runId)) return;
+        if (!this.isShown(message.runId)) return;
         const target = await vscode.window.showSaveDialog({
           defaultUri: vscode.Uri.file(path.join(message.runId, 'metrics.csv')),
           filters: { CSV: ['csv'] },
@@ -93,7 +97,7 @@ export class DashboardPanel implements vscode.Disposable {
         return;
       }
       case 'savePng': {
-        const folder = this.shown[0] ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+        const folder = this.shown[0]?.dir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
         const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(folder, message.name)), filters: { PNG: ['png'] } });
         if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
         return;

@@ -4,7 +4,7 @@ import type { Ctx } from '../../ctx';
 import { findInterpreter } from '../../previews/editor/interpreter';
 import { checkRunConfig } from '../core/configCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
-import type { RunState } from '../core/runs';
+import { runState, type RunState } from '../core/runs';
 import { DashboardPanel } from './dashboardPanel';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
@@ -76,7 +76,7 @@ export function activateTraining(ctx: Ctx): TrainingService {
     if (!ok) return;
     const runDir = service.start(config, interpreter.path);
     ctx.output.info(`Training ${config} in ${runDir} with ${interpreter.path}`);
-    void vscode.commands.executeCommand('grpoStudio.openDashboard', service.runs.find((r) => r.dir === runDir));
+    dashboard.show([service.runs.find((r) => r.dir === runDir) ?? runState(runDir)]);
     void vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir)) },
       () => new Promise<void>((resolve) => {

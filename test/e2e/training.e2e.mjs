@@ -1,0 +1,57 @@
+// "GRPO: Train" as a user runs it on the example: the pre-flight passes, a real TRL GRPO run of
+// the tiny model starts on the CPU, the dashboard's charts fill as steps arrive, Stop saves a
+// checkpoint, and a config with the origin's removed field is explained before anything starts.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './harness.mjs';
+
+const python = path.join(REPO_ROOT, '.venv-test', 'bin', 'python');
+// run.tiny.yaml's model is built locally (no hub); the workspace copy takes it along.
+execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
+
+export const options = {
+  workspace: 'examples/emoji-length',
+  settings: { 'grpoStudio.pythonPath': python },
+  timeoutMs: 240000,
+};
+
+export async function run(ctx) {
+  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame, writeFile, openViewContainer, waitForTreeItem } = ctx;
+
+  // The origin's config mistake is explained in the editor, before any training.
+  writeFile('origin.yaml', `${readFileSync(path.join(workspace, 'run.tiny.yaml'), 'utf8')}\nmax_prompt_length: 256\n`);
+  await openFile('origin.yaml');
+  await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+  await waitFor(async () => /'max_prompt_length' was removed from GRPOConfig/.test((await page.locator('.markers-panel').textContent()) ?? ''), {
+    message: 'the removed field explained',
+  });
+  await screenshot('config-check');
+
+  await runCommand('GRPO: Train');
+  const quickInput = page.locator('.quick-input-widget input');
+  await quickInput.waitFor({ state: 'visible' });
+  await quickInput.fill('run.tiny.yaml');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'run.tiny.yaml' }).first().waitFor();
+  await page.keyboard.press('Enter');
+
+  const frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 120000 });
+  const progress = frame.locator('.runs .progress-label').first();
+  await waitFor(async () => /step ([3-9]|\d\d)/.test((await progress.textContent()) ?? ''), { timeoutMs: 120000, message: 'steps arriving in the dashboard' });
+  await screenshot('dashboard-live');
+
+  await openViewContainer('GRPO');
+  await waitForTreeItem('run.tiny');
+  await runCommand('GRPO: Stop Run (save a checkpoint)');
+  await waitFor(async () => /stopped/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), { timeoutMs: 60000, message: 'the run stopped' });
+  await screenshot('stopped');
+
+  const runsDir = path.join(workspace, 'runs');
+  const [runName] = readdirSync(runsDir);
+  const events = readFileSync(path.join(runsDir, runName, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  assert.equal(events.at(-1).event, 'end');
+  assert.equal(events.at(-1).status, 'stopped');
+  const checkpoint = events.find((e) => e.event === 'checkpoint');
+  assert.ok(checkpoint && existsSync(checkpoint.path), 'a checkpoint was saved on stop');
+  assert.ok(events.some((e) => e.event === 'log' && 'rewards/emoji_reward/mean' in e.metrics));
+}

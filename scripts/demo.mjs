@@ -30,6 +30,10 @@ async function main() {
   const bin = await ensureCodeServer();
   // The example's rewards import `emoji`; the test environment has it (and TRL, for later features).
   const python = await ensurePythonEnv();
+  // run.tiny.yaml trains a tiny model built locally (no model hub here).
+  const model = path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2');
+  const built = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', model], { cwd: REPO_ROOT });
+  if (built.code !== 0) throw new Error(`building the tiny model failed (exit ${built.code})`);
   const wanted = Number(process.env.GRPO_DEMO_PORT || 8080);
   if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`bad GRPO_DEMO_PORT ${process.env.GRPO_DEMO_PORT}`);
   const port = await findPortFrom(wanted);

@@ -1,12 +1,11 @@
 // Reward previews as a user meets them in the example: numbers at each reward function after a
 // save, "Score this completion" in the samples file, and the Reward Preview panel.
-import path from 'node:path';
-import { REPO_ROOT } from './harness.mjs';
+import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 
 export const options = {
   workspace: 'examples/emoji-length',
   // The example's rewards import `emoji`: the test venv has it.
-  settings: { 'grpoStudio.pythonPath': path.join(REPO_ROOT, '.venv-test', 'bin', 'python') },
+  settings: { 'grpoStudio.pythonPath': await ensurePythonEnv() },
   timeoutMs: 180000,
 };
 

@@ -4,9 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 import { REPO_ROOT } from './harness.mjs';
 
-const python = path.join(REPO_ROOT, '.venv-test', 'bin', 'python');
+const python = await ensurePythonEnv();
 // run.tiny.yaml's model is built locally (no hub); the workspace copy takes it along.
 execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
 

@@ -4,21 +4,18 @@
 // The last test prints timings (first chart for a 100,000-row history, cost of a live event); it
 // asserts none of them: `npm run bench` reports them against their goals.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { ensureChromium } from '../../scripts/setup-code-server.mjs';
+import { bundleHostModules, startPageServer } from './pageServer.mjs';
 import { webviewBuild } from '../../webview/build.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const screenshots = join(root, 'test-results', 'webview');
-const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 const VIEWPORT = { width: 1100, height: 900 };
 
 let outdir;
@@ -26,54 +23,6 @@ let host; // html.ts, dashboardProtocol.ts and decimate.ts, bundled for Node
 let server;
 let origin;
 let browser;
-
-async function bundleHostModules() {
-  const outfile = join(outdir, 'host.mjs');
-  await esbuild.build({
-    stdin: {
-      contents: [
-        "export { renderDashboardHtml, dashboardCsp } from './webview/dashboard/html.ts';",
-        "export { parseDashboardMessage, LIMITS } from './src/training/core/dashboardProtocol.ts';",
-        "export { Decimator } from './webview/dashboard/decimate.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    outfile,
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
-}
-
-/** Serves the page with the CSP as a header too, the bundle, and a stand-in for VS Code's theme variables. */
-function startServer() {
-  const files = { '/vscode-theme.css': join(root, 'test', 'webview', 'vscode-theme.css') };
-  for (const name of ['dashboard.js', 'dashboard.css', 'dashboard.js.map', 'dashboard.css.map']) files[`/${name}`] = join(outdir, name);
-  const page = (nonce) =>
-    host
-      .renderDashboardHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dashboard.js`, styleUri: `${origin}/dashboard.css`, language: 'ja' })
-      .replace('</head>', `<link rel="stylesheet" href="${origin}/vscode-theme.css">\n</head>`)
-      .replace('<body>', '<body class="vscode-dark">');
-  server = createServer((request, response) => {
-    const path = new URL(request.url, origin).pathname;
-    if (path === '/') {
-      const nonce = randomBytes(16).toString('base64');
-      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': host.dashboardCsp(origin, nonce) });
-      response.end(page(nonce));
-    } else if (files[path]) {
-      response.writeHead(200, { 'Content-Type': `${TYPES[extname(path)]}; charset=utf-8` });
-      response.end(readFileSync(files[path]));
-    } else if (path === '/favicon.ico') {
-      response.writeHead(204).end();
-    } else {
-      response.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
-}
 
 /**
  * A GRPO run's events.jsonl as the runner writes it: `start`, then one `log` per step with the
@@ -223,8 +172,11 @@ before(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'dashboard-'));
   mkdirSync(screenshots, { recursive: true });
   await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
-  host = await bundleHostModules();
-  origin = await startServer();
+  host = await bundleHostModules(outdir, [
+    "export { parseDashboardMessage, LIMITS } from './src/training/core/dashboardProtocol.ts';",
+    "export { Decimator } from './webview/dashboard/decimate.ts';",
+  ]);
+  ({ origin, server } = await startPageServer({ host, outdir, bundle: 'dashboard', title: 'GRPO Dashboard' }));
   browser = await chromium.launch({
     executablePath: await ensureChromium(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -1,77 +1,25 @@
 // The Reward Preview webview in a real Chromium, under the extension's strict CSP.
 // Run: node --test test/webview/rewardPreview.test.mjs (Debian's /usr/bin/chromium, apt-installed when missing).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { ensureChromium } from '../../scripts/setup-code-server.mjs';
+import { bundleHostModules, startPageServer } from './pageServer.mjs';
 import { webviewBuild } from '../../webview/build.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const screenshots = join(root, 'test-results', 'webview');
 const SAMPLES_FILE = '/workspace/data/qa.samples.jsonl';
-const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
 
 let outdir;
 let host; // html.ts, panelProtocol.ts and advantages.ts, bundled for Node
 let server;
 let origin;
 let browser;
-
-/** html.ts, the protocol validator and the advantage math, as one ES module for this test. */
-async function bundleHostModules() {
-  const outfile = join(outdir, 'host.mjs');
-  await esbuild.build({
-    stdin: {
-      contents: [
-        "export { renderPanelHtml, panelCsp } from './webview/rewardPreview/html.ts';",
-        "export { parseWebviewMessage } from './src/previews/core/panelProtocol.ts';",
-        "export { computeAdvantages } from './src/previews/core/advantages.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    outfile,
-    logLevel: 'warning',
-  });
-  return import(pathToFileURL(outfile).href);
-}
-
-/** Serves the page with the CSP as a header too, the bundle, and a stand-in for VS Code's theme variables. */
-function startServer() {
-  const files = { '/vscode-theme.css': join(root, 'test', 'webview', 'vscode-theme.css') };
-  for (const name of ['rewardPreview.js', 'rewardPreview.css', 'rewardPreview.js.map', 'rewardPreview.css.map']) files[`/${name}`] = join(outdir, name);
-  const page = (nonce) =>
-    host
-      .renderPanelHtml({ cspSource: origin, nonce, scriptUri: `${origin}/rewardPreview.js`, styleUri: `${origin}/rewardPreview.css`, language: 'ja' })
-      .replace('</head>', `<link rel="stylesheet" href="${origin}/vscode-theme.css">\n</head>`)
-      .replace('<body>', '<body class="vscode-dark">');
-  server = createServer((request, response) => {
-    const path = new URL(request.url, origin).pathname;
-    if (path === '/') {
-      const nonce = randomBytes(16).toString('base64');
-      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': host.panelCsp(origin, nonce) });
-      response.end(page(nonce));
-    } else if (files[path]) {
-      response.writeHead(200, { 'Content-Type': `${TYPES[extname(path)]}; charset=utf-8` });
-      response.end(readFileSync(files[path]));
-    } else if (path === '/favicon.ico') {
-      response.writeHead(204).end(); // a webview asks for none; a plain page would log a 404
-    } else {
-      response.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
-}
 
 // Two groups of four (emoji_reward, length_reward, and a function that failed). Group 2's
 // completions all score the same: no learning signal.
@@ -154,8 +102,11 @@ before(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'reward-preview-'));
   mkdirSync(screenshots, { recursive: true });
   await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
-  host = await bundleHostModules();
-  origin = await startServer();
+  host = await bundleHostModules(outdir, [
+    "export { parseWebviewMessage } from './src/previews/core/panelProtocol.ts';",
+    "export { computeAdvantages } from './src/previews/core/advantages.ts';",
+  ]);
+  ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));
   browser = await chromium.launch({
     executablePath: await ensureChromium(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

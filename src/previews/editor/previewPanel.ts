@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { renderPanelHtml } from '../../../webview/rewardPreview/html';
+import { renderWebviewHtml } from '../../../webview/shared/html';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/panelProtocol';
 import { displayText } from '../core/samples';
 import type { PreviewService, SampleSetPreview } from './previewService';
@@ -28,7 +28,8 @@ export class PreviewPanel implements vscode.Disposable {
       preserveFocus: true,
     }, { enableScripts: true, localResourceRoots: [dist] });
     const nonce = crypto.randomBytes(16).toString('base64');
-    panel.webview.html = renderPanelHtml({
+    panel.webview.html = renderWebviewHtml({
+      title: vscode.l10n.t('Reward Preview'),
       cspSource: panel.webview.cspSource,
       nonce,
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'rewardPreview.js')).toString(),

@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { renderDashboardHtml } from '../../../webview/dashboard/html';
+import { renderWebviewHtml } from '../../../webview/shared/html';
 import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
 import { metricsCsv } from '../core/metricsCsv';
 import type { RunState } from '../core/runs';
@@ -46,7 +46,8 @@ export class DashboardPanel implements vscode.Disposable {
       retainContextWhenHidden: true,
       localResourceRoots: [dist],
     });
-    panel.webview.html = renderDashboardHtml({
+    panel.webview.html = renderWebviewHtml({
+      title: vscode.l10n.t('GRPO Dashboard'),
       cspSource: panel.webview.cspSource,
       nonce: crypto.randomBytes(16).toString('base64'),
       scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dashboard.js')).toString(),

@@ -1,22 +1,23 @@
-/** What the host passes to build the Reward Preview page (no `vscode` import: plain strings). */
-export interface PanelHtmlOptions {
+/** What a host passes to build one of the extension's webview pages (no `vscode` import: plain strings). */
+export interface WebviewHtmlOptions {
   /** `webview.cspSource`. */
   cspSource: string;
   /** A fresh random nonce per page load (base64 or hex). */
   nonce: string;
-  /** `webview.asWebviewUri` of dist/webview/rewardPreview.js. */
+  /** `webview.asWebviewUri` of the page's bundle in dist/webview/. */
   scriptUri: string;
-  /** `webview.asWebviewUri` of dist/webview/rewardPreview.css. */
+  /** `webview.asWebviewUri` of its stylesheet. */
   styleUri: string;
-  /** `vscode.env.language`, for the page's `lang` (it picks CJK glyph variants). */
+  /** `vscode.env.language`, for the page's `lang` (CJK glyph variants, clock times). */
   language?: string;
+  title: string;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escape = (value: string) => value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
-/** The page's Content-Security-Policy: no inline styles or scripts, nothing from the network. */
-export function panelCsp(cspSource: string, nonce: string): string {
+/** The pages' Content-Security-Policy: no inline styles or scripts, nothing from the network. */
+export function webviewCsp(cspSource: string, nonce: string): string {
   return [
     "default-src 'none'",
     `img-src ${cspSource} data:`,
@@ -26,15 +27,15 @@ export function panelCsp(cspSource: string, nonce: string): string {
   ].join('; ');
 }
 
-export function renderPanelHtml({ cspSource, nonce, scriptUri, styleUri, language = 'en' }: PanelHtmlOptions): string {
+export function renderWebviewHtml({ cspSource, nonce, scriptUri, styleUri, language = 'en', title }: WebviewHtmlOptions): string {
   return `<!DOCTYPE html>
 <html lang="${escape(language)}">
 <head>
   <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${escape(panelCsp(cspSource, nonce))}">
+  <meta http-equiv="Content-Security-Policy" content="${escape(webviewCsp(cspSource, nonce))}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
   <link rel="stylesheet" href="${escape(styleUri)}">
-  <title>Reward Preview</title>
+  <title>${escape(title)}</title>
 </head>
 <body>
   <script nonce="${escape(nonce)}" src="${escape(scriptUri)}"></script>

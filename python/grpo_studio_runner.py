@@ -290,7 +290,7 @@ def _accelerate_launch_keys() -> set[str]:
     return {o[2:] for o in options if o.startswith("--")} | {"accelerate_config"}
 
 
-ParsedArgs = tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, list[str]]
+ParsedArgs = tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, dict[str, str]]
 
 
 def parse_args(argv: list[str]) -> ParsedArgs:
@@ -311,9 +311,33 @@ def parse_args(argv: list[str]) -> ParsedArgs:
     unknown = [k[2:] for k in config_rest[::2] if k[2:] not in launch_keys]
     if unknown:
         parser.error(f"unknown keys in the config file: {', '.join(unknown)}")
-    launcher_only = [k[2:] for k in config_rest[::2]]
+    launcher = {k[2:]: v for k, v in zip(config_rest[::2], config_rest[1::2])}
     script_args, training_args, model_args, dataset_args = parsed
-    return script_args, training_args, model_args, dataset_args, launcher_only
+    return script_args, training_args, model_args, dataset_args, launcher
+
+
+def _gpu_count() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except ImportError:
+        return 0
+
+
+def relaunch_under_accelerate(argv: list[str], launcher: dict[str, str]) -> None:
+    """A config asking for several GPU processes (num_processes > 1 with several GPUs, or an
+    accelerate config_file, e.g. DeepSpeed/FSDP) is re-run under `accelerate launch` with its
+    launcher keys, as `trl grpo` does. exec keeps the pid, so whoever started the runner (the editor
+    records it) still follows the same process. Without GPUs num_processes is noted and ignored."""
+    if "WORLD_SIZE" in os.environ or os.environ.get("GRPO_STUDIO_RELAUNCHED"):  # already under a launcher
+        return
+    wants_processes = int(launcher.get("num_processes", "1") or 1) > 1 and _gpu_count() > 1
+    if not wants_processes and "config_file" not in launcher:
+        return
+    options = [item for key, value in launcher.items() for item in (f"--{key}", value)]
+    os.environ["GRPO_STUDIO_RELAUNCHED"] = "1"
+    os.execv(sys.executable, [sys.executable, "-m", "accelerate.commands.launch", *options, os.path.abspath(__file__), *argv])
 
 
 def _resolve(path: str | None, config_dir: Path) -> str | None:
@@ -531,7 +555,9 @@ def _devices(training_args: GRPOConfig) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    script_args, training_args, model_args, dataset_args, launcher_only = parse_args(argv)
+    script_args, training_args, model_args, dataset_args, launcher = parse_args(argv)
+    relaunch_under_accelerate(argv, launcher)
+    launcher_only = list(launcher)
     config_path = Path(argv[argv.index("--config") + 1]).resolve()
     config_dir = config_path.parent
 

@@ -1,4 +1,5 @@
 import { runCheck } from './check';
+import { runReport } from './report';
 import { runScore } from './score';
 import { runTrain } from './train';
 
@@ -17,6 +18,9 @@ Commands:
       Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), in the
       foreground with a progress bar. Events, checkpoints and the log go to the run dir
       (default runs/<timestamp>-<name>/). Exits 0 when the run finished or was stopped.
+  report RUN_DIR [--out FILE]
+      Write a self-contained HTML report of a run (charts, config, sample completions) to
+      share; default RUN_DIR/report.html.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
       return runScore(rest);
     case 'train':
       return runTrain(rest);
+    case 'report':
+      return runReport(rest);
     case undefined:
     case '-h':
     case '--help':

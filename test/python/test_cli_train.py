@@ -36,6 +36,12 @@ def test_train_runs_the_config_and_prints_the_run_dir(tmp_path):
     assert events[-1]["event"] == "end" and events[-1]["status"] == "finished"
     assert any("rewards/emoji_reward/mean" in e.get("metrics", {}) for e in events if e["event"] == "log")
 
+    report = subprocess.run(["node", str(CLI), "report", str(run_dir)], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert report.stdout.strip() == str(run_dir / "report.html")
+    assert "rewards/emoji_reward/mean" in html and "<svg" in html and "<script" not in html
+
 
 def test_train_resume_continues_and_a_failing_run_exits_non_zero(tmp_path):
     run_dir = tmp_path / "run"

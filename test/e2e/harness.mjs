@@ -474,7 +474,6 @@ export async function waitForTreeItem(page, text, { timeoutMs = 15000 } = {}) {
   return row;
 }
 
-/** Waits for a notification toast containing `text`; returns its locator. */
 /** Texts of the editor's `before`/`after` decorations (VS Code draws them as CSS generated content), spaces made plain. */
 export function decorationTexts(page) {
   return page.evaluate(() =>
@@ -485,6 +484,7 @@ export function decorationTexts(page) {
   );
 }
 
+/** Waits for a notification toast containing `text`; returns its locator. */
 export async function waitForNotification(page, text, { timeoutMs = 15000 } = {}) {
   const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
   await toast.waitFor({ state: 'visible', timeout: timeoutMs });

@@ -1,6 +1,7 @@
 // "GRPO: Train" as a user runs it on the example: the pre-flight passes, a real TRL GRPO run of
-// the tiny model starts on the CPU, the dashboard's charts fill as steps arrive, Stop saves a
-// checkpoint, and a config with the origin's removed field is explained before anything starts.
+// the tiny model starts on the CPU, the dashboard's charts fill as steps arrive, the run survives a
+// window reload (the editor reattaches to it), generated completions go into a sample set, Stop
+// saves a checkpoint, and a config with the origin's removed field is explained before anything starts.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,16 +37,39 @@ export async function run(ctx) {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'run.tiny.yaml' }).first().waitFor();
   await page.keyboard.press('Enter');
 
-  const frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 120000 });
-  const progress = frame.locator('.runs .progress-label').first();
-  await waitFor(async () => /step ([3-9]|\d\d)/.test((await progress.textContent()) ?? ''), { timeoutMs: 120000, message: 'steps arriving in the dashboard' });
+  let frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 120000 });
+  const stepShown = async () => Number(/step (\d+)/.exec((await frame.locator('.runs .progress-label').first().textContent()) ?? '')?.[1] ?? 0);
+  await waitFor(async () => (await stepShown()) >= 3, { timeoutMs: 120000, message: 'steps arriving in the dashboard' });
   await screenshot('dashboard-live');
 
+  // A window reload: the detached run keeps training and the editor finds it again.
+  await runCommand('Developer: Reload Window');
+  await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: 60000 });
   await openViewContainer('GRPO');
-  await waitForTreeItem('run.tiny');
+  const runItem = await waitForTreeItem('run.tiny');
+  await waitFor(async () => /running/.test((await runItem.textContent()) ?? ''), { message: 'the run is still running after the reload' });
+  const beforeReopen = Number(/step (\d+)/.exec((await runItem.textContent()) ?? '')?.[1] ?? 0);
+  await runCommand('GRPO: Open Dashboard');
+  frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 60000 });
+  await waitFor(async () => (await stepShown()) > beforeReopen, { timeoutMs: 60000, message: 'the reattached dashboard keeps getting steps' });
+  await screenshot('reattached');
+
   await runCommand('GRPO: Stop Run (save a checkpoint)');
   await waitFor(async () => /stopped/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), { timeoutMs: 60000, message: 'the run stopped' });
   await screenshot('stopped');
+
+  // Completions from the (stopped, so no longer changing) run into the sample set the previews score.
+  const samplesBefore = readFileSync(path.join(workspace, 'qa.samples.jsonl'), 'utf8').trim().split('\n').length;
+  await frame.locator('vscode-tab-header', { hasText: 'Completions' }).click();
+  await frame.locator('table.completions tbody tr input[type=checkbox]').first().check();
+  await frame.locator('#add-to-samples').click();
+  const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'qa.samples.jsonl' }).first();
+  await pick.waitFor({ state: 'visible', timeout: 15000 });
+  await pick.click();
+  await waitFor(() => readFileSync(path.join(workspace, 'qa.samples.jsonl'), 'utf8').trim().split('\n').length === samplesBefore + 1, {
+    message: 'one completion appended to qa.samples.jsonl',
+  });
+  await screenshot('added-to-samples');
 
   const runsDir = path.join(workspace, 'runs');
   const [runName] = readdirSync(runsDir);

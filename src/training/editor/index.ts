@@ -5,6 +5,7 @@ import { findInterpreter } from '../../previews/editor/interpreter';
 import { checkRunConfig } from '../core/configCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import { runState, type RunState } from '../core/runs';
+import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
@@ -129,6 +130,7 @@ export function activateTraining(ctx: Ctx): TrainingService {
       void vscode.window.showErrorMessage((error as Error).message);
     }
   });
+  registerCompareGenerations(ctx, service);
   return service;
 }
 

@@ -1,0 +1,42 @@
+// "GRPO: Compare Generations" on a short real run of the example: the base model and the run's
+// final model answer the same questions side by side, each answer with its reward scores.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
+import { REPO_ROOT } from './harness.mjs';
+
+const python = await ensurePythonEnv();
+execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
+
+export const options = {
+  workspace: 'examples/emoji-length',
+  settings: { 'grpoStudio.pythonPath': python },
+  timeoutMs: 240000,
+};
+
+export async function run({ page, assert, workspace, runCommand, screenshot, findFrame }) {
+  // A finished two-step run, made with the CLI as a user would before comparing.
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'train', '--config', 'run.tiny.yaml', '--max-steps', '2', '--run-dir', path.join(workspace, 'runs', 'short')], {
+    cwd: workspace,
+    env: { ...process.env, GRPO_STUDIO_PYTHON: python },
+    stdio: 'ignore',
+  });
+
+  await runCommand('GRPO: Compare Generations (base vs trained)');
+  // Pick the run, then the checkpoint to compare: its final model.
+  const runRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'short' }).first();
+  await runRow.waitFor({ state: 'visible', timeout: 30000 });
+  await runRow.click();
+  const finalModel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'final model' }).first();
+  await finalModel.waitFor({ state: 'visible', timeout: 30000 });
+  await screenshot('pick-checkpoint');
+  await finalModel.click();
+
+  const frame = await findFrame('section .pair', { timeoutMs: 180000 });
+  const sections = await frame.locator('section').count();
+  assert.equal(sections, 8, 'the run\'s first eight questions');
+  const text = (await frame.locator('body').textContent()) ?? '';
+  assert.match(text, /emoji_reward/);
+  assert.match(text, /length_reward/);
+  await screenshot('comparison');
+}

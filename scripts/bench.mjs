@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { runnerBench } from '../bench/runner.bench.mjs';
 import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -93,3 +94,7 @@ if (dashboard.first !== undefined) {
 } else {
   console.log('  (no timings: see test/webview/dashboard.test.mjs)');
 }
+
+const runner = runnerBench(python, root);
+console.log('\nTraining runner vs plain TRL (python -m trl.scripts.grpo), tiny model on CPU, same config and seed');
+console.log(`  ${runner.runner.toFixed(2)} steps/s vs ${runner.trl.toFixed(2)} steps/s over ${runner.steps} steps; ratio ${(runner.runner / runner.trl).toFixed(2)} (goal ≥ 0.97: ${runner.runner / runner.trl >= 0.97 ? 'met' : 'MISSED'})`);

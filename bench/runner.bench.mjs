@@ -1,0 +1,34 @@
+// The GRPO Studio runner against plain TRL (`python -m trl.scripts.grpo`, what `trl grpo` runs) on
+// the same tiny model, data, rewards and seed. Steps per second come from the difference between a
+// short and a longer run of each, so model loading and start-up cancel out.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export function runnerBench(python, root, { short = 4, long = 24 } = {}) {
+  const example = path.join(root, 'examples', 'emoji-length');
+  const dir = mkdtempSync(path.join(tmpdir(), 'grpo-runner-bench-'));
+  // Plain TRL knows no column_mapping: give it a dataset whose column is already `prompt`.
+  const questions = readFileSync(path.join(example, 'data', 'questions.jsonl'), 'utf8').trim().split('\n')
+    .map((line) => JSON.stringify({ prompt: JSON.parse(line).question })).join('\n');
+  writeFileSync(path.join(dir, 'prompts.jsonl'), `${questions}\n`);
+  const config = readFileSync(path.join(example, 'run.tiny.yaml'), 'utf8')
+    .replace(/^column_mapping:.*\n(\s+.*\n)*/m, '')
+    .replace('models/tiny-qwen2', path.join(example, 'models', 'tiny-qwen2'))
+    .replace('data/questions.jsonl', path.join(dir, 'prompts.jsonl'))
+    .replace(/^save_steps:.*$/m, 'save_steps: 1000')
+    .replace(/^output_dir:.*$/m, `output_dir: ${path.join(dir, 'trl-out')}`);
+  const configFile = path.join(dir, 'run.yaml');
+  writeFileSync(configFile, config);
+  const env = { ...process.env, PYTHONPATH: example, HF_HUB_OFFLINE: '1' };
+  const time = (args) => {
+    const t0 = performance.now();
+    execFileSync(python, args, { cwd: example, env, stdio: 'ignore' });
+    return (performance.now() - t0) / 1000;
+  };
+  const runner = (steps) => time([path.join(root, 'python', 'grpo_studio_runner.py'), '--config', configFile, '--max-steps', String(steps), '--run-dir', path.join(dir, `runner-${steps}`)]);
+  const trl = (steps) => time(['-m', 'trl.scripts.grpo', '--config', configFile, '--max_steps', String(steps)]);
+  const rate = (run) => (long - short) / (run(long) - run(short));
+  return { runner: rate(runner), trl: rate(trl), steps: long - short };
+}

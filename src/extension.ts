@@ -8,7 +8,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const ctx = new Ctx(context);
   const discovery = activateDiscovery(ctx);
   activatePreviews(ctx, discovery);
-  activateTraining(ctx);
+  activateTraining(ctx, discovery);
 }
 
 export function deactivate(): void {}

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
+import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { findInterpreter } from '../../previews/editor/interpreter';
 import { checkRunConfig } from '../core/configCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
@@ -18,7 +19,7 @@ import { TrainingService } from './trainingService';
 const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
 
 /** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
-export function activateTraining(ctx: Ctx): TrainingService {
+export function activateTraining(ctx: Ctx, discovery: DiscoveryService): TrainingService {
   const service = ctx.register(new TrainingService(ctx));
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
@@ -44,6 +45,17 @@ export function activateTraining(ctx: Ctx): TrainingService {
     // Config mistakes first: they would otherwise surface after the model has loaded.
     const configErrors = checkRunConfig((await vscode.workspace.fs.readFile(vscode.Uri.file(config))).toString(), schema, RUNNER_FIELDS)
       .filter((p) => p.severity === 'error');
+    // The rewards this config names must pass the contract check: a TypeError would come after loading.
+    await discovery.whenReady();
+    const rewardErrors = discovery.report.rewards
+      .filter((r) => r.references.some((ref) => ref.file === config))
+      .flatMap((r) => r.problems.filter((p) => p.severity === 'error').map((p) => ({ ...p, message: `${r.name}: ${p.message}`, range: p.range })));
+    if (rewardErrors.length) {
+      const first = rewardErrors[0];
+      await vscode.window.showTextDocument(vscode.Uri.file(first.file), { selection: new vscode.Range(first.range.start.line, first.range.start.character, first.range.end.line, first.range.end.character) });
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', rewardErrors.map((p) => p.message).join(' ')));
+      return;
+    }
     if (configErrors.length) {
       const line = configErrors[0].range.start.line;
       await vscode.window.showTextDocument(vscode.Uri.file(config), { selection: new vscode.Range(line, 0, line, 0) });

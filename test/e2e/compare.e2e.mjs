@@ -2,17 +2,10 @@
 // final model answer the same questions side by side, each answer with its reward scores.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 import { REPO_ROOT } from './harness.mjs';
+import { python, trainingOptions } from './trainingExample.mjs';
 
-const python = await ensurePythonEnv();
-execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
-
-export const options = {
-  workspace: 'examples/emoji-length',
-  settings: { 'grpoStudio.pythonPath': python },
-  timeoutMs: 240000,
-};
+export const options = trainingOptions;
 
 export async function run({ page, assert, workspace, runCommand, screenshot, findFrame }) {
   // A finished two-step run, made with the CLI as a user would before comparing.

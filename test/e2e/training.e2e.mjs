@@ -2,21 +2,11 @@
 // the tiny model starts on the CPU, the dashboard's charts fill as steps arrive, the run survives a
 // window reload (the editor reattaches to it), generated completions go into a sample set, Stop
 // saves a checkpoint, and a config with the origin's removed field is explained before anything starts.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
-import { REPO_ROOT } from './harness.mjs';
+import { trainingOptions } from './trainingExample.mjs';
 
-const python = await ensurePythonEnv();
-// run.tiny.yaml's model is built locally (no hub); the workspace copy takes it along.
-execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
-
-export const options = {
-  workspace: 'examples/emoji-length',
-  settings: { 'grpoStudio.pythonPath': python },
-  timeoutMs: 240000,
-};
+export const options = trainingOptions;
 
 export async function run(ctx) {
   const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame, writeFile, openViewContainer, waitForTreeItem } = ctx;

@@ -19,8 +19,9 @@ export const CODE_SERVER_VERSION = '4.100.3';
 // @vscode/ripgrep version that code-server 4.100.3 depends on, and the rg release it downloads.
 const VSCODE_RIPGREP_VERSION = '1.15.11';
 const RIPGREP_RELEASE = 'v13.0.0-10';
-// fonts-ipafont-gothic (3.5 MB): Japanese text in screenshots instead of empty boxes.
-const FONT_PACKAGES = ['fonts-ipafont-gothic'];
+// Fonts for screenshots: Japanese text (fonts-ipafont-gothic, 3.5 MB) and emoji
+// (fonts-noto-color-emoji) instead of empty boxes.
+const FONT_PACKAGES = ['fonts-ipafont-gothic', 'fonts-noto-color-emoji'];
 const APT_PACKAGES = ['libkrb5-dev', 'ripgrep', 'chromium', ...FONT_PACKAGES];
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 

@@ -14,7 +14,7 @@ export interface WebviewHtmlOptions {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escape = (value: string) => value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 /** The pages' Content-Security-Policy: no inline styles or scripts, nothing from the network. */
 export function webviewCsp(cspSource: string, nonce: string): string {
@@ -29,16 +29,16 @@ export function webviewCsp(cspSource: string, nonce: string): string {
 
 export function renderWebviewHtml({ cspSource, nonce, scriptUri, styleUri, language = 'en', title }: WebviewHtmlOptions): string {
   return `<!DOCTYPE html>
-<html lang="${escape(language)}">
+<html lang="${escapeHtml(language)}">
 <head>
   <meta charset="UTF-8">
-  <meta http-equiv="Content-Security-Policy" content="${escape(webviewCsp(cspSource, nonce))}">
+  <meta http-equiv="Content-Security-Policy" content="${escapeHtml(webviewCsp(cspSource, nonce))}">
   <meta name="viewport" content="width=device-width, initial-scale=1.0">
-  <link rel="stylesheet" href="${escape(styleUri)}">
-  <title>${escape(title)}</title>
+  <link rel="stylesheet" href="${escapeHtml(styleUri)}">
+  <title>${escapeHtml(title)}</title>
 </head>
 <body>
-  <script nonce="${escape(nonce)}" src="${escape(scriptUri)}"></script>
+  <script nonce="${escapeHtml(nonce)}" src="${escapeHtml(scriptUri)}"></script>
 </body>
 </html>
 `;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { displayText } from '../../previews/core/samples';
 import type { PromptValue, RewardRef } from '../../previews/core/workerProtocol';
+import { escapeHtml } from '../../../webview/shared/html';
 import type { RunEvent, StartEvent } from './events';
 
 /**
@@ -93,8 +94,6 @@ export interface ComparisonPage {
   labels?: Partial<Record<'prompt' | 'reward' | 'total' | 'higher' | 'none' | 'summary', string>>;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 export function formatScore(value: number | null): string {
   if (value === null) return '—';

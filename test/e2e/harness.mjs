@@ -424,8 +424,14 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
   // Rows show "name  folder"; pick the one whose description matches the folder part.
   const dir = path.posix.dirname(rel);
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  let polls = 0;
   const idx = await waitFor(
     async () => {
+      // Quick open answers a query once: a file written a moment ago shows up only when asked again.
+      if (++polls % 10 === 0) {
+        await quickInputBox(page).fill('');
+        await quickInputBox(page).fill(rel);
+      }
       const items = await rows.evaluateAll((els) =>
         els.map((el) => ({
           name: el.querySelector('.label-name')?.textContent?.trim() ?? '',

@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadPythonParser } from '../discovery/core/parser';
+import { runConfigDatasetIssues } from '../training/core/datasetCheck';
 import type { RunEvent } from '../training/core/events';
 import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, runState } from '../training/core/runs';
+import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 
 /** `grpo-studio train`: the editor's runner in the foreground, with a progress bar on stderr. */
@@ -25,6 +28,14 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (!fs.existsSync(config)) return usage(`no such config: ${values.config}`);
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) return usage('--max-steps must be a positive integer');
+
+  // The dataset's columns against the rewards' parameters, before minutes of model loading.
+  const datasetErrors = runConfigDatasetIssues(config, { roots: rootsFor(config), parser: await loadPythonParser(__dirname), l10n: cliLocalizer() })
+    .filter((issue) => issue.severity === 'error');
+  if (datasetErrors.length) {
+    process.stderr.write(`grpo-studio train: cannot start:\n${datasetErrors.map((e) => `  ${e.message}`).join('\n')}\n`);
+    return 1;
+  }
 
   let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
   if (values.resume && !runDir) {
@@ -74,6 +85,13 @@ export async function runTrain(argv: string[]): Promise<number> {
     return code === 0 ? 1 : code;
   }
   return 0;
+}
+
+/** The working folder, and the config's folder when it lies outside it (its `file.py::name` rewards). */
+function rootsFor(config: string): string[] {
+  const cwd = process.cwd();
+  const inside = !path.relative(cwd, config).startsWith('..');
+  return inside ? [cwd] : [cwd, path.dirname(config)];
 }
 
 function tail(file: string, lines: number): string {

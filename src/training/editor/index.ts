@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { findInterpreter } from '../../previews/editor/interpreter';
+import { loadPythonParser } from '../../discovery/core/parser';
 import { checkRunConfig } from '../core/configCheck';
+import { runConfigDatasetIssues } from '../core/datasetCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import { runState, type RunState } from '../core/runs';
 import { registerCompareGenerations } from './compareGenerations';
@@ -69,7 +71,11 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
       async () => {
         try {
           const env = await probeEnvironment(interpreter.path);
-          const issues = preflightIssues(env, config, path.join(folder?.uri.fsPath ?? path.dirname(config), 'runs'));
+          const root = folder?.uri.fsPath ?? path.dirname(config);
+          const issues = [
+            ...preflightIssues(env, config, path.join(root, 'runs')),
+            ...runConfigDatasetIssues(config, { roots: [root], parser: await loadPythonParser(ctx.distPath), l10n: vscode.l10n }),
+          ];
           for (const issue of issues) ctx.output.appendLine(`[pre-flight] ${issue.severity}: ${issue.message}`);
           ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(env.versions)}`);
           const errors = issues.filter((i) => i.severity === 'error');

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadPythonParser } from '../../src/discovery/core/parser';
+import { readDatasetShape, runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
+import { english, repoRoot, workspace } from './helpers';
+
+const REWARDS = [
+  'def length_reward(completions, **kwargs):',
+  '    return [float(len(c)) for c in completions]',
+  '',
+  'def answer_reward(completions, answer, **kwargs):',
+  '    return [float(a in c) for c, a in zip(completions, answer)]',
+  '',
+].join('\n');
+
+async function check(files: Record<string, string>) {
+  const root = workspace({ 'rewards.py': REWARDS, ...files });
+  const parser = await loadPythonParser(path.join(repoRoot, 'dist'));
+  return runConfigDatasetIssues(path.join(root, 'run.yaml'), { roots: [root], parser, l10n: english });
+}
+
+test('a required reward parameter that is not a dataset column stops the run before loading', async () => {
+  const issues = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: data/q.jsonl\nreward_funcs:\n  - rewards.py::length_reward\n  - rewards.py::answer_reward\n',
+    'data/q.jsonl': '{"prompt": "富士山の高さは？", "solution": "3776"}\n',
+  });
+  assert.equal(issues.length, 1, JSON.stringify(issues));
+  assert.equal(issues[0].severity, 'error');
+  assert.match(issues[0].message, /^rewards\.py:4: .*'answer'.*columns: solution/);
+});
+
+test('column_mapping renames before the check; a mapped prompt and the needed column pass', async () => {
+  const issues = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: q.csv\ncolumn_mapping: {question: prompt, solution: answer}\nreward_funcs: [rewards.py::answer_reward]\n',
+    'q.csv': 'question,"solution"\n"富士山の高さは？",3776\n',
+  });
+  assert.deepEqual(issues, []);
+});
+
+test('no prompt column, and a malformed first JSONL line, are errors that say what to do', async () => {
+  const noPrompt = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::length_reward]\n',
+    'q.jsonl': '\n{"question": "x"}\n',
+  });
+  assert.equal(noPrompt.length, 1);
+  assert.match(noPrompt[0].message, /no 'prompt' column \(columns: question\): rename one with column_mapping/);
+  const broken = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::length_reward]\n',
+    'q.jsonl': '\n{"prompt": "x",\n',
+  });
+  assert.match(broken[0].message, /q\.jsonl:2 is not valid JSON/);
+});
+
+test('dataset shapes: JSON arrays and column dicts, TSV, message-list prompts as conversational', () => {
+  const root = workspace({
+    'a.json': '[\n  {"prompt": [{"role": "user", "content": "hi"}], "answer": "x"}\n]',
+    'b.json': '{"prompt": ["a", "b"], "answer": ["1", "2"]}',
+    'c.tsv': 'prompt\tanswer\nq\ta\n',
+  });
+  assert.deepEqual(readDatasetShape(path.join(root, 'a.json'), {}), { file: path.join(root, 'a.json'), columns: ['prompt', 'answer'], format: 'conversational' });
+  assert.deepEqual(readDatasetShape(path.join(root, 'b.json'), {}).columns, ['prompt', 'answer']);
+  assert.equal(readDatasetShape(path.join(root, 'b.json'), {}).format, 'standard');
+  assert.equal(readDatasetShape(path.join(root, 'b.json'), { system_prompt: 'be brief' }).format, 'conversational');
+  assert.deepEqual(readDatasetShape(path.join(root, 'c.tsv'), {}).columns, ['prompt', 'answer']);
+});
+
+test('a hub dataset is left to the runner', async () => {
+  const issues = await check({ 'run.yaml': 'model_name_or_path: m\ndataset_name: cl-nagoya/auto-wiki-qa\nreward_funcs: [rewards.py::answer_reward]\n' });
+  assert.deepEqual(issues.map((i) => i.severity), ['info']);
+});

@@ -30,10 +30,15 @@ const common = {
   banner: { js: importMetaShim },
 };
 
+// onnxruntime-node loads its native binding from a path relative to its own files: it stays a
+// package (node_modules here; dist/node_modules in a platform .vsix, see scripts/package.mjs).
+const external = ['onnxruntime-node'];
+
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...external] },
+  { ...common, entryPoints: ['src/onnx/editor/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
   webviewBuild({ production }),
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
 ];
 
 /**

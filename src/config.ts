@@ -51,6 +51,29 @@ export class Config {
     return this.section.get<string>('preview.tokenizer') || undefined;
   }
 
+  /** ONNX reward model folders scored in every preview (relative ones from the workspace folder). */
+  get previewRewardModels(): string[] {
+    return this.section.get<string[]>('preview.rewardModels', []);
+  }
+
+  get samplingModel(): string | undefined {
+    return this.section.get<string>('sampling.model') || undefined;
+  }
+
+  /** `grpoStudio.sampling.*`, with GRPOConfig's defaults where it has one. */
+  get sampling(): { numGenerations: number; maxNewTokens: number; temperature: number; topP: number; topK: number; seed: number; maxPrompts: number } {
+    const s = this.section;
+    return {
+      numGenerations: s.get<number>('sampling.numGenerations', 8),
+      maxNewTokens: s.get<number>('sampling.maxNewTokens', 128),
+      temperature: s.get<number>('sampling.temperature', 1),
+      topP: s.get<number>('sampling.topP', 1),
+      topK: s.get<number>('sampling.topK', 0),
+      seed: s.get<number>('sampling.seed', 42),
+      maxPrompts: s.get<number>('sampling.maxPrompts', 8),
+    };
+  }
+
   /** Globs of `files.exclude` that are switched on. */
   get filesExclude(): string[] {
     const globs = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude', {});

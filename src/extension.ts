@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
+import { activateOnnx } from './onnx/editor';
 import { activatePreviews } from './previews/editor';
 import { activateTraining } from './training/editor';
 
@@ -9,6 +10,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const discovery = activateDiscovery(ctx);
   activatePreviews(ctx, discovery);
   activateTraining(ctx, discovery);
+  activateOnnx(ctx);
 }
 
 export function deactivate(): void {}

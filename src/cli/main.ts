@@ -1,5 +1,6 @@
 import { runCheck } from './check';
 import { runReport } from './report';
+import { runSample } from './sample';
 import { runScore } from './score';
 import { runTrain } from './train';
 
@@ -18,6 +19,12 @@ Commands:
       Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), in the
       foreground with a progress bar. Events, checkpoints and the log go to the run dir
       (default runs/<timestamp>-<name>/). Exits 0 when the run finished or was stopped.
+  sample --model DIR --prompts FILE.jsonl --num-generations G [--max-new-tokens N]
+         [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N] --out FILE.jsonl
+      Draw G completions per prompt from a local ONNX causal LM (optimum export layout) with
+      onnxruntime, no Python needed. The output has G lines {"prompt", "completion", <other
+      columns>} per prompt, in prompt order: a sample set for 'score' and the editor's previews.
+      Temperature 0 is greedy decoding. Defaults: 128 tokens, temperature 1, top-p 1, seed 42.
   report RUN_DIR [--out FILE]
       Write a self-contained HTML report of a run (charts, config, sample completions) to
       share; default RUN_DIR/report.html.
@@ -34,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return runTrain(rest);
     case 'report':
       return runReport(rest);
+    case 'sample':
+      return runSample(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -4,10 +4,10 @@ import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
 import { RewardIndex } from '../discovery/core/rewardIndex';
 import type { Aggregation, ScaleRewards } from '../previews/core/advantages';
-import { previewRewards, type Preview } from '../previews/core/preview';
+import { onnxModelReward } from '../onnx/core/rewardModel';
+import { isModelReward, previewRewards, type Preview, type PreviewReward } from '../previews/core/preview';
 import { RewardWorker, WorkerFault } from '../previews/core/rewardWorker';
 import { displayText, parseSampleSet, type SampleSet } from '../previews/core/samples';
-import type { RewardRef } from '../previews/core/workerProtocol';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 
@@ -33,7 +33,7 @@ export async function runScore(argv: string[]): Promise<number> {
     process.stderr.write(`grpo-studio score: ${message}\n`);
     return 2;
   };
-  if (!values.rewards?.length) return usage('--rewards FILE[::name,...] is required');
+  if (!values.rewards?.length) return usage('--rewards FILE[::name,...] or an ONNX reward model folder is required');
   if (!values.samples) return usage('--samples FILE.jsonl is required');
   const scaleRewards = values['scale-rewards'] as ScaleRewards;
   if (!['group', 'batch', 'none'].includes(scaleRewards)) return usage('--scale-rewards must be group, batch or none');
@@ -49,7 +49,7 @@ export async function runScore(argv: string[]): Promise<number> {
   }
   if (set.samples.length === 0) return usage(`no usable samples in ${values.samples}`);
 
-  let rewards: RewardRef[];
+  let rewards: PreviewReward[];
   try {
     rewards = (await Promise.all(values.rewards.map(resolveRewardSpec))).flat();
   } catch (error) {
@@ -63,28 +63,28 @@ export async function runScore(argv: string[]): Promise<number> {
     }
   }
 
-  const worker = new RewardWorker({
+  const worker = rewards.some((r) => !isModelReward(r)) ? new RewardWorker({
     python: values.python ?? defaultPython(),
     workerScript: path.join(__dirname, '..', 'python', 'grpo_studio_worker.py'),
     cwd: process.cwd(),
     timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
     onOutput: (text) => process.stderr.write(text),
-  });
+  }) : undefined;
   let preview: Preview;
   try {
     preview = await previewRewards(worker, {
       rewards,
       set,
-      paths: [...new Set([process.cwd(), ...rewards.map((r) => path.dirname(r.file))])],
+      paths: [...new Set([process.cwd(), ...rewards.flatMap((r) => (isModelReward(r) ? [] : [path.dirname(r.file)]))])],
       options: { weights, scaleRewards, aggregation },
       tokenizer: values.tokenizer,
     });
   } catch (error) {
     const kind = error instanceof WorkerFault ? ` (${error.kind})` : '';
-    process.stderr.write(`grpo-studio score: the reward worker failed${kind}: ${(error as Error).message}\n`);
+    process.stderr.write(`grpo-studio score: ${worker ? 'the reward worker' : 'scoring'} failed${kind}: ${(error as Error).message}\n`);
     return 1;
   } finally {
-    worker.dispose();
+    worker?.dispose();
   }
 
   let failed = false;
@@ -100,8 +100,13 @@ export async function runScore(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** `FILE` (every reward defined there) or `FILE::a,b` (those names, in that order). */
-async function resolveRewardSpec(spec: string): Promise<RewardRef[]> {
+/**
+ * `FILE` (every reward defined there), `FILE::a,b` (those names, in that order), or an ONNX reward
+ * model folder (scored as GRPOTrainer scores a model: prompt + completion, logits[:, 0]).
+ */
+async function resolveRewardSpec(spec: string): Promise<PreviewReward[]> {
+  // A folder is a reward model; loading it names any file it lacks.
+  if (isDirectory(path.resolve(spec))) return [onnxModelReward(path.resolve(spec))];
   const [fileText, namesText] = spec.split('::');
   const file = path.resolve(fileText);
   if (!fs.existsSync(file)) throw new Error(`no such reward file: ${fileText}`);
@@ -125,6 +130,10 @@ async function resolveRewardSpec(spec: string): Promise<RewardRef[]> {
     const reward = found.find((r) => r.name === name || r.handle?.attr === name);
     return reward ? { name, file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate } : { name, file, attr: name };
   });
+}
+
+function isDirectory(file: string): boolean {
+  return fs.existsSync(file) && fs.statSync(file).isDirectory();
 }
 
 function toJson(set: SampleSet, preview: Preview) {
@@ -189,7 +198,7 @@ function formatTable(set: SampleSet, preview: Preview): string {
     const signal = g.zeroStd ? '  no learning signal (reward std = 0)' : '';
     out.push(`group ${index}: mean ${cell(g.mean)}, std ${cell(g.std)}${signal}`);
   });
-  out.push(`${set.samples.length} samples, ${names.length} reward function(s), ${preview.ms.toFixed(0)} ms (${preview.python.executable})`);
+  out.push(`${set.samples.length} samples, ${names.length} reward function(s), ${preview.ms.toFixed(0)} ms${preview.python ? ` (${preview.python.executable})` : ''}`);
   if (preview.placeholderIds) out.push('completion_ids are placeholders (code points); pass --tokenizer for real token ids');
   return `${out.join('\n')}\n`;
 }

@@ -328,6 +328,10 @@ export class RewardIndex implements ModuleHost {
     if (TRL_BUILTIN_REWARDS.has(entry.text)) {
       return this.external(entry.text, reference, 'config', l10n.t('\'{0}\' is one of TRL\'s built-in rewards; it is not checked here.', entry.text));
     }
+    const modelDir = this.localFolder(file, entry.text);
+    if (modelDir) {
+      return { name: entry.text, kind: 'model', isAsync: false, origin: 'config', file, range: entry.range, references: [reference], problems: [], modelDir };
+    }
     const [modulePath, name] = splitRewardPath(entry.text);
     if (!modulePath || !name) {
       return {
@@ -355,6 +359,19 @@ export class RewardIndex implements ModuleHost {
       };
     }
     return this.toReward(value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
+  }
+
+  /** A reward model path (`models/rm`, `./rm`) as a folder next to `file` or under a root; a hub id is none. */
+  private localFolder(file: string, text: string): string | undefined {
+    if (!text || text.includes('::') || /\.py$/.test(text)) return undefined;
+    const candidates = path.isAbsolute(text) ? [text] : [path.dirname(file), ...this.options.roots].map((dir) => path.resolve(dir, text));
+    return candidates.find((dir) => {
+      try {
+        return fs.statSync(dir).isDirectory();
+      } catch {
+        return false;
+      }
+    });
   }
 
   private findFileByPath(configFile: string, relative: string): string | undefined {
@@ -389,10 +406,11 @@ export class RewardIndex implements ModuleHost {
     const refProblem = (message: string): Problem[] =>
       reference ? [{ severity: 'error', code: Code.notCallable, message, file: reference.file, range: reference.range }] : [];
     switch (value.kind) {
-      case 'string':
-        return reference
-          ? { name: value.value, kind: 'model', isAsync: false, origin, file: reference.file, range: reference.range, references, problems: [] }
-          : undefined;
+      case 'string': {
+        if (!reference) return undefined;
+        const modelDir = this.localFolder(reference.file, value.value);
+        return { name: value.value, kind: 'model', isAsync: false, origin, file: reference.file, range: reference.range, references, problems: [], ...(modelDir ? { modelDir } : {}) };
+      }
       case 'function': {
         const kind = kindOverride ?? (value.fn.isLambda ? 'lambda' : 'function');
         const name = value.fn.isLambda ? (value.alias ?? '<lambda>') : value.fn.name;

@@ -50,6 +50,8 @@ export interface RewardFunction {
   problems: Problem[];
   /** How a Python process reaches the callable by importing its module, when it can. */
   handle?: RewardHandle;
+  /** For a reward model given as a path: the local folder it names (TRL loads it with from_pretrained). */
+  modelDir?: string;
 }
 
 /** A module-level name of the defining file (`instantiate`: a class to call without arguments). */

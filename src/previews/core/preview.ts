@@ -1,10 +1,23 @@
 import { computeAdvantages, type AdvantageOptions, type GroupStats } from './advantages';
 import type { RewardWorker } from './rewardWorker';
 import type { SampleSet } from './samples';
-import type { RewardOutcome, RewardRef, ScoreResult } from './workerProtocol';
+import type { RewardOutcome, RewardRef, ScoreResult, ScoreSample } from './workerProtocol';
+
+/** A reward model scored in this process (an ONNX sequence classifier), not by the Python worker. */
+export interface ModelReward {
+  name: string;
+  model: { score(samples: ScoreSample[]): Promise<number[]> };
+}
+
+export type PreviewReward = RewardRef | ModelReward;
+
+export function isModelReward(reward: PreviewReward): reward is ModelReward {
+  return 'model' in reward;
+}
 
 export interface PreviewRequest {
-  rewards: RewardRef[];
+  /** In GRPOTrainer's order: functions go to the worker, models are scored here. */
+  rewards: PreviewReward[];
   set: SampleSet;
   /** Folders for sys.path: the workspace roots. */
   paths: string[];
@@ -26,41 +39,62 @@ export interface Preview {
   groups: GroupStats[];
   weights: number[];
   placeholderIds: boolean;
-  python: ScoreResult['python'];
+  /** Absent when only reward models were scored: no Python ran. */
+  python?: ScoreResult['python'];
   /** Wall time of the whole request, ms. */
   ms: number;
 }
 
-/** Scores a sample set with the worker and computes GRPO totals and advantages as TRL does. */
-export async function previewRewards(worker: RewardWorker, request: PreviewRequest): Promise<Preview> {
+/**
+ * Scores a sample set (reward functions in the worker, reward models here) and computes GRPO
+ * totals and advantages as TRL does. The worker is needed only when there are functions.
+ */
+export async function previewRewards(worker: RewardWorker | undefined, request: PreviewRequest): Promise<Preview> {
   const started = performance.now();
   const { set, rewards } = request;
-  const result = await worker.score({
-    paths: request.paths,
-    rewards,
-    samples: set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns })),
-    tokenizer: request.tokenizer,
-  });
+  const samples: ScoreSample[] = set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns }));
+  const functions = rewards.filter((r): r is RewardRef => !isModelReward(r));
+  let result: ScoreResult | undefined;
+  if (functions.length) {
+    if (!worker) throw new Error('reward functions need the Python worker');
+    result = await worker.score({ paths: request.paths, rewards: functions, samples, tokenizer: request.tokenizer });
+  }
+  const fromWorker = result?.rewards ?? [];
+  let next = 0;
+  const outcomes: RewardOutcome[] = [];
+  for (const reward of rewards) outcomes.push(isModelReward(reward) ? await scoreModel(reward, samples) : fromWorker[next++]);
   const inTotal = request.inTotal ?? rewards.map((_, k) => k);
   const weights = request.options.weights ?? inTotal.map(() => 1);
   if (weights.length !== inTotal.length) {
     throw new Error(`${weights.length} weight(s) for ${inTotal.length} reward function(s)`);
   }
-  const matrix = set.samples.map((_, i) => result.rewards.map((r) => r.values?.[i] ?? null));
+  const matrix = set.samples.map((_, i) => outcomes.map((r) => r.values?.[i] ?? null));
   const totalMatrix = matrix.map((row) => inTotal.map((k) => row[k]));
   const math = computeAdvantages(totalMatrix, set.groups.map((g) => g.size), { ...request.options, weights });
   return {
-    functions: result.rewards,
+    functions: outcomes,
     rewards: matrix,
     inTotal,
     totals: math.totals,
     advantages: math.advantages,
     groups: math.groups,
     weights,
-    placeholderIds: result.placeholderIds,
-    python: result.python,
+    placeholderIds: result?.placeholderIds ?? false,
+    python: result?.python,
     ms: performance.now() - started,
   };
+}
+
+async function scoreModel(reward: ModelReward, samples: ScoreSample[]): Promise<RewardOutcome> {
+  const started = performance.now();
+  const outcome: RewardOutcome = { name: reward.name, ms: 0, metrics: {}, extra: {}, warnings: [] };
+  try {
+    outcome.values = await reward.model.score(samples);
+  } catch (error) {
+    outcome.error = { type: (error as Error).name || 'Error', message: (error as Error).message, traceback: [] };
+  }
+  outcome.ms = performance.now() - started;
+  return outcome;
 }
 
 /** mean, std and range of one function's values, for the inline summary at its definition. */

@@ -130,7 +130,7 @@ function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunct
   if (logged.length) md.appendMarkdown(`\n${logged.join('\n')}\n`);
   for (const warning of outcome.warnings) md.appendMarkdown(`\n⚠ ${warning}\n`);
   if (preview.placeholderIds) md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
-  md.appendMarkdown(`\n\n${vscode.l10n.t('Python: {0}', preview.python.executable)}`);
+  if (preview.python) md.appendMarkdown(`\n\n${vscode.l10n.t('Python: {0}', preview.python.executable)}`);
   return md;
 }
 

@@ -4,11 +4,12 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
+import { isOnnxModelFolder } from '../../onnx/core/modelFolder';
+import { onnxModelReward } from '../../onnx/core/rewardModel';
 import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
-import { previewRewards, type Preview } from '../core/preview';
+import { previewRewards, type ModelReward, type Preview, type PreviewReward } from '../core/preview';
 import { RewardWorker, WorkerFault } from '../core/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../core/samples';
-import type { RewardRef } from '../core/workerProtocol';
 import { findInterpreter, type Interpreter } from './interpreter';
 
 export interface SampleSetPreview {
@@ -37,6 +38,8 @@ export class PreviewService implements vscode.Disposable {
   private running?: Promise<void>;
   private rerun = false;
   private rewardsKey = '';
+  /** ONNX reward models by folder, each loaded once. */
+  private readonly models = new Map<string, ModelReward>();
   readonly previews = new Map<string, SampleSetPreview>();
   options: PreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
   /** The sample set the user looked at last; the inline numbers come from it. */
@@ -60,6 +63,7 @@ export class PreviewService implements vscode.Disposable {
         if (ctx.config.affectsPreview(event)) {
           this.worker?.dispose();
           this.worker = undefined;
+          this.models.clear();
           this.refresh();
         }
       }),
@@ -88,7 +92,7 @@ export class PreviewService implements vscode.Disposable {
 
   /** The discovered rewards changed (an edit): rescore only once the set of previewable ones differs. */
   notifyRewardsChanged(): void {
-    const key = this.discovery.report.rewards.filter((r) => r.handle).map((r) => `${r.file}:${r.handle!.attr}`).join('|');
+    const key = this.discovery.report.rewards.filter(isPreviewable).map((r) => `${r.file}:${r.handle?.attr ?? r.modelDir}`).join('|');
     if (key !== this.rewardsKey) {
       this.rewardsKey = key;
       void this.refresh();
@@ -142,19 +146,8 @@ export class PreviewService implements vscode.Disposable {
   }
 
   private async score(entry: SampleSetPreview): Promise<void> {
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(entry.file));
     try {
-      const worker = await this.ensureWorker(folder);
-      const inTotal = totalIndices(entry.rewards);
-      const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
-      entry.preview = await previewRewards(worker, {
-        rewards: entry.rewards.map(toRef),
-        set: entry.set,
-        paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
-        options: { ...this.options, weights },
-        tokenizer: this.ctx.config.previewTokenizer,
-        inTotal,
-      });
+      entry.preview = await this.preview(entry.file, entry.rewards, entry.set);
     } catch (error) {
       entry.failure = error instanceof WorkerFault
         ? vscode.l10n.t('The reward worker failed ({0}): {1}', error.kind, error.message)
@@ -163,16 +156,14 @@ export class PreviewService implements vscode.Disposable {
     }
   }
 
-  /** Scores one completion (with a prompt and columns) with every reward of the current set. */
-  async scoreOne(sample: SampleSet['samples'][number]): Promise<Preview | undefined> {
-    const current = this.current();
-    if (!current || !this.trusted || current.rewards.length === 0) return undefined;
-    const worker = await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current.file)));
-    const set: SampleSet = { samples: [{ ...sample, group: 0 }], groups: [{ index: 0, start: 0, size: 1 }], problems: [] };
-    const inTotal = totalIndices(current.rewards);
+  /** Reward functions in the Python worker (started only when there are some), ONNX reward models here. */
+  private async preview(file: string, rewards: RewardFunction[], set: SampleSet): Promise<Preview> {
+    const needsPython = rewards.some((r) => r.handle);
+    const worker = needsPython ? await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) : undefined;
+    const inTotal = totalIndices(rewards);
     const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
     return previewRewards(worker, {
-      rewards: current.rewards.map(toRef),
+      rewards: rewards.map((r) => this.toPreviewReward(r)),
       set,
       paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
       options: { ...this.options, weights },
@@ -181,17 +172,45 @@ export class PreviewService implements vscode.Disposable {
     });
   }
 
+  /** Scores one completion (with a prompt and columns) with every reward of the current set. */
+  async scoreOne(sample: SampleSet['samples'][number]): Promise<Preview | undefined> {
+    const current = this.current();
+    if (!current || !this.trusted || current.rewards.length === 0) return undefined;
+    const set: SampleSet = { samples: [{ ...sample, group: 0 }], groups: [{ index: 0, start: 0, size: 1 }], problems: [] };
+    return this.preview(current.file, current.rewards, set);
+  }
+
   /** The previewable rewards defined in `file`. */
   rewardsIn(file: string): RewardFunction[] {
     return this.discovery.report.rewards.filter((r) => r.handle && r.file === file);
   }
 
-  /** Rewards with a module-level name, from the sample file's workspace folder. */
+  /**
+   * Rewards with a module-level name and ONNX reward models named in a config, from the sample
+   * file's workspace folder, then the reward models of grpoStudio.preview.rewardModels.
+   */
   private rewardsFor(samplesFile: string): RewardFunction[] {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(samplesFile))?.uri.fsPath;
-    return this.discovery.report.rewards.filter(
-      (r) => r.handle && (!folder || r.file.startsWith(folder + path.sep)),
-    );
+    const found = this.discovery.report.rewards.filter((r) => isPreviewable(r) && (!folder || r.file.startsWith(folder + path.sep)));
+    const configured = this.ctx.config.previewRewardModels.map((dir) => path.resolve(folder ?? '', dir));
+    const known = new Set(found.map((r) => r.modelDir));
+    return [
+      ...found,
+      ...configured.filter((dir) => !known.has(dir)).map((dir): RewardFunction => ({
+        name: path.basename(dir), kind: 'model', isAsync: false, origin: 'config', file: dir,
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, references: [], problems: [], modelDir: dir,
+      })),
+    ];
+  }
+
+  private toPreviewReward(reward: RewardFunction): PreviewReward {
+    if (!reward.handle) {
+      const dir = reward.modelDir!;
+      let model = this.models.get(dir);
+      if (!model) this.models.set(dir, (model = onnxModelReward(dir)));
+      return { name: reward.name, model: model.model };
+    }
+    return { name: reward.name, file: reward.handle.file, attr: reward.handle.attr, instantiate: reward.handle.instantiate };
   }
 
   private async ensureWorker(folder: vscode.WorkspaceFolder | undefined): Promise<RewardWorker> {
@@ -231,6 +250,7 @@ function totalIndices(rewards: RewardFunction[]): number[] {
   return wired.length > 0 ? wired : rewards.map((_, k) => k);
 }
 
-function toRef(reward: RewardFunction): RewardRef {
-  return { name: reward.name, file: reward.handle!.file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate };
+/** What a preview can score: a function the worker imports, or an ONNX reward model folder. */
+function isPreviewable(reward: RewardFunction): boolean {
+  return Boolean(reward.handle) || (reward.kind === 'model' && reward.modelDir !== undefined && isOnnxModelFolder(reward.modelDir));
 }

@@ -1,0 +1,146 @@
+import * as fs from 'node:fs';
+import type { Message, PromptValue } from '../../previews/core/workerProtocol';
+import { OnnxCausalLm } from './causalLm';
+import { SeededRandom, type SamplingOptions } from './sampling';
+
+/** One prompt to sample from, with the dataset columns that go along with it into the samples file. */
+export interface PromptRecord {
+  prompt: PromptValue;
+  columns: Record<string, unknown>;
+}
+
+export interface PromptsFile {
+  prompts: PromptRecord[];
+  /** Lines left out, one-based. */
+  problems: { line: number; message: string }[];
+}
+
+/**
+ * Prompts from a JSON Lines file: one object per line with a `prompt` (a string or a message list)
+ * and any other columns. A sample set (lines with a `completion`) gives each of its groups' prompts
+ * once.
+ */
+export function parsePromptsJsonl(text: string): PromptsFile {
+  const prompts: PromptRecord[] = [];
+  const problems: PromptsFile['problems'] = [];
+  let previous: string | undefined;
+  text.replace(/^\uFEFF/, '').split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    if (!raw.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      problems.push({ line, message: `not valid JSON (${(error as Error).message})` });
+      return;
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({ line, message: 'not a JSON object with a "prompt"' });
+      return;
+    }
+    const { prompt, completion, completions, ...columns } = value as Record<string, unknown>;
+    if (!isPromptValue(prompt)) {
+      problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
+      return;
+    }
+    const key = JSON.stringify(prompt);
+    if ((completion !== undefined || completions !== undefined) && key === previous) return;
+    previous = key;
+    prompts.push({ prompt, columns });
+  });
+  return { prompts, problems };
+}
+
+function isPromptValue(value: unknown): value is PromptValue {
+  return typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every(isMessage));
+}
+
+function isMessage(value: unknown): value is Message {
+  return Boolean(value) && typeof (value as Message).role === 'string' && typeof (value as Message).content === 'string';
+}
+
+export interface SampleJob extends SamplingOptions {
+  model: string;
+  prompts: PromptRecord[];
+  numGenerations: number;
+  maxNewTokens: number;
+  seed: number;
+  /** The samples file written, group by group (a cancelled job leaves its finished groups). */
+  out: string;
+  threads?: number;
+}
+
+export interface SampleProgress {
+  /** Prompts done, of `total`. */
+  done: number;
+  total: number;
+  /** New tokens in the group being generated. */
+  tokens: number;
+}
+
+export interface SampleSummary {
+  groups: number;
+  completions: number;
+  newTokens: number;
+  seconds: number;
+  tokensPerSecond: number;
+  /** From the start of the first prompt's forward pass to its first token. */
+  timeToFirstTokenMs: number;
+  usesKvCache: boolean;
+}
+
+/** What the model sees for a prompt, as TRL builds it: chat-templated message lists, raw strings. */
+export function promptIds(lm: OnnxCausalLm, prompt: PromptValue): number[] {
+  const text = typeof prompt === 'string' ? prompt : lm.tokenizer.applyChatTemplate(prompt, true);
+  return lm.tokenizer.encode(text);
+}
+
+/**
+ * Samples `numGenerations` completions per prompt and writes them as a samples JSON Lines file:
+ * `{"prompt", "completion", ...columns}` per line, the prompt's lines together (a GRPO group), in
+ * prompt order. A message-list prompt gets an assistant message as its completion, as in TRL's
+ * conversational format.
+ */
+export async function runSampleJob(job: SampleJob, onProgress?: (progress: SampleProgress) => void, signal?: AbortSignal): Promise<SampleSummary> {
+  const lm = await OnnxCausalLm.load(job.model, job.threads);
+  const random = new SeededRandom(job.seed);
+  const started = performance.now();
+  let firstToken = 0;
+  let newTokens = 0;
+  fs.writeFileSync(job.out, '');
+  try {
+    for (const [index, record] of job.prompts.entries()) {
+      const ids = promptIds(lm, record.prompt);
+      const groupStart = performance.now();
+      const generations = await lm.generate(ids, {
+        ...job,
+        random,
+        signal,
+        onStep: (tokens) => {
+          if (index === 0 && tokens === 1) firstToken = performance.now() - groupStart;
+          onProgress?.({ done: index, total: job.prompts.length, tokens });
+        },
+      });
+      const lines = generations.map((generation) => {
+        const text = lm.tokenizer.decode(generation.ids);
+        const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
+        newTokens += generation.ids.length + (generation.finished ? 1 : 0);
+        return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
+      });
+      fs.appendFileSync(job.out, `${lines.join('\n')}\n`);
+      onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0 });
+    }
+  } finally {
+    await lm.release();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    groups: job.prompts.length,
+    completions: job.prompts.length * job.numGenerations,
+    newTokens,
+    seconds,
+    tokensPerSecond: newTokens / seconds,
+    timeToFirstTokenMs: firstToken,
+    usesKvCache: lm.usesKvCache,
+  };
+}

@@ -1,0 +1,185 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import { parse } from 'yaml';
+import type { Ctx } from '../../ctx';
+import { localDatasetFile, readDatasetRecords } from '../../training/core/datasetFile';
+import { isOnnxModelFolder } from '../core/modelFolder';
+import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
+import type { FromSampler, ToSampler } from './sampleWorker';
+
+const EXCLUDE = '**/{node_modules,.venv,.git,runs}/**';
+
+/** "GRPO: Sample Completions": G completions per prompt from a local ONNX model, as a sample set. */
+export function registerSampleCommand(ctx: Ctx): void {
+  ctx.registerCommand('grpoStudio.sampleCompletions', async (modelArg?: string, sourceArg?: string) => {
+    const model = modelArg ?? (await pickModel(ctx));
+    if (!model) return;
+    const source = sourceArg ?? (await pickPromptSource());
+    if (!source) return;
+    let prompts: PromptRecord[];
+    try {
+      prompts = readPrompts(source, ctx.config.sampling.maxPrompts);
+    } catch (error) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot read prompts from {0}: {1}', source, (error as Error).message));
+      return;
+    }
+    if (prompts.length === 0) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} has no prompts (one JSON object per line with a "prompt").', path.basename(source)));
+      return;
+    }
+    const settings = ctx.config.sampling;
+    const out = freeName(path.join(path.dirname(source), `${stem(source)}.${path.basename(model)}.samples.jsonl`));
+    const job: SampleJob = { ...settings, model, prompts, out };
+    ctx.output.info(`Sampling ${settings.numGenerations} completion(s) for ${prompts.length} prompt(s) from ${model} into ${out}`);
+
+    const outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: sampling from {0}', path.basename(model)), cancellable: true },
+      (progress, token) => runInWorker(ctx, job, token, (done, total, tokens) => {
+        progress.report({ message: vscode.l10n.t('prompt {0} of {1} · {2} tokens', Math.min(done + 1, total), total, tokens) });
+      }),
+    );
+    if (outcome.error && !outcome.cancelled) {
+      ctx.output.error(`Sampling failed: ${outcome.error}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: sampling failed: {0}', outcome.error));
+      return;
+    }
+    if (!fs.existsSync(out) || fs.statSync(out).size === 0) return;
+    await vscode.window.showTextDocument(vscode.Uri.file(out));
+    if (outcome.cancelled) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('GRPO: sampling cancelled; the finished groups are in {0}.', path.basename(out)));
+    } else if (outcome.summary) {
+      const s = outcome.summary;
+      ctx.output.info(`Sampled ${s.completions} completions in ${s.seconds.toFixed(1)} s: ${s.tokensPerSecond.toFixed(1)} tokens/s, first token ${s.timeToFirstTokenMs.toFixed(0)} ms, KV cache ${s.usesKvCache ? 'on' : 'off'}`);
+      const open = vscode.l10n.t('Open Reward Preview');
+      const choice = await vscode.window.showInformationMessage(
+        vscode.l10n.t('GRPO: {0} completions ({1} groups) in {2}; {3} tokens/s.', s.completions, s.groups, path.basename(out), s.tokensPerSecond.toFixed(1)),
+        open,
+      );
+      if (choice === open) await vscode.commands.executeCommand('grpoStudio.openRewardPreview');
+    }
+  });
+}
+
+interface Outcome {
+  summary?: SampleSummary;
+  error?: string;
+  cancelled?: boolean;
+}
+
+function runInWorker(ctx: Ctx, job: SampleJob, token: vscode.CancellationToken, onProgress: (done: number, total: number, tokens: number) => void): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const worker = new Worker(path.join(ctx.distPath, 'sampleWorker.js'));
+    const send = (message: ToSampler) => worker.postMessage(message);
+    const cancel = token.onCancellationRequested(() => send({ type: 'cancel' }));
+    let settled = false;
+    const finish = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      cancel.dispose();
+      void worker.terminate();
+      resolve(outcome);
+    };
+    worker.on('message', (message: FromSampler) => {
+      if (message.type === 'progress') onProgress(message.progress.done, message.progress.total, message.progress.tokens);
+      else if (message.type === 'done') finish({ summary: message.summary });
+      else finish({ error: message.message, cancelled: message.cancelled });
+    });
+    worker.on('error', (error) => finish({ error: error.message }));
+    worker.on('exit', (code) => finish({ error: `the sampling thread exited (${code})` }));
+    send({ type: 'start', job });
+  });
+}
+
+/** Prompts from a JSONL prompts file or sample set, or from a run config's local dataset. */
+function readPrompts(source: string, maxFromDataset: number): PromptRecord[] {
+  if (/\.ya?ml$/i.test(source)) {
+    const config = (parse(fs.readFileSync(source, 'utf8')) ?? {}) as Record<string, unknown>;
+    const dataset = localDatasetFile(config, path.dirname(source));
+    if (!dataset) throw new Error(vscode.l10n.t('its dataset_name is not a local JSONL, JSON, CSV or TSV file'));
+    return readDatasetRecords(dataset, config, maxFromDataset).records
+      .filter((record) => record.prompt !== undefined)
+      .map(({ prompt, ...columns }) => ({ prompt: prompt as PromptRecord['prompt'], columns }));
+  }
+  return parsePromptsJsonl(fs.readFileSync(source, 'utf8')).prompts;
+}
+
+async function pickModel(ctx: Ctx): Promise<string | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const configured = ctx.config.samplingModel;
+  if (configured) {
+    const resolved = path.isAbsolute(configured) ? configured : path.join(folders[0]?.uri.fsPath ?? '', configured);
+    if (isOnnxModelFolder(resolved)) return resolved;
+    ctx.output.warn(`grpoStudio.sampling.model: ${resolved} is not an ONNX model folder`);
+  }
+  const graphs = await vscode.workspace.findFiles('**/onnx/{model,decoder_model_merged}.onnx', EXCLUDE, 50);
+  const models = [...new Set(graphs.map((uri) => path.dirname(path.dirname(uri.fsPath))))].filter((dir) => isOnnxModelFolder(dir) && isCausalLm(dir));
+  const browse = vscode.l10n.t('Browse…');
+  const items = [
+    ...models.map((dir) => ({ label: path.basename(dir), description: vscode.workspace.asRelativePath(dir), dir })),
+    { label: browse, description: vscode.l10n.t('an exported folder: config.json, tokenizer.json, onnx/model.onnx'), dir: '' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('ONNX causal LM to sample from') });
+  if (!picked) return undefined;
+  if (picked.dir) return picked.dir;
+  const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Sample from this model') });
+  return chosen?.[0]?.fsPath;
+}
+
+function isCausalLm(dir: string): boolean {
+  try {
+    const architectures = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).architectures as string[] | undefined;
+    return !architectures || architectures.some((a) => /ForCausalLM|LMHeadModel/.test(a));
+  } catch {
+    return false;
+  }
+}
+
+async function pickPromptSource(): Promise<string | undefined> {
+  const editor = vscode.window.activeTextEditor?.document.uri.fsPath;
+  const jsonl = await vscode.workspace.findFiles('**/*.jsonl', EXCLUDE, 200);
+  const yaml = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 200);
+  const items: { label: string; description: string; file: string }[] = [];
+  for (const uri of jsonl) {
+    const first = firstLine(uri.fsPath);
+    if (!/"prompt"\s*:/.test(first)) continue;
+    const kind = /"completions?"\s*:/.test(first) ? vscode.l10n.t('sample set') : vscode.l10n.t('prompts');
+    items.push({ label: path.basename(uri.fsPath), description: `${kind} · ${vscode.workspace.asRelativePath(path.dirname(uri.fsPath))}`, file: uri.fsPath });
+  }
+  for (const uri of yaml) {
+    const text = fs.readFileSync(uri.fsPath, 'utf8');
+    if (/^dataset_name\s*:/m.test(text) && /^(model_name_or_path|reward_funcs)\s*:/m.test(text)) {
+      items.push({ label: path.basename(uri.fsPath), description: `${vscode.l10n.t('run config dataset')} · ${vscode.workspace.asRelativePath(path.dirname(uri.fsPath))}`, file: uri.fsPath });
+    }
+  }
+  items.sort((a, b) => Number(b.file === editor) - Number(a.file === editor));
+  if (items.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('No prompts found: a JSONL file with one {"prompt": ...} per line, a sample set, or a run config with a local dataset.'));
+    return undefined;
+  }
+  return (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Prompts to sample completions for') }))?.file;
+}
+
+function firstLine(file: string): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(4096);
+    const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, read).toString('utf8').split('\n').find((line) => line.trim()) ?? '';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function stem(file: string): string {
+  return path.basename(file).replace(/(\.samples)?\.(jsonl|ya?ml)$/i, '');
+}
+
+/** `file`, or `file` with -2, -3, … before its extension: an earlier sample set is never overwritten. */
+function freeName(file: string): string {
+  const base = file.replace(/\.samples\.jsonl$/, '');
+  let candidate = file;
+  for (let n = 2; fs.existsSync(candidate); n++) candidate = `${base}-${n}.samples.jsonl`;
+  return candidate;
+}

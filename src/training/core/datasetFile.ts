@@ -1,0 +1,175 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DatasetFormat } from '../../discovery/core/types';
+import type { Message } from '../../previews/core/workerProtocol';
+
+/** The columns of a local dataset file, after the run config's `column_mapping`. */
+export interface DatasetShape {
+  file: string;
+  columns: string[];
+  format: DatasetFormat;
+}
+
+/** The local dataset file a run config trains on (`dataset_name` as a path), when it has one. */
+export function localDatasetFile(config: Record<string, unknown>, configDir: string): string | undefined {
+  const name = config.dataset_name ?? config.dataset_path;
+  if (typeof name !== 'string' || !/\.(jsonl?|csv|tsv)$/i.test(name)) return undefined;
+  for (const candidate of [path.resolve(configDir, name), path.resolve(name)]) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the header of a JSON Lines, JSON array, CSV or TSV file (the first record, as `datasets`
+ * infers its features from the data). Throws with the line number when that record is malformed.
+ */
+export function readDatasetShape(file: string, config: Record<string, unknown>): DatasetShape {
+  let record = /\.json$/i.test(file) ? firstJsonRecord(file) : undefined;
+  if (!record && /\.jsonl?$/i.test(file)) record = firstJsonLine(readHead(file, 1 << 20), file);
+  record ??= Object.fromEntries((parseDelimited(readHead(file, 1 << 16), delimiterOf(file), 1)[0] ?? []).map((c) => [c.trim(), '']));
+  const mapping = parseMapping(config.column_mapping);
+  const columns = Object.keys(record).map((c) => mapping[c] ?? c);
+  const chat = Boolean(config.chat_format || config.system_prompt) || Array.isArray(record[Object.keys(mapping).find((k) => mapping[k] === 'prompt') ?? 'prompt']);
+  return { file, columns, format: chat ? 'conversational' : 'standard' };
+}
+
+/**
+ * The first `limit` records of a local dataset file as the runner trains on them: columns renamed
+ * by `column_mapping`, prompts made chat messages by `chat_format` / `system_prompt`. Lines that
+ * are not JSON objects are reported, not fatal.
+ */
+export function readDatasetRecords(
+  file: string,
+  config: Record<string, unknown>,
+  limit = Infinity,
+): { records: Record<string, unknown>[]; problems: { line: number; message: string }[] } {
+  const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  const problems: { line: number; message: string }[] = [];
+  let raw: Record<string, unknown>[] = [];
+  const document = /\.json$/i.test(file) ? parseJsonDocument(text) : undefined;
+  if (document) raw = document.slice(0, limit);
+  else if (/\.jsonl?$/i.test(file)) {
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length && raw.length < limit; i++) {
+      if (!lines[i].trim()) continue;
+      try {
+        const value = JSON.parse(lines[i]);
+        if (value && typeof value === 'object' && !Array.isArray(value)) raw.push(value);
+        else problems.push({ line: i + 1, message: 'not a JSON object' });
+      } catch (error) {
+        problems.push({ line: i + 1, message: `not valid JSON (${(error as Error).message})` });
+      }
+    }
+  } else {
+    const [header = [], ...rows] = parseDelimited(text, delimiterOf(file), limit + 1);
+    raw = rows.map((cells) => Object.fromEntries(header.map((name, k) => [name.trim(), cells[k] ?? ''])));
+  }
+  const mapping = parseMapping(config.column_mapping);
+  const systemPrompt = typeof config.system_prompt === 'string' ? config.system_prompt : undefined;
+  const chat = Boolean(config.chat_format || systemPrompt);
+  const records = raw.map((record) => {
+    const renamed = Object.fromEntries(Object.entries(record).map(([k, v]) => [mapping[k] ?? k, v]));
+    if (chat && 'prompt' in renamed) {
+      const prompt = renamed.prompt;
+      const messages: Message[] = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : [...(prompt as Message[])];
+      if (systemPrompt && messages[0]?.role !== 'system') messages.unshift({ role: 'system', content: systemPrompt });
+      renamed.prompt = messages;
+    }
+    return renamed;
+  });
+  return { records, problems };
+}
+
+function parseJsonDocument(text: string): Record<string, unknown>[] | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (Array.isArray(value)) return value as Record<string, unknown>[];
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length && entries.every(([, v]) => Array.isArray(v))) {
+      const length = Math.max(...entries.map(([, v]) => (v as unknown[]).length));
+      return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[])[i]])));
+    }
+    return [value as Record<string, unknown>];
+  }
+  return undefined;
+}
+
+/** The first record of a JSON document (not JSON Lines), or undefined. */
+function firstJsonRecord(file: string): Record<string, unknown> | undefined {
+  return parseJsonDocument(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''))?.[0];
+}
+
+function firstJsonLine(head: string, file: string): Record<string, unknown> {
+  const lines = head.split('\n');
+  const index = lines.findIndex((line) => line.trim() !== '');
+  if (index < 0) throw new Error(`${path.basename(file)} is empty`);
+  try {
+    return JSON.parse(lines[index]);
+  } catch (error) {
+    throw new Error(`${path.basename(file)}:${index + 1} is not valid JSON (${(error as Error).message}): fix that line`);
+  }
+}
+
+function readHead(file: string, bytes: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const read = fs.readSync(fd, buffer, 0, bytes, 0);
+    return buffer.subarray(0, read).toString('utf8').replace(/^\uFEFF/, '');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Rows of a CSV/TSV text (quoted cells may hold delimiters, quotes and line breaks). */
+function parseDelimited(text: string, delimiter: string, maxRows: number): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length && rows.length < maxRows; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === delimiter) {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(cell);
+      if (row.some((c) => c !== '')) rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += ch;
+  }
+  row.push(cell);
+  if (rows.length < maxRows && row.some((c) => c !== '')) rows.push(row);
+  return rows;
+}
+
+function delimiterOf(file: string): string {
+  return /\.tsv$/i.test(file) ? '\t' : ',';
+}
+
+function parseMapping(value: unknown): Record<string, string> {
+  if (typeof value === 'string') {
+    try {
+      return parseMapping(JSON.parse(value));
+    } catch {
+      return {};
+    }
+  }
+  if (!value || typeof value !== 'object') return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}

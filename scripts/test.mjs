@@ -1,4 +1,4 @@
-// `npm test`: builds, then runs every suite (or the ones named: unit, python, webview, e2e).
+// `npm test`: builds, then runs every suite (or the ones named: unit, python, onnx, webview, e2e).
 // Each suite installs what it needs on a fresh machine (Python venv, code-server, Chromium).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const requested = process.argv.slice(2);
-const suites = requested.length ? requested : ['unit', 'python', 'webview', 'e2e'];
+const suites = requested.length ? requested : ['unit', 'python', 'onnx', 'webview', 'e2e'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
@@ -28,9 +28,14 @@ async function unit() {
   const missing = missingTranslations();
   if (Object.keys(missing).length) throw new Error(`untranslated messages: ${JSON.stringify(missing, null, 2)}`);
   step('unit tests');
-  const outdir = join(root, 'out', 'unit');
+  await runNodeTests('unit');
+}
+
+/** Bundles test/<suite>/*.test.ts into out/<suite>/ and runs them with node's test runner. */
+async function runNodeTests(suite, env = {}) {
+  const outdir = join(root, 'out', suite);
   rmSync(outdir, { recursive: true, force: true });
-  const entryPoints = readdirSync(join(root, 'test', 'unit')).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', 'unit', f));
+  const entryPoints = readdirSync(join(root, 'test', suite)).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', suite, f));
   await esbuild.build({
     entryPoints,
     outdir,
@@ -39,12 +44,13 @@ async function unit() {
     target: 'node20',
     format: 'cjs',
     sourcemap: 'inline',
-    external: ['vscode'],
+    external: ['vscode', 'onnxruntime-node'],
     define: { 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
-  run('node', ['--test', '--test-reporter=spec', ...readdirSync(outdir).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f))]);
+  const files = readdirSync(outdir).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f));
+  run('node', ['--test', '--test-reporter=spec', ...files], { env: { ...process.env, ...env } });
 }
 
 async function python() {
@@ -59,6 +65,14 @@ async function python() {
   run(py, ['-m', 'pytest', 'test/python', '-q']);
 }
 
+async function onnx() {
+  step('ONNX test models (built locally by test/python/onnx_fixtures.py)');
+  const py = await ensurePythonEnv();
+  run(py, ['test/python/onnx_fixtures.py'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  step('ONNX sampling and reward models against Python references');
+  await runNodeTests('onnx', { GRPO_TEST_PYTHON: py });
+}
+
 async function webview() {
   step('webview in Chromium');
   run('node', ['--test', '--test-reporter=spec', 'test/webview/rewardPreview.test.mjs', 'test/webview/dashboard.test.mjs']);
@@ -71,7 +85,7 @@ async function e2e() {
   if (code !== 0) throw new Error(`end-to-end tests failed (exit ${code})`);
 }
 
-const table = { unit, python, webview, e2e };
+const table = { unit, python, onnx, webview, e2e };
 try {
   step('build');
   run('node', ['esbuild.mjs']);

@@ -1,0 +1,152 @@
+// ONNX sampling and reward models against Python references on the same weights. Run by
+// `npm test` (suite onnx), which first builds the tiny models (test/python/onnx_fixtures.py).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { OnnxCausalLm } from '../../src/onnx/core/causalLm';
+import { OnnxRewardModel } from '../../src/onnx/core/rewardModel';
+import { promptIds } from '../../src/onnx/core/sampleJob';
+import { SeededRandom } from '../../src/onnx/core/sampling';
+
+const repo = path.resolve(__dirname, '..', '..');
+const generated = path.join(repo, 'test', 'fixtures', 'generated');
+const LM = path.join(generated, 'tiny-lm-onnx');
+const LM_NO_CACHE = path.join(generated, 'tiny-lm-onnx-nocache');
+const RM = path.join(generated, 'tiny-rm-onnx');
+const python = process.env.GRPO_TEST_PYTHON ?? path.join(repo, '.venv-test', 'bin', 'python');
+const cli = path.join(repo, 'dist', 'cli.js');
+
+function pythonJson(args: string[]): any {
+  const result = spawnSync(python, [path.join(repo, 'test', 'python', 'onnx_reference.py'), ...args], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+function grpoStudio(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+}
+
+function tempDir(name = 'onnx'): string {
+  // A space and Japanese in the path, as users have.
+  return fs.mkdtempSync(path.join(os.tmpdir(), `grpo ${name} 試験-`));
+}
+
+const PROMPTS = ['富士山の高さは？絵文字で答えて 😊', 'What is two plus two?'];
+
+for (const [label, dir] of [['with KV cache', LM], ['without KV cache', LM_NO_CACHE]] as const) {
+  test(`greedy decoding ${label} gives the token ids of the Python onnxruntime loop, plain and chat prompts`, async () => {
+    const lm = await OnnxCausalLm.load(dir);
+    assert.equal(lm.usesKvCache, dir === LM);
+    try {
+      for (const prompt of PROMPTS) {
+        for (const chat of [false, true]) {
+          const reference = pythonJson(['generate', '--model', dir, '--prompt', prompt, '--num-generations', '2', '--max-new-tokens', '24', ...(chat ? ['--chat'] : [])]);
+          const ids = promptIds(lm, chat ? [{ role: 'user', content: prompt }] : prompt);
+          assert.deepEqual(ids, reference.prompt_ids, 'the same prompt tokens (Tokenizers.js + Jinja vs transformers)');
+          const generations = await lm.generate(ids, { numGenerations: 2, maxNewTokens: 24, temperature: 0, topP: 1, topK: 0, random: new SeededRandom(0) });
+          const eos = reference.eos_token_id;
+          assert.deepEqual(generations.map((g) => (g.finished ? [...g.ids, eos] : g.ids)), reference.completion_ids);
+          assert.deepEqual(generations.map((g) => lm.tokenizer.decode(g.ids)), reference.completions);
+        }
+      }
+    } finally {
+      await lm.release();
+    }
+  });
+}
+
+test('the reward model scores equal PyTorch logits[:, 0] to 1e-4, plain and chat-templated', async () => {
+  const rm = await OnnxRewardModel.load(RM);
+  try {
+    assert.equal(rm.name, 'tiny-rm-onnx');
+    const samples = [
+      { prompt: '富士山の高さは？', completion: '3776 m です 🗻🎉' },
+      { prompt: 'Hi', completion: '!' },
+      { prompt: [{ role: 'user', content: '猫は好き？' }], completion: [{ role: 'assistant', content: 'はい 🐱🐱🐱🐱' }] },
+      { prompt: 'A longer prompt about reinforcement learning and reward functions, ', completion: 'with a completion that is longer still so the batch is right-padded.' },
+    ];
+    const texts = samples.map((s) => rm.textOf(s));
+    assert.match(texts[2], /<\|im_start\|>user\n猫は好き？<\|im_end\|>\n<\|im_start\|>assistant\nはい 🐱🐱🐱🐱<\|im_end\|>\n/);
+    const reference = pythonJson(['reward', '--model', RM, ...texts.flatMap((t) => ['--text', t])]);
+    const scores = await rm.score(samples);
+    scores.forEach((score, i) => assert.ok(Math.abs(score - reference.torch[i]) < 1e-4, `sample ${i}: ${score} vs torch ${reference.torch[i]}`));
+    assert.ok(new Set(scores.map((s) => s.toFixed(6))).size > 1, 'different texts, different scores');
+  } finally {
+    await rm.release();
+  }
+});
+
+test('grpo-studio sample: G lines per prompt in order with the other columns; a seed reproduces, another differs', () => {
+  const dir = tempDir();
+  const prompts = path.join(dir, 'prompts.jsonl');
+  fs.writeFileSync(prompts, [
+    JSON.stringify({ prompt: '富士山の高さは？', answer: '3776', id: 1 }),
+    'not json',
+    JSON.stringify({ prompt: [{ role: 'user', content: 'こんにちは😊' }], id: 2 }),
+    '',
+  ].join('\n'));
+  const sample = (seed: string, out: string) => grpoStudio(['sample', '--model', LM, '--prompts', prompts, '--num-generations', '3', '--max-new-tokens', '16', '--temperature', '0.9', '--top-p', '0.95', '--seed', seed, '--out', out]);
+  const first = sample('7', path.join(dir, 'a.jsonl'));
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout.trim(), path.join(dir, 'a.jsonl'));
+  assert.match(first.stderr, /prompts\.jsonl:2: skipped: not valid JSON/);
+  assert.match(first.stderr, /2\/2 prompts/);
+  const lines = fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 6);
+  assert.deepEqual(lines.map((l) => l.id), [1, 1, 1, 2, 2, 2]);
+  assert.deepEqual(Object.keys(lines[0]), ['prompt', 'completion', 'answer', 'id']);
+  assert.equal(typeof lines[0].completion, 'string');
+  assert.deepEqual(lines[3].prompt, [{ role: 'user', content: 'こんにちは😊' }]);
+  assert.equal(lines[3].completion[0].role, 'assistant', 'a chat prompt gets an assistant message, as TRL');
+  assert.equal(sample('7', path.join(dir, 'b.jsonl')).status, 0);
+  assert.equal(fs.readFileSync(path.join(dir, 'b.jsonl'), 'utf8'), fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'), 'same seed, same file');
+  assert.equal(sample('8', path.join(dir, 'c.jsonl')).status, 0);
+  assert.notEqual(fs.readFileSync(path.join(dir, 'c.jsonl'), 'utf8'), fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'), 'another seed, other completions');
+});
+
+test('an incomplete or corrupt model folder is an error that names the file', () => {
+  const dir = tempDir('broken');
+  const prompts = path.join(dir, 'p.jsonl');
+  fs.writeFileSync(prompts, '{"prompt": "x"}\n');
+  const broken = (name: string, damage: (model: string) => void) => {
+    const model = path.join(dir, name);
+    fs.cpSync(LM, model, { recursive: true });
+    damage(model);
+    return grpoStudio(['sample', '--model', model, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, `${name}.jsonl`)]);
+  };
+  const noTokenizer = broken('no-tokenizer', (m) => fs.rmSync(path.join(m, 'tokenizer.json')));
+  assert.equal(noTokenizer.status, 1);
+  assert.match(noTokenizer.stderr, /incomplete: tokenizer\.json is missing/);
+  const noGraph = broken('no-graph', (m) => fs.rmSync(path.join(m, 'onnx'), { recursive: true }));
+  assert.match(noGraph.stderr, /incomplete: onnx\/model\.onnx is missing/);
+  const truncated = broken('truncated', (m) => {
+    const file = path.join(m, 'onnx', 'model.onnx');
+    fs.truncateSync(file, Math.floor(fs.statSync(file).size / 3));
+  });
+  assert.equal(truncated.status, 1);
+  assert.match(truncated.stderr, /model\.onnx cannot be loaded by onnxruntime .*corrupt or incomplete/);
+  const badConfig = broken('bad-config', (m) => fs.writeFileSync(path.join(m, 'config.json'), '{"vocab_size": '));
+  assert.match(badConfig.stderr, /config\.json is not valid JSON/);
+  const missing = grpoStudio(['sample', '--model', path.join(dir, 'nowhere'), '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'x.jsonl')]);
+  assert.match(missing.stderr, /model folder not found/);
+});
+
+test('grpo-studio score takes an ONNX reward model folder: its scores and GRPO advantages, no Python', () => {
+  const dir = tempDir('score');
+  const samples = path.join(dir, 'qa.samples.jsonl');
+  fs.writeFileSync(samples, [
+    { prompt: '富士山の高さは？', completion: '3776 m 🗻' },
+    { prompt: '富士山の高さは？', completion: 'わかりません' },
+  ].map((s) => JSON.stringify(s)).join('\n'));
+  // A Python that does not exist: only the reward model is scored, so none is started.
+  const result = grpoStudio(['score', '--rewards', RM, '--samples', samples, '--python', path.join(dir, 'no-python'), '--json']);
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.deepEqual(report.functions, ['tiny-rm-onnx']);
+  const reference = pythonJson(['reward', '--model', RM, '--text', '富士山の高さは？3776 m 🗻', '--text', '富士山の高さは？わかりません']);
+  report.samples.forEach((s: { rewards: Record<string, number> }, i: number) => assert.ok(Math.abs(s.rewards['tiny-rm-onnx'] - reference.torch[i]) < 1e-4));
+  assert.ok(Math.abs(report.samples[0].advantage + report.samples[1].advantage) < 1e-9, 'two samples: advantages ±');
+});

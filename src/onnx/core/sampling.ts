@@ -80,6 +80,8 @@ export function pickToken(logits: Float32Array, offset: number, size: number, op
     sum += p;
   }
   for (let i = 0; i < size; i++) probs[i] /= sum;
+  const filtered = (options.topK > 0 && options.topK < size) || options.topP < 1;
+  if (!filtered) return drawFrom(probs, random);
   const kept = nucleus(probs, options.topK > 0 ? Math.min(options.topK, size) : size, options.topP);
   let mass = 0;
   for (const i of kept) mass += probs[i];
@@ -89,6 +91,16 @@ export function pickToken(logits: Float32Array, offset: number, size: number, op
     if (draw < 0) return i;
   }
   return kept[kept.length - 1];
+}
+
+/** A draw from the whole distribution (GRPOConfig's default: no top-k, top_p 1). */
+function drawFrom(probs: Float64Array, random: SeededRandom): number {
+  let remaining = random.next();
+  for (let i = 0; i < probs.length; i++) {
+    remaining -= probs[i];
+    if (remaining < 0) return i;
+  }
+  return probs.length - 1;
 }
 
 /**

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parsePromptsJsonl } from '../../src/onnx/core/sampleJob';
+import { argmax, pickToken, SeededRandom } from '../../src/onnx/core/sampling';
+
+const logits = Float32Array.from([1, 3, 2, 3, -1, 0.5]);
+const softmax = (values: number[]) => {
+  const max = Math.max(...values);
+  const exp = values.map((v) => Math.exp(v - max));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / sum);
+};
+
+function frequencies(options: { temperature: number; topP: number; topK: number }, draws = 40_000): number[] {
+  const random = new SeededRandom(123);
+  const counts = new Array(logits.length).fill(0);
+  for (let i = 0; i < draws; i++) counts[pickToken(logits, 0, logits.length, options, random)]++;
+  return counts.map((c) => c / draws);
+}
+
+test('greedy is the first maximum, as torch.argmax; temperature 0 is greedy', () => {
+  assert.equal(argmax(logits, 0, logits.length), 1);
+  assert.equal(pickToken(logits, 0, logits.length, { temperature: 0, topP: 1, topK: 0 }, new SeededRandom(1)), 1);
+  assert.equal(argmax(Float32Array.from([9, 0, 5, 1]), 2, 2), 0, 'an offset row');
+});
+
+test('sampling follows softmax(logits / temperature)', () => {
+  for (const temperature of [1, 0.5]) {
+    const expected = softmax([...logits].map((l) => l / temperature));
+    frequencies({ temperature, topP: 1, topK: 0 }).forEach((f, i) => assert.ok(Math.abs(f - expected[i]) < 0.01, `T=${temperature} token ${i}: ${f} vs ${expected[i]}`));
+  }
+});
+
+test('top-k keeps the k most likely; top-p the smallest set reaching p, after top-k, as transformers', () => {
+  const topK = frequencies({ temperature: 1, topP: 1, topK: 3 });
+  assert.deepEqual(topK.map((f) => f > 0), [false, true, true, true, false, false]);
+  const p = softmax([...logits]);
+  // Tokens 1 and 3 hold p[1] + p[3] ≈ 0.63: top_p 0.6 keeps exactly them.
+  const nucleus = frequencies({ temperature: 1, topP: 0.6, topK: 0 });
+  assert.deepEqual(nucleus.map((f) => f > 0), [false, true, false, true, false, false]);
+  assert.ok(Math.abs(nucleus[1] - 0.5) < 0.02);
+  // After top_k=3 the kept mass is renormalised: 0.9 of it needs all three.
+  const both = frequencies({ temperature: 1, topP: 0.9, topK: 3 });
+  assert.deepEqual(both.map((f) => f > 0), [false, true, true, true, false, false]);
+  assert.ok(p[1] + p[3] < 0.9 * (p[1] + p[2] + p[3]));
+});
+
+test('a large vocabulary with a flat tail: top-p over thresholded candidates equals a full sort', () => {
+  const vocab = 50_000;
+  const wide = new Float32Array(vocab).fill(-6);
+  wide[7] = 8;
+  wide[42] = 7.5;
+  wide[99] = 7;
+  const random = new SeededRandom(5);
+  const seen = new Set<number>();
+  for (let i = 0; i < 500; i++) seen.add(pickToken(wide, 0, vocab, { temperature: 1, topP: 0.9, topK: 0 }, random));
+  const probs = softmax([...wide]);
+  const [a, b, c] = [probs[7], probs[42], probs[99]];
+  assert.ok(a + b < 0.9 && a + b + c >= 0.9, 'the nucleus is exactly the three peaks');
+  assert.deepEqual([...seen].sort((x, y) => x - y), [7, 42, 99]);
+  // With top_p 0.999 the tail is needed: every candidate is sorted, and tail tokens appear.
+  const tail = new Set<number>();
+  for (let i = 0; i < 200; i++) tail.add(pickToken(wide, 0, vocab, { temperature: 1, topP: 0.999, topK: 0 }, random));
+  assert.ok(tail.size > 3);
+});
+
+test('the seeded generator repeats for a seed and differs between seeds', () => {
+  const a = new SeededRandom(42);
+  const b = new SeededRandom(42);
+  const c = new SeededRandom(43);
+  const xs = Array.from({ length: 100 }, () => a.next());
+  assert.deepEqual(xs, Array.from({ length: 100 }, () => b.next()));
+  assert.notDeepEqual(xs, Array.from({ length: 100 }, () => c.next()));
+  assert.ok(xs.every((x) => x >= 0 && x < 1));
+  assert.ok(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5) < 0.1);
+});
+
+test('prompts files: strings and message lists with columns; a sample set gives each group prompt once', () => {
+  const { prompts, problems } = parsePromptsJsonl([
+    '{"prompt": "富士山は？", "answer": "3776"}',
+    '{"prompt": [{"role": "user", "content": "hi 😊"}]}',
+    '{"question": "no prompt"}',
+    '[1, 2]',
+    '{"prompt": "a", "completion": "x"}',
+    '{"prompt": "a", "completion": "y"}',
+    '{"prompt": "b", "completion": "z"}',
+  ].join('\n'));
+  assert.deepEqual(prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
+  assert.deepEqual(prompts[0].columns, { answer: '3776' });
+  assert.deepEqual(problems.map((p) => p.line), [3, 4]);
+});

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
-import { readDatasetShape, runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
+import { runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
+import { readDatasetShape } from '../../src/training/core/datasetFile';
 import { english, repoRoot, workspace } from './helpers';
 
 const REWARDS = [
@@ -68,4 +69,13 @@ test('dataset shapes: JSON arrays and column dicts, TSV, message-list prompts as
 test('a hub dataset is left to the runner', async () => {
   const issues = await check({ 'run.yaml': 'model_name_or_path: m\ndataset_name: cl-nagoya/auto-wiki-qa\nreward_funcs: [rewards.py::answer_reward]\n' });
   assert.deepEqual(issues.map((i) => i.severity), ['info']);
+});
+
+test('a datasets mixture (path: json, data_files) is checked like dataset_name', async () => {
+  const issues = await check({
+    'run.yaml': 'model_name_or_path: m\ndatasets:\n  - path: json\n    data_files: data/q.jsonl\ncolumn_mapping:\n  question: prompt\nreward_funcs: [rewards.answer_reward]\n',
+    'data/q.jsonl': '{"question": "富士山の高さは？"}\n',
+  });
+  assert.equal(issues.length, 1, JSON.stringify(issues));
+  assert.match(issues[0].message, /'answer'/);
 });

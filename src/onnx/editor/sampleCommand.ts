@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
 import type { Ctx } from '../../ctx';
-import { localDatasetFile, readDatasetRecords } from '../../training/core/datasetFile';
+import { localDatasetFiles, readDatasetRecords } from '../../training/core/datasetFile';
 import { isOnnxModelFolder } from '../core/modelFolder';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
 import type { FromSampler, ToSampler } from './sampleWorker';
@@ -96,8 +96,8 @@ function runInWorker(ctx: Ctx, job: SampleJob, token: vscode.CancellationToken, 
 function readPrompts(source: string, maxFromDataset: number): PromptRecord[] {
   if (/\.ya?ml$/i.test(source)) {
     const config = (parse(fs.readFileSync(source, 'utf8')) ?? {}) as Record<string, unknown>;
-    const dataset = localDatasetFile(config, path.dirname(source));
-    if (!dataset) throw new Error(vscode.l10n.t('its dataset_name is not a local JSONL, JSON, CSV or TSV file'));
+    const [dataset] = localDatasetFiles(config, path.dirname(source));
+    if (!dataset) throw new Error(vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file'));
     return readDatasetRecords(dataset, config, maxFromDataset).records
       .filter((record) => record.prompt !== undefined)
       .map(({ prompt, ...columns }) => ({ prompt: prompt as PromptRecord['prompt'], columns }));
@@ -149,7 +149,7 @@ async function pickPromptSource(): Promise<string | undefined> {
   }
   for (const uri of yaml) {
     const text = fs.readFileSync(uri.fsPath, 'utf8');
-    if (/^dataset_name\s*:/m.test(text) && /^(model_name_or_path|reward_funcs)\s*:/m.test(text)) {
+    if (/^(dataset_name|datasets)\s*:/m.test(text) && /^(model_name_or_path|reward_funcs)\s*:/m.test(text)) {
       items.push({ label: path.basename(uri.fsPath), description: `${vscode.l10n.t('run config dataset')} · ${vscode.workspace.asRelativePath(path.dirname(uri.fsPath))}`, file: uri.fsPath });
     }
   }

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { Code } from '../../discovery/core/contract';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
 import type { Localizer, Problem } from '../../discovery/core/types';
-import { localDatasetFile, readDatasetShape, type DatasetShape } from './datasetFile';
+import { localDatasetFiles, readDatasetShape, type DatasetShape } from './datasetFile';
 import type { PreflightIssue } from './preflight';
 
 export interface DatasetCheckOptions {
@@ -25,17 +25,18 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
   } catch {
     return []; // The config check reports an unreadable config.
   }
-  const file = localDatasetFile(config, path.dirname(configFile));
-  if (!file) {
-    return config.dataset_name ? [{ severity: 'info', message: `dataset ${String(config.dataset_name)}: columns are checked when it loads` }] : [];
+  const files = localDatasetFiles(config, path.dirname(configFile));
+  if (files.length === 0) {
+    const named = config.dataset_name ?? (Array.isArray(config.datasets) ? 'datasets' : undefined);
+    return named ? [{ severity: 'info', message: `dataset ${String(named)}: columns are checked when it loads` }] : [];
   }
-  let shape: DatasetShape;
-  try {
-    shape = readDatasetShape(file, config);
-  } catch (error) {
-    return [{ severity: 'error', message: (error as Error).message }];
-  }
-  return datasetIssues({ ...options, configFile, shape });
+  return files.flatMap((file) => {
+    try {
+      return datasetIssues({ ...options, configFile, shape: readDatasetShape(file, config) });
+    } catch (error) {
+      return [{ severity: 'error' as const, message: (error as Error).message }];
+    }
+  });
 }
 
 /**

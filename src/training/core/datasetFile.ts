@@ -10,14 +10,27 @@ export interface DatasetShape {
   format: DatasetFormat;
 }
 
-/** The local dataset file a run config trains on (`dataset_name` as a path), when it has one. */
-export function localDatasetFile(config: Record<string, unknown>, configDir: string): string | undefined {
-  const name = config.dataset_name ?? config.dataset_path;
-  if (typeof name !== 'string' || !/\.(jsonl?|csv|tsv)$/i.test(name)) return undefined;
-  for (const candidate of [path.resolve(configDir, name), path.resolve(name)]) {
-    if (fs.existsSync(candidate)) return candidate;
+/**
+ * The local dataset files a run config trains on: `dataset_name` as a path, or the `data_files` of
+ * its `datasets` mixture (TRL's DatasetMixtureConfig). JSON Lines, JSON, CSV and TSV only.
+ */
+export function localDatasetFiles(config: Record<string, unknown>, configDir: string): string[] {
+  const names: unknown[] = [config.dataset_name ?? config.dataset_path];
+  if (Array.isArray(config.datasets)) {
+    for (const entry of config.datasets as Record<string, unknown>[]) {
+      const files = entry?.data_files;
+      if (typeof files === 'string') names.push(files);
+      else if (Array.isArray(files)) names.push(...files);
+      else if (files && typeof files === 'object') names.push((files as Record<string, unknown>).train);
+    }
   }
-  return undefined;
+  const found: string[] = [];
+  for (const name of names) {
+    if (typeof name !== 'string' || !/\.(jsonl?|csv|tsv)$/i.test(name)) continue;
+    const file = [path.resolve(configDir, name), path.resolve(name)].find((candidate) => fs.existsSync(candidate));
+    if (file) found.push(file);
+  }
+  return found;
 }
 
 /**

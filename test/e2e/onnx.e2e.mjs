@@ -1,0 +1,58 @@
+// "GRPO: Sample Completions" as a user runs it: an ONNX model in the workspace, the run config's
+// questions as prompts; the new samples file opens, and the Reward Preview scores its groups with
+// the example's reward functions and an ONNX reward model (grpoStudio.preview.rewardModels).
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
+import { REPO_ROOT } from './harness.mjs';
+
+const python = await ensurePythonEnv();
+execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'onnx_fixtures.py')], { stdio: 'ignore' });
+const generated = path.join(REPO_ROOT, 'test', 'fixtures', 'generated');
+
+export const options = {
+  workspace: 'examples/emoji-length',
+  settings: {
+    'grpoStudio.pythonPath': python,
+    'grpoStudio.preview.rewardModels': ['onnx-models/tiny-rm-onnx'],
+    'grpoStudio.sampling.numGenerations': 4,
+    'grpoStudio.sampling.maxNewTokens': 24,
+    'grpoStudio.sampling.maxPrompts': 3,
+  },
+  timeoutMs: 180000,
+};
+
+export async function run({ page, assert, workspace, runCommand, screenshot, findFrame, waitFor, waitForNotification }) {
+  for (const name of ['tiny-lm-onnx', 'tiny-rm-onnx']) cpSync(path.join(generated, name), path.join(workspace, 'onnx-models', name), { recursive: true });
+
+  await runCommand('GRPO: Sample Completions (ONNX model)');
+  const model = page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-lm-onnx' }).first();
+  await model.waitFor({ state: 'visible', timeout: 30000 });
+  assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-rm-onnx' }).count(), 0, 'the reward model is not offered as a sampler');
+  await screenshot('pick-model');
+  await model.click();
+  const source = page.locator('.quick-input-list .monaco-list-row', { hasText: 'run.tiny.yaml' }).first();
+  await source.waitFor({ state: 'visible', timeout: 30000 });
+  await screenshot('pick-prompts');
+  await source.click();
+
+  await waitForNotification('12 completions (3 groups)', { timeoutMs: 60000 });
+  const tab = page.locator('.tabs-container .tab', { hasText: 'run.tiny.tiny-lm-onnx.samples.jsonl' });
+  await tab.waitFor({ state: 'visible', timeout: 15000 });
+  await screenshot('samples-file');
+
+  await runCommand('GRPO: Open Reward Preview');
+  const frame = await findFrame('table');
+  await waitFor(async () => (await frame.locator('tbody tr').count()) === 12 && /tiny-rm-onnx/.test((await frame.locator('thead').textContent()) ?? ''), {
+    timeoutMs: 60000,
+    message: 'the 12 sampled completions with a tiny-rm-onnx column',
+  });
+  const header = (await frame.locator('thead').textContent()) ?? '';
+  assert.match(header, /emoji_reward/);
+  assert.match(header, /length_reward/);
+  const body = (await frame.locator('tbody').textContent()) ?? '';
+  assert.match(body, /富士山の高さは？/, 'the first question of the run config\'s dataset');
+  assert.match(body, /-?\d+\.\d{3}/, 'numbers in the table');
+  await screenshot('preview');
+}

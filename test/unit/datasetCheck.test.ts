@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
 import { readDatasetShape } from '../../src/training/core/datasetFile';
+import { preflightIssues } from '../../src/training/core/preflight';
 import { english, repoRoot, workspace } from './helpers';
 
 const REWARDS = [
@@ -78,4 +79,17 @@ test('a datasets mixture (path: json, data_files) is checked like dataset_name',
   });
   assert.equal(issues.length, 1, JSON.stringify(issues));
   assert.match(issues[0].message, /'answer'/);
+});
+
+test('pre-flight: a reward model folder without PyTorch weights cannot train (ONNX is for previews)', () => {
+  const root = workspace({
+    'run.yaml': 'model_name_or_path: m\nreward_funcs:\n  - rm-onnx\n  - rm-torch\n',
+    'rm-onnx/config.json': '{}',
+    'rm-onnx/onnx/model.onnx': 'x',
+    'rm-torch/config.json': '{}',
+    'rm-torch/model.safetensors': 'x',
+  });
+  const env = { python: 'python3', versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' }, cuda: false, devices: ['cpu'], gpuMemory: [] };
+  const errors = preflightIssues(env, path.join(root, 'run.yaml'), path.join(root, 'runs')).filter((i) => i.severity === 'error');
+  assert.deepEqual(errors.map((e) => e.message.split(' has ')[0]), ['reward model rm-onnx']);
 });

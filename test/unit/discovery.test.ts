@@ -144,6 +144,21 @@ test('TRL YAML configs: dotted paths, file paths, built-ins and typos', async ()
   assert.deepEqual(codes(byName(report, 'some_pkg.rewards.fn')), ['GRPO131']);
 });
 
+test('a reward_funcs entry naming a local folder is a reward model with its folder; a hub id is not local', async () => {
+  const report = await discover({
+    'models/rm/config.json': '{}',
+    'configs/run.yaml': 'model_name_or_path: m\nreward_funcs:\n  - ../models/rm\n  - models/rm\n',
+    'train.py': 'from trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=["models/rm", "org/reward-model"])\n',
+  }, { byShape: false });
+  const models = report.rewards.filter((r) => r.kind === 'model');
+  assert.deepEqual(models.map((r) => [r.name, r.modelDir && path.relative(report.root, r.modelDir), r.problems.length]), [
+    ['../models/rm', 'models/rm', 0],
+    ['models/rm', 'models/rm', 0],
+    ['models/rm', 'models/rm', 0],
+    ['org/reward-model', undefined, 0],
+  ].sort());
+});
+
 test('robust to syntax errors, bad bytes, Shift_JIS, huge files, venvs, symlink loops', async () => {
   const root = workspace({
     'broken.py': 'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\ndef broken(:\n    pass\n\ndef bad_reward(completions):\n    return [1.0 for c in completions]\n',

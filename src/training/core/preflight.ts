@@ -85,6 +85,13 @@ export function preflightIssues(env: Environment, configFile: string, runsDir: s
       issues.push({ severity: 'error', message: `${key}: ${value} does not exist (relative paths are read from ${base})` });
     }
   }
+  const entries = Array.isArray(config.reward_funcs) ? config.reward_funcs : [config.reward_funcs];
+  for (const entry of [config.reward_model_name_or_path, ...entries]) {
+    const dir = typeof entry === 'string' && !entry.includes('::') ? path.resolve(base, entry) : undefined;
+    if (dir && fs.existsSync(dir) && fs.statSync(dir).isDirectory() && !hasTorchWeights(dir)) {
+      issues.push({ severity: 'error', message: `reward model ${entry} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only` });
+    }
+  }
   if (!config.reward_funcs && !config.reward_model_name_or_path) {
     issues.push({ severity: 'error', message: 'the config names no reward: add reward_funcs (dotted paths or file.py::name)' });
   }
@@ -95,4 +102,8 @@ export function preflightIssues(env: Environment, configFile: string, runsDir: s
     issues.push({ severity: 'error', message: `cannot write to ${runsDir}` });
   }
   return issues;
+}
+
+function hasTorchWeights(dir: string): boolean {
+  return fs.readdirSync(dir).some((name) => /\.safetensors$|^pytorch_model.*\.bin$/.test(name));
 }

@@ -34,6 +34,9 @@ async function main() {
   const model = path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2');
   const built = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', model], { cwd: REPO_ROOT });
   if (built.code !== 0) throw new Error(`building the tiny model failed (exit ${built.code})`);
+  // GRPO: Sample Completions finds these tiny ONNX models (a causal LM, a reward model) in the example.
+  const onnx = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'onnx_fixtures.py'), '--root', path.dirname(model)], { cwd: REPO_ROOT });
+  if (onnx.code !== 0) throw new Error(`building the tiny ONNX models failed (exit ${onnx.code})`);
   const wanted = Number(process.env.GRPO_DEMO_PORT || 8080);
   if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`bad GRPO_DEMO_PORT ${process.env.GRPO_DEMO_PORT}`);
   const port = await findPortFrom(wanted);

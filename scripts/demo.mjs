@@ -6,6 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { hostVsixPath, packageHostVsix } from './package.mjs';
 import { ensureCodeServer, exec, REPO_ROOT, TOOLS_DIR } from './setup-code-server.mjs';
 import { ensurePythonEnv } from './setup-python.mjs';
 import { findPortFrom, onInterrupt, startCodeServer } from '../test/e2e/harness.mjs';
@@ -16,15 +17,13 @@ const value = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : un
 
 const DEMO_DIR = path.join(TOOLS_DIR, 'demo');
 const folder = path.resolve(REPO_ROOT, value('--folder') ?? path.join('examples', 'emoji-length'));
-let vsix = value('--vsix') ? path.resolve(value('--vsix')) : path.join(REPO_ROOT, 'grpo-studio.vsix');
+let vsix = value('--vsix') ? path.resolve(value('--vsix')) : hostVsixPath();
 
 async function main() {
   if (!existsSync(folder)) throw new Error(`${folder} does not exist`);
   if (!flag('--no-package') && !value('--vsix')) {
-    console.log('demo: npm run package');
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = await exec(npm, ['run', 'package', '--silent'], { cwd: REPO_ROOT, inherit: true });
-    if (r.code !== 0) throw new Error(`npm run package failed (exit ${r.code})`);
+    console.log('demo: packaging for this platform');
+    vsix = await packageHostVsix();
   }
   if (!existsSync(vsix)) throw new Error(`${vsix} not found`);
   const bin = await ensureCodeServer();

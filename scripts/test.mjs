@@ -85,7 +85,13 @@ async function e2e() {
   if (code !== 0) throw new Error(`end-to-end tests failed (exit ${code})`);
 }
 
-const table = { unit, python, onnx, webview, e2e };
+async function packaging() {
+  step('platform .vsix (scripts/package.mjs) unpacked and run');
+  run('node', ['--test', '--test-reporter=spec', '--test-timeout=900000', 'test/package/vsix.test.mjs']);
+}
+
+// `package` is not in the default list: it builds production bundles and a 20 MB .vsix.
+const table = { unit, python, onnx, webview, e2e, package: packaging };
 try {
   step('build');
   run('node', ['esbuild.mjs']);

@@ -1,11 +1,12 @@
-// E2E entry: packages the extension (`npm run package` -> grpo-studio.vsix), starts ONE code-server
+// E2E entry: packages the extension for this platform (out/vsix/grpo-studio-<version>-<platform>.vsix,
+// with its onnxruntime binaries), starts ONE code-server
 // with it installed, and runs every test/e2e/*.e2e.mjs scenario in its own browser context against
 // a fresh temp workspace. Screenshots and code-server.log go to test-results/e2e/.
 //
 //   node test/e2e/run.mjs [name-filter...] [--vsix path | --no-package | --stub]
 //     name-filter   run only scenarios whose file name contains one of these strings
 //     --vsix P      use an existing .vsix instead of packaging (also env GRPO_E2E_VSIX)
-//     --no-package  use the existing grpo-studio.vsix as is
+//     --no-package  use the existing out/vsix package of this platform as is
 //     --stub        use a throwaway stub extension (harness self-test)
 //   env: GRPO_E2E_HEADED=1 (visible browser), GRPO_E2E_KEEP=1 (keep temp dirs)
 //
@@ -16,7 +17,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureChromium, ensureCodeServer, exec, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
+import { hostVsixPath, packageHostVsix } from '../../scripts/package.mjs';
+import { ensureChromium, ensureCodeServer, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
 import {
   launchBrowser,
   makeContext,
@@ -30,7 +32,6 @@ import {
 } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEFAULT_VSIX = path.join(REPO_ROOT, 'grpo-studio.vsix');
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function parseArgs(args) {
@@ -44,15 +45,6 @@ function parseArgs(args) {
     else o.filters.push(a);
   }
   return o;
-}
-
-async function packageVsix() {
-  rmSync(DEFAULT_VSIX, { force: true });
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  // stdin closed: vsce prompts (e.g. missing LICENSE) fail instead of hanging.
-  const r = await exec(npm, ['run', 'package', '--silent'], { cwd: REPO_ROOT, inherit: true });
-  if (r.code !== 0 || !existsSync(DEFAULT_VSIX)) throw new Error(`npm run package failed (exit ${r.code})`);
-  return DEFAULT_VSIX;
 }
 
 export async function main(args = []) {
@@ -84,7 +76,7 @@ export async function main(args = []) {
       ensureCodeServer(),
       opts.stub
         ? import('./stub-vsix.mjs').then((m) => m.buildStubVsix())
-        : opts.vsix ?? (opts.noPackage ? DEFAULT_VSIX : packageVsix()),
+        : opts.vsix ?? (opts.noPackage ? hostVsixPath() : packageHostVsix()),
       ensureChromium(),
     ]);
     const failedStep = settled.find((s) => s.status === 'rejected');

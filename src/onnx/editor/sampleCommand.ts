@@ -141,16 +141,27 @@ async function pickPromptSource(): Promise<string | undefined> {
   const jsonl = await vscode.workspace.findFiles('**/*.jsonl', EXCLUDE, 200);
   const yaml = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 200);
   const items: { label: string; description: string; file: string }[] = [];
+  const where = (file: string) => {
+    const dir = vscode.workspace.asRelativePath(path.dirname(file), false);
+    return dir === path.dirname(file) ? '' : ` · ${dir}`;
+  };
   for (const uri of jsonl) {
     const first = firstLine(uri.fsPath);
     if (!/"prompt"\s*:/.test(first)) continue;
     const kind = /"completions?"\s*:/.test(first) ? vscode.l10n.t('sample set') : vscode.l10n.t('prompts');
-    items.push({ label: path.basename(uri.fsPath), description: `${kind} · ${vscode.workspace.asRelativePath(path.dirname(uri.fsPath))}`, file: uri.fsPath });
+    items.push({ label: path.basename(uri.fsPath), description: `${kind}${where(uri.fsPath)}`, file: uri.fsPath });
   }
   for (const uri of yaml) {
     const text = fs.readFileSync(uri.fsPath, 'utf8');
-    if (/^(dataset_name|datasets)\s*:/m.test(text) && /^(model_name_or_path|reward_funcs)\s*:/m.test(text)) {
-      items.push({ label: path.basename(uri.fsPath), description: `${vscode.l10n.t('run config dataset')} · ${vscode.workspace.asRelativePath(path.dirname(uri.fsPath))}`, file: uri.fsPath });
+    if (!/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) continue;
+    let dataset: string | undefined;
+    try {
+      [dataset] = localDatasetFiles((parse(text) ?? {}) as Record<string, unknown>, path.dirname(uri.fsPath));
+    } catch {
+      continue; // Not valid YAML: the config check reports it.
+    }
+    if (dataset) {
+      items.push({ label: path.basename(uri.fsPath), description: `${vscode.l10n.t('run config dataset')}: ${path.basename(dataset)}${where(uri.fsPath)}`, file: uri.fsPath });
     }
   }
   items.sort((a, b) => Number(b.file === editor) - Number(a.file === editor));

@@ -1,4 +1,4 @@
-// `npm test`: builds, then runs every suite (or the ones named: unit, python, onnx, webview, e2e).
+// `npm test`: builds, then runs every suite (or the ones named: unit, python, onnx, webview, package, e2e).
 // Each suite installs what it needs on a fresh machine (Python venv, code-server, Chromium).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const requested = process.argv.slice(2);
-const suites = requested.length ? requested : ['unit', 'python', 'onnx', 'webview', 'e2e'];
+const suites = requested.length ? requested : ['unit', 'python', 'onnx', 'webview', 'package', 'e2e'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });

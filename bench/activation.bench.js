@@ -20,7 +20,9 @@ const handler = {
 const deep = () => new Proxy(function () {}, handler);
 const vscode = {
   workspace: new Proxy({ workspaceFolders: [], textDocuments: [] }, handler),
-  window: deep(), languages: deep(), commands: deep(), l10n: { t: (m) => m }, Uri: deep(),
+  window: deep(), languages: deep(), commands: deep(), l10n: { t: (m) => m },
+  // Paths are real: activation reads files of the extension (the TRL schema).
+  Uri: { joinPath: (base, ...parts) => ({ fsPath: path.join(base.fsPath, ...parts) }), file: (fsPath) => ({ fsPath }) },
   EventEmitter: deep(), ThemeIcon: deep(), ThemeColor: deep(), TreeItem: deep(), Range: deep(), Diagnostic: deep(),
   DiagnosticSeverity: {}, StatusBarAlignment: {}, CodeActionKind: deep(), CodeAction: deep(), WorkspaceEdit: deep(),
   TreeItemCollapsibleState: {}, TextEditorRevealType: {}, MarkdownString: deep(),
@@ -37,3 +39,5 @@ const loaded = performance.now();
 extension.activate({ subscriptions: [], extensionUri: { fsPath: path.dirname(path.dirname(extensionPath)) } });
 const activated = performance.now();
 process.stdout.write(JSON.stringify({ loadMs: loaded - t0, activateMs: activated - loaded, totalMs: activated - t0 }));
+// What activate() started (watchers, timers) would keep this stand-in host alive.
+process.exit(0);

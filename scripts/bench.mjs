@@ -31,7 +31,14 @@ await esbuild.build({
   entryPoints: [join(root, 'bench', 'previews.bench.ts')], outfile: previewWorker, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning',
 });
 
+const onnxWorker = join(root, 'out', 'bench', 'onnx.bench.js');
+await esbuild.build({
+  entryPoints: [join(root, 'bench', 'onnx.bench.ts')], outfile: onnxWorker, bundle: true, platform: 'node', format: 'cjs', external: ['onnxruntime-node'], logLevel: 'warning',
+});
+
 const python = await ensurePythonEnv();
+// The ONNX models (built locally, cached under test/fixtures/generated/): the tests' tiny LM and the bigger bench LM.
+const onnxModels = { ...JSON.parse(sh(python, ['test/python/onnx_fixtures.py'])), ...JSON.parse(sh(python, ['test/python/onnx_fixtures.py', '--bench'])) };
 const sitePackages = sh(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).trim();
 const trlTree = existsSync(join(root, '.tools', 'trl-src')) ? join(root, '.tools', 'trl-src') : join(sitePackages, 'trl');
 const bigTree = ['transformers', 'trl', 'datasets', 'accelerate', 'peft'].map((p) => join(sitePackages, p)).filter(existsSync);
@@ -98,3 +105,45 @@ if (dashboard.first !== undefined) {
 const runner = runnerBench(python, root);
 console.log('\nTraining runner vs plain TRL (python -m trl.scripts.grpo), tiny model on CPU, same config and seed');
 console.log(`  ${runner.runner.toFixed(2)} steps/s vs ${runner.trl.toFixed(2)} steps/s over ${runner.steps} steps; ratio ${(runner.runner / runner.trl).toFixed(2)} (goal ≥ 0.97: ${runner.runner / runner.trl >= 0.97 ? 'met' : 'MISSED'})`);
+
+// ONNX sampler: OnnxCausalLm.generate (onnxruntime-node) and the same KV-cache loop in Python onnxruntime, greedy, on the
+// same graph, prompt, G, new tokens and intra-op threads, one generation each in turn (bench/onnx.bench.ts compare).
+const ONNX = { prompt: '日本の首都はどこですか？東京について三つの文で説明してください。🗼', numGenerations: 8, maxNewTokens: 64, runs: 24 };
+const onnxRows = [
+  { name: 'tiny-lm-onnx (hidden 64, 2 layers: per-step overhead dominates)', model: onnxModels.lm },
+  { name: 'bench-lm-onnx (hidden 256, 4 layers, 8/4 heads: compute dominates)', model: onnxModels.bench_lm },
+].flatMap((c) => [1, 2].map((threads) => ({ ...c, threads }))).map(({ name, model, threads }) => {
+  const r = JSON.parse(sh('node', [onnxWorker, JSON.stringify({ mode: 'compare', python, script: join(root, 'bench', 'onnx_reference_loop.py'), model, threads, ...ONNX })]));
+  const tps = (runs) => median(runs.map((x) => x.tokens / x.seconds));
+  const ttft = (runs) => median(runs.map((x) => x.timeToFirstToken * 1000));
+  const counts = [...new Set([...r.ours, ...r.py].map((x) => x.tokens))];
+  return {
+    name, threads, promptTokens: r.promptIds.length, samePrompt: JSON.stringify(r.promptIds) === JSON.stringify(r.pyPromptIds), sameIds: r.sameIds,
+    tokens: counts.length === 1 ? `${counts[0]} on both sides in every run` : `NOT EQUAL (${counts.join(', ')})`,
+    ours: tps(r.ours.slice(1)), py: tps(r.py.slice(1)), ref: tps(r.reference),
+    ttft: ttft(r.ours.slice(1)), pyTtft: ttft(r.py.slice(1)), refTtft: ttft(r.reference), coldTtft: r.ours[0].timeToFirstToken * 1000, pyColdTtft: r.py[0].timeToFirstToken * 1000,
+  };
+});
+const onnxMemory = [['tiny-lm-onnx', onnxModels.lm], ['bench-lm-onnx', onnxModels.bench_lm]].map(([name, model]) => ({
+  name, ...JSON.parse(sh('node', [onnxWorker, JSON.stringify({ mode: 'memory', dist: join(root, 'dist'), model, numGenerations: 8, maxNewTokens: 128, temperature: 1, seed: 42,
+    prompts: [ONNX.prompt, '猫が好きです 🐱', '富士山の高さは？', '春の花を三つ挙げてください。'] })])),
+}));
+const ortNode = sh('node', ['-p', "require('onnxruntime-node/package.json').version"]).trim();
+const ortPython = sh(python, ['-c', 'import onnxruntime; print(onnxruntime.__version__)']).trim();
+console.log(`\nONNX sampling with the KV cache: GRPO Studio (OnnxCausalLm.generate, onnxruntime-node ${ortNode}) vs Python onnxruntime ${ortPython} running the same loop (bench/onnx_reference_loop.py)`);
+console.log(`  greedy, G=${ONNX.numGenerations}, ${ONNX.maxNewTokens} new tokens per row (EOS disabled on both sides), a ${onnxRows[0].promptTokens}-token prompt run once and its cache tiled to G rows;` +
+  ` the decoding loop timed (session loaded before); median of ${ONNX.runs} runs per side, the two sides taking turns`);
+for (const r of onnxRows) {
+  console.log(`  ${r.name}, ${r.threads} intra-op thread${r.threads > 1 ? 's' : ''} on both sides:\n` +
+    `    ${r.ours.toFixed(0)} tokens/s vs ${r.py.toFixed(0)} tokens/s: ratio ours/Python ${(r.ours / r.py).toFixed(2)} (goal ≥ 1.0: ${r.ours >= r.py ? 'met' : 'MISSED'})\n` +
+    `    time to first token ${r.ttft.toFixed(2)} ms vs ${r.pyTtft.toFixed(2)} ms (first run of a fresh session: ${r.coldTtft.toFixed(2)} ms vs ${r.pyColdTtft.toFixed(2)} ms)\n` +
+    `    generated tokens ${r.tokens}; prompt ids ${r.samePrompt ? 'equal' : 'DIFFER'}, completions ${r.sameIds ? 'identical' : 'NOT identical'}` +
+    `; test/python/onnx_reference.py's loop (prompt in a batch of G): ${r.ref.toFixed(0)} tokens/s, first token ${r.refTtft.toFixed(2)} ms`);
+}
+console.log('\nMemory while sampling, in the process that hosts the sampler thread (in VS Code: the extension host). A Node process starts');
+console.log('  dist/sampleWorker.js on a worker_threads Worker and posts {type: "start", job} as GRPO: Sample Completions does (4 prompts × G=8, 128 new tokens, temperature 1, default threads):');
+for (const m of onnxMemory) {
+  const peak = m.hwmPeakMb ?? m.peakRssMb;
+  console.log(`  ${m.name}: RSS ${m.rssBeforeMb.toFixed(0)} MB before loading, ${m.rssAtFirstTokenMb.toFixed(0)} MB at the first token, peak ${peak.toFixed(0)} MB while sampling` +
+    ` (VmHWM; RSS polled every 5 ms: ${m.peakRssMb.toFixed(0)} MB): +${(peak - m.rssBeforeMb).toFixed(0)} MB; ${m.summary.completions} completions at ${m.summary.tokensPerSecond.toFixed(0)} tokens/s end to end`);
+}

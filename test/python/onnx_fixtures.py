@@ -28,6 +28,13 @@ tokenizer is tiny_model's byte-level BPE (Japanese + emoji corpus).
 
 `python test/python/onnx_fixtures.py [--root DIR]` (re)builds what is missing or stale and prints a JSON
 object of the absolute model directories.
+
+`python test/python/onnx_fixtures.py --bench [--root DIR]` builds only the benchmark model instead (npm run
+bench; the tests do not use it) and prints {"bench_lm": dir}:
+
+  bench-lm-onnx/         a bigger Qwen2ForCausalLM (hidden 256, intermediate 1024, 4 layers, 8 heads / 4 KV
+                         heads, head_dim 32), same tokenizer, exported exactly as tiny-lm-onnx (with KV cache),
+                         so that a decoding step costs compute rather than per-call overhead.
 """
 
 import json
@@ -36,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -364,13 +372,95 @@ def ensure_onnx_fixtures(root: Path = GENERATED_ROOT) -> dict:
     return dirs
 
 
+BENCH_LM_NAME = "bench-lm-onnx"
+BENCH_RECIPE_VERSION = "1"
+BENCH_LM_SEED = 5
+# The module-level shape the export helpers above read, for the benchmark model only.
+BENCH_SHAPE = {"NUM_LAYERS": 4, "NUM_HEADS": 8, "NUM_KV_HEADS": 4, "HIDDEN": 256, "HEAD_DIM": 32}
+BENCH_INTERMEDIATE = 1024
+
+
+@contextmanager
+def _model_shape(**shape):
+    """Temporarily give the export helpers (_lm_wrapper, _past_names, _export_lm) another shape."""
+    saved = {name: globals()[name] for name in shape}
+    globals().update(shape)
+    try:
+        yield
+    finally:
+        globals().update(saved)
+
+
+def _build_bench_lm(tokenizer):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=BENCH_SHAPE["HIDDEN"],
+        intermediate_size=BENCH_INTERMEDIATE,
+        num_hidden_layers=BENCH_SHAPE["NUM_LAYERS"],
+        num_attention_heads=BENCH_SHAPE["NUM_HEADS"],
+        num_key_value_heads=BENCH_SHAPE["NUM_KV_HEADS"],
+        max_position_embeddings=512,
+        initializer_range=INITIALIZER_RANGE,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+    )
+    torch.manual_seed(BENCH_LM_SEED)
+    model = Qwen2ForCausalLM._from_config(config, attn_implementation="eager").eval()
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.bos_token_id = tokenizer.bos_token_id
+    return model
+
+
+def ensure_bench_fixture(root: Path = GENERATED_ROOT) -> dict:
+    """Return {"bench_lm": dir} (absolute Path), building bench-lm-onnx first if missing or stale."""
+    root = Path(root).resolve()
+    out = root / BENCH_LM_NAME
+    stamp = out / "RECIPE_VERSION"
+    if stamp.is_file() and stamp.read_text().strip() == BENCH_RECIPE_VERSION and (out / "onnx" / "model.onnx").is_file():
+        return {"bench_lm": out}
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".bench-onnx-", dir=root))
+    try:
+        tokenizer = _build_tokenizer()
+        model = _build_bench_lm(tokenizer)
+        build = tmp / BENCH_LM_NAME
+        build.mkdir()
+        _save_tokenizer(tokenizer, build)
+        model.save_pretrained(build)
+        with _model_shape(**BENCH_SHAPE):
+            _export_lm(model, build, with_past=True)
+        (build / "RECIPE_VERSION").write_text(BENCH_RECIPE_VERSION + "\n")
+        for path in build.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        build.chmod(0o755)
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            build.rename(out)
+        except OSError:
+            if not (stamp.is_file() and stamp.read_text().strip() == BENCH_RECIPE_VERSION):
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"bench_lm": out}
+
+
 def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(description="Build the tiny ONNX test models (cached).")
     parser.add_argument("--root", type=Path, default=GENERATED_ROOT, help=f"parent directory (default: {GENERATED_ROOT})")
+    parser.add_argument("--bench", action="store_true", help=f"build only the benchmark model ({BENCH_LM_NAME}) instead")
     args = parser.parse_args(argv)
-    dirs = ensure_onnx_fixtures(args.root)
+    dirs = ensure_bench_fixture(args.root) if args.bench else ensure_onnx_fixtures(args.root)
     print(json.dumps({key: str(path) for key, path in dirs.items()}))
 
 

@@ -78,10 +78,11 @@ RM_SEED = 1
 INITIALIZER_RANGE = 0.2
 
 
-def _config(tokenizer, **extra):
+def _config(tokenizer, **overrides):
+    """The models' Qwen2 config at the current shape (HIDDEN, NUM_LAYERS, ...), with `overrides`."""
     from transformers import Qwen2Config
 
-    return Qwen2Config(
+    settings = dict(
         vocab_size=len(tokenizer),
         hidden_size=HIDDEN,
         intermediate_size=128,
@@ -94,8 +95,9 @@ def _config(tokenizer, **extra):
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.bos_token_id,
-        **extra,
     )
+    settings.update(overrides)
+    return Qwen2Config(**settings)
 
 
 def _build_lm(tokenizer):
@@ -393,22 +395,10 @@ def _model_shape(**shape):
 
 def _build_bench_lm(tokenizer):
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2ForCausalLM
 
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=BENCH_SHAPE["HIDDEN"],
-        intermediate_size=BENCH_INTERMEDIATE,
-        num_hidden_layers=BENCH_SHAPE["NUM_LAYERS"],
-        num_attention_heads=BENCH_SHAPE["NUM_HEADS"],
-        num_key_value_heads=BENCH_SHAPE["NUM_KV_HEADS"],
-        max_position_embeddings=512,
-        initializer_range=INITIALIZER_RANGE,
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-    )
+    with _model_shape(**BENCH_SHAPE):
+        config = _config(tokenizer, intermediate_size=BENCH_INTERMEDIATE)
     torch.manual_seed(BENCH_LM_SEED)
     model = Qwen2ForCausalLM._from_config(config, attn_implementation="eager").eval()
     model.generation_config.eos_token_id = tokenizer.eos_token_id

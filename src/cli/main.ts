@@ -60,6 +60,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // An unknown or malformed option (node:util parseArgs): the message and the usage, no stack.
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`grpo-studio: ${(error as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`grpo-studio: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
     process.exitCode = 2;
   },

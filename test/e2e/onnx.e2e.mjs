@@ -1,5 +1,5 @@
 // "GRPO: Sample Completions" as a user runs it: an ONNX model in the workspace, the run config's
-// questions as prompts; the new samples file opens, and the Reward Preview scores its groups with
+// questions as prompts (and its num_generations: 8 over the setting's 4); the new samples file opens, and the Reward Preview scores its groups with
 // the example's reward functions and an ONNX reward model (grpoStudio.preview.rewardModels).
 import { cpSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +16,8 @@ export const options = {
   settings: {
     'grpoStudio.pythonPath': python,
     'grpoStudio.preview.rewardModels': ['onnx-models/tiny-rm-onnx'],
+    // run.tiny.yaml's own num_generations (8), temperature and max_completion_length apply.
     'grpoStudio.sampling.numGenerations': 4,
-    'grpoStudio.sampling.maxNewTokens': 24,
     'grpoStudio.sampling.maxPrompts': 3,
   },
   timeoutMs: 180000,
@@ -39,16 +39,16 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
   await screenshot('pick-prompts');
   await source.click();
 
-  await waitForNotification('12 completions (3 groups)', { timeoutMs: 60000 });
+  await waitForNotification('24 completions (3 groups)', { timeoutMs: 90000 });
   const tab = page.locator('.tabs-container .tab', { hasText: 'run.tiny.tiny-lm-onnx.samples.jsonl' });
   await tab.waitFor({ state: 'visible', timeout: 15000 });
   await screenshot('samples-file');
 
   await runCommand('GRPO: Open Reward Preview');
   const frame = await findFrame('table');
-  await waitFor(async () => /12 completions · 3 groups/.test((await frame.locator('body').textContent()) ?? '') && /tiny-rm-onnx/.test((await frame.locator('thead').textContent()) ?? ''), {
+  await waitFor(async () => /24 completions · 3 groups/.test((await frame.locator('body').textContent()) ?? '') && /tiny-rm-onnx/.test((await frame.locator('thead').textContent()) ?? ''), {
     timeoutMs: 60000,
-    message: 'the 12 sampled completions in 3 groups, with a tiny-rm-onnx column',
+    message: 'the 24 sampled completions in 3 groups, with a tiny-rm-onnx column',
   });
   const header = (await frame.locator('thead').textContent()) ?? '';
   assert.match(header, /emoji_reward/);

@@ -150,3 +150,42 @@ test('grpo-studio score takes an ONNX reward model folder: its scores and GRPO a
   report.samples.forEach((s: { rewards: Record<string, number> }, i: number) => assert.ok(Math.abs(s.rewards['tiny-rm-onnx'] - reference.torch[i]) < 1e-4));
   assert.ok(Math.abs(report.samples[0].advantage + report.samples[1].advantage) < 1e-9, 'two samples: advantages ±');
 });
+
+test('edge cases of real exports: an immediate EOS is an empty completion; GPT-2 config names; a broken tokenizer is named', () => {
+  const dir = tempDir('edge');
+  const prompts = path.join(dir, 'p.jsonl');
+  fs.writeFileSync(prompts, '{"prompt": "猫が好きです 🐱", "id": 7}\n');
+  const variant = (name: string, edit: (model: string) => void) => {
+    const model = path.join(dir, name);
+    fs.cpSync(LM_NO_CACHE, model, { recursive: true });
+    edit(model);
+    return model;
+  };
+  const json = (file: string, change: (value: any) => void) => {
+    const value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    change(value);
+    fs.writeFileSync(file, JSON.stringify(value));
+  };
+  // Every token ends the sequence: each completion is empty, as TRL would decode it.
+  const allEos = variant('all-eos', (m) => json(path.join(m, 'generation_config.json'), (g) => { g.eos_token_id = Array.from({ length: 773 }, (_, i) => i); }));
+  const out = path.join(dir, 'eos.jsonl');
+  const eos = grpoStudio(['sample', '--model', allEos, '--prompts', prompts, '--num-generations', '2', '--out', out]);
+  assert.equal(eos.status, 0, eos.stderr);
+  assert.deepEqual(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [{ prompt: '猫が好きです 🐱', completion: '', id: 7 }, { prompt: '猫が好きです 🐱', completion: '', id: 7 }]);
+  // GPT-2-style config keys, and no KV cache: nothing about heads is needed.
+  const gpt2 = variant('gpt2-names', (m) => json(path.join(m, 'config.json'), (c) => {
+    c.n_head = c.num_attention_heads; c.n_embd = c.hidden_size;
+    delete c.num_attention_heads; delete c.hidden_size; delete c.num_key_value_heads; delete c.head_dim;
+  }));
+  const plain = grpoStudio(['sample', '--model', gpt2, '--prompts', prompts, '--num-generations', '1', '--max-new-tokens', '4', '--out', path.join(dir, 'gpt2.jsonl')]);
+  assert.equal(plain.status, 0, plain.stderr);
+  const badTokenizer = variant('bad-tokenizer', (m) => fs.writeFileSync(path.join(m, 'tokenizer.json'), '{"version": "1.0"}'));
+  const bad = grpoStudio(['sample', '--model', badTokenizer, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'bad.jsonl')]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /tokenizer\.json cannot be read as a tokenizer/);
+  assert.ok(!fs.existsSync(path.join(dir, 'bad.jsonl')), 'no file from a job that never finished a group');
+  const unknown = grpoStudio(['sample', '--modle', LM]);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /Unknown option '--modle'/);
+  assert.doesNotMatch(unknown.stderr, /\n\s+at /, 'no stack trace');
+});

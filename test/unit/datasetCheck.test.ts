@@ -61,10 +61,10 @@ test('dataset shapes: JSON arrays and column dicts, TSV, message-list prompts as
     'c.tsv': 'prompt\tanswer\nq\ta\n',
   });
   assert.deepEqual(readDatasetShape(path.join(root, 'a.json'), {}), { file: path.join(root, 'a.json'), columns: ['prompt', 'answer'], format: 'conversational' });
-  assert.deepEqual(readDatasetShape(path.join(root, 'b.json'), {}).columns, ['prompt', 'answer']);
-  assert.equal(readDatasetShape(path.join(root, 'b.json'), {}).format, 'standard');
-  assert.equal(readDatasetShape(path.join(root, 'b.json'), { system_prompt: 'be brief' }).format, 'conversational');
-  assert.deepEqual(readDatasetShape(path.join(root, 'c.tsv'), {}).columns, ['prompt', 'answer']);
+  assert.deepEqual(readDatasetShape(path.join(root, 'b.json'), {})?.columns, ['prompt', 'answer']);
+  assert.equal(readDatasetShape(path.join(root, 'b.json'), {})?.format, 'standard');
+  assert.equal(readDatasetShape(path.join(root, 'b.json'), { system_prompt: 'be brief' })?.format, 'conversational');
+  assert.deepEqual(readDatasetShape(path.join(root, 'c.tsv'), {})?.columns, ['prompt', 'answer']);
 });
 
 test('a hub dataset is left to the runner', async () => {
@@ -92,4 +92,17 @@ test('pre-flight: a reward model folder without PyTorch weights cannot train (ON
   const env = { python: 'python3', versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' }, cuda: false, devices: ['cpu'], gpuMemory: [] };
   const errors = preflightIssues(env, path.join(root, 'run.yaml'), path.join(root, 'runs')).filter((i) => i.severity === 'error');
   assert.deepEqual(errors.map((e) => e.message.split(' has ')[0]), ['reward model rm-onnx']);
+});
+
+test('columns are the union of the first records\' keys; a first line over a megabyte is read whole', async () => {
+  const sparse = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::answer_reward]\n',
+    'q.jsonl': '{"prompt": "p"}\n{"prompt": "a", "answer": "2"}\n',
+  });
+  assert.deepEqual(sparse, [], 'datasets fills the first row\'s answer with None: the column exists');
+  const long = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::answer_reward]\n',
+    'q.jsonl': `${JSON.stringify({ prompt: 'x'.repeat(3 << 20), answer: '1' })}\n{"prompt": "b", "answer": "2"}\n`,
+  });
+  assert.deepEqual(long, []);
 });

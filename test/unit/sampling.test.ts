@@ -75,17 +75,22 @@ test('the seeded generator repeats for a seed and differs between seeds', () => 
   assert.ok(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5) < 0.1);
 });
 
-test('prompts files: strings and message lists with columns; a sample set gives each group prompt once', () => {
-  const { prompts, problems } = parsePromptsJsonl([
+test('prompts files: strings and message lists with columns, every line a prompt; a sample set gives each group prompt once', () => {
+  const text = [
     '{"prompt": "富士山は？", "answer": "3776"}',
     '{"prompt": [{"role": "user", "content": "hi 😊"}]}',
     '{"question": "no prompt"}',
     '[1, 2]',
-    '{"prompt": "a", "completion": "x"}',
+    '{"prompt": "a", "completion": "x", "completions": 2}',
     '{"prompt": "a", "completion": "y"}',
     '{"prompt": "b", "completion": "z"}',
-  ].join('\n'));
-  assert.deepEqual(prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
-  assert.deepEqual(prompts[0].columns, { answer: '3776' });
-  assert.deepEqual(problems.map((p) => p.line), [3, 4]);
+  ].join('\n');
+  const prompts = parsePromptsJsonl(text);
+  assert.deepEqual(prompts.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'a', 'b']);
+  assert.deepEqual(prompts.prompts[0].columns, { answer: '3776' });
+  assert.deepEqual(prompts.prompts[2].columns, { completions: 2 }, 'completion is what the output adds; other columns stay');
+  assert.deepEqual(prompts.problems.map((p) => p.line), [3, 4]);
+  const set = parsePromptsJsonl(text, { sampleSet: true });
+  assert.deepEqual(set.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
+  assert.deepEqual(set.prompts[2].columns, {});
 });

@@ -41,23 +41,33 @@ export class OnnxCausalLm {
     readonly tokenizer: TextTokenizer,
     private readonly session: OnnxSession,
     private readonly pastInputs: string[],
-    private readonly kvShape: { heads: number; headDim: number },
+    /** [heads, head dim] of each past input (keys and values may differ). */
+    private readonly pastShapes: Map<string, [number, number]>,
   ) {}
 
   static async load(dir: string, threads?: number): Promise<OnnxCausalLm> {
     const folder = readModelFolder(dir);
     const tokenizer = new TextTokenizer(folder);
     const session = await openSession(folder.onnxFile, threads);
-    const names = session.inputNames;
-    if (!names.includes('input_ids') || !session.outputNames.includes('logits')) {
-      throw new ModelFolderError(`${folder.onnxFile} is not a causal LM export: it needs an input_ids input and a logits output (it has ${names.join(', ')} → ${session.outputNames.join(', ')})`, folder.onnxFile);
+    try {
+      const names = session.inputNames;
+      if (!names.includes('input_ids') || !session.outputNames.includes('logits')) {
+        throw new ModelFolderError(`${folder.onnxFile} is not a causal LM export: it needs an input_ids input and a logits output (it has ${names.join(', ')} → ${session.outputNames.join(', ')})`, folder.onnxFile);
+      }
+      const pastInputs = names.filter((n) => PAST.test(n));
+      const pastShapes = new Map<string, [number, number]>();
+      for (const name of pastInputs) {
+        const metadata = session.inputMetadata.find((m) => m.name === name);
+        if (metadata?.isTensor && metadata.type !== 'float32') {
+          throw new ModelFolderError(`${folder.onnxFile} keeps its KV cache in ${metadata.type}; GRPO Studio samples float32 exports (optimum-cli export onnx --dtype fp32)`, folder.onnxFile);
+        }
+        pastShapes.set(name, pastShapeOf(folder, metadata?.isTensor ? metadata.shape : undefined));
+      }
+      return new OnnxCausalLm(folder, tokenizer, session, pastInputs, pastShapes);
+    } catch (error) {
+      await session.release();
+      throw error;
     }
-    const pastInputs = names.filter((n) => PAST.test(n));
-    const metadata = session.inputMetadata.find((m) => m.name === pastInputs[0]);
-    if (metadata?.isTensor && metadata.type !== 'float32') {
-      throw new ModelFolderError(`${folder.onnxFile} keeps its KV cache in ${metadata.type}; GRPO Studio samples float32 exports (optimum-cli export onnx --dtype fp32)`, folder.onnxFile);
-    }
-    return new OnnxCausalLm(folder, tokenizer, session, pastInputs, kvShapeOf(folder, metadata));
   }
 
   get usesKvCache(): boolean {
@@ -123,7 +133,8 @@ export class OnnxCausalLm {
     }
     if (names.includes('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', [pastLength > 0], [1]);
     for (const name of this.pastInputs) {
-      feeds[name] = past?.[name] ?? new ort.Tensor('float32', new Float32Array(0), [batch, this.kvShape.heads, 0, this.kvShape.headDim]);
+      const [heads, headDim] = this.pastShapes.get(name)!;
+      feeds[name] = past?.[name] ?? new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, headDim]);
     }
     return this.session.run(feeds);
   }
@@ -157,14 +168,16 @@ export class OnnxCausalLm {
   }
 }
 
-function kvShapeOf(folder: ModelFolder, metadata: { isTensor: boolean; shape?: ReadonlyArray<number | string> } | undefined): { heads: number; headDim: number } {
-  const shape = metadata?.isTensor ? metadata.shape ?? [] : [];
-  if (typeof shape[1] === 'number' && typeof shape[3] === 'number') return { heads: shape[1], headDim: shape[3] };
+/** [heads, head dim] of a past input: from the graph when it says, else from config.json (Llama, Qwen, GPT-2 names). */
+function pastShapeOf(folder: ModelFolder, shape: ReadonlyArray<number | string> | undefined): [number, number] {
+  if (typeof shape?.[1] === 'number' && typeof shape[3] === 'number') return [shape[1], shape[3]];
   const config = (folder.config.text_config ?? folder.config) as Record<string, number>;
-  const heads = config.num_key_value_heads ?? config.num_attention_heads;
-  const headDim = config.head_dim ?? (config.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
+  const attentionHeads = config.num_attention_heads ?? config.n_head;
+  const heads = config.num_key_value_heads ?? config.num_kv_heads ?? attentionHeads;
+  const hidden = config.hidden_size ?? config.n_embd;
+  const headDim = config.head_dim ?? (hidden && attentionHeads ? hidden / attentionHeads : undefined);
   if (!heads || !headDim) {
-    throw new ModelFolderError(`${folder.dir}/config.json gives neither num_key_value_heads/num_attention_heads nor head_dim/hidden_size, which the KV cache needs`, `${folder.dir}/config.json`);
+    throw new ModelFolderError(`${folder.dir}/config.json gives neither the attention heads (num_key_value_heads, num_attention_heads, n_head) nor the head size (head_dim, hidden_size, n_embd) that the KV cache needs`, `${folder.dir}/config.json`);
   }
-  return { heads, headDim };
+  return [heads, headDim];
 }

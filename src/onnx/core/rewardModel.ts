@@ -22,11 +22,13 @@ export class OnnxRewardModel {
 
   static async load(dir: string): Promise<OnnxRewardModel> {
     const folder = readModelFolder(dir);
+    const tokenizer = new TextTokenizer(folder);
     const session = await openSession(folder.onnxFile);
     if (!session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')) {
+      await session.release();
       throw new ModelFolderError(`${folder.onnxFile} is not a sequence-classification export: it needs input_ids and a logits output`, folder.onnxFile);
     }
-    return new OnnxRewardModel(folder, new TextTokenizer(folder), session);
+    return new OnnxRewardModel(folder, tokenizer, session);
   }
 
   /** The name TRL gives a model reward: the last part of its path. */
@@ -63,6 +65,8 @@ export class OnnxRewardModel {
     }));
     const feeds: Record<string, import('onnxruntime-node').Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [batch.length, width]) };
     if (this.session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', mask, [batch.length, width]);
+    // One sequence per row: the tokenizer's token_type_ids are all zeros (BERT-style classifiers).
+    if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch.length * width), [batch.length, width]);
     if (this.session.inputNames.includes('position_ids')) {
       feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: batch.length * width }, (_, i) => BigInt(i % width)), [batch.length, width]);
     }
@@ -77,21 +81,26 @@ export class OnnxRewardModel {
   }
 }
 
-/** A preview reward that loads the ONNX model on its first use (and again after a failed load). */
-export function onnxModelReward(dir: string): ModelReward {
+/**
+ * A preview reward that loads the ONNX model on its first use. A failed load is tried again next
+ * time (the user may fix the folder); `release` frees the session.
+ */
+export function onnxModelReward(dir: string): ModelReward & { release(): Promise<void> } {
   let loading: Promise<OnnxRewardModel> | undefined;
+  const load = () => {
+    loading ??= OnnxRewardModel.load(dir).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
   return {
     name: path.basename(path.resolve(dir)),
-    model: {
-      score: async (samples) => {
-        loading ??= OnnxRewardModel.load(dir);
-        try {
-          return await (await loading).score(samples);
-        } catch (error) {
-          loading = undefined;
-          throw error;
-        }
-      },
+    model: { score: async (samples) => (await load()).score(samples) },
+    release: async () => {
+      const pending = loading;
+      loading = undefined;
+      await (await pending?.catch(() => undefined))?.release();
     },
   };
 }

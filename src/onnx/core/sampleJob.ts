@@ -17,10 +17,10 @@ export interface PromptsFile {
 
 /**
  * Prompts from a JSON Lines file: one object per line with a `prompt` (a string or a message list)
- * and any other columns. A sample set (lines with a `completion`) gives each of its groups' prompts
- * once.
+ * and any other columns, every line a prompt. With `sampleSet`, the file is a sample set: each
+ * group's prompt (adjacent lines with the same prompt) once, without its completions.
  */
-export function parsePromptsJsonl(text: string): PromptsFile {
+export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): PromptsFile {
   const prompts: PromptRecord[] = [];
   const problems: PromptsFile['problems'] = [];
   let previous: string | undefined;
@@ -38,14 +38,18 @@ export function parsePromptsJsonl(text: string): PromptsFile {
       problems.push({ line, message: 'not a JSON object with a "prompt"' });
       return;
     }
-    const { prompt, completion, completions, ...columns } = value as Record<string, unknown>;
+    // `completion` is what the output line adds; a sample set's `completions` go too.
+    const { prompt, completion: _completion, ...columns } = value as Record<string, unknown>;
     if (!isPromptValue(prompt)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
       return;
     }
-    const key = JSON.stringify(prompt);
-    if ((completion !== undefined || completions !== undefined) && key === previous) return;
-    previous = key;
+    if (sampleSet) {
+      delete columns.completions;
+      const key = JSON.stringify(prompt);
+      if (key === previous) return;
+      previous = key;
+    }
     prompts.push({ prompt, columns });
   });
   return { prompts, problems };
@@ -65,7 +69,7 @@ export interface SampleJob extends SamplingOptions {
   numGenerations: number;
   maxNewTokens: number;
   seed: number;
-  /** The samples file written, group by group (a cancelled job leaves its finished groups). */
+  /** The samples file written, group by group (a cancelled job leaves its finished groups; one that fails before the first, no file). */
   out: string;
   threads?: number;
 }
@@ -107,7 +111,6 @@ export async function runSampleJob(job: SampleJob, onProgress?: (progress: Sampl
   const started = performance.now();
   let firstToken = 0;
   let newTokens = 0;
-  fs.writeFileSync(job.out, '');
   try {
     for (const [index, record] of job.prompts.entries()) {
       const ids = promptIds(lm, record.prompt);
@@ -127,7 +130,8 @@ export async function runSampleJob(job: SampleJob, onProgress?: (progress: Sampl
         newTokens += generation.ids.length + (generation.finished ? 1 : 0);
         return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
       });
-      fs.appendFileSync(job.out, `${lines.join('\n')}\n`);
+      // The file is started by the first finished group: a job that fails before leaves none.
+      (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);
       onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0 });
     }
   } finally {

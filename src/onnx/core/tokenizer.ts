@@ -1,7 +1,8 @@
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Message } from '../../previews/core/workerProtocol';
-import type { ModelFolder } from './modelFolder';
+import * as path from 'node:path';
+import { ModelFolderError, type ModelFolder } from './modelFolder';
 
 
 /**
@@ -10,14 +11,26 @@ import type { ModelFolder } from './modelFolder';
  */
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
-  private template?: Template;
+  private readonly template?: Template;
   /** Ids that end a generation: generation_config, then config, then the tokenizer's eos token. */
   readonly eosIds: ReadonlySet<number>;
   /** Id used to pad batches and to fill rows that have ended. */
   readonly padId: number;
 
   constructor(private readonly folder: ModelFolder) {
-    this.tokenizer = new Tokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    try {
+      this.tokenizer = new Tokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    } catch (error) {
+      const file = path.join(folder.dir, 'tokenizer.json');
+      throw new ModelFolderError(`${file} cannot be read as a tokenizer (${(error as Error).message}): export the tokenizer again`, file);
+    }
+    if (folder.chatTemplate !== undefined) {
+      try {
+        this.template = new Template(folder.chatTemplate);
+      } catch (error) {
+        throw new ModelFolderError(`the chat template of ${folder.dir} (chat_template.jinja or tokenizer_config.json) does not parse: ${(error as Error).message}`, folder.dir);
+      }
+    }
     const eos = idList(folder.generationConfig.eos_token_id) ?? idList(folder.config.eos_token_id) ?? this.idsOf(this.specialToken('eos_token'));
     this.eosIds = new Set(eos);
     this.padId = firstNumber(folder.generationConfig.pad_token_id, folder.config.pad_token_id)
@@ -32,16 +45,18 @@ export class TextTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
+  /** As transformers decodes: `clean_up_tokenization_spaces` is off unless the tokenizer config turns it on. */
   decode(ids: number[], skipSpecialTokens = true): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: skipSpecialTokens });
+    if (ids.length === 0) return '';
+    const cleanUp = this.folder.tokenizerConfig.clean_up_tokenization_spaces === true;
+    return this.tokenizer.decode(ids, { skip_special_tokens: skipSpecialTokens, clean_up_tokenization_spaces: cleanUp });
   }
 
   /** The chat template rendered as `tokenizer.apply_chat_template(messages, tokenize=False)` does. */
   applyChatTemplate(messages: Message[], addGenerationPrompt: boolean): string {
-    if (!this.folder.chatTemplate) {
+    if (!this.template) {
       throw new Error(`${this.folder.dir} has no chat template (tokenizer_config.json chat_template or chat_template.jinja), so message-list prompts cannot be rendered`);
     }
-    this.template ??= new Template(this.folder.chatTemplate);
     const specials = Object.fromEntries(
       ['bos_token', 'eos_token', 'pad_token', 'unk_token', 'sep_token', 'cls_token', 'mask_token'].map((key) => [key, this.specialToken(key) ?? '']),
     );

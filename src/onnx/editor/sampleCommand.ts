@@ -19,8 +19,9 @@ export function registerSampleCommand(ctx: Ctx): void {
     const source = sourceArg ?? (await pickPromptSource());
     if (!source) return;
     let prompts: PromptRecord[];
+    let settings: SamplingSettings;
     try {
-      prompts = readPrompts(source, ctx.config.sampling.maxPrompts);
+      ({ prompts, settings } = readSource(source, ctx.config.sampling));
     } catch (error) {
       void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot read prompts from {0}: {1}', source, (error as Error).message));
       return;
@@ -29,7 +30,6 @@ export function registerSampleCommand(ctx: Ctx): void {
       void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} has no prompts (one JSON object per line with a "prompt").', path.basename(source)));
       return;
     }
-    const settings = ctx.config.sampling;
     const out = freeName(path.join(path.dirname(source), `${stem(source)}.${path.basename(model)}.samples.jsonl`));
     const job: SampleJob = { ...settings, model, prompts, out };
     ctx.output.info(`Sampling ${settings.numGenerations} completion(s) for ${prompts.length} prompt(s) from ${model} into ${out}`);
@@ -92,17 +92,39 @@ function runInWorker(ctx: Ctx, job: SampleJob, token: vscode.CancellationToken, 
   });
 }
 
-/** Prompts from a JSONL prompts file or sample set, or from a run config's local dataset. */
-function readPrompts(source: string, maxFromDataset: number): PromptRecord[] {
+/** GRPOConfig fields of a run config that override the sampling settings when its dataset is the source. */
+const RUN_CONFIG_SAMPLING: Record<string, keyof SamplingSettings> = {
+  num_generations: 'numGenerations',
+  max_completion_length: 'maxNewTokens',
+  temperature: 'temperature',
+  top_p: 'topP',
+  top_k: 'topK',
+  seed: 'seed',
+};
+
+type SamplingSettings = Ctx['config']['sampling'];
+
+/**
+ * Prompts (and the sampling settings) from a JSONL prompts file or sample set, or from a run
+ * config's local dataset, whose own num_generations, temperature, … then apply.
+ */
+function readSource(source: string, settings: SamplingSettings): { prompts: PromptRecord[]; settings: SamplingSettings } {
   if (/\.ya?ml$/i.test(source)) {
     const config = (parse(fs.readFileSync(source, 'utf8')) ?? {}) as Record<string, unknown>;
-    const [dataset] = localDatasetFiles(config, path.dirname(source));
+    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(source))?.uri.fsPath ?? path.dirname(source);
+    const [dataset] = localDatasetFiles(config, path.dirname(source), folder);
     if (!dataset) throw new Error(vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file'));
-    return readDatasetRecords(dataset, config, maxFromDataset).records
+    const fromConfig = { ...settings };
+    for (const [field, setting] of Object.entries(RUN_CONFIG_SAMPLING)) {
+      if (typeof config[field] === 'number') fromConfig[setting] = config[field] as number;
+    }
+    const prompts = readDatasetRecords(dataset, config, settings.maxPrompts).records
       .filter((record) => record.prompt !== undefined)
       .map(({ prompt, ...columns }) => ({ prompt: prompt as PromptRecord['prompt'], columns }));
+    return { prompts, settings: fromConfig };
   }
-  return parsePromptsJsonl(fs.readFileSync(source, 'utf8')).prompts;
+  const sampleSet = /"completions?"\s*:/.test(firstLine(source));
+  return { prompts: parsePromptsJsonl(fs.readFileSync(source, 'utf8'), { sampleSet }).prompts, settings };
 }
 
 async function pickModel(ctx: Ctx): Promise<string | undefined> {
@@ -156,7 +178,8 @@ async function pickPromptSource(): Promise<string | undefined> {
     if (!/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) continue;
     let dataset: string | undefined;
     try {
-      [dataset] = localDatasetFiles((parse(text) ?? {}) as Record<string, unknown>, path.dirname(uri.fsPath));
+      const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+      [dataset] = localDatasetFiles((parse(text) ?? {}) as Record<string, unknown>, path.dirname(uri.fsPath), folder);
     } catch {
       continue; // Not valid YAML: the config check reports it.
     }

@@ -7,7 +7,7 @@ import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../onnx/core/modelFolder';
 import { onnxModelReward } from '../../onnx/core/rewardModel';
 import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
-import { previewRewards, type ModelReward, type Preview, type PreviewReward } from '../core/preview';
+import { previewRewards, type Preview, type PreviewReward } from '../core/preview';
 import { RewardWorker, WorkerFault } from '../core/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../core/samples';
 import { findInterpreter, type Interpreter } from './interpreter';
@@ -39,7 +39,7 @@ export class PreviewService implements vscode.Disposable {
   private rerun = false;
   private rewardsKey = '';
   /** ONNX reward models by folder, each loaded once. */
-  private readonly models = new Map<string, ModelReward>();
+  private readonly models = new Map<string, ReturnType<typeof onnxModelReward>>();
   readonly previews = new Map<string, SampleSetPreview>();
   options: PreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
   /** The sample set the user looked at last; the inline numbers come from it. */
@@ -63,7 +63,7 @@ export class PreviewService implements vscode.Disposable {
         if (ctx.config.affectsPreview(event)) {
           this.worker?.dispose();
           this.worker = undefined;
-          this.models.clear();
+          this.releaseModels();
           this.refresh();
         }
       }),
@@ -235,8 +235,14 @@ export class PreviewService implements vscode.Disposable {
     }));
   }
 
+  private releaseModels(): void {
+    for (const model of this.models.values()) void model.release();
+    this.models.clear();
+  }
+
   dispose(): void {
     this.worker?.dispose();
+    this.releaseModels();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -9,6 +9,7 @@ import { localDatasetFiles, readDatasetShape, type DatasetShape } from './datase
 import type { PreflightIssue } from './preflight';
 
 export interface DatasetCheckOptions {
+  /** The workspace folder (where the runner runs) first. */
   roots: string[];
   parser: Parser;
   l10n: Localizer;
@@ -25,14 +26,16 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
   } catch {
     return []; // The config check reports an unreadable config.
   }
-  const files = localDatasetFiles(config, path.dirname(configFile));
+  const files = localDatasetFiles(config, path.dirname(configFile), options.roots[0]);
   if (files.length === 0) {
     const named = config.dataset_name ?? (Array.isArray(config.datasets) ? 'datasets' : undefined);
     return named ? [{ severity: 'info', message: `dataset ${String(named)}: columns are checked when it loads` }] : [];
   }
-  return files.flatMap((file) => {
+  return files.flatMap((file): PreflightIssue[] => {
     try {
-      return datasetIssues({ ...options, configFile, shape: readDatasetShape(file, config) });
+      const shape = readDatasetShape(file, config);
+      if (!shape) return [{ severity: 'info', message: `${path.basename(file)}: its first line is longer than the pre-flight reads; columns are checked when it loads` }];
+      return datasetIssues({ ...options, configFile, shape });
     } catch (error) {
       return [{ severity: 'error' as const, message: (error as Error).message }];
     }

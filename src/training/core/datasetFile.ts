@@ -13,8 +13,9 @@ export interface DatasetShape {
 /**
  * The local dataset files a run config trains on: `dataset_name` as a path, or the `data_files` of
  * its `datasets` mixture (TRL's DatasetMixtureConfig). JSON Lines, JSON, CSV and TSV only.
+ * `cwd` is the folder the runner runs in (the workspace folder in the editor).
  */
-export function localDatasetFiles(config: Record<string, unknown>, configDir: string): string[] {
+export function localDatasetFiles(config: Record<string, unknown>, configDir: string, cwd = process.cwd()): string[] {
   const names: unknown[] = [config.dataset_name ?? config.dataset_path];
   if (Array.isArray(config.datasets)) {
     for (const entry of config.datasets as Record<string, unknown>[]) {
@@ -27,24 +28,52 @@ export function localDatasetFiles(config: Record<string, unknown>, configDir: st
   const found: string[] = [];
   for (const name of names) {
     if (typeof name !== 'string' || !/\.(jsonl?|csv|tsv)$/i.test(name)) continue;
-    const file = [path.resolve(configDir, name), path.resolve(name)].find((candidate) => fs.existsSync(candidate));
+    // The runner's order: from the working folder (the workspace), then next to the config.
+    const file = [path.resolve(cwd, name), path.resolve(configDir, name)].find((candidate) => fs.existsSync(candidate));
     if (file) found.push(file);
   }
   return found;
 }
 
+/** How much of a JSON Lines file the pre-flight reads for its columns. */
+const SHAPE_BYTES = 8 << 20;
+const SHAPE_RECORDS = 1000;
+
 /**
- * Reads the header of a JSON Lines, JSON array, CSV or TSV file (the first record, as `datasets`
- * infers its features from the data). Throws with the line number when that record is malformed.
+ * The columns of a JSON Lines, JSON, CSV or TSV file as `datasets` infers them: the union of the
+ * keys of the first records (up to 1,000 lines or 8 MB of JSON Lines). Undefined when that much
+ * holds no whole line. Throws with the line number when a line in it is not JSON.
  */
-export function readDatasetShape(file: string, config: Record<string, unknown>): DatasetShape {
-  let record = /\.json$/i.test(file) ? firstJsonRecord(file) : undefined;
-  if (!record && /\.jsonl?$/i.test(file)) record = firstJsonLine(readHead(file, 1 << 20), file);
-  record ??= Object.fromEntries((parseDelimited(readHead(file, 1 << 16), delimiterOf(file), 1)[0] ?? []).map((c) => [c.trim(), '']));
+export function readDatasetShape(file: string, config: Record<string, unknown>): DatasetShape | undefined {
+  let records = /\.json$/i.test(file) ? jsonDocumentRecords(file) : undefined;
+  if (!records && /\.jsonl?$/i.test(file)) records = jsonLines(file);
+  records ??= [Object.fromEntries((parseDelimited(readHead(file, 1 << 16), delimiterOf(file), 1)[0] ?? []).map((c) => [c.trim(), '']))];
+  if (records.length === 0) return undefined;
   const mapping = parseMapping(config.column_mapping);
-  const columns = Object.keys(record).map((c) => mapping[c] ?? c);
-  const chat = Boolean(config.chat_format || config.system_prompt) || Array.isArray(record[Object.keys(mapping).find((k) => mapping[k] === 'prompt') ?? 'prompt']);
+  const keys = new Set(records.flatMap((record) => Object.keys(record)));
+  const columns = [...keys].map((c) => mapping[c] ?? c);
+  const promptKey = Object.keys(mapping).find((k) => mapping[k] === 'prompt') ?? 'prompt';
+  const chat = Boolean(config.chat_format || config.system_prompt) || Array.isArray(records[0][promptKey]);
   return { file, columns, format: chat ? 'conversational' : 'standard' };
+}
+
+function jsonLines(file: string): Record<string, unknown>[] {
+  const whole = fs.statSync(file).size <= SHAPE_BYTES;
+  const head = readHead(file, SHAPE_BYTES);
+  const lines = head.split('\n');
+  // A last line cut off by the read is not a malformed line.
+  if (!whole) lines.pop();
+  const records: Record<string, unknown>[] = [];
+  for (let i = 0; i < lines.length && records.length < SHAPE_RECORDS; i++) {
+    if (!lines[i].trim()) continue;
+    try {
+      records.push(JSON.parse(lines[i]));
+    } catch (error) {
+      throw new Error(`${path.basename(file)}:${i + 1} is not valid JSON (${(error as Error).message}): fix that line`);
+    }
+  }
+  if (records.length === 0 && whole) throw new Error(`${path.basename(file)} is empty`);
+  return records;
 }
 
 /**
@@ -113,20 +142,9 @@ function parseJsonDocument(text: string): Record<string, unknown>[] | undefined 
   return undefined;
 }
 
-/** The first record of a JSON document (not JSON Lines), or undefined. */
-function firstJsonRecord(file: string): Record<string, unknown> | undefined {
-  return parseJsonDocument(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''))?.[0];
-}
-
-function firstJsonLine(head: string, file: string): Record<string, unknown> {
-  const lines = head.split('\n');
-  const index = lines.findIndex((line) => line.trim() !== '');
-  if (index < 0) throw new Error(`${path.basename(file)} is empty`);
-  try {
-    return JSON.parse(lines[index]);
-  } catch (error) {
-    throw new Error(`${path.basename(file)}:${index + 1} is not valid JSON (${(error as Error).message}): fix that line`);
-  }
+/** The first records of a JSON document (not JSON Lines), or undefined. */
+function jsonDocumentRecords(file: string): Record<string, unknown>[] | undefined {
+  return parseJsonDocument(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''))?.slice(0, SHAPE_RECORDS);
 }
 
 function readHead(file: string, bytes: number): string {

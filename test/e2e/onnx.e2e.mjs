@@ -29,7 +29,8 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
   // The extension is up once its status bar item shows the reward count.
   await page.locator('.statusbar-item', { hasText: /rewards/ }).first().waitFor({ state: 'visible', timeout: 60000 });
   await runCommand('GRPO: Sample Completions (ONNX model)');
-  const model = page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-lm-onnx' }).first();
+  // The copy made above (the example's own models/ may hold others, e.g. after `npm run demo`).
+  const model = page.locator('.quick-input-list .monaco-list-row', { hasText: /onnx-models\/tiny-lm-onnx$/ }).first();
   await model.waitFor({ state: 'visible', timeout: 30000 });
   assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-rm-onnx' }).count(), 0, 'the reward model is not offered as a sampler');
   await screenshot('pick-model');

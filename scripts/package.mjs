@@ -144,7 +144,7 @@ function distSnapshot() {
 
 /** Whether dist/*.js are production bundles (esbuild.mjs writes development ones with a source map). */
 function productionBundles() {
-  return ['extension.js', 'cli.js', 'sampleWorker.js'].every((name) => !readFileSync(path.join(root, 'dist', name), 'utf8').includes('//# sourceMappingURL='));
+  return ['extension.js', 'cli.js', 'sampleWorker.js', 'rewardModelWorker.js'].every((name) => !readFileSync(path.join(root, 'dist', name), 'utf8').includes('//# sourceMappingURL='));
 }
 
 /** A path as the user would type it: relative to the repository when inside it. */

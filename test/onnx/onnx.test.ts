@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { OnnxCausalLm } from '../../src/onnx/core/causalLm';
 import { OnnxRewardModel } from '../../src/onnx/core/rewardModel';
+import { RewardModelThread } from '../../src/onnx/editor/rewardModelThread';
 import { promptIds } from '../../src/onnx/core/sampleJob';
 import { SeededRandom } from '../../src/onnx/core/sampling';
 
@@ -188,4 +189,23 @@ test('edge cases of real exports: an immediate EOS is an empty completion; GPT-2
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown option '--modle'/);
   assert.doesNotMatch(unknown.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('previews score reward models on a worker thread: the same scores, a broken folder named, the thread recovers', async () => {
+  const thread = new RewardModelThread(path.join(repo, 'dist'));
+  try {
+    const samples = [{ prompt: '富士山の高さは？', completion: '3776 m 🗻', columns: {} }, { prompt: 'Hi', completion: '!', columns: {} }];
+    const inProcess = await OnnxRewardModel.load(RM);
+    const expected = await inProcess.score(samples);
+    await inProcess.release();
+    assert.deepEqual(await thread.reward(RM).model.score(samples), expected);
+    const broken = tempDir('rm');
+    fs.cpSync(RM, broken, { recursive: true });
+    fs.rmSync(path.join(broken, 'tokenizer_config.json'));
+    await assert.rejects(thread.reward(broken).model.score(samples), (error: Error) => error.name === 'ModelFolderError' && /tokenizer_config\.json is missing/.test(error.message));
+    thread.releaseAll();
+    assert.deepEqual(await thread.reward(RM).model.score(samples), expected, 'loaded again after a release');
+  } finally {
+    thread.dispose();
+  }
 });

@@ -52,7 +52,7 @@ after(() => {
 });
 
 test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node for ${target} only`, { skip }, () => {
-  for (const file of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sampleWorker.js',
+  for (const file of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sampleWorker.js', 'extension/dist/rewardModelWorker.js',
     'extension/dist/web-tree-sitter.wasm', 'extension/dist/tree-sitter-python.wasm',
     'extension/dist/node_modules/onnxruntime-node/package.json', 'extension/dist/node_modules/onnxruntime-node/dist/index.js',
     'extension/dist/node_modules/onnxruntime-common/package.json', 'extension/dist/node_modules/onnxruntime-common/dist/cjs/index.js']) {

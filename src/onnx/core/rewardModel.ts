@@ -81,26 +81,11 @@ export class OnnxRewardModel {
   }
 }
 
-/**
- * A preview reward that loads the ONNX model on its first use. A failed load is tried again next
- * time (the user may fix the folder); `release` frees the session.
- */
-export function onnxModelReward(dir: string): ModelReward & { release(): Promise<void> } {
+/** A preview reward scored in this process (the CLI), the model loaded on first use. */
+export function onnxModelReward(dir: string): ModelReward {
   let loading: Promise<OnnxRewardModel> | undefined;
-  const load = () => {
-    loading ??= OnnxRewardModel.load(dir).catch((error: unknown) => {
-      loading = undefined;
-      throw error;
-    });
-    return loading;
-  };
   return {
     name: path.basename(path.resolve(dir)),
-    model: { score: async (samples) => (await load()).score(samples) },
-    release: async () => {
-      const pending = loading;
-      loading = undefined;
-      await (await pending?.catch(() => undefined))?.release();
-    },
+    model: { score: async (samples) => (await (loading ??= OnnxRewardModel.load(dir))).score(samples) },
   };
 }

@@ -5,7 +5,7 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../onnx/core/modelFolder';
-import { onnxModelReward } from '../../onnx/core/rewardModel';
+import { RewardModelThread } from '../../onnx/editor/rewardModelThread';
 import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
 import { previewRewards, type Preview, type PreviewReward } from '../core/preview';
 import { RewardWorker, WorkerFault } from '../core/rewardWorker';
@@ -38,15 +38,17 @@ export class PreviewService implements vscode.Disposable {
   private running?: Promise<void>;
   private rerun = false;
   private rewardsKey = '';
-  /** ONNX reward models by folder, each loaded once. */
-  private readonly models = new Map<string, ReturnType<typeof onnxModelReward>>();
+  /** ONNX reward models, loaded once each and run off the extension host's thread. */
+  private readonly rewardModels: RewardModelThread;
   readonly previews = new Map<string, SampleSetPreview>();
   options: PreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
   /** The sample set the user looked at last; the inline numbers come from it. */
   activeSamples?: string;
 
   constructor(private readonly ctx: Ctx, private readonly discovery: DiscoveryService) {
+    this.rewardModels = new RewardModelThread(ctx.distPath);
     this.disposables.push(
+      this.rewardModels,
       this.sampleDiagnostics,
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (doc.languageId === 'python' || this.isSamplesFile(doc.uri.fsPath)) this.refresh();
@@ -63,7 +65,7 @@ export class PreviewService implements vscode.Disposable {
         if (ctx.config.affectsPreview(event)) {
           this.worker?.dispose();
           this.worker = undefined;
-          this.releaseModels();
+          this.rewardModels.releaseAll();
           this.refresh();
         }
       }),
@@ -204,12 +206,7 @@ export class PreviewService implements vscode.Disposable {
   }
 
   private toPreviewReward(reward: RewardFunction): PreviewReward {
-    if (!reward.handle) {
-      const dir = reward.modelDir!;
-      let model = this.models.get(dir);
-      if (!model) this.models.set(dir, (model = onnxModelReward(dir)));
-      return { name: reward.name, model: model.model };
-    }
+    if (!reward.handle) return { ...this.rewardModels.reward(reward.modelDir!), name: reward.name };
     return { name: reward.name, file: reward.handle.file, attr: reward.handle.attr, instantiate: reward.handle.instantiate };
   }
 
@@ -235,14 +232,8 @@ export class PreviewService implements vscode.Disposable {
     }));
   }
 
-  private releaseModels(): void {
-    for (const model of this.models.values()) void model.release();
-    this.models.clear();
-  }
-
   dispose(): void {
     this.worker?.dispose();
-    this.releaseModels();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -209,3 +209,23 @@ test('previews score reward models on a worker thread: the same scores, a broken
     thread.dispose();
   }
 });
+
+test('Ctrl+C while sampling keeps the groups already written, whole, and exits 130', async () => {
+  const dir = tempDir('cancel');
+  const prompts = path.join(dir, 'p.jsonl');
+  fs.writeFileSync(prompts, Array.from({ length: 400 }, (_, i) => JSON.stringify({ prompt: `質問 ${i}: 富士山は？`, i })).join('\n'));
+  const out = path.join(dir, 'out.jsonl');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [cli, 'sample', '--model', LM_NO_CACHE, '--prompts', prompts, '--num-generations', '4', '--max-new-tokens', '64', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  // Interrupt once a few groups are on disk.
+  while (!fs.existsSync(out) || fs.readFileSync(out, 'utf8').split('\n').length < 9) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /cancelled; the finished groups are in/);
+  const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.ok(lines.length >= 8 && lines.length < 1600 && lines.length % 4 === 0, `${lines.length} lines: whole groups only`);
+  assert.deepEqual(lines.map((l) => l.i), lines.map((_, k) => Math.floor(k / 4)));
+});

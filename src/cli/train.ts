@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
@@ -58,12 +59,19 @@ export async function runTrain(argv: string[]): Promise<number> {
   });
   const progress = new ProgressLine(process.stderr);
   const follower = new EventFollower(path.join(runDir, EVENTS_FILE), (events) => progress.update(events)).start();
-  const stop = () => {
-    process.stderr.write('\ngrpo-studio train: stopping at the next step (a checkpoint is saved); Ctrl+C again to kill\n');
+  // Ctrl+C or a SIGTERM (a job scheduler's) stops the run with a checkpoint; a second one kills it.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stoppedBy) {
+      child.kill('SIGKILL');
+      return;
+    }
+    stoppedBy = signal;
+    process.stderr.write(`\ngrpo-studio train: stopping at the next step (a checkpoint is saved); ${signal === 'SIGINT' ? 'Ctrl+C' : signal} again to kill\n`);
     requestStop(runDir!);
-    process.once('SIGINT', () => child.kill('SIGKILL'));
   };
-  process.once('SIGINT', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {
       process.stderr.write(`grpo-studio train: could not start ${defaultPython()}: ${error.message}\n`);
@@ -72,6 +80,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
   });
   process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
   follower.poll();
   follower.stop();
   progress.finish();
@@ -84,7 +93,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stderr.write(`${cause.trim().split('\n').slice(-12).join('\n')}\n(full log: ${path.join(runDir, LOG_FILE)})\n`);
     return code === 0 ? 1 : code;
   }
-  return 0;
+  // Interrupted by a signal: the shell's convention (130 for Ctrl+C), so scripts can tell it from a finished run.
+  return stoppedBy ? 128 + os.constants.signals[stoppedBy] : 0;
 }
 
 /** The working folder, and the config's folder when it lies outside it (its `file.py::name` rewards). */

@@ -61,3 +61,29 @@ def test_train_resume_continues_and_a_failing_run_exits_non_zero(tmp_path):
 def test_train_usage_errors_exit_2(tmp_path):
     assert train("--max-steps", "2", cwd=tmp_path).returncode == 2
     assert train("--config", "missing.yaml", cwd=tmp_path).returncode == 2
+
+
+def test_sigterm_stops_with_a_checkpoint_and_exits_143(tmp_path):
+    import signal
+    import time
+
+    run_dir = tmp_path / "停止 run"
+    env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
+    cli = subprocess.Popen(
+        ["node", str(CLI), "train", "--config", "run.tiny.yaml", "--max-steps", "200", "--run-dir", str(run_dir)],
+        cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    events_file = run_dir / "events.jsonl"
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and not (events_file.exists() and '"event": "log"' in events_file.read_text(encoding="utf-8")):
+        time.sleep(0.2)
+    cli.send_signal(signal.SIGTERM)
+    stdout, stderr = cli.communicate(timeout=120)
+    assert cli.returncode == 128 + signal.SIGTERM, stderr
+    assert "stopping at the next step" in stderr
+    events = [json.loads(line) for line in events_file.read_text(encoding="utf-8").splitlines()]
+    end = events[-1]
+    assert end["event"] == "end" and end["status"] == "stopped", end
+    checkpoints = [e for e in events if e["event"] == "checkpoint"]
+    assert checkpoints and Path(checkpoints[-1]["path"]).is_dir()
+    assert "run stopped at step" in stdout

@@ -58,6 +58,19 @@ test('the follower delivers the history, then only what is appended', () => {
   assert.deepEqual(batches, [['start', 'log'], ['completions'], ['log']]);
 });
 
+test('metrics CSV: a session resumed after a crash replaces the steps after its checkpoint', () => {
+  const csv = metricsCsv([
+    { event: 'start', resumed_from: null },
+    ...[1, 2, 3, 4].map((step) => ({ event: 'log' as const, step, metrics: { reward: step } })),
+    { event: 'checkpoint', step: 2, path: 'checkpoint-2' },
+    { event: 'start', resumed_from: { checkpoint: 'checkpoint-2', step: 2 } },
+    { event: 'log', step: 3, metrics: { reward: 30 } },
+    { event: 'log', step: 4, metrics: { reward: 40 } },
+    { event: 'log', step: 5, metrics: { reward: 50 } },
+  ]);
+  assert.equal(csv, 'step,reward\n1,1\n2,2\n3,30\n4,40\n5,50\n');
+});
+
 test('metrics CSV: a step column and every key seen, quoted where needed', () => {
   const csv = metricsCsv([
     { event: 'log', step: 1, metrics: { reward: 0.5, 'rewards/emoji_reward/mean': 0.25 } },

@@ -288,6 +288,33 @@ test('smoothing and the x axis redraw the charts and are remembered', async () =
   await page.close();
 });
 
+test('a session resumed after a crash replaces the steps logged after its checkpoint (live and in the history)', async () => {
+  // The crashed session logged steps 1-10 and checkpointed at 6; the resumed one re-runs 7-12 with other values.
+  const crashed = trainingEvents({ steps: 10, maxSteps: 12, seed: 1 });
+  const resumedStart = { event: 'start', time: 1_760_000_100, max_steps: 12, config: {}, resumed_from: { checkpoint: '/runs/full/checkpoint-6', step: 6 } };
+  const replayed = trainingEvents({ steps: 6, firstStep: 7, maxSteps: 12, seed: 3, withStart: false });
+  const kept = crashed.filter((e) => e.event !== 'log' || e.step <= 6);
+  const images = [];
+  for (const batches of [[[...crashed, resumedStart, ...replayed]], [crashed, [resumedStart], replayed]]) {
+    const { page, post, assertClean } = await openDashboard();
+    for (const events of batches) await post({ type: 'events', runId: RUN.id, events });
+    await card(page, 'reward').waitFor();
+    await nextFrame(page);
+    images.push(await chartImage(page, 'reward'));
+    await assertClean();
+    await page.close();
+  }
+  const { page, post } = await openDashboard();
+  await post({ type: 'events', runId: RUN.id, events: [...kept, ...replayed] });
+  await card(page, 'reward').waitFor();
+  await nextFrame(page);
+  const expected = await chartImage(page, 'reward');
+  await page.screenshot({ path: join(screenshots, 'dashboard-resumed-after-crash.png') });
+  await page.close();
+  assert.ok(images[0] === expected, 'the history: the replayed steps replace the crashed session\'s');
+  assert.ok(images[1] === expected, 'live: the chart is redrawn without the superseded points');
+});
+
 test('completions table: emoji highlighted, filter, and Add to samples posts the selected rows', async () => {
   const { page, post, posted, assertClean } = await openDashboard();
   await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 20, completionsEvery: 10 }) });

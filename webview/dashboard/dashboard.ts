@@ -69,7 +69,7 @@ export class Dashboard {
     const run = this.runs.find((r) => r.info.id === runId);
     if (!run || !Array.isArray(events)) return;
     const changes = run.append(events);
-    this.grid.update(changes.metrics);
+    this.grid.update(changes.metrics, changes.superseded);
     this.waiting.hidden = this.grid.size > 0;
     if (changes.completions.length) this.table.add(run, changes.completions);
     this.runsBar.update(run, this.colorOf(run));

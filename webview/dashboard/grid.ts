@@ -55,10 +55,14 @@ export class ChartGrid {
     return this.cards.size;
   }
 
-  /** The metrics in `keys` have new points; a metric seen for the first time gets its chart. */
-  update(keys: Iterable<string>): void {
+  /**
+   * The metrics in `keys` have new points; a metric seen for the first time gets its chart. The
+   * charts of `superseded` lost points, so they are rebuilt rather than appended to.
+   */
+  update(keys: Iterable<string>, superseded: Iterable<string> = []): void {
+    for (const key of superseded) this.cards.get(key)?.invalidate();
     const created: ChartCard[] = [];
-    for (const key of keys) {
+    for (const key of new Set([...keys, ...superseded])) {
       const card = this.cards.get(key);
       if (card) {
         card.pending = true;

@@ -1,4 +1,5 @@
 import type { CompletionsEvent, RunEvent, RunInfo, RunStatus } from '../../src/training/core/dashboardProtocol';
+import { resumedStep } from '../../src/training/core/events';
 
 /** One metric of one run, append-only: the log rows it appeared in and its values. */
 export class Series {
@@ -11,6 +12,8 @@ export class Series {
 export interface Changes {
   /** Metric keys with new points. */
   metrics: Set<string>;
+  /** Metric keys that lost points: a resumed session supersedes the steps logged after its checkpoint. */
+  superseded: Set<string>;
   completions: CompletionsEvent[];
 }
 
@@ -44,7 +47,7 @@ export class RunData {
 
   /** Appends `events` to the run; the completions are returned rather than kept (the table keeps a few). */
   append(events: readonly RunEvent[]): Changes {
-    const changes: Changes = { metrics: new Set(), completions: [] };
+    const changes: Changes = { metrics: new Set(), superseded: new Set(), completions: [] };
     for (const event of events) {
       switch (event.event) {
         case 'log':
@@ -61,6 +64,7 @@ export class RunData {
           if (typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
           if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
           this.stopRequested = false;
+          this.dropStepsAfter(resumedStep(event), changes.superseded);
           break;
         case 'train_begin': // exact where epochs decide the length
           if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
@@ -75,6 +79,23 @@ export class RunData {
       }
     }
     return changes;
+  }
+
+  /** After a crash, a resume replays the steps after its checkpoint: the earlier rows of those steps go. */
+  private dropStepsAfter(step: number | undefined, changed: Set<string>): void {
+    if (step === undefined) return;
+    const cut = this.steps.findIndex((s) => s > step);
+    if (cut < 0) return;
+    this.steps.length = cut;
+    this.times.length = cut;
+    for (const [key, series] of this.series) {
+      let kept = series.rows.length;
+      while (kept > 0 && series.rows[kept - 1] >= cut) kept--;
+      if (kept === series.rows.length) continue;
+      series.rows.length = kept;
+      series.values.length = kept;
+      changed.add(key);
+    }
   }
 
   private addLog(step: number, time: number | undefined, metrics: Record<string, number | null>, changed: Set<string>): void {

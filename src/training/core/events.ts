@@ -79,6 +79,31 @@ export type RunEvent =
   | StopRequestedEvent
   | EndEvent;
 
+/** The checkpoint step a session resumed from, when it did. */
+export function resumedStep(event: StartEvent): number | undefined {
+  const step = (event.resumed_from as { step?: unknown } | null | undefined)?.step;
+  return typeof step === 'number' ? step : undefined;
+}
+
+/**
+ * The log events that stand: a session resumed after a crash re-runs the steps after its
+ * checkpoint, and those later logs replace the earlier session's.
+ */
+export function standingLogs(events: readonly RunEvent[]): LogEvent[] {
+  const logs: LogEvent[] = [];
+  for (const event of events) {
+    if (event.event === 'log') logs.push(event);
+    else if (event.event === 'start') {
+      const step = resumedStep(event);
+      if (step !== undefined) {
+        const cut = logs.findIndex((log) => log.step > step);
+        if (cut >= 0) logs.length = cut;
+      }
+    }
+  }
+  return logs;
+}
+
 const KNOWN = new Set(['start', 'train_begin', 'log', 'completions', 'summary', 'eval', 'checkpoint', 'stop_requested', 'end']);
 
 /**

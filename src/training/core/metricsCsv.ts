@@ -1,8 +1,8 @@
-import type { RunEvent } from './events';
+import { standingLogs, type RunEvent } from './events';
 
 /** The logged metrics of a run as CSV: a `step` column, then every metric key in first-seen order. */
 export function metricsCsv(events: RunEvent[]): string {
-  const rows = events.filter((e) => e.event === 'log');
+  const rows = standingLogs(events);
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const row of rows) {

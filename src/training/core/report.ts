@@ -1,4 +1,4 @@
-import type { CompletionsEvent, EndEvent, MetricsEvent, RunEvent, StartEvent } from './events';
+import { standingLogs, type CompletionsEvent, type EndEvent, type MetricsEvent, type RunEvent, type StartEvent } from './events';
 
 /**
  * A run as one self-contained HTML page to share: no scripts, no network (the CSP says so), the
@@ -11,13 +11,8 @@ export function renderRunReport(events: RunEvent[], runName: string): string {
   const summaries = events.filter((e): e is MetricsEvent => e.event === 'summary' || e.event === 'eval');
   const maxSteps = [...events].reverse().map((e) => (e.event === 'start' || e.event === 'train_begin' ? e.max_steps : undefined)).find((n) => typeof n === 'number');
 
-  // The logged metrics by step; a resumed session supersedes the earlier one's later steps.
   const byStep = new Map<number, Record<string, number | null>>();
-  for (const e of events) {
-    const resumed = e.event === 'start' ? (e.resumed_from as { step?: number } | null | undefined)?.step : undefined;
-    if (typeof resumed === 'number') for (const step of [...byStep.keys()]) if (step > resumed) byStep.delete(step);
-    if (e.event === 'log') byStep.set(e.step, { ...byStep.get(e.step), ...e.metrics });
-  }
+  for (const e of standingLogs(events)) byStep.set(e.step, { ...byStep.get(e.step), ...e.metrics });
   const steps = [...byStep.keys()].sort((a, b) => a - b);
   const keys = [...new Set(steps.flatMap((s) => Object.keys(byStep.get(s)!)))];
   const lastStep = Math.max(0, ...steps, ...events.map((e) => ('step' in e && typeof e.step === 'number' ? e.step : 0)));

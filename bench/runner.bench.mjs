@@ -1,12 +1,14 @@
 // The GRPO Studio runner against plain TRL (`python -m trl.scripts.grpo`, what `trl grpo` runs) on
 // the same tiny model, data, rewards and seed. Steps per second come from the difference between a
-// short and a longer run of each, so model loading and start-up cancel out.
+// short and a longer run of each, so model loading and start-up cancel out; the two sides take
+// turns, `rounds` times, and the median rate of each is reported (one pair of runs on a 2-core
+// machine varies by ±10%).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export function runnerBench(python, root, { short = 4, long = 24 } = {}) {
+export function runnerBench(python, root, { short = 4, long = 44, rounds = 3 } = {}) {
   const example = path.join(root, 'examples', 'emoji-length');
   const dir = mkdtempSync(path.join(tmpdir(), 'grpo-runner-bench-'));
   // Plain TRL knows no column_mapping: give it a dataset whose column is already `prompt`.
@@ -27,8 +29,15 @@ export function runnerBench(python, root, { short = 4, long = 24 } = {}) {
     execFileSync(python, args, { cwd: example, env, stdio: 'ignore' });
     return (performance.now() - t0) / 1000;
   };
-  const runner = (steps) => time([path.join(root, 'python', 'grpo_studio_runner.py'), '--config', configFile, '--max-steps', String(steps), '--run-dir', path.join(dir, `runner-${steps}`)]);
+  let runs = 0;
+  const runner = (steps) => time([path.join(root, 'python', 'grpo_studio_runner.py'), '--config', configFile, '--max-steps', String(steps), '--run-dir', path.join(dir, `runner-${++runs}`)]);
   const trl = (steps) => time(['-m', 'trl.scripts.grpo', '--config', configFile, '--max_steps', String(steps)]);
   const rate = (run) => (long - short) / (run(long) - run(short));
-  return { runner: rate(runner), trl: rate(trl), steps: long - short };
+  const rates = { runner: [], trl: [] };
+  for (let round = 0; round < rounds; round++) {
+    rates.runner.push(rate(runner));
+    rates.trl.push(rate(trl));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { runner: median(rates.runner), trl: median(rates.trl), steps: long - short, rounds, rates };
 }

@@ -104,7 +104,7 @@ if (dashboard.first !== undefined) {
 
 const runner = runnerBench(python, root);
 console.log('\nTraining runner vs plain TRL (python -m trl.scripts.grpo), tiny model on CPU, same config and seed');
-console.log(`  ${runner.runner.toFixed(2)} steps/s vs ${runner.trl.toFixed(2)} steps/s over ${runner.steps} steps; ratio ${(runner.runner / runner.trl).toFixed(2)} (goal ≥ 0.97: ${runner.runner / runner.trl >= 0.97 ? 'met' : 'MISSED'})`);
+console.log(`  ${runner.runner.toFixed(2)} steps/s vs ${runner.trl.toFixed(2)} steps/s over ${runner.steps} steps (median of ${runner.rounds} rounds, taking turns; each side: ${runner.rates.runner.map((r) => r.toFixed(2)).join(', ')} vs ${runner.rates.trl.map((r) => r.toFixed(2)).join(', ')}); ratio ${(runner.runner / runner.trl).toFixed(2)} (goal ≥ 0.97: ${runner.runner / runner.trl >= 0.97 ? 'met' : 'MISSED'})`);
 
 // ONNX sampler: OnnxCausalLm.generate (onnxruntime-node) and the same KV-cache loop in Python onnxruntime, greedy, on the
 // same graph, prompt, G, new tokens and intra-op threads, one generation each in turn (bench/onnx.bench.ts compare).

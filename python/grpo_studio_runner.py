@@ -316,6 +316,23 @@ def parse_args(argv: list[str]) -> ParsedArgs:
     return script_args, training_args, model_args, dataset_args, launcher
 
 
+def launch_keys_in_config(argv: list[str]) -> dict[str, str]:
+    """The config file's `accelerate launch` keys, read before the dataclasses are: GRPOConfig's
+    checks may need the launched world size (a per-device batch that divides num_generations only
+    across all processes). A file that cannot be read gives none; parse_args reports it."""
+    import yaml
+
+    try:
+        with open(argv[argv.index("--config") + 1], encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except (IndexError, ValueError, OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    keys = _accelerate_launch_keys()
+    return {key: str(value) for key, value in data.items() if key in keys}
+
+
 def _gpu_count() -> int:
     try:
         import torch
@@ -555,8 +572,8 @@ def _devices(training_args: GRPOConfig) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    relaunch_under_accelerate(argv, launch_keys_in_config(argv))
     script_args, training_args, model_args, dataset_args, launcher = parse_args(argv)
-    relaunch_under_accelerate(argv, launcher)
     launcher_only = list(launcher)
     config_path = Path(argv[argv.index("--config") + 1]).resolve()
     config_dir = config_path.parent
@@ -604,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
             devices=_devices(training_args),
             pid=os.getpid(),
         )
-        if launcher_only and main_rank:
+        if launcher_only and main_rank and "WORLD_SIZE" not in os.environ:
             note = f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`"
             print(note, file=sys.stderr)
 

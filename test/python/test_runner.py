@@ -259,3 +259,45 @@ def test_kill_9_leaves_every_written_line_parseable(tmp_path):
     assert n_logs(events) >= 3 and not any(e["event"] == "end" for e in events)
     logged = steps(events, "log")
     assert logged == list(range(1, len(logged) + 1))
+
+
+def test_two_processes_under_accelerate_launch_only_rank_0_writes_and_a_stop_reaches_both(tmp_path):
+    # An accelerate config_file asks for two processes; torchrun's launcher with gloo runs them on
+    # this CPU. Each rank takes 4 prompts' worth of completions: 8 = num_generations only across
+    # both ranks, so GRPOConfig must not be checked before the relaunch.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    accelerate_config = tmp_path / "two processes.yaml"
+    accelerate_config.write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nnum_processes: 2\n"
+        f"num_machines: 1\nmachine_rank: 0\nmain_process_ip: 127.0.0.1\nmain_process_port: {port}\n"
+        "mixed_precision: 'no'\nuse_cpu: false\ngpu_ids: all\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "run.two.yaml"
+    config.write_text(
+        TINY_CONFIG.read_text(encoding="utf-8").replace("per_device_train_batch_size: 8", "per_device_train_batch_size: 4")
+        + f"config_file: {accelerate_config}\n",
+        encoding="utf-8",
+    )
+    run_dir = tmp_path / "二つ run"
+    proc = start_runner("--config", config, "--run-dir", run_dir, "--max-steps", 500, *FAST, "--save_steps", 1000, cwd=EXAMPLE)
+    wait_for_events(run_dir, lambda events: n_logs(events) >= 2, proc, timeout=120)
+    (run_dir / "STOP").touch()
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-3000:]
+
+    events = read_events(run_dir)
+    start = events[0]
+    assert start["devices"]["world_size"] == 2
+    assert [e["event"] for e in events].count("start") == 1, "only rank 0 writes"
+    end = events[-1]
+    assert end["event"] == "end" and end["status"] == "stopped"
+    assert steps(events, "log") == list(range(1, end["step"] + 1))
+    assert steps(events, "checkpoint") == [end["step"]]
+    assert (run_dir / f"checkpoint-{end['step']}").is_dir()
+    assert all(len(e["rows"]) == 8 for e in events if e["event"] == "completions"), "both ranks' completions, gathered"
+    assert not (run_dir / "STOP").exists()

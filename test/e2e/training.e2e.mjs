@@ -1,7 +1,8 @@
 // "GRPO: Train" as a user runs it on the example: the pre-flight passes, a real TRL GRPO run of
 // the tiny model starts on the CPU, the dashboard's charts fill as steps arrive, the run survives a
 // window reload (the editor reattaches to it), generated completions go into a sample set, Stop
-// saves a checkpoint, and a config with the origin's removed field is explained before anything starts.
+// saves a checkpoint, Resume continues the step count from it, and a config with the origin's
+// removed field is explained before anything starts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { trainingOptions } from './trainingExample.mjs';
@@ -51,6 +52,14 @@ export async function run(ctx) {
   // Completions from the (stopped, so no longer changing) run into the sample set the previews score.
   const samplesBefore = readFileSync(path.join(workspace, 'qa.samples.jsonl'), 'utf8').trim().split('\n').length;
   await frame.locator('vscode-tab-header', { hasText: 'Completions' }).click();
+  // Every completion once, live events after the reload included (the table keeps the latest 200).
+  const runsDir = path.join(workspace, 'runs');
+  const [runName] = readdirSync(runsDir);
+  const readEvents = () => readFileSync(path.join(runsDir, runName, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const rowsPerStep = (steps) => steps.reduce((counts, step) => counts.set(step, (counts.get(step) ?? 0) + 1), new Map());
+  const completionSteps = readEvents().filter((e) => e.event === 'completions').flatMap((e) => e.rows.map(() => e.step)).slice(-200);
+  const shown = (await frame.locator('table.completions tbody tr td:nth-child(3)').allTextContents()).map(Number);
+  assert.deepEqual([...rowsPerStep(shown)].sort(), [...rowsPerStep(completionSteps)].sort(), 'the table shows each completion of the run once');
   await frame.locator('table.completions tbody tr input[type=checkbox]').first().check();
   await frame.locator('#add-to-samples').click();
   const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'qa.samples.jsonl' }).first();
@@ -61,12 +70,28 @@ export async function run(ctx) {
   });
   await screenshot('added-to-samples');
 
-  const runsDir = path.join(workspace, 'runs');
-  const [runName] = readdirSync(runsDir);
-  const events = readFileSync(path.join(runsDir, runName, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  let events = readEvents();
   assert.equal(events.at(-1).event, 'end');
   assert.equal(events.at(-1).status, 'stopped');
   const checkpoint = events.find((e) => e.event === 'checkpoint');
   assert.ok(checkpoint && existsSync(checkpoint.path), 'a checkpoint was saved on stop');
   assert.ok(events.some((e) => e.event === 'log' && 'rewards/emoji_reward/mean' in e.metrics));
+  const stoppedAt = events.at(-1).step;
+
+  // Resume from the palette: the same run continues from its checkpoint, the step count going on.
+  await frame.locator('vscode-tab-header', { hasText: 'Charts' }).click();
+  await runCommand('GRPO: Resume Run');
+  frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 60000 });
+  await waitFor(async () => /running/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), { timeoutMs: 60000, message: 'the resumed run is running' });
+  await waitFor(async () => (await stepShown()) >= stoppedAt + 2, { timeoutMs: 120000, message: 'the resumed run logs steps after the checkpoint' });
+  await screenshot('resumed');
+  await runCommand('GRPO: Stop Run (save a checkpoint)');
+  await waitFor(async () => /stopped/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), { timeoutMs: 60000, message: 'the resumed run stopped' });
+  events = readEvents();
+  const starts = events.filter((e) => e.event === 'start');
+  assert.equal(starts.length, 2, 'the resume appended to the same run');
+  assert.equal(starts[1].resumed_from?.step, stoppedAt);
+  const logged = events.filter((e) => e.event === 'log').map((e) => e.step);
+  assert.deepEqual(logged, logged.map((_, i) => i + 1), 'every step logged once, in order');
+  assert.ok(logged.at(-1) > stoppedAt + 1);
 }

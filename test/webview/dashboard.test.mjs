@@ -288,6 +288,21 @@ test('smoothing and the x axis redraw the charts and are remembered', async () =
   await page.close();
 });
 
+test('a history fed one event at a time draws what it draws in one batch (the first lone point loses its dot)', async () => {
+  const events = trainingEvents({ steps: 6, maxSteps: 300 });
+  const images = [];
+  for (const batches of [[events], events.map((event) => [event])]) {
+    const { page, post, assertClean } = await openDashboard();
+    for (const batch of batches) await post({ type: 'events', runId: RUN.id, events: batch });
+    await card(page, 'reward').waitFor();
+    await nextFrame(page);
+    images.push(await chartImage(page, 'reward'));
+    await assertClean();
+    await page.close();
+  }
+  assert.ok(images[0] === images[1]);
+});
+
 test('a session resumed after a crash replaces the steps logged after its checkpoint (live and in the history)', async () => {
   // The crashed session logged steps 1-10 and checkpointed at 6; the resumed one re-runs 7-12 with other values.
   const crashed = trainingEvents({ steps: 10, maxSteps: 12, seed: 1 });

@@ -82,9 +82,11 @@ function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfi
 
 /** Lines have no points drawn, so a series of one point (a first evaluation, say) gets a dot. */
 function markLonePoints(datasets: LineDataset[]): LineDataset[] {
-  for (const dataset of datasets) dataset.pointRadius = dataset.data.length === 1 ? 3 : 0;
+  for (const dataset of datasets) dataset.pointRadius = isLone(dataset) ? 3 : 0;
   return datasets;
 }
+
+const isLone = (dataset: LineDataset) => dataset.data.length === 1;
 
 /** A safe file name for a metric key: `rewards/emoji_reward/mean` → `rewards_emoji_reward_mean.png`. */
 export const pngName = (key: string) => `${key.replace(/[^\w.-]+/g, '_')}.png`;
@@ -162,6 +164,12 @@ export class ChartCard {
       }
       trace.sync(series, run, context.axis);
     }
+    // Chart.js keeps the point options its elements were created with: a lone point that gained
+    // neighbours would keep its dot, so that chart is built again (once per series).
+    if (this.chart?.data.datasets.some((dataset) => (dataset.pointRadius === 3) !== isLone(dataset))) {
+      this.chart.destroy();
+      this.chart = undefined;
+    }
     if (!this.chart) {
       // Text color and font have no per-chart option that reaches every part (ticks, tooltip).
       Object.assign(Chart.defaults.font, context.theme.font);
@@ -169,8 +177,7 @@ export class ChartCard {
       this.chart = new Chart(this.canvas, chartConfig(context, markLonePoints(this.datasets(context))));
       return;
     }
-    if (added) this.chart.data.datasets = this.datasets(context);
-    markLonePoints(this.chart.data.datasets);
+    if (added) this.chart.data.datasets = markLonePoints(this.datasets(context));
     this.chart.update('none');
   }
 

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
@@ -7,6 +8,7 @@ import { loadPythonParser } from '../../discovery/core/parser';
 import { checkRunConfig } from '../core/configCheck';
 import { runConfigDatasetIssues } from '../core/datasetCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
+import { listCheckpoints } from '../core/compare';
 import { runState, type RunState } from '../core/runs';
 import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
@@ -37,13 +39,16 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
     return picked?.run;
   };
 
-  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
+  /**
+   * Everything checked before a run starts, each failure shown with its fix: trust, the config
+   * against TRL's fields, the rewards it names against the contract, then the pre-flight of the
+   * interpreter, dataset and output folder. The interpreter to train with, or undefined.
+   */
+  const checkBeforeRun = async (config: string): Promise<string | undefined> => {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
-      return;
+      return undefined;
     }
-    const config = configUri?.fsPath ?? (await pickConfig());
-    if (!config) return;
     // Config mistakes first: they would otherwise surface after the model has loaded.
     const configErrors = checkRunConfig((await vscode.workspace.fs.readFile(vscode.Uri.file(config))).toString(), schema, RUNNER_FIELDS)
       .filter((p) => p.severity === 'error');
@@ -56,13 +61,13 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
       const first = rewardErrors[0];
       await vscode.window.showTextDocument(vscode.Uri.file(first.file), { selection: new vscode.Range(first.range.start.line, first.range.start.character, first.range.end.line, first.range.end.character) });
       void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', rewardErrors.map((p) => p.message).join(' ')));
-      return;
+      return undefined;
     }
     if (configErrors.length) {
       const line = configErrors[0].range.start.line;
       await vscode.window.showTextDocument(vscode.Uri.file(config), { selection: new vscode.Range(line, 0, line, 0) });
       void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', configErrors.map((p) => p.message).join(' ')));
-      return;
+      return undefined;
     }
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
     const interpreter = await findInterpreter(ctx.config, folder);
@@ -92,13 +97,19 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
         }
       },
     );
-    if (!ok) return;
-    const runDir = service.start(config, interpreter.path);
-    ctx.output.info(`Training ${config} in ${runDir} with ${interpreter.path}`);
+    return ok ? interpreter.path : undefined;
+  };
+
+  /** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
+  const startRun = (config: string, python: string, resumeDir?: string) => {
+    const runDir = service.start(config, python, { resumeDir });
+    ctx.output.info(`${resumeDir ? 'Resuming' : 'Training'} ${config} in ${runDir} with ${python}`);
     dashboard.show([service.runs.find((r) => r.dir === runDir) ?? runState(runDir)]);
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir)) },
-      () => new Promise<void>((resolve) => {
+    const title = resumeDir
+      ? vscode.l10n.t('GRPO: loading the latest checkpoint of {0}', path.basename(runDir))
+      : vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir));
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+      new Promise<void>((resolve) => {
         const subscription = service.onEvents(({ dir, events }) => {
           if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) {
             subscription.dispose();
@@ -107,6 +118,13 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
         });
       }),
     );
+  };
+
+  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
+    const config = configUri?.fsPath ?? (await pickConfig());
+    if (!config) return;
+    const python = await checkBeforeRun(config);
+    if (python) startRun(config, python);
   });
 
   ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
@@ -115,10 +133,21 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
   });
   ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
     const target = await pickRun(run, (r) => r.status === 'stopped' || r.status === 'failed');
-    const config = target && service.configOf(target.dir);
-    if (!target || !config) return;
-    const interpreter = await findInterpreter(ctx.config, vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config)));
-    service.start(config, interpreter.path, { resumeDir: target.dir });
+    if (!target) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No stopped or failed run to resume.'));
+      return;
+    }
+    const config = service.configOf(target.dir);
+    if (!config || !fs.existsSync(config)) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'));
+      return;
+    }
+    if (listCheckpoints(target.dir).length === 0) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.', target.name));
+      return;
+    }
+    const python = await checkBeforeRun(config);
+    if (python) startRun(config, python, target.dir);
   });
   ctx.registerCommand('grpoStudio.openDashboard', async (run?: RunState) => {
     const target = await pickRun(run);

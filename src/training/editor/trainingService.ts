@@ -54,7 +54,10 @@ export class TrainingService implements vscode.Disposable {
       this.eventsEmitter.fire({ dir, events });
       this.refresh();
     });
-    this.followers.set(dir, follower.start());
+    // Registered before its first read: that read's callback refreshes, which follows running runs
+    // again (a second follower would deliver every later event twice).
+    this.followers.set(dir, follower);
+    follower.start();
   }
 
   /** Starts a detached run of `config`; it keeps going when the window closes. */

@@ -303,6 +303,40 @@ test('a history fed one event at a time draws what it draws in one batch (the fi
   assert.ok(images[0] === images[1]);
 });
 
+test('a long run fed live, step by step, looks as it does drawn from its whole history (moves under half a pixel are not redrawn)', async () => {
+  // 300 buckets of 128 rows each: the 100 live rows land in one last bucket, whose mean moves less and less.
+  const history = 300 * 128;
+  const events = trainingEvents({ steps: history + 100, maxSteps: history + 100 });
+  const images = [];
+  for (const batches of [[events], [events.slice(0, history + 1), ...events.slice(history + 1).map((event) => [event])]]) {
+    const { page, post, assertClean } = await openDashboard();
+    for (const batch of batches) await post({ type: 'events', runId: RUN.id, events: batch });
+    await card(page, 'reward').waitFor();
+    await nextFrame(page);
+    images.push(await chartImage(page, 'reward'));
+    await assertClean();
+    await page.close();
+  }
+  const { page } = await openDashboard();
+  const { differing, total } = await page.evaluate(async ([a, b]) => {
+    const pixels = async (url) => {
+      const image = new Image();
+      image.src = url;
+      await image.decode();
+      const canvas = Object.assign(document.createElement('canvas'), { width: image.width, height: image.height });
+      const context = canvas.getContext('2d', { willReadFrequently: true });
+      context.drawImage(image, 0, 0);
+      return context.getImageData(0, 0, image.width, image.height).data;
+    };
+    const [p, q] = await Promise.all([pixels(a), pixels(b)]);
+    let differing = 0;
+    for (let i = 0; i < p.length; i += 4) if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) + Math.abs(p[i + 3] - q[i + 3]) > 96) differing++;
+    return { differing, total: p.length / 4 };
+  }, images);
+  await page.close();
+  assert.ok(differing <= 5, `${differing} of ${total} pixels differ`);
+});
+
 test('a session resumed after a crash replaces the steps logged after its checkpoint (live and in the history)', async () => {
   // The crashed session logged steps 1-10 and checkpointed at 6; the resumed one re-runs 7-12 with other values.
   const crashed = trainingEvents({ steps: 10, maxSteps: 12, seed: 1 });
@@ -506,10 +540,56 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const ms = (x) => `${x.toFixed(1)} ms`;
 
+/**
+ * Each live batch (one log row; every 10th with 6 completions) is dispatched at the start of a
+ * frame; the page's work is its handler plus its painter's time in the frames that follow (the
+ * time between a callback queued before the painter and one queued after it).
+ */
+function measureLive(page, rows, appends) {
+  return page.evaluate(
+    async ({ source, rows, appends, runId }) => {
+      const events = new Function(`return (${source})`)()({ steps: appends, firstStep: rows + 1, maxSteps: rows + appends, completionsEvery: 10, withStart: false });
+      const batches = [];
+      for (const event of events) {
+        if (event.event === 'log') batches.push([event]);
+        else batches.at(-1).push(event);
+      }
+      const FRAMES = 3;
+      const results = [];
+      for (const batch of batches) {
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const [before, after] = [[], []];
+        let handler = 0;
+        await new Promise((resolve) => {
+          const first = () => {
+            before.push(performance.now());
+            if (before.length < FRAMES) requestAnimationFrame(first);
+          };
+          const last = () => {
+            after.push(performance.now());
+            if (after.length < FRAMES) requestAnimationFrame(last);
+            else resolve();
+          };
+          requestAnimationFrame(first);
+          const t0 = performance.now();
+          window.dispatchEvent(new MessageEvent('message', { data: { type: 'events', runId, events: batch } }));
+          handler = performance.now() - t0;
+          requestAnimationFrame(last);
+        });
+        const paints = after.map((t, i) => t - before[i]);
+        results.push({ handler, total: handler + paints.reduce((a, b) => a + b, 0), frame: Math.max(handler, ...paints) });
+      }
+      return results;
+    },
+    { source: trainingEvents.toString(), rows, appends, runId: RUN.id },
+  );
+}
+
 test('timings: first chart of a 100,000-row history, and the cost of a live event (printed, not asserted)', async () => {
   const { page, assertClean } = await openDashboard();
   const ROWS = 100_000;
   const APPENDS = 200;
+  const SHORT_ROWS = 100;
   // The history is built in the page: 100,000 rows through the test driver would measure the driver.
   const metricCount = await page.evaluate(
     ({ source, rows }) => {
@@ -545,52 +625,19 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
   );
   await page.screenshot({ path: join(screenshots, 'dashboard-100k.png') });
 
-  // Each live batch (one log row; every 10th with 6 completions) is dispatched at the start of a
-  // frame; the page's work is its handler plus its painter's time in the frames that follow (the
-  // time between a callback queued before the painter and one queued after it).
-  const live = await page.evaluate(
-    async ({ source, rows, appends, runId }) => {
-      const events = new Function(`return (${source})`)()({ steps: appends, firstStep: rows + 1, maxSteps: rows + appends, completionsEvery: 10, withStart: false });
-      const batches = [];
-      for (const event of events) {
-        if (event.event === 'log') batches.push([event]);
-        else batches.at(-1).push(event);
-      }
-      const FRAMES = 3;
-      const results = [];
-      for (const batch of batches) {
-        await new Promise((resolve) => requestAnimationFrame(resolve));
-        const [before, after] = [[], []];
-        let handler = 0;
-        await new Promise((resolve) => {
-          const first = () => {
-            before.push(performance.now());
-            if (before.length < FRAMES) requestAnimationFrame(first);
-          };
-          const last = () => {
-            after.push(performance.now());
-            if (after.length < FRAMES) requestAnimationFrame(last);
-            else resolve();
-          };
-          requestAnimationFrame(first);
-          const t0 = performance.now();
-          window.dispatchEvent(new MessageEvent('message', { data: { type: 'events', runId, events: batch } }));
-          handler = performance.now() - t0;
-          requestAnimationFrame(last);
-        });
-        const paints = after.map((t, i) => t - before[i]);
-        results.push({ handler, total: handler + paints.reduce((a, b) => a + b, 0), frame: Math.max(handler, ...paints) });
-      }
-      return results;
-    },
-    { source: trainingEvents.toString(), rows: ROWS, appends: APPENDS, runId: RUN.id },
-  );
-  const summary = (key) => {
-    const xs = live.map((r) => r[key]);
+  const live = await measureLive(page, ROWS, APPENDS);
+  // A short run: every step adds a point to every chart, so each one is redrawn.
+  const { page: shortPage, post: postShort } = await openDashboard();
+  await postShort({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: SHORT_ROWS, completionsEvery: 10 }) });
+  await card(shortPage, 'reward').waitFor();
+  const liveShort = await measureLive(shortPage, SHORT_ROWS, APPENDS);
+  await shortPage.close();
+  const summary = (key, results = live) => {
+    const xs = results.map((r) => r[key]);
     return { median: median(xs), p95: percentile(xs, 0.95), max: Math.max(...xs) };
   };
-  const stats = (key) => {
-    const { median: m, p95, max } = summary(key);
+  const stats = (key, results = live) => {
+    const { median: m, p95, max } = summary(key, results);
     return `median ${ms(m)}, p95 ${ms(p95)}, max ${ms(max)}`;
   };
   const cards = await page.locator('.chart-card').count();
@@ -601,10 +648,11 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
       `    → first chart drawn ${ms(history.first)}, all ${history.charts} on-screen charts ${ms(history.all)}`,
       `  live event, ${APPENDS} appends: total work ${stats('total')}`,
       `    handler ${stats('handler')}; longest single task or frame ${stats('frame')}`,
+      `  live event after a ${SHORT_ROWS}-row history (every chart redrawn each step): total work ${stats('total', liveShort)}`,
     ].join('\n'),
   );
   // One line for scripts (npm run bench): everything in ms.
-  console.log(`DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') } })}`);
+  console.log(`DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') }, shortRows: SHORT_ROWS, liveShort: { total: summary('total', liveShort) } })}`);
   await assertClean();
   await page.close();
 });

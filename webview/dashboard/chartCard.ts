@@ -106,6 +106,8 @@ export class ChartCard {
   private readonly canvas: HTMLCanvasElement;
   private chart: Chart<'line', Point[]> | undefined;
   private traces = new Map<RunData, Trace>();
+  /** Each dataset's points as the chart last laid them out. */
+  private laidOut: Point[][] = [];
 
   constructor(
     readonly key: string,
@@ -123,6 +125,7 @@ export class ChartCard {
     this.chart?.destroy();
     this.chart = undefined;
     this.traces.clear();
+    this.laidOut = [];
     this.pending = true;
   }
 
@@ -133,6 +136,7 @@ export class ChartCard {
   /** The chart under its title, on the editor's background (the canvas itself is transparent), as a PNG data URL. */
   toPng(): string {
     if (this.pending) this.draw();
+    this.update(); // points that moved less than a pixel too
     const { theme } = this.context();
     const scale = this.canvas.width / (this.canvas.clientWidth || this.canvas.width);
     const titleHeight = Math.round(theme.font.size * 2 * scale);
@@ -175,10 +179,41 @@ export class ChartCard {
       Object.assign(Chart.defaults.font, context.theme.font);
       Chart.defaults.color = context.theme.foreground;
       this.chart = new Chart(this.canvas, chartConfig(context, markLonePoints(this.datasets(context))));
+      this.laidOut = this.chart.data.datasets.map((dataset) => dataset.data.map(({ x, y }) => ({ x, y })));
       return;
     }
     if (added) this.chart.data.datasets = markLonePoints(this.datasets(context));
+    // In a long run a new step mostly nudges the last decimated points by a fraction of a pixel:
+    // a Chart.js update (about a millisecond: layout, ticks, options) would draw the same picture.
+    if (!added && this.sameOnScreen()) return;
+    this.update();
+  }
+
+  private update(): void {
+    if (!this.chart) return;
     this.chart.update('none');
+    this.laidOut = this.chart.data.datasets.map((dataset) => dataset.data.map(({ x, y }) => ({ x, y })));
+  }
+
+  /** Whether every point is where the chart last put it, to within half a pixel, inside the same axes. */
+  private sameOnScreen(): boolean {
+    const { data, scales } = this.chart!;
+    const { x, y } = scales;
+    if (data.datasets.length !== this.laidOut.length) return false;
+    return data.datasets.every((dataset, i) => {
+      const before = this.laidOut[i];
+      if (before.length !== dataset.data.length) return false;
+      return dataset.data.every((point, j) => {
+        const old = before[j];
+        if (point.x === old.x && point.y === old.y) return true;
+        // Outside the axes' current range, the ticks and the scale would change.
+        if (point.x < x.min || point.x > x.max || point.y < y.min || point.y > y.max) return false;
+        return (
+          Math.abs(x.getPixelForValue(point.x) - x.getPixelForValue(old.x)) < 0.5 &&
+          Math.abs(y.getPixelForValue(point.y) - y.getPixelForValue(old.y)) < 0.5
+        );
+      });
+    });
   }
 
   private datasets(context: ChartContext): LineDataset[] {

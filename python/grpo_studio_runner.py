@@ -672,6 +672,9 @@ def main(argv: list[str] | None = None) -> int:
         events.emit("end", status="failed", step=step, error=traceback.format_exc())
         traceback.print_exc()
         return 1
+    finally:
+        if main_rank:  # a Stop that came too late for this session must not stop the next one
+            stop.stop_file.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ Commands:
   train --config FILE [--max-steps N] [--run-dir DIR] [--resume]
       Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), in the
       foreground with a progress bar. Events, checkpoints and the log go to the run dir
-      (default runs/<timestamp>-<name>/). Exits 0 when the run finished or was stopped.
+      (default runs/<timestamp>-<name>/). Exits 0 when the run finished, 1 when it failed;
+      Ctrl+C or SIGTERM stops it with a checkpoint and exits 130 or 143.
   sample --model DIR --prompts FILE.jsonl --num-generations G [--max-new-tokens N]
          [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N] --out FILE.jsonl
       Draw G completions per prompt from a local ONNX causal LM (optimum export layout) with

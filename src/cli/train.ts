@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
+import { listCheckpoints } from '../training/core/compare';
 import { runConfigDatasetIssues } from '../training/core/datasetCheck';
 import type { RunEvent } from '../training/core/events';
 import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, runState } from '../training/core/runs';
@@ -40,9 +41,11 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
   if (values.resume && !runDir) {
-    const suffix = `-${path.basename(config).replace(/\.(ya?ml)$/i, '')}`;
-    runDir = listRuns(path.join(process.cwd(), 'runs')).find((dir) => dir.endsWith(suffix));
-    if (!runDir) return usage(`--resume: no earlier run of ${values.config} in ./runs; pass --run-dir`);
+    // The newest run of this very config (newRunDir's `<timestamp>-<name>`) that has a checkpoint.
+    const name = path.basename(newRunDir(process.cwd(), config));
+    const ofThisConfig = (dir: string) => path.basename(dir).slice(16) === name.slice(16) && /^\d{8}-\d{6}-/.test(path.basename(dir));
+    runDir = listRuns(path.join(process.cwd(), 'runs')).find((dir) => ofThisConfig(dir) && listCheckpoints(dir).length > 0);
+    if (!runDir) return usage(`--resume: no run of ${values.config} with a checkpoint in ./runs; pass --run-dir`);
   }
   runDir ??= newRunDir(process.cwd(), config);
   process.stdout.write(`run dir: ${runDir}\n`);
@@ -117,14 +120,17 @@ class ProgressLine {
   private step = 0;
   private maxSteps?: number;
   private reward?: number;
+  /** The pace counts from this session's start (a resumed run starts past step 0). */
   private started = Date.now();
+  private startStep = 0;
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
   update(events: RunEvent[]): void {
     for (const event of events) {
       if (event.event === 'start' && typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
-      if (event.event === 'start') this.started = Date.now();
+      if (event.event === 'start') [this.started, this.startStep] = [Date.now(), this.step];
+      if (event.event === 'train_begin') this.step = this.startStep = event.step;
       if (event.event !== 'log') continue;
       this.step = event.step;
       if (typeof event.metrics.reward === 'number') this.reward = event.metrics.reward;
@@ -139,9 +145,10 @@ class ProgressLine {
 
   private text(): string {
     const width = 24;
-    const done = this.maxSteps ? Math.min(width, Math.round((this.step / this.maxSteps) * width)) : 0;
-    const bar = this.maxSteps ? `[${'#'.repeat(done)}${'-'.repeat(width - done)}] ` : '';
-    const perStep = this.step > 0 ? (Date.now() - this.started) / 1000 / this.step : undefined;
+    const filled = this.maxSteps ? Math.min(width, Math.round((this.step / this.maxSteps) * width)) : 0;
+    const bar = this.maxSteps ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+    const stepsThisSession = this.step - this.startStep;
+    const perStep = stepsThisSession > 0 ? (Date.now() - this.started) / 1000 / stepsThisSession : undefined;
     return `${bar}step ${this.step}${this.maxSteps ? `/${this.maxSteps}` : ''}` +
       (this.reward !== undefined ? ` · reward ${this.reward.toFixed(3)}` : '') +
       (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '');

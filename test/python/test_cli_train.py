@@ -63,23 +63,34 @@ def test_train_usage_errors_exit_2(tmp_path):
     assert train("--config", "missing.yaml", cwd=tmp_path).returncode == 2
 
 
-def test_sigterm_stops_with_a_checkpoint_and_exits_143(tmp_path):
+@pytest.mark.parametrize(
+    "how",
+    [
+        "SIGTERM to the CLI (a job scheduler)",
+        "SIGINT to the process group (Ctrl+C in a terminal: the runner gets it too)",
+    ],
+)
+def test_a_signal_stops_with_a_checkpoint_and_exits_128_plus_it(tmp_path, how):
     import signal
     import time
 
+    sig = signal.SIGTERM if how.startswith("SIGTERM") else signal.SIGINT
     run_dir = tmp_path / "停止 run"
     env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
     cli = subprocess.Popen(
         ["node", str(CLI), "train", "--config", "run.tiny.yaml", "--max-steps", "200", "--run-dir", str(run_dir)],
-        cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=EXAMPLE, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     events_file = run_dir / "events.jsonl"
     deadline = time.monotonic() + 150
     while time.monotonic() < deadline and not (events_file.exists() and '"event": "log"' in events_file.read_text(encoding="utf-8")):
         time.sleep(0.2)
-    cli.send_signal(signal.SIGTERM)
+    if how.startswith("SIGTERM"):
+        cli.send_signal(sig)
+    else:
+        os.killpg(cli.pid, sig)
     stdout, stderr = cli.communicate(timeout=120)
-    assert cli.returncode == 128 + signal.SIGTERM, stderr
+    assert cli.returncode == 128 + sig, stderr
     assert "stopping at the next step" in stderr
     events = [json.loads(line) for line in events_file.read_text(encoding="utf-8").splitlines()]
     end = events[-1]
@@ -87,3 +98,4 @@ def test_sigterm_stops_with_a_checkpoint_and_exits_143(tmp_path):
     checkpoints = [e for e in events if e["event"] == "checkpoint"]
     assert checkpoints and Path(checkpoints[-1]["path"]).is_dir()
     assert "run stopped at step" in stdout
+    assert not (run_dir / "STOP").exists(), "no stop request left behind for the next session"

@@ -106,3 +106,20 @@ test('columns are the union of the first records\' keys; a first line over a meg
   });
   assert.deepEqual(long, []);
 });
+
+test('pre-flight: relative dataset paths are read from the workspace folder first, then next to the config (the runner\'s order)', () => {
+  const env = { python: 'python3', versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' }, cuda: false, devices: ['cpu'], gpuMemory: [] };
+  const root = workspace({
+    'configs/run.yaml': 'model_name_or_path: m\ndataset_name: data/train.jsonl\nreward_funcs: [rewards.length_reward]\n',
+    'configs/near.yaml': 'model_name_or_path: m\ndataset_name: near.jsonl\nreward_funcs: [rewards.length_reward]\n',
+    'configs/near.jsonl': '{"prompt": "p"}\n',
+    'configs/missing.yaml': 'model_name_or_path: m\ndataset_name: data/none.jsonl\nreward_funcs: [rewards.length_reward]\n',
+    'data/train.jsonl': '{"prompt": "p"}\n',
+  });
+  const errors = (config: string) => preflightIssues(env, path.join(root, 'configs', config), path.join(root, 'runs')).filter((i) => i.severity === 'error').map((i) => i.message);
+  assert.deepEqual(errors('run.yaml'), []);
+  assert.deepEqual(errors('near.yaml'), []);
+  const [missing] = errors('missing.yaml');
+  assert.match(missing, /data\/none\.jsonl does not exist/);
+  assert.ok(missing.includes(`${root}, then ${path.join(root, 'configs')}`), missing);
+});

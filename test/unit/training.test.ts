@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { EventReader } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
-import { EVENTS_FILE, EventFollower, eta, PID_FILE, runState } from '../../src/training/core/runs';
+import { elapsed, EVENTS_FILE, EventFollower, eta, PID_FILE, requestStop, runState, STOP_FILE } from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
 const lines = [
@@ -78,4 +78,38 @@ test('metrics CSV: a step column and every key seen, quoted where needed', () =>
     { event: 'log', step: 2, metrics: { reward: 0.75, 'odd,key': 3 } },
   ]);
   assert.equal(csv, 'step,reward,rewards/emoji_reward/mean,"odd,key"\n1,0.5,0.25,\n2,0.75,,3\n');
+});
+
+test('Stop writes the STOP file once per session, never for a runner that is gone, and sends no signal', () => {
+  const events = (...kinds: string[]) => `${kinds.map((event) => JSON.stringify({ event, step: 1, status: 'stopped' })).join('\n')}\n`;
+  const run = (history: string, pid: number) => {
+    const dir = workspace({ [EVENTS_FILE]: history, [PID_FILE]: String(pid) }, 'stop');
+    requestStop(dir);
+    return fs.existsSync(path.join(dir, STOP_FILE));
+  };
+  // This test process stands in for a live runner: a signal would reach it and end the test run.
+  assert.equal(run(events('start', 'log'), process.pid), true, 'a running session');
+  assert.equal(run(events('start', 'log', 'stop_requested'), process.pid), false, 'already stopping: the runner deleted the file, a second one would outlive the run');
+  assert.equal(run(events('start', 'stop_requested', 'end'), process.pid), true, 'a resumed runner still loading (the earlier session ended)');
+  assert.equal(run(events('start', 'log'), 2 ** 22 + 12345), false, 'no runner: nothing would delete the file');
+});
+
+test('a resumed run: elapsed leaves out the pause, the ETA follows the new session\'s pace, and a resume still loading is running', () => {
+  const history = [
+    { event: 'start', time: 1000, max_steps: 10 },
+    { event: 'log', step: 4, time: 1040, metrics: {} },
+    { event: 'end', status: 'stopped', time: 1040 },
+    { event: 'start', time: 5000, max_steps: 10, resumed_from: { step: 4 } },
+    { event: 'log', step: 6, time: 5002, metrics: {} },
+  ];
+  const dir = workspace({ [EVENTS_FILE]: `${history.map((e) => JSON.stringify(e)).join('\n')}\n` }, 'resumed');
+  const resumed = runState(dir, undefined, true);
+  assert.equal(elapsed(resumed, 5002), 42, '40 s before the stop, 2 s since the resume');
+  assert.equal(eta(resumed, 5002), 4, '1 s per step since the resume, 4 steps left');
+
+  const stopped = history.slice(0, 3);
+  const loading = workspace({ [EVENTS_FILE]: `${stopped.map((e) => JSON.stringify(e)).join('\n')}\n`, [PID_FILE]: String(process.pid) }, 'loading');
+  assert.equal(runState(loading).status, 'running', 'a runner launched after the end: Resume is loading the checkpoint');
+  fs.utimesSync(path.join(loading, PID_FILE), 1000, 1000);
+  assert.equal(runState(loading).status, 'stopped', 'the pid file is the stopped session\'s');
 });

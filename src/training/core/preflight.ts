@@ -60,7 +60,11 @@ export async function probeEnvironment(python: string): Promise<Environment> {
 }
 
 /** Checks that need no model loading: packages, device, dataset file, output folder. */
-export function preflightIssues(env: Environment, configFile: string, runsDir: string): PreflightIssue[] {
+/**
+ * The checks before a run starts. `cwd` is where the runner will run (the workspace folder): it
+ * reads relative paths from there first, then next to the config, and so does this.
+ */
+export function preflightIssues(env: Environment, configFile: string, runsDir: string, cwd = path.dirname(runsDir)): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
   for (const name of ['torch', 'transformers', 'trl', 'datasets', 'accelerate']) {
     if (!env.versions[name]) {
@@ -78,16 +82,18 @@ export function preflightIssues(env: Environment, configFile: string, runsDir: s
   } catch (error) {
     issues.push({ severity: 'error', message: `cannot read ${configFile}: ${(error as Error).message}` });
   }
-  const base = path.dirname(configFile);
+  const configDir = path.dirname(configFile);
+  const resolve = (value: string) => [path.resolve(cwd, value), path.resolve(configDir, value)].find((p) => fs.existsSync(p));
   for (const key of ['dataset_name', 'dataset_path']) {
     const value = config[key];
-    if (typeof value === 'string' && /\.(jsonl?|csv|parquet)$/i.test(value) && !fs.existsSync(path.resolve(base, value))) {
-      issues.push({ severity: 'error', message: `${key}: ${value} does not exist (relative paths are read from ${base})` });
+    if (typeof value === 'string' && /\.(jsonl?|csv|parquet)$/i.test(value) && !resolve(value)) {
+      const where = cwd === configDir ? cwd : `${cwd}, then ${configDir}`;
+      issues.push({ severity: 'error', message: `${key}: ${value} does not exist (relative paths are read from ${where}); fix the path or create the file` });
     }
   }
   const entries = Array.isArray(config.reward_funcs) ? config.reward_funcs : [config.reward_funcs];
   for (const entry of [config.reward_model_name_or_path, ...entries]) {
-    const dir = typeof entry === 'string' && !entry.includes('::') ? path.resolve(base, entry) : undefined;
+    const dir = typeof entry === 'string' && !entry.includes('::') ? resolve(entry) : undefined;
     if (dir && fs.existsSync(dir) && fs.statSync(dir).isDirectory() && !hasTorchWeights(dir)) {
       issues.push({ severity: 'error', message: `reward model ${entry} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only` });
     }

@@ -10,7 +10,11 @@ export interface RunState {
   status: RunStatus | 'running';
   step: number;
   maxSteps?: number;
+  /** When the latest session (the first run, or the latest resume) started, and at which step. */
   startedAt?: number;
+  startStep?: number;
+  /** Seconds the earlier sessions trained (a resumed run's elapsed time leaves out the pause). */
+  earlierSeconds?: number;
   /** Wall time of the latest event, seconds since the epoch. */
   lastEventAt?: number;
   error?: string;
@@ -50,11 +54,15 @@ export function isRunnerAlive(dir: string): boolean {
 
 /** The state of a run from its events; a run without an end whose runner is gone has failed. */
 export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {
-  const state: RunState = { dir, name: path.basename(dir), status: 'running', step: 0 };
+  const state: RunState = { dir, name: path.basename(dir), status: 'running', step: 0, earlierSeconds: 0 };
+  let endedAt: number | undefined;
   for (const event of events) {
     switch (event.event) {
       case 'start':
-        state.startedAt ??= event.time;
+        if (state.startedAt !== undefined) state.earlierSeconds! += Math.max(0, (endedAt ?? state.lastEventAt ?? state.startedAt) - state.startedAt);
+        state.startedAt = event.time;
+        state.startStep = state.step;
+        endedAt = undefined;
         if (typeof event.max_steps === 'number') state.maxSteps = event.max_steps;
         state.status = 'running';
         state.error = undefined;
@@ -71,8 +79,14 @@ export function runState(dir: string, events: RunEvent[] = readEvents(dir), aliv
         state.status = event.status;
         state.error = event.error;
         state.lastEventAt = event.time ?? state.lastEventAt;
+        endedAt = event.time;
         break;
     }
+  }
+  // A runner started after the last session ended (a resume still loading) makes the run running again.
+  if (state.status !== 'running' && alive && endedAt !== undefined && pidWrittenAt(dir) > endedAt) {
+    state.status = 'running';
+    state.error = undefined;
   }
   if (state.status === 'running' && !alive) {
     state.status = 'failed';
@@ -96,10 +110,26 @@ export function listRuns(runsDir: string): string[] {
 }
 
 /** Seconds left at the current pace, when the run knows its max_steps. */
+/** Seconds to the last step at the latest session's pace. */
 export function eta(state: RunState, now = Date.now() / 1000): number | undefined {
-  if (state.status !== 'running' || !state.maxSteps || !state.startedAt || state.step <= 0) return undefined;
-  const perStep = ((state.lastEventAt ?? now) - state.startedAt) / state.step;
+  const done = state.step - (state.startStep ?? 0);
+  if (state.status !== 'running' || !state.maxSteps || !state.startedAt || done <= 0) return undefined;
+  const perStep = ((state.lastEventAt ?? now) - state.startedAt) / done;
   return Math.max(0, (state.maxSteps - state.step) * perStep);
+}
+
+/** Seconds the run has trained: every session, without the pauses between them. */
+export function elapsed(state: RunState, now = Date.now() / 1000): number | undefined {
+  if (state.startedAt === undefined) return undefined;
+  return (state.earlierSeconds ?? 0) + Math.max(0, (state.status === 'running' ? now : state.lastEventAt ?? now) - state.startedAt);
+}
+
+function pidWrittenAt(dir: string): number {
+  try {
+    return fs.statSync(path.join(dir, PID_FILE)).mtimeMs / 1000;
+  } catch {
+    return 0;
+  }
 }
 
 export interface LaunchOptions {
@@ -139,19 +169,18 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
 }
 
 /**
- * Asks the runner to checkpoint and stop after the current step: a STOP file, and SIGTERM for a
- * runner still loading. Only once: a second SIGTERM would abort the run without a checkpoint.
+ * Asks the runner to checkpoint and stop after the current step, with a STOP file it looks for at
+ * every step end (a runner still loading stops after its first step). No signal: a second one
+ * aborts the run without a checkpoint, and on Windows a signal kills it outright. Once per
+ * session: the runner deletes the file when it starts stopping, and a stop already under way is
+ * left alone.
  */
-export function requestStop(dir: string): void {
-  const stopFile = path.join(dir, STOP_FILE);
-  if (fs.existsSync(stopFile)) return;
-  fs.writeFileSync(stopFile, '');
-  try {
-    const pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
-    if (pid > 0) process.kill(pid, 'SIGTERM');
-  } catch {
-    // Already gone: the STOP file is enough for a runner that is still starting.
-  }
+export function requestStop(dir: string, events: RunEvent[] = readEvents(dir)): void {
+  if (!isRunnerAlive(dir)) return;
+  const starts = events.flatMap((e, i) => (e.event === 'start' ? [i] : []));
+  const session = events.slice(starts.at(-1) ?? 0);
+  const stopping = session.some((e) => e.event === 'stop_requested') && !session.some((e) => e.event === 'end');
+  if (!stopping) fs.writeFileSync(path.join(dir, STOP_FILE), '');
 }
 
 /** `runs/<timestamp>-<config name>` under `base`. */

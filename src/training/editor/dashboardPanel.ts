@@ -66,8 +66,11 @@ export class DashboardPanel implements vscode.Disposable {
       const run = this.service.runs.find((r) => r.dir === shown.dir) ?? shown;
       return { id: run.dir, name: run.name, status: run.status };
     });
+    // Following a run reads its history at once and announces it as new events: before the reset,
+    // so that the page gets it once.
+    const histories = runs.map((run) => this.service.history(run.id));
     this.post({ type: 'reset', runs, strings: vscode.l10n.bundle });
-    for (const run of runs) this.post({ type: 'events', runId: run.id, events: this.service.history(run.id) });
+    runs.forEach((run, i) => this.post({ type: 'events', runId: run.id, events: histories[i] }));
   }
 
   private isShown(dir: string): boolean {

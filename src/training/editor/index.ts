@@ -9,7 +9,7 @@ import { checkRunConfig } from '../core/configCheck';
 import { runConfigDatasetIssues } from '../core/datasetCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import { listCheckpoints } from '../core/compare';
-import { runState, type RunState } from '../core/runs';
+import { LOG_FILE, runState, type RunState } from '../core/runs';
 import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
@@ -108,14 +108,28 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
     const title = resumeDir
       ? vscode.l10n.t('GRPO: loading the latest checkpoint of {0}', path.basename(runDir))
       : vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir));
+    // Until the first step, or until the runner is gone (a config error, out of memory while loading).
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
       new Promise<void>((resolve) => {
-        const subscription = service.onEvents(({ dir, events }) => {
-          if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) {
-            subscription.dispose();
-            resolve();
-          }
-        });
+        const subscriptions: vscode.Disposable[] = [];
+        const done = () => {
+          for (const subscription of subscriptions) subscription.dispose();
+          resolve();
+        };
+        subscriptions.push(
+          service.onEvents(({ dir, events }) => {
+            if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
+          }),
+          service.onDidChange(() => {
+            const run = service.runs.find((r) => r.dir === runDir);
+            if (run?.status !== 'failed') return;
+            done();
+            const openLog = vscode.l10n.t('Open runner.log');
+            void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog).then((choice) => {
+              if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
+            });
+          }),
+        );
       }),
     );
   };

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { eta, type RunState } from '../core/runs';
+import { elapsed, eta, type RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
 
 /** The "Runs" view: every run of the workspace with its status, step of max, elapsed time and ETA. */
@@ -46,7 +46,8 @@ const STATUS: Record<RunState['status'], () => string> = {
 
 export function describeRun(run: RunState, now = Date.now() / 1000): string {
   const parts = [STATUS[run.status](), vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step)];
-  if (run.startedAt) parts.push(duration((run.status === 'running' ? now : run.lastEventAt ?? now) - run.startedAt));
+  const trained = elapsed(run, now);
+  if (trained !== undefined) parts.push(duration(trained));
   const left = eta(run, now);
   if (left !== undefined) parts.push(vscode.l10n.t('ETA {0}', duration(left)));
   if (run.reward !== undefined) parts.push(`reward ${run.reward.toFixed(3)}`);
@@ -78,20 +79,23 @@ export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('grpoStudio.training', vscode.StatusBarAlignment.Left, 9);
   private readonly subscription: vscode.Disposable;
 
-  constructor(service: TrainingService) {
+  constructor(private readonly service: TrainingService) {
     this.item.name = vscode.l10n.t('GRPO Training');
     this.item.command = 'grpoStudio.openDashboard';
-    this.subscription = service.onDidChange(() => {
-      const running = service.runs.find((r) => r.status === 'running');
-      if (!running) {
-        this.item.hide();
-        return;
-      }
-      this.item.text = `$(pulse) GRPO ${running.maxSteps ? `${running.step}/${running.maxSteps}` : running.step}` +
-        (running.reward !== undefined ? ` · ${running.reward.toFixed(3)}` : '');
-      this.item.tooltip = describeRun(running);
-      this.item.show();
-    });
+    this.subscription = service.onDidChange(() => this.render());
+    this.render(); // runs reattached after a reload are known already
+  }
+
+  private render(): void {
+    const running = this.service.runs.find((r) => r.status === 'running');
+    if (!running) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = `$(pulse) GRPO ${running.maxSteps ? `${running.step}/${running.maxSteps}` : running.step}` +
+      (running.reward !== undefined ? ` · ${running.reward.toFixed(3)}` : '');
+    this.item.tooltip = describeRun(running);
+    this.item.show();
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
-import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, requestStop, runState, type RunState } from '../core/runs';
+import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, runState, type RunState } from '../core/runs';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
@@ -17,6 +17,7 @@ export class TrainingService implements vscode.Disposable {
   readonly onEvents = this.eventsEmitter.event;
   private readonly followers = new Map<string, EventFollower>();
   private readonly histories = new Map<string, RunEvent[]>();
+  private readonly unfollowed = new Map<string, { stamp: string; state: RunState }>();
   private timer: NodeJS.Timeout;
   runs: RunState[] = [];
 
@@ -37,13 +38,32 @@ export class TrainingService implements vscode.Disposable {
 
   refresh(): void {
     const dirs = this.runsDirs.flatMap(listRuns);
-    const next = dirs.map((dir) => runState(dir, this.histories.get(dir)));
+    const next = dirs.map((dir) => this.stateOf(dir));
     for (const run of next) if (run.status === 'running') this.follow(run.dir);
     const key = JSON.stringify(next);
     if (key !== JSON.stringify(this.runs)) {
       this.runs = next;
       this.changed.fire();
     }
+  }
+
+  /** A followed run from its events in memory; another from its folder, read again only when its files change. */
+  private stateOf(dir: string): RunState {
+    const history = this.histories.get(dir);
+    if (history) return runState(dir, history);
+    const stamp = [EVENTS_FILE, PID_FILE].map((file) => {
+      try {
+        const { size, mtimeMs } = fs.statSync(path.join(dir, file));
+        return `${size}:${mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    }).join('|');
+    const cached = this.unfollowed.get(dir);
+    if (cached?.stamp === stamp && cached.state.status !== 'running') return cached.state;
+    const state = runState(dir);
+    this.unfollowed.set(dir, { stamp, state });
+    return state;
   }
 
   private follow(dir: string): void {
@@ -99,6 +119,7 @@ export class TrainingService implements vscode.Disposable {
     this.followers.get(dir)?.stop();
     this.followers.delete(dir);
     this.histories.delete(dir);
+    this.unfollowed.delete(dir);
     fs.rmSync(dir, { recursive: true, force: true });
     this.refresh();
   }

@@ -168,6 +168,18 @@ function countColor(page, key, hex) {
     }, hex);
 }
 
+/** The reward chart's image after the events arrive in these batches, on a fresh page. */
+async function rewardChartAfter(batches) {
+  const { page, post, assertClean } = await openDashboard();
+  for (const batch of batches) await post({ type: 'events', runId: RUN.id, events: batch });
+  await card(page, 'reward').waitFor();
+  await nextFrame(page);
+  const image = await chartImage(page, 'reward');
+  await assertClean();
+  await page.close();
+  return image;
+}
+
 before(async () => {
   outdir = mkdtempSync(join(tmpdir(), 'dashboard-'));
   mkdirSync(screenshots, { recursive: true });
@@ -290,33 +302,14 @@ test('smoothing and the x axis redraw the charts and are remembered', async () =
 
 test('a history fed one event at a time draws what it draws in one batch (the first lone point loses its dot)', async () => {
   const events = trainingEvents({ steps: 6, maxSteps: 300 });
-  const images = [];
-  for (const batches of [[events], events.map((event) => [event])]) {
-    const { page, post, assertClean } = await openDashboard();
-    for (const batch of batches) await post({ type: 'events', runId: RUN.id, events: batch });
-    await card(page, 'reward').waitFor();
-    await nextFrame(page);
-    images.push(await chartImage(page, 'reward'));
-    await assertClean();
-    await page.close();
-  }
-  assert.ok(images[0] === images[1]);
+  assert.ok((await rewardChartAfter([events])) === (await rewardChartAfter(events.map((event) => [event]))));
 });
 
 test('a long run fed live, step by step, looks as it does drawn from its whole history (moves under half a pixel are not redrawn)', async () => {
   // 300 buckets of 128 rows each: the 100 live rows land in one last bucket, whose mean moves less and less.
   const history = 300 * 128;
   const events = trainingEvents({ steps: history + 100, maxSteps: history + 100 });
-  const images = [];
-  for (const batches of [[events], [events.slice(0, history + 1), ...events.slice(history + 1).map((event) => [event])]]) {
-    const { page, post, assertClean } = await openDashboard();
-    for (const batch of batches) await post({ type: 'events', runId: RUN.id, events: batch });
-    await card(page, 'reward').waitFor();
-    await nextFrame(page);
-    images.push(await chartImage(page, 'reward'));
-    await assertClean();
-    await page.close();
-  }
+  const images = [await rewardChartAfter([events]), await rewardChartAfter([events.slice(0, history + 1), ...events.slice(history + 1).map((event) => [event])])];
   const { page } = await openDashboard();
   const { differing, total } = await page.evaluate(async ([a, b]) => {
     const pixels = async (url) => {
@@ -343,25 +336,9 @@ test('a session resumed after a crash replaces the steps logged after its checkp
   const resumedStart = { event: 'start', time: 1_760_000_100, max_steps: 12, config: {}, resumed_from: { checkpoint: '/runs/full/checkpoint-6', step: 6 } };
   const replayed = trainingEvents({ steps: 6, firstStep: 7, maxSteps: 12, seed: 3, withStart: false });
   const kept = crashed.filter((e) => e.event !== 'log' || e.step <= 6);
-  const images = [];
-  for (const batches of [[[...crashed, resumedStart, ...replayed]], [crashed, [resumedStart], replayed]]) {
-    const { page, post, assertClean } = await openDashboard();
-    for (const events of batches) await post({ type: 'events', runId: RUN.id, events });
-    await card(page, 'reward').waitFor();
-    await nextFrame(page);
-    images.push(await chartImage(page, 'reward'));
-    await assertClean();
-    await page.close();
-  }
-  const { page, post } = await openDashboard();
-  await post({ type: 'events', runId: RUN.id, events: [...kept, ...replayed] });
-  await card(page, 'reward').waitFor();
-  await nextFrame(page);
-  const expected = await chartImage(page, 'reward');
-  await page.screenshot({ path: join(screenshots, 'dashboard-resumed-after-crash.png') });
-  await page.close();
-  assert.ok(images[0] === expected, 'the history: the replayed steps replace the crashed session\'s');
-  assert.ok(images[1] === expected, 'live: the chart is redrawn without the superseded points');
+  const expected = await rewardChartAfter([[...kept, ...replayed]]);
+  assert.ok((await rewardChartAfter([[...crashed, resumedStart, ...replayed]])) === expected, 'the history: the replayed steps replace the crashed session\'s');
+  assert.ok((await rewardChartAfter([crashed, [resumedStart], replayed])) === expected, 'live: the chart is redrawn without the superseded points');
 });
 
 test('completions table: emoji highlighted, filter, and Add to samples posts the selected rows', async () => {

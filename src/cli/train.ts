@@ -6,7 +6,7 @@ import { loadPythonParser } from '../discovery/core/parser';
 import { listCheckpoints } from '../training/core/compare';
 import { runConfigDatasetIssues } from '../training/core/datasetCheck';
 import type { RunEvent } from '../training/core/events';
-import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, runState } from '../training/core/runs';
+import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 
@@ -52,7 +52,7 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   const child = launchRunner({
     python: defaultPython(),
-    runnerScript: path.join(__dirname, '..', 'python', 'grpo_studio_runner.py'),
+    runnerScript: path.join(__dirname, '..', 'python', RUNNER_SCRIPT),
     config,
     runDir,
     cwd: process.cwd(),

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { EventReader } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
-import { elapsed, EVENTS_FILE, EventFollower, eta, PID_FILE, requestStop, runState, STOP_FILE } from '../../src/training/core/runs';
+import { elapsed, EVENTS_FILE, EventFollower, eta, PID_FILE, requestStop, RUNNER_SCRIPT, runState, STOP_FILE } from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
 const lines = [
@@ -38,11 +39,23 @@ test('run state: running, finished, and failed when the runner vanished without 
   assert.equal(runState(dir, undefined, false).status, 'stopped');
 });
 
-test('a dead pid file reads as not alive', () => {
+/** A live process whose command line names the runner, as a stand-in for one. */
+const fakeRunner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', RUNNER_SCRIPT], { stdio: 'ignore' });
+after(() => fakeRunner.kill());
+const runnerPid = fakeRunner.pid!;
+before(async () => {
+  // Until its exec is done, the child's command line is still this process's.
+  const named = () => process.platform !== 'linux' || fs.readFileSync(`/proc/${runnerPid}/cmdline`, 'utf8').includes(RUNNER_SCRIPT);
+  while (!named()) await new Promise((resolve) => setTimeout(resolve, 10));
+});
+
+test('a dead pid file reads as not alive, and so does a live process that is not the runner (a reused pid)', () => {
   const dir = workspace({ [EVENTS_FILE]: `${lines[0]}\n`, [PID_FILE]: '999999999' }, 'pid');
   assert.equal(runState(dir).status, 'failed');
-  fs.writeFileSync(path.join(dir, PID_FILE), String(process.pid));
+  fs.writeFileSync(path.join(dir, PID_FILE), String(runnerPid));
   assert.equal(runState(dir).status, 'running');
+  fs.writeFileSync(path.join(dir, PID_FILE), String(process.pid));
+  assert.equal(runState(dir).status, process.platform === 'linux' ? 'failed' : 'running', 'the test process is alive but no runner');
 });
 
 test('the follower delivers the history, then only what is appended', () => {
@@ -87,10 +100,10 @@ test('Stop writes the STOP file once per session, never for a runner that is gon
     requestStop(dir);
     return fs.existsSync(path.join(dir, STOP_FILE));
   };
-  // This test process stands in for a live runner: a signal would reach it and end the test run.
-  assert.equal(run(events('start', 'log'), process.pid), true, 'a running session');
-  assert.equal(run(events('start', 'log', 'stop_requested'), process.pid), false, 'already stopping: the runner deleted the file, a second one would outlive the run');
-  assert.equal(run(events('start', 'stop_requested', 'end'), process.pid), true, 'a resumed runner still loading (the earlier session ended)');
+  // A signal would end the stand-in runner, and the next assertions with it.
+  assert.equal(run(events('start', 'log'), runnerPid), true, 'a running session');
+  assert.equal(run(events('start', 'log', 'stop_requested'), runnerPid), false, 'already stopping: the runner deleted the file, a second one would outlive the run');
+  assert.equal(run(events('start', 'stop_requested', 'end'), runnerPid), true, 'a resumed runner still loading (the earlier session ended)');
   assert.equal(run(events('start', 'log'), 2 ** 22 + 12345), false, 'no runner: nothing would delete the file');
 });
 
@@ -108,7 +121,7 @@ test('a resumed run: elapsed leaves out the pause, the ETA follows the new sessi
   assert.equal(eta(resumed, 5002), 4, '1 s per step since the resume, 4 steps left');
 
   const stopped = history.slice(0, 3);
-  const loading = workspace({ [EVENTS_FILE]: `${stopped.map((e) => JSON.stringify(e)).join('\n')}\n`, [PID_FILE]: String(process.pid) }, 'loading');
+  const loading = workspace({ [EVENTS_FILE]: `${stopped.map((e) => JSON.stringify(e)).join('\n')}\n`, [PID_FILE]: String(runnerPid) }, 'loading');
   assert.equal(runState(loading).status, 'running', 'a runner launched after the end: Resume is loading the checkpoint');
   fs.utimesSync(path.join(loading, PID_FILE), 1000, 1000);
   assert.equal(runState(loading).status, 'stopped', 'the pid file is the stopped session\'s');

@@ -46,11 +46,20 @@ export function isRunnerAlive(dir: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A pid outlives its process in the file: after a crash and a reboot it may be another program's.
+  // Where the command line can be read (Linux), it must be the runner's (under accelerate too).
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(RUNNER_SCRIPT);
+  } catch {
+    return true;
   }
 }
+
+/** The runner's file name, as it appears in its command line. */
+export const RUNNER_SCRIPT = 'grpo_studio_runner.py';
 
 /** The state of a run from its events; a run without an end whose runner is gone has failed. */
 export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
-import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, runState, type RunState } from '../core/runs';
+import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
@@ -86,7 +86,7 @@ export class TrainingService implements vscode.Disposable {
     const runDir = options.resumeDir ?? newRunDir(folder, config);
     const child = launchRunner({
       python,
-      runnerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', 'grpo_studio_runner.py').fsPath,
+      runnerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', RUNNER_SCRIPT).fsPath,
       config,
       runDir,
       cwd: folder,

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventReader } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
-import { elapsed, EVENTS_FILE, EventFollower, eta, PID_FILE, requestStop, RUNNER_SCRIPT, runState, STOP_FILE } from '../../src/training/core/runs';
+import { elapsed, EVENTS_FILE, EventFollower, eta, killRunner, PID_FILE, requestStop, RUNNER_SCRIPT, runState, STOP_FILE } from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
 const lines = [
@@ -125,4 +125,40 @@ test('a resumed run: elapsed leaves out the pause, the ETA follows the new sessi
   assert.equal(runState(loading).status, 'running', 'a runner launched after the end: Resume is loading the checkpoint');
   fs.utimesSync(path.join(loading, PID_FILE), 1000, 1000);
   assert.equal(runState(loading).status, 'stopped', 'the pid file is the stopped session\'s');
+});
+
+test('a runner that does not stop (a hung reward) is killed with its process group; the run then reads as failed, its events kept', async () => {
+  const history = `${JSON.stringify({ event: 'start', time: 1 })}\n${JSON.stringify({ event: 'log', step: 1, metrics: {} })}\n`;
+  // Detached, as the editor starts runners: the leader of a group with a worker in it (as under
+  // accelerate). The leader prints its worker's pid.
+  const script = "const w = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(w.pid); setInterval(() => {}, 1000)";
+  const leader = spawn(process.execPath, ['-e', script, RUNNER_SCRIPT], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  const workerPid = Number(await new Promise<string>((resolve) => leader.stdout!.once('data', (data) => resolve(String(data)))));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    const dir = workspace({ [EVENTS_FILE]: history, [PID_FILE]: String(leader.pid) }, 'kill');
+    requestStop(dir);
+    const stopping = runState(dir);
+    assert.equal(stopping.status, 'running');
+    assert.equal(stopping.stopping, true, 'the STOP file is not consumed: the step never ends');
+    const exited = new Promise((resolve) => leader.on('exit', (_code, signal) => resolve(signal)));
+    killRunner(dir);
+    assert.equal(await exited, 'SIGKILL');
+    for (let i = 0; i < 50 && alive(workerPid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(alive(workerPid), false, 'the worker process of the group was killed too');
+    const killed = runState(dir);
+    assert.equal(killed.status, 'failed');
+    assert.equal(killed.step, 1);
+    assert.equal(fs.existsSync(path.join(dir, STOP_FILE)), false, 'no stale stop request for a resume');
+  } finally {
+    for (const pid of [workerPid, leader.pid!]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    leader.stdout!.destroy();
+  }
 });

@@ -20,6 +20,8 @@ export interface RunState {
   error?: string;
   /** The latest reward (`reward`) logged. */
   reward?: number;
+  /** Running, and asked to stop (it finishes the step and saves a checkpoint first). */
+  stopping?: boolean;
 }
 
 export const EVENTS_FILE = 'events.jsonl';
@@ -101,6 +103,7 @@ export function runState(dir: string, events: RunEvent[] = readEvents(dir), aliv
     state.status = 'failed';
     state.error ??= 'the runner stopped without an end event (killed or crashed); see runner.log';
   }
+  if (state.status === 'running' && isStopping(dir, events)) state.stopping = true;
   return state;
 }
 
@@ -178,18 +181,40 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
 }
 
 /**
- * Asks the runner to checkpoint and stop after the current step, with a STOP file it looks for at
- * every step end (a runner still loading stops after its first step). No signal: a second one
- * aborts the run without a checkpoint, and on Windows a signal kills it outright. Once per
- * session: the runner deletes the file when it starts stopping, and a stop already under way is
- * left alone.
+ * Whether a stop is under way: asked for and not yet honoured (the STOP file), or honoured and the
+ * checkpoint still being saved (`stop_requested` in the session, no `end` yet).
  */
-export function requestStop(dir: string, events: RunEvent[] = readEvents(dir)): void {
-  if (!isRunnerAlive(dir)) return;
+export function isStopping(dir: string, events: RunEvent[] = readEvents(dir)): boolean {
+  if (fs.existsSync(path.join(dir, STOP_FILE))) return true;
   const starts = events.flatMap((e, i) => (e.event === 'start' ? [i] : []));
   const session = events.slice(starts.at(-1) ?? 0);
-  const stopping = session.some((e) => e.event === 'stop_requested') && !session.some((e) => e.event === 'end');
-  if (!stopping) fs.writeFileSync(path.join(dir, STOP_FILE), '');
+  return session.some((e) => e.event === 'stop_requested') && !session.some((e) => e.event === 'end');
+}
+
+/**
+ * Asks the runner to checkpoint and stop after the current step, with a STOP file it looks for at
+ * every step end (a runner still loading stops after its first step). No signal: a second one
+ * aborts the run without a checkpoint, and on Windows a signal kills it outright. Once: the runner
+ * deletes the file when it starts stopping, and a second file would outlive the run.
+ */
+export function requestStop(dir: string, events: RunEvent[] = readEvents(dir)): void {
+  if (isRunnerAlive(dir) && !isStopping(dir, events)) fs.writeFileSync(path.join(dir, STOP_FILE), '');
+}
+
+/**
+ * Ends a runner that does not stop (a reward that hangs never reaches the step end): SIGKILL to its
+ * process group (a detached runner leads one, with accelerate's worker processes in it), else to
+ * the process. The events written so far stay; the run then reads as failed.
+ */
+export function killRunner(dir: string): void {
+  const pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
+  if (!(pid > 0) || !isRunnerAlive(dir)) return;
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
+  } catch {
+    process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(path.join(dir, STOP_FILE), { force: true });
 }
 
 /** `runs/<timestamp>-<config name>` under `base`. */

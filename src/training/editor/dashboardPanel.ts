@@ -89,7 +89,7 @@ export class DashboardPanel implements vscode.Disposable {
         this.reset();
         return;
       case 'stop':
-        if (this.isShown(message.runId)) this.service.stop(message.runId);
+        if (this.isShown(message.runId)) await this.service.stop(message.runId);
         return;
       case 'exportCsv': {
         if (!this.isShown(message.runId)) return;

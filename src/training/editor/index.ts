@@ -143,7 +143,7 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
 
   ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
     const target = await pickRun(run, (r) => r.status === 'running');
-    if (target) service.stop(target.dir);
+    if (target) await service.stop(target.dir);
   });
   ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
     const target = await pickRun(run, (r) => r.status === 'stopped' || r.status === 'failed');

@@ -45,7 +45,7 @@ const STATUS: Record<RunState['status'], () => string> = {
 };
 
 export function describeRun(run: RunState, now = Date.now() / 1000): string {
-  const parts = [STATUS[run.status](), vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step)];
+  const parts = [run.stopping ? vscode.l10n.t('stopping') : STATUS[run.status](), vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step)];
   const trained = elapsed(run, now);
   if (trained !== undefined) parts.push(duration(trained));
   const left = eta(run, now);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
-import { EVENTS_FILE, EventFollower, isRunnerAlive, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
+import { EVENTS_FILE, EventFollower, isRunnerAlive, isStopping, killRunner, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
@@ -101,8 +101,24 @@ export class TrainingService implements vscode.Disposable {
     return runDir;
   }
 
-  stop(dir: string): void {
-    requestStop(dir);
+  /** Stop with a checkpoint; asked again while that stop is under way, offers to kill the runner. */
+  async stop(dir: string): Promise<void> {
+    const events = this.histories.get(dir);
+    if (!isStopping(dir, events)) {
+      requestStop(dir, events);
+      this.refresh();
+      return;
+    }
+    const kill = vscode.l10n.t('Kill');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('{0} is stopping: it finishes its current step, then saves a checkpoint. Kill it now, without a checkpoint?', path.basename(dir)),
+      { modal: true, detail: vscode.l10n.t('A reward that hangs never lets the step end. The events logged so far stay.') },
+      kill,
+    );
+    if (answer === kill) {
+      killRunner(dir);
+      this.refresh();
+    }
   }
 
   /** The config a run was started with (recorded by `start`). */

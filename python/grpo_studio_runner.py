@@ -282,12 +282,21 @@ class StudioCallback(TrainerCallback):
 # Config: parsing, paths, datasets, rewards
 
 
-def _accelerate_launch_keys() -> set[str]:
-    """YAML keys that `trl grpo` hands to `accelerate launch` (num_processes, mixed_precision, ...)."""
+def _accelerate_launch_flags() -> dict[str, bool]:
+    """YAML keys that `trl grpo` hands to `accelerate launch` (num_processes, mixed_precision, ...),
+    each with whether it is a flag without a value (`multi_gpu: true` is `--multi_gpu`)."""
     from accelerate.commands.launch import launch_command_parser
 
-    options = {o for action in launch_command_parser()._actions for o in action.option_strings}
-    return {o[2:] for o in options if o.startswith("--")} | {"accelerate_config"}
+    flags = {}
+    for action in launch_command_parser()._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and option != "--help":
+                flags[option[2:]] = action.nargs == 0
+    return flags
+
+
+def _accelerate_launch_keys() -> set[str]:
+    return set(_accelerate_launch_flags()) | {"accelerate_config"}
 
 
 ParsedArgs = tuple[StudioScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig, dict[str, str]]
@@ -352,7 +361,13 @@ def relaunch_under_accelerate(argv: list[str], launcher: dict[str, str]) -> None
     wants_processes = int(launcher.get("num_processes", "1") or 1) > 1 and _gpu_count() > 1
     if not wants_processes and "config_file" not in launcher:
         return
-    options = [item for key, value in launcher.items() for item in (f"--{key}", value)]
+    flags = _accelerate_launch_flags()
+    options = []
+    for key, value in launcher.items():
+        if not flags.get(key):
+            options += [f"--{key}", value]
+        elif value.strip().lower() in ("true", "1", "yes"):
+            options.append(f"--{key}")
     os.environ["GRPO_STUDIO_RELAUNCHED"] = "1"
     os.execv(sys.executable, [sys.executable, "-m", "accelerate.commands.launch", *options, os.path.abspath(__file__), *argv])
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
 import { listCheckpoints } from '../training/core/compare';
+import { checkRunConfig, RUNNER_FIELDS, type TrlSchema } from '../training/core/configCheck';
 import { runConfigDatasetIssues } from '../training/core/datasetCheck';
 import type { RunEvent } from '../training/core/events';
 import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
@@ -31,11 +32,19 @@ export async function runTrain(argv: string[]): Promise<number> {
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) return usage('--max-steps must be a positive integer');
 
-  // The dataset's columns against the rewards' parameters, before minutes of model loading.
-  const datasetErrors = runConfigDatasetIssues(config, { roots: rootsFor(config), parser: await loadPythonParser(__dirname), l10n: cliLocalizer() })
-    .filter((issue) => issue.severity === 'error');
-  if (datasetErrors.length) {
-    process.stderr.write(`grpo-studio train: cannot start:\n${datasetErrors.map((e) => `  ${e.message}`).join('\n')}\n`);
+  // Before minutes of model loading: the config against TRL's fields (YAML syntax, removed and
+  // mistyped fields), then the dataset's columns against the rewards' parameters.
+  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;
+  const configErrors = checkRunConfig(fs.readFileSync(config, 'utf8'), schema, RUNNER_FIELDS)
+    .filter((problem) => problem.severity === 'error')
+    .map((problem) => `${values.config}:${problem.range.start.line + 1}:${problem.range.start.character + 1}: ${problem.message}`);
+  const datasetErrors = configErrors.length
+    ? []
+    : runConfigDatasetIssues(config, { roots: rootsFor(config), parser: await loadPythonParser(__dirname), l10n: cliLocalizer() })
+      .filter((issue) => issue.severity === 'error')
+      .map((issue) => issue.message);
+  if (configErrors.length || datasetErrors.length) {
+    process.stderr.write(`grpo-studio train: cannot start:\n${[...configErrors, ...datasetErrors].map((e) => `  ${e}`).join('\n')}\n`);
     return 1;
   }
 

@@ -54,8 +54,9 @@ def test_train_resume_continues_and_a_failing_run_exits_non_zero(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text((EXAMPLE / "run.tiny.yaml").read_text(encoding="utf-8") + "\nmax_prompt_length: 256\n", encoding="utf-8")
     failed = train("--config", bad, "--max-steps", "1", "--run-dir", tmp_path / "bad run", cwd=EXAMPLE)
-    assert failed.returncode != 0
-    assert "max_prompt_length" in failed.stderr
+    assert failed.returncode == 1
+    assert "bad.yaml:" in failed.stderr and "max_prompt_length' was removed" in failed.stderr
+    assert not (tmp_path / "bad run").exists(), "checked before a run (and its model loading) starts"
 
 
 def test_train_usage_errors_exit_2(tmp_path):

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { checkRunConfig, looksLikeRunConfig, type TrlSchema } from '../../src/training/core/configCheck';
+import { checkRunConfig, looksLikeRunConfig, RUNNER_FIELDS, type TrlSchema } from '../../src/training/core/configCheck';
 import { repoRoot } from './helpers';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;
@@ -35,4 +35,12 @@ test('the fields come from the installed TRL dataclasses, and our own runner fie
   assert.equal(schema.fields.lora_r.group, 'model');
   assert.deepEqual(checkRunConfig('model_name_or_path: x\nprompt_column: question\n', schema, new Set(['prompt_column'])), []);
   assert.equal(looksLikeRunConfig('name: not a config\n'), false);
+});
+
+test('accelerate launch options that `trl grpo` hands over are fields too (several GPUs, DeepSpeed/FSDP configs)', () => {
+  const text = 'model_name_or_path: x\nreward_funcs: [r.f]\nnum_processes: 4\nconfig_file: deepspeed_zero3.yaml\nmixed_precision: bf16\nmulti_gpu: true\n';
+  assert.deepEqual(checkRunConfig(text, schema, RUNNER_FIELDS), []);
+  assert.equal(schema.fields.num_processes.group, 'accelerate launch');
+  assert.equal(schema.fields.multi_gpu.type, 'bool');
+  assert.match(checkRunConfig('model_name_or_path: x\nnum_processes: many\n', schema)[0].message, /'num_processes' expects an integer/);
 });

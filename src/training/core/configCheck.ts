@@ -13,6 +13,12 @@ export interface ConfigProblem {
   range: Range;
 }
 
+/**
+ * Fields the runner adds to TRL's (python/grpo_studio_runner.py). Plain `trl grpo` rejects them,
+ * so a config that uses them runs with GRPO Studio's runner only.
+ */
+export const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
+
 /** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
 const REMOVED: Record<string, string> = {
   max_prompt_length:
@@ -57,7 +63,7 @@ export function checkRunConfig(text: string, schema: TrlSchema, ownFields: Reado
         range,
         message: removed
           ? `'${key}' ${removed}.`
-          : `'${key}' is not a field of TRL ${schema.trl}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture): training stops with an error before it starts.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+          : `'${key}' is not a field of TRL ${schema.trl}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture, accelerate launch options): training stops with an error before it starts.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
       });
       continue;
     }

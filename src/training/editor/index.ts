@@ -5,7 +5,7 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { findInterpreter } from '../../previews/editor/interpreter';
 import { loadPythonParser } from '../../discovery/core/parser';
-import { checkRunConfig } from '../core/configCheck';
+import { checkRunConfig, RUNNER_FIELDS } from '../core/configCheck';
 import { runConfigDatasetIssues } from '../core/datasetCheck';
 import { preflightIssues, probeEnvironment } from '../core/preflight';
 import { listCheckpoints } from '../core/compare';
@@ -15,12 +15,6 @@ import { DashboardPanel } from './dashboardPanel';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { TrainingService } from './trainingService';
-
-/**
- * Fields the runner adds to TRL's (python/grpo_studio_runner.py). Plain `trl grpo` rejects them,
- * so a config that uses them runs with GRPO Studio's runner only.
- */
-const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
 
 /** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
 export function activateTraining(ctx: Ctx, discovery: DiscoveryService): TrainingService {

@@ -380,11 +380,26 @@ def _resolve(path: str | None, config_dir: Path) -> str | None:
     return str(candidate) if candidate.exists() else path
 
 
+def _check_local_path(key: str, value: str | None, config_dir: Path) -> None:
+    """A model path that is meant to be local but is not there fails now, not after the hub has been
+    tried for half a minute: meant to be local when it is absolute, starts with `.`, or its first
+    folder exists here (`models/nope` with a `models/` folder); `org/name` stays a hub id."""
+    if not value or os.path.exists(value):
+        return
+    first = Path(value).parts[0]
+    local = os.path.isabs(value) or value.startswith((".", "~")) or any((base / first).is_dir() for base in (Path.cwd(), config_dir))
+    if local:
+        where = " and ".join(dict.fromkeys(str(p) for p in (Path.cwd(), config_dir.resolve())))
+        raise FileNotFoundError(f"{key}: {value} does not exist (looked in {where}); fix the path in the config")
+
+
 def resolve_paths(
     script_args: StudioScriptArguments, model_args: ModelConfig, dataset_args: DatasetMixtureConfig, config_dir: Path
 ) -> None:
     model_args.model_name_or_path = _resolve(model_args.model_name_or_path, config_dir)
     script_args.reward_model_name_or_path = _resolve(script_args.reward_model_name_or_path, config_dir)
+    for key, value in (("model_name_or_path", model_args.model_name_or_path), ("reward_model_name_or_path", script_args.reward_model_name_or_path)):
+        _check_local_path(key, value, config_dir)
     script_args.dataset_name = _resolve(script_args.dataset_name, config_dir)
     for ds in dataset_args.datasets:
         ds.path = _resolve(ds.path, config_dir)

@@ -31,8 +31,22 @@ Commands:
       share; default RUN_DIR/report.html.
 `;
 
+/** The usage text of one command: its lines in USAGE. */
+function commandUsage(command: string): string | undefined {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((line) => line.startsWith(`  ${command} `) || line === `  ${command}`);
+  if (start < 0) return undefined;
+  const end = lines.findIndex((line, i) => i > start && /^ {2}\S/.test(line));
+  return `usage: grpo-studio\n${lines.slice(start, end < 0 ? undefined : end).join('\n')}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const help = command !== undefined && (rest.includes('--help') || rest.includes('-h')) ? commandUsage(command) : undefined;
+  if (help) {
+    process.stdout.write(help);
+    return 0;
+  }
   switch (command) {
     case 'check':
       return runCheck(rest);

@@ -51,12 +51,18 @@ export async function runSample(argv: string[]): Promise<number> {
 
   const promptsFile = path.resolve(values.prompts);
   if (!fs.existsSync(promptsFile)) return usage(`no such prompts file: ${values.prompts}`);
+  if (!fs.statSync(promptsFile).isFile()) return usage(`--prompts ${values.prompts} is a folder; give a JSON Lines file`);
   const { prompts, problems } = parsePromptsJsonl(fs.readFileSync(promptsFile, 'utf8'));
   for (const problem of problems) process.stderr.write(`${values.prompts}:${problem.line}: skipped: ${problem.message}\n`);
   if (prompts.length === 0) return usage(`no prompts in ${values.prompts} (one JSON object per line with a "prompt")`);
 
   const out = path.resolve(values.out);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) return usage(`--out ${values.out} is a folder; give a file name (e.g. ${path.join(values.out, 'sampled.samples.jsonl')})`);
+  try {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+  } catch (error) {
+    return usage(`cannot create the folder of --out ${values.out}: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file is in the way' : (error as Error).message}`);
+  }
   const progress = new ProgressBar(process.stderr);
   const controller = new AbortController();
   const cancel = () => controller.abort();

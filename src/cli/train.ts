@@ -57,6 +57,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     if (!runDir) return usage(`--resume: no run of ${values.config} with a checkpoint in ./runs; pass --run-dir`);
   }
   runDir ??= newRunDir(process.cwd(), config);
+  const runDirProblem = checkRunDir(runDir, values.resume);
+  if (runDirProblem) return usage(runDirProblem);
   process.stdout.write(`run dir: ${runDir}\n`);
 
   const child = launchRunner({
@@ -98,6 +100,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   progress.finish();
 
   const state = runState(runDir, undefined, false);
+  // A runner that exits with an error before its first event leaves an earlier session's end standing.
+  if (code !== 0 && !stoppedBy && state.status !== 'failed') [state.status, state.error] = ['failed', undefined];
   process.stdout.write(`run ${state.status} at step ${state.step}${state.maxSteps ? `/${state.maxSteps}` : ''}: ${runDir}\n`);
   if (state.status === 'failed') {
     // Without an end event (a config error, a crash) the cause is at the end of the runner's log.
@@ -107,6 +111,24 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   // Interrupted by a signal: the shell's convention (130 for Ctrl+C), so scripts can tell it from a finished run.
   return stoppedBy ? 128 + os.constants.signals[stoppedBy] : 0;
+}
+
+/**
+ * Why training cannot go into `runDir`, if it cannot: a new run needs a new or empty folder (the
+ * trainer writes config.json, README.md, checkpoints... into it), a resume an earlier run with a
+ * checkpoint.
+ */
+function checkRunDir(runDir: string, resume: boolean | undefined): string | undefined {
+  const entries = fs.existsSync(runDir) ? fs.readdirSync(runDir) : undefined;
+  if (entries !== undefined && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
+  if (resume) {
+    if (!entries?.includes(EVENTS_FILE)) return `--resume: ${runDir} holds no run; give the folder of an earlier run`;
+    if (listCheckpoints(runDir).length === 0) return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;
+    return undefined;
+  }
+  if (entries?.includes(EVENTS_FILE)) return `${runDir} already holds a run: add --resume to continue it, or give another --run-dir`;
+  if (entries?.length) return `--run-dir ${runDir} is not empty and holds no run: the trainer would overwrite its files; give a new or empty folder`;
+  return undefined;
 }
 
 /** The working folder, and the config's folder when it lies outside it (its `file.py::name` rewards). */

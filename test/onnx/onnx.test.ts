@@ -185,6 +185,21 @@ test('edge cases of real exports: an immediate EOS is an empty completion; GPT-2
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /tokenizer\.json cannot be read as a tokenizer/);
   assert.ok(!fs.existsSync(path.join(dir, 'bad.jsonl')), 'no file from a job that never finished a group');
+  // A reward model is an ONNX folder with logits too, [batch, labels]: not something to sample from.
+  const rewardModel = grpoStudio(['sample', '--model', RM, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'rm.jsonl')]);
+  assert.equal(rewardModel.status, 1);
+  assert.match(rewardModel.stderr, /is not a causal LM: its logits are \[1, 1\]/);
+  // Paths that cannot work are usage errors of one line.
+  for (const [args, message] of [
+    [['--prompts', dir, '--out', path.join(dir, 'x.jsonl')], /--prompts .* is a folder/],
+    [['--prompts', prompts, '--out', path.join(prompts, 'x.jsonl')], /a file is in the way/],
+    [['--prompts', prompts, '--out', dir], /--out .* is a folder; give a file name/],
+  ] as const) {
+    const result = grpoStudio(['sample', '--model', LM, '--num-generations', '1', ...args]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, message);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+  }
   const unknown = grpoStudio(['sample', '--modle', LM]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Unknown option '--modle'/);

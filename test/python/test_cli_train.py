@@ -100,3 +100,25 @@ def test_a_signal_stops_with_a_checkpoint_and_exits_128_plus_it(tmp_path, how):
     assert checkpoints and Path(checkpoints[-1]["path"]).is_dir()
     assert "run stopped at step" in stdout
     assert not (run_dir / "STOP").exists(), "no stop request left behind for the next session"
+
+
+def test_the_run_dir_is_checked_before_anything_starts(tmp_path):
+    own = tmp_path / "my project"
+    own.mkdir()
+    (own / "README.md").write_text("mine", encoding="utf-8")
+    result = train("--config", "run.tiny.yaml", "--max-steps", "1", "--run-dir", own, cwd=EXAMPLE)
+    assert result.returncode == 2 and "not empty and holds no run" in result.stderr
+    assert [p.name for p in own.iterdir()] == ["README.md"] and (own / "README.md").read_text(encoding="utf-8") == "mine"
+
+    earlier = tmp_path / "earlier run"
+    earlier.mkdir()
+    (earlier / "events.jsonl").write_text('{"event": "start"}\n{"event": "end", "status": "finished"}\n', encoding="utf-8")
+    result = train("--config", "run.tiny.yaml", "--max-steps", "1", "--run-dir", earlier, cwd=EXAMPLE)
+    assert result.returncode == 2 and "already holds a run: add --resume" in result.stderr
+    result = train("--config", "run.tiny.yaml", "--max-steps", "1", "--run-dir", earlier, "--resume", cwd=EXAMPLE)
+    assert result.returncode == 2 and "has no checkpoint yet" in result.stderr
+
+    missing = tmp_path / "nowhere"
+    result = train("--config", "run.tiny.yaml", "--resume", "--run-dir", missing, cwd=EXAMPLE)
+    assert result.returncode == 2 and "holds no run" in result.stderr
+    assert not missing.exists()

@@ -301,3 +301,16 @@ def test_two_processes_under_accelerate_launch_only_rank_0_writes_and_a_stop_rea
     assert (run_dir / f"checkpoint-{end['step']}").is_dir()
     assert all(len(e["rows"]) == 8 for e in events if e["event"] == "completions"), "both ranks' completions, gathered"
     assert not (run_dir / "STOP").exists()
+
+
+def test_a_missing_local_model_folder_fails_at_once_with_its_path(tmp_path):
+    # `models/` exists next to the config: `models/nope` is meant as a folder, not a hub id.
+    config = tmp_path / "run.yaml"
+    config.write_text(TINY_CONFIG.read_text(encoding="utf-8").replace("models/tiny-qwen2", "models/nope"), encoding="utf-8")
+    started = time.monotonic()
+    code, _, stderr = run_runner("--config", config, "--run-dir", tmp_path / "run", "--max-steps", 1, cwd=EXAMPLE)
+    assert code == 1
+    assert "model_name_or_path: models/nope does not exist" in stderr
+    assert time.monotonic() - started < 60, "no retries against the hub"
+    end = read_events(tmp_path / "run")[-1]
+    assert end["event"] == "end" and end["status"] == "failed" and "models/nope does not exist" in end["error"]

@@ -66,3 +66,22 @@ test('report of a run that only started: no end, no metrics, still well-formed',
   assertWellFormed(html);
   assertWellFormed(renderRunReport([], 'empty'));
 });
+
+test('report of a resumed run: the latest session\'s settings and closing numbers, once; the first start', () => {
+  const resumed = [
+    ...events.slice(0, 2),
+    { event: 'summary', step: 1, metrics: { train_runtime: 2, train_loss: 0.1 } },
+    { event: 'end', status: 'stopped', time: 1003 },
+    { event: 'start', time: 2000, max_steps: 3, resumed_from: { step: 1 }, config: { training: { max_steps: 3 } } },
+    { event: 'log', step: 2, time: 2002, metrics: { reward: 0.8 } },
+    { event: 'summary', step: 2, metrics: { train_runtime: 3, train_loss: 0.2 } },
+    { event: 'end', status: 'finished', time: 2003 },
+  ] as RunEvent[];
+  const html = renderRunReport(resumed, 'resumed');
+  assertWellFormed(html);
+  assert.equal(html.match(/>train_runtime</g)?.length, 1, 'one closing summary');
+  assert.match(html, /max_steps(&#34;|&quot;|"): 3/);
+  assert.doesNotMatch(html, /learning_rate/, 'the first session\'s config is not shown');
+  assert.match(html, /Sessions<\/th><td>2 \(resumed from step 1\)/);
+  assert.match(html, /1970-01-01/, 'started at the first start');
+});

@@ -84,12 +84,14 @@ test('prompts files: strings and message lists with columns, every line a prompt
     '{"prompt": "a", "completion": "x", "completions": 2}',
     '{"prompt": "a", "completion": "y"}',
     '{"prompt": "b", "completion": "z"}',
+    '{"prompt": ""}',
   ].join('\n');
   const prompts = parsePromptsJsonl(text);
   assert.deepEqual(prompts.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'a', 'b']);
   assert.deepEqual(prompts.prompts[0].columns, { answer: '3776' });
-  assert.deepEqual(prompts.prompts[2].columns, { completions: 2 }, 'completion is what the output adds; other columns stay');
-  assert.deepEqual(prompts.problems.map((p) => p.line), [3, 4]);
+  assert.deepEqual(prompts.prompts[2].columns, {}, 'the output line brings its completion: a sample set\'s completion(s) would be scored instead');
+  assert.deepEqual(prompts.problems.map((p) => p.line), [3, 4, 8]);
+  assert.equal(prompts.problems[2].message, '"prompt" is empty');
   const set = parsePromptsJsonl(text, { sampleSet: true });
   assert.deepEqual(set.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
   assert.deepEqual(set.prompts[2].columns, {});

@@ -82,6 +82,10 @@ export class OnnxCausalLm {
     const finished = new Array<boolean>(rows).fill(false);
     // The prompt is the same for every row: run it once, then copy its cache into each row.
     let out = await this.forward([promptIds], 0, undefined);
+    if (out.logits.dims.length !== 3) {
+      // A sequence classifier (a reward model) has logits too, one row of labels per sequence.
+      throw new ModelFolderError(`${this.folder.onnxFile} is not a causal LM: its logits are [${out.logits.dims.join(', ')}], not [batch, tokens, vocabulary] (a reward model? those go in reward_funcs)`, this.folder.onnxFile);
+    }
     let past = this.usesKvCache ? this.tileCache(out, rows) : undefined;
     let logits = out.logits;
     for (let step = 0; step < options.maxNewTokens; step++) {

@@ -38,14 +38,18 @@ export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): Pro
       problems.push({ line, message: 'not a JSON object with a "prompt"' });
       return;
     }
-    // `completion` is what the output line adds; a sample set's `completions` go too.
-    const { prompt, completion: _completion, ...columns } = value as Record<string, unknown>;
+    // The output line brings its own completion: a sample set's `completion`/`completions` would
+    // be scored in its place.
+    const { prompt, completion: _completion, completions: _completions, ...columns } = value as Record<string, unknown>;
     if (!isPromptValue(prompt)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
       return;
     }
+    if (prompt === '') {
+      problems.push({ line, message: '"prompt" is empty' });
+      return;
+    }
     if (sampleSet) {
-      delete columns.completions;
       const key = JSON.stringify(prompt);
       if (key === previous) return;
       previous = key;

@@ -1,14 +1,17 @@
-import { standingLogs, type CompletionsEvent, type EndEvent, type MetricsEvent, type RunEvent, type StartEvent } from './events';
+import { resumedStep, standingLogs, type CompletionsEvent, type EndEvent, type MetricsEvent, type RunEvent, type StartEvent } from './events';
 
 /**
  * A run as one self-contained HTML page to share: no scripts, no network (the CSP says so), the
  * charts as inline SVG. Everything that came from the run (names, config, completions) is escaped.
  */
 export function renderRunReport(events: RunEvent[], runName: string): string {
-  const start = events.find((e): e is StartEvent => e.event === 'start');
+  // A resumed run has a start per session: it started with the first, its settings are the latest's.
+  const starts = events.filter((e): e is StartEvent => e.event === 'start');
+  const [firstStart, start] = [starts[0], starts.at(-1)];
   const end = [...events].reverse().find((e): e is EndEvent => e.event === 'end');
   const completions = [...events].reverse().find((e): e is CompletionsEvent => e.event === 'completions');
-  const summaries = events.filter((e): e is MetricsEvent => e.event === 'summary' || e.event === 'eval');
+  // The latest closing summary (each session writes one) and the latest evaluation.
+  const summaries = (['summary', 'eval'] as const).flatMap((kind) => events.filter((e): e is MetricsEvent => e.event === kind).slice(-1));
   const maxSteps = [...events].reverse().map((e) => (e.event === 'start' || e.event === 'train_begin' ? e.max_steps : undefined)).find((n) => typeof n === 'number');
 
   const byStep = new Map<number, Record<string, number | null>>();
@@ -21,9 +24,10 @@ export function renderRunReport(events: RunEvent[], runName: string): string {
   const info: [string, string][] = [
     ['Status', status],
     ['Steps', `${lastStep}${typeof maxSteps === 'number' ? ` / ${maxSteps}` : ''}`],
-    ['Started', time(start?.time)],
+    ['Started', time(firstStart?.time)],
     ['Ended', time(end?.time)],
-    ['Duration', start?.time && end?.time ? duration(end.time - start.time) : '–'],
+    ['Duration', firstStart?.time && end?.time ? duration(end.time - firstStart.time) : '–'],
+    ...(starts.length > 1 ? [['Sessions', `${starts.length} (resumed from step ${starts.slice(1).map((s) => resumedStep(s) ?? '?').join(', ')})`] as [string, string]] : []),
     ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
     ['Devices', start?.devices === undefined ? '–' : Object.entries(start.devices as object).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')],

@@ -96,3 +96,11 @@ test('prompts files: strings and message lists with columns, every line a prompt
   assert.deepEqual(set.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
   assert.deepEqual(set.prompts[2].columns, {});
 });
+
+test('prompts files: the other columns go into the output as written (big integers, 1.0, nested values, escapes)', () => {
+  const line = '{ "id" : 12345678901234567890, "prompt": "猫", "f": 1.0, "completions": [{"a": 1}], "nested": {"a": [1, {"b": "x,}\\"y"}], "c": null}, "s": "é\\u00e9" }';
+  const [record] = parsePromptsJsonl(line).prompts;
+  assert.equal(record.rawColumns, '"id":12345678901234567890,"f":1.0,"nested":{"a": [1, {"b": "x,}\\"y"}], "c": null},"s":"é\\u00e9"');
+  assert.deepEqual(JSON.parse(`{${record.rawColumns}}`), record.columns);
+  assert.equal(parsePromptsJsonl('{"prompt": "p"}').prompts[0].rawColumns, '');
+});

@@ -7,6 +7,12 @@ import { SeededRandom, type SamplingOptions } from './sampling';
 export interface PromptRecord {
   prompt: PromptValue;
   columns: Record<string, unknown>;
+  /**
+   * The columns as the prompts file wrote them (`"id":12345678901234567890,"x":1.0`), copied into
+   * the output as they are: parsed and written again, a big integer would lose digits and 1.0
+   * would become 1.
+   */
+  rawColumns?: string;
 }
 
 export interface PromptsFile {
@@ -54,9 +60,50 @@ export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): Pro
       if (key === previous) return;
       previous = key;
     }
-    prompts.push({ prompt, columns });
+    const rawColumns = topLevelMembers(raw)
+      .filter(([key]) => key in columns)
+      .map(([key, value]) => `${JSON.stringify(key)}:${value}`)
+      .join(',');
+    prompts.push({ prompt, columns, rawColumns });
   });
   return { prompts, problems };
+}
+
+/** The members of a valid JSON object's text, each value as its source text. */
+function topLevelMembers(text: string): [string, string][] {
+  const members: [string, string][] = [];
+  let i = text.indexOf('{') + 1;
+  const skipSpace = () => {
+    while (/\s/.test(text[i] ?? '')) i++;
+  };
+  /** From an opening quote to just past its closing one. */
+  const skipString = () => {
+    for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    i++;
+  };
+  for (;;) {
+    skipSpace();
+    if (text[i] !== '"') return members;
+    const keyStart = i;
+    skipString();
+    const key = JSON.parse(text.slice(keyStart, i)) as string;
+    skipSpace();
+    i++; // the colon
+    skipSpace();
+    const valueStart = i;
+    let depth = 0;
+    while (i < text.length && !(depth === 0 && (text[i] === ',' || text[i] === '}'))) {
+      if (text[i] === '"') {
+        skipString();
+        continue;
+      }
+      if (text[i] === '{' || text[i] === '[') depth++;
+      else if (text[i] === '}' || text[i] === ']') depth--;
+      i++;
+    }
+    members.push([key, text.slice(valueStart, i).trim()]);
+    if (text[i] === ',') i++;
+  }
 }
 
 function isPromptValue(value: unknown): value is PromptValue {
@@ -132,7 +179,9 @@ export async function runSampleJob(job: SampleJob, onProgress?: (progress: Sampl
         const text = lm.tokenizer.decode(generation.ids);
         const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
         newTokens += generation.ids.length + (generation.finished ? 1 : 0);
-        return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
+        const head = JSON.stringify({ prompt: record.prompt, completion });
+        if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
+        return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
       });
       // The file is started by the first finished group: a job that fails before leaves none.
       (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);

@@ -15,8 +15,9 @@ export async function run(ctx) {
   const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts, writeFile, waitForNotification } = ctx;
 
   await openFile('rewards.py');
-  await waitFor(async () => (await summaries(decorationTexts)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
-  const before = await summaries(decorationTexts);
+  // The reading that shows both (the editor may re-render its lines right after).
+  let before = [];
+  await waitFor(async () => (before = await summaries(decorationTexts)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
   assert.ok(before.some((t) => t.includes('[0 … 4]')), `emoji_reward ranges 0 … 4: ${before}`);
   await screenshot('inline');
 

@@ -51,8 +51,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
   if (values.resume && !runDir) {
     // The newest run of this very config (newRunDir's `<timestamp>-<name>`) that has a checkpoint.
-    const name = path.basename(newRunDir(process.cwd(), config));
-    const ofThisConfig = (dir: string) => path.basename(dir).slice(16) === name.slice(16) && /^\d{8}-\d{6}-/.test(path.basename(dir));
+    const stamp = /^\d{8}-\d{6}-/;
+    const name = path.basename(newRunDir(process.cwd(), config)).replace(stamp, '');
+    const ofThisConfig = (dir: string) => stamp.test(path.basename(dir)) && path.basename(dir).replace(stamp, '') === name;
     runDir = listRuns(path.join(process.cwd(), 'runs')).find((dir) => ofThisConfig(dir) && listCheckpoints(dir).length > 0);
     if (!runDir) return usage(`--resume: no run of ${values.config} with a checkpoint in ./runs; pass --run-dir`);
   }
@@ -119,8 +120,8 @@ export async function runTrain(argv: string[]): Promise<number> {
  * checkpoint.
  */
 function checkRunDir(runDir: string, resume: boolean | undefined): string | undefined {
+  if (fs.existsSync(runDir) && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
   const entries = fs.existsSync(runDir) ? fs.readdirSync(runDir) : undefined;
-  if (entries !== undefined && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
   if (resume) {
     if (!entries?.includes(EVENTS_FILE)) return `--resume: ${runDir} holds no run; give the folder of an earlier run`;
     if (listCheckpoints(runDir).length === 0) return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;

@@ -121,8 +121,7 @@ export function listRuns(runsDir: string): string[] {
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
 }
 
-/** Seconds left at the current pace, when the run knows its max_steps. */
-/** Seconds to the last step at the latest session's pace. */
+/** Seconds to the last step at the latest session's pace, when the run knows its max_steps. */
 export function eta(state: RunState, now = Date.now() / 1000): number | undefined {
   const done = state.step - (state.startStep ?? 0);
   if (state.status !== 'running' || !state.maxSteps || !state.startedAt || done <= 0) return undefined;

@@ -120,8 +120,9 @@ export async function runTrain(argv: string[]): Promise<number> {
  * checkpoint.
  */
 function checkRunDir(runDir: string, resume: boolean | undefined): string | undefined {
-  if (fs.existsSync(runDir) && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
-  const entries = fs.existsSync(runDir) ? fs.readdirSync(runDir) : undefined;
+  const exists = fs.existsSync(runDir);
+  if (exists && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
+  const entries = exists ? fs.readdirSync(runDir) : undefined;
   if (resume) {
     if (!entries?.includes(EVENTS_FILE)) return `--resume: ${runDir} holds no run; give the folder of an earlier run`;
     if (listCheckpoints(runDir).length === 0) return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;

@@ -179,7 +179,7 @@ export class ChartCard {
       Object.assign(Chart.defaults.font, context.theme.font);
       Chart.defaults.color = context.theme.foreground;
       this.chart = new Chart(this.canvas, chartConfig(context, markLonePoints(this.datasets(context))));
-      this.laidOut = this.chart.data.datasets.map((dataset) => dataset.data.map(({ x, y }) => ({ x, y })));
+      this.recordLayout();
       return;
     }
     if (added) this.chart.data.datasets = markLonePoints(this.datasets(context));
@@ -192,7 +192,11 @@ export class ChartCard {
   private update(): void {
     if (!this.chart) return;
     this.chart.update('none');
-    this.laidOut = this.chart.data.datasets.map((dataset) => dataset.data.map(({ x, y }) => ({ x, y })));
+    this.recordLayout();
+  }
+
+  private recordLayout(): void {
+    this.laidOut = this.chart!.data.datasets.map((dataset) => dataset.data.map(({ x, y }) => ({ x, y })));
   }
 
   /** Whether every point is where the chart last put it, to within half a pixel, inside the same axes. */

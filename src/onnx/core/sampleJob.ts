@@ -179,8 +179,8 @@ export async function runSampleJob(job: SampleJob, onProgress?: (progress: Sampl
         const text = lm.tokenizer.decode(generation.ids);
         const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
         newTokens += generation.ids.length + (generation.finished ? 1 : 0);
-        const head = JSON.stringify({ prompt: record.prompt, completion });
         if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
+        const head = JSON.stringify({ prompt: record.prompt, completion });
         return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
       });
       // The file is started by the first finished group: a job that fails before leaves none.

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { resolveLike } from './compare';
 
 export interface PreflightIssue {
   severity: 'error' | 'warning' | 'info';
@@ -59,10 +60,10 @@ export async function probeEnvironment(python: string): Promise<Environment> {
   return { python, versions: { python: probe.python, ...probe.versions }, cuda: probe.cuda, devices: probe.devices ?? [], gpuMemory };
 }
 
-/** Checks that need no model loading: packages, device, dataset file, output folder. */
 /**
- * The checks before a run starts. `cwd` is where the runner will run (the workspace folder): it
- * reads relative paths from there first, then next to the config, and so does this.
+ * Checks that need no model loading: packages, device, dataset file, reward models, output folder.
+ * `cwd` is where the runner will run (the workspace folder): it reads relative paths from there
+ * first, then next to the config, and so does this.
  */
 export function preflightIssues(env: Environment, configFile: string, runsDir: string, cwd = path.dirname(runsDir)): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
@@ -83,7 +84,10 @@ export function preflightIssues(env: Environment, configFile: string, runsDir: s
     issues.push({ severity: 'error', message: `cannot read ${configFile}: ${(error as Error).message}` });
   }
   const configDir = path.dirname(configFile);
-  const resolve = (value: string) => [path.resolve(cwd, value), path.resolve(configDir, value)].find((p) => fs.existsSync(p));
+  const resolve = (value: string) => {
+    const found = resolveLike(value, [cwd, configDir]);
+    return path.isAbsolute(found) && fs.existsSync(found) ? found : undefined;
+  };
   for (const key of ['dataset_name', 'dataset_path']) {
     const value = config[key];
     if (typeof value === 'string' && /\.(jsonl?|csv|parquet)$/i.test(value) && !resolve(value)) {

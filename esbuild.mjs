@@ -36,8 +36,8 @@ const external = ['onnxruntime-node'];
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...external] },
-  { ...common, entryPoints: ['src/onnx/editor/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
-  { ...common, entryPoints: ['src/onnx/editor/rewardModelWorker.ts'], outfile: 'dist/rewardModelWorker.js', external },
+  { ...common, entryPoints: ['src/sampling/editor/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
+  { ...common, entryPoints: ['src/scoring/rewardModelWorker.ts'], outfile: 'dist/rewardModelWorker.js', external },
   webviewBuild({ production }),
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
 ];

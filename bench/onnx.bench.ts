@@ -22,9 +22,9 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { OnnxCausalLm } from '../src/onnx/core/causalLm';
-import { SeededRandom } from '../src/onnx/core/sampling';
-import type { SampleJob, SampleSummary } from '../src/onnx/core/sampleJob';
+import { OnnxCausalLm } from '../src/sampling/core/causalLm';
+import { SeededRandom } from '../src/sampling/core/sampling';
+import type { SampleJob, SampleSummary } from '../src/sampling/core/sampleJob';
 
 interface SamplerArgs {
   model: string;

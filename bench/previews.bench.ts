@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { previewRewards } from '../src/previews/core/preview';
-import { RewardWorker } from '../src/previews/core/rewardWorker';
-import type { SampleSet } from '../src/previews/core/samples';
+import { previewRewards } from '../src/scoring/engine';
+import { RewardWorker } from '../src/scoring/rewardWorker';
+import type { SampleSet } from '../src/scoring/samples';
 
 const REWARDS = `import math
 

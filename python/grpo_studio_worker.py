@@ -1,6 +1,6 @@
 """GRPO Studio's reward worker: calls the user's reward functions as TRL 1.16's
 GRPOTrainer._calculate_rewards does. `python -u grpo_studio_worker.py`; protocol in
-src/previews/core/workerProtocol.ts: JSON lines, requests on fd 3, responses on fd 4 (stdout and
+src/scoring/workerProtocol.ts: JSON lines, requests on fd 3, responses on fd 4 (stdout and
 stderr are the user's prints). EOF on fd 3 ends it with status 0. Stdlib only; transformers gives
 the real TrainerState when the reward's module loaded it, and AutoTokenizer for a tokenizer.
 

@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
-import { activateOnnx } from './onnx/editor';
+import { activateOnnx } from './sampling/editor';
 import { activatePreviews } from './previews/editor';
 import { activateTraining } from './training/editor';
 

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { GenerationCancelled } from '../onnx/core/causalLm';
-import { ModelFolderError } from '../onnx/core/modelFolder';
-import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../onnx/core/sampleJob';
+import { GenerationCancelled } from '../sampling/core/causalLm';
+import { ModelFolderError } from '../shared/onnx/modelFolder';
+import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../sampling/core/sampleJob';
 
 /** `grpo-studio sample`: G completions per prompt from a local ONNX causal LM, as a samples file. */
 export async function runSample(argv: string[]): Promise<number> {

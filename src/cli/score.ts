@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
 import { RewardIndex } from '../discovery/core/rewardIndex';
-import type { Aggregation, ScaleRewards } from '../previews/core/advantages';
-import { onnxModelReward } from '../onnx/core/rewardModel';
-import { isModelReward, previewRewards, type Preview, type PreviewReward } from '../previews/core/preview';
-import { RewardWorker, WorkerFault } from '../previews/core/rewardWorker';
-import { displayText, parseSampleSet, type SampleSet } from '../previews/core/samples';
+import type { Aggregation, ScaleRewards } from '../scoring/advantages';
+import { onnxModelReward } from '../scoring/rewardModel';
+import { isModelReward, previewRewards, type Preview, type PreviewReward } from '../scoring/engine';
+import { RewardWorker, WorkerFault } from '../scoring/rewardWorker';
+import { displayText, parseSampleSet, type SampleSet } from '../scoring/samples';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 

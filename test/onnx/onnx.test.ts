@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { OnnxCausalLm } from '../../src/onnx/core/causalLm';
-import { OnnxRewardModel } from '../../src/onnx/core/rewardModel';
-import { RewardModelThread } from '../../src/onnx/editor/rewardModelThread';
-import { promptIds } from '../../src/onnx/core/sampleJob';
-import { SeededRandom } from '../../src/onnx/core/sampling';
+import { OnnxCausalLm } from '../../src/sampling/core/causalLm';
+import { OnnxRewardModel } from '../../src/scoring/rewardModel';
+import { RewardModelThread } from '../../src/scoring/rewardModelThread';
+import { promptIds } from '../../src/sampling/core/sampleJob';
+import { SeededRandom } from '../../src/sampling/core/sampling';
 
 const repo = path.resolve(__dirname, '..', '..');
 const generated = path.join(repo, 'test', 'fixtures', 'generated');

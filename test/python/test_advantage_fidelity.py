@@ -1,4 +1,4 @@
-"""The extension's GRPO advantage math (src/previews/core/advantages.ts) against TRL's own code.
+"""The extension's GRPO advantage math (src/scoring/advantages.ts) against TRL's own code.
 
 TRL computes advantages inline in GRPOTrainer._generate_and_score_completions. This test takes
 that block from the installed TRL's source (from the unscorable mask to nan_to_num) and runs it, in float64

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
-import { readDatasetShape } from '../../src/training/core/datasetFile';
+import { readDatasetShape } from '../../src/shared/datasetReader';
 import { preflightIssues } from '../../src/training/core/preflight';
 import { english, repoRoot, workspace } from './helpers';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { computeAdvantages } from '../../src/previews/core/advantages';
-import { parseSampleSet } from '../../src/previews/core/samples';
+import { computeAdvantages } from '../../src/scoring/advantages';
+import { parseSampleSet } from '../../src/scoring/samples';
 
 test('sample sets: adjacent prompts group, a completions line is a group, bad lines are reported', () => {
   const set = parseSampleSet([

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { previewRewards } from '../../src/previews/core/preview';
-import { RewardWorker, WorkerFault } from '../../src/previews/core/rewardWorker';
-import { parseSampleSet } from '../../src/previews/core/samples';
+import { previewRewards } from '../../src/scoring/engine';
+import { RewardWorker, WorkerFault } from '../../src/scoring/rewardWorker';
+import { parseSampleSet } from '../../src/scoring/samples';
 import { repoRoot, workspace } from './helpers';
 
 // The real worker (python/grpo_studio_worker.py) on the machine's python3: it needs only the stdlib.

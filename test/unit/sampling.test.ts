@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePromptsJsonl } from '../../src/onnx/core/sampleJob';
-import { argmax, pickToken, SeededRandom } from '../../src/onnx/core/sampling';
+import { parsePromptsJsonl } from '../../src/sampling/core/sampleJob';
+import { argmax, pickToken, SeededRandom } from '../../src/sampling/core/sampling';
 
 const logits = Float32Array.from([1, 3, 2, 3, -1, 0.5]);
 const softmax = (values: number[]) => {

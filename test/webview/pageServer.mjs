@@ -14,7 +14,7 @@ const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'applicati
 export async function bundleHostModules(outdir, exportLines) {
   const outfile = join(outdir, 'host.mjs');
   await esbuild.build({
-    stdin: { contents: ["export { renderWebviewHtml, webviewCsp } from './webview/shared/html.ts';", ...exportLines].join('\n'), resolveDir: root, loader: 'ts' },
+    stdin: { contents: ["export { renderWebviewHtml, webviewCsp } from './src/shared/html.ts';", ...exportLines].join('\n'), resolveDir: root, loader: 'ts' },
     bundle: true,
     format: 'esm',
     platform: 'node',

@@ -104,7 +104,7 @@ before(async () => {
   await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
   host = await bundleHostModules(outdir, [
     "export { parseWebviewMessage } from './src/previews/core/panelProtocol.ts';",
-    "export { computeAdvantages } from './src/previews/core/advantages.ts';",
+    "export { computeAdvantages } from './src/scoring/advantages.ts';",
   ]);
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));
   browser = await chromium.launch({

@@ -1,4 +1,4 @@
-import { l10n } from '../rewardPreview/l10n';
+import { l10n } from '../shared/l10n';
 import type { RunData } from './model';
 
 /** What the x axis shows: the global step, time since the run started, or the clock. */

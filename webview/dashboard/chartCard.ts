@@ -8,9 +8,9 @@ import {
   type ChartConfiguration,
   type TooltipItem,
 } from 'chart.js';
-import { h } from '../rewardPreview/dom';
-import { l10n } from '../rewardPreview/l10n';
-import type { ChartTheme } from '../rewardPreview/theme';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
+import type { ChartTheme } from '../shared/theme';
 import { formatMetric, formatX, timeTicks, type XAxis } from './axes';
 import { faded } from './colors';
 import type { Point } from './decimate';

@@ -1,6 +1,6 @@
 import { color } from 'chart.js/helpers';
 import type { RunInfo } from '../../src/training/core/dashboardProtocol';
-import type { ChartTheme } from '../rewardPreview/theme';
+import type { ChartTheme } from '../shared/theme';
 
 const probe = document.createElement('canvas').getContext('2d');
 

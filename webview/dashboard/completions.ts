@@ -1,9 +1,9 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { CompletionRow, CompletionsEvent, PromptValue, SampleRow } from '../../src/training/core/dashboardProtocol';
-import { h } from '../rewardPreview/dom';
-import { l10n } from '../rewardPreview/l10n';
-import { formatNumber, withEmojiHighlighted } from '../rewardPreview/text';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
+import { formatNumber, withEmojiHighlighted } from '../shared/text';
 import type { RunData } from './model';
 
 /** The table keeps the latest rows only (newest first). */

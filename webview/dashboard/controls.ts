@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import { h } from '../rewardPreview/dom';
-import { l10n } from '../rewardPreview/l10n';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
 import { X_AXES, xAxisLabel, type XAxis } from './axes';
 
 export interface ChartOptions {

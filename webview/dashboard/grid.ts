@@ -1,4 +1,4 @@
-import { h } from '../rewardPreview/dom';
+import { h } from '../shared/dom';
 import { ChartCard, type ChartContext } from './chartCard';
 import { compareMetrics, compareSections, sectionOf } from './sections';
 

@@ -5,9 +5,9 @@
  * `stop`, `exportCsv`, `savePng` and `addToSamples` back (the host writes the files).
  */
 import type { DashboardHostMessage, DashboardWebviewMessage } from '../../src/training/core/dashboardProtocol';
-import { h } from '../rewardPreview/dom';
-import { l10n, setBundle } from '../rewardPreview/l10n';
-import { onThemeChange } from '../rewardPreview/theme';
+import { h } from '../shared/dom';
+import { l10n, setBundle } from '../shared/l10n';
+import { onThemeChange } from '../shared/theme';
 import { X_AXES } from './axes';
 import { Dashboard, type ViewState } from './dashboard';
 

@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
-import { h } from '../rewardPreview/dom';
-import { l10n } from '../rewardPreview/l10n';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
 import type { RunData } from './model';
 
 export interface RunHandlers {

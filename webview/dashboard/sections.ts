@@ -1,4 +1,4 @@
-import { l10n } from '../rewardPreview/l10n';
+import { l10n } from '../shared/l10n';
 
 /** A group of charts: metrics that share a prefix (`rewards/…`), or a few well-known top-level ones. */
 export interface Section {

@@ -1,5 +1,5 @@
 import type { ChartDataset } from 'chart.js';
-import { l10n } from '../rewardPreview/l10n';
+import { l10n } from '../shared/l10n';
 import { xOf, type XAxis } from './axes';
 import { faded } from './colors';
 import { Decimator, type Point } from './decimate';

@@ -11,8 +11,8 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import type { PreviewData, PreviewRow } from '../../src/previews/core/panelProtocol';
-import { formatNumber } from './text';
-import type { ChartTheme } from './theme';
+import { formatNumber } from '../shared/text';
+import type { ChartTheme } from '../shared/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 

@@ -11,8 +11,8 @@ import {
   type PreviewFunction,
   type PreviewOptions,
 } from '../../src/previews/core/panelProtocol';
-import { h } from './dom';
-import { l10n } from './l10n';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
 
 export interface ControlHandlers {
   /** The user changed scale_rewards, the aggregation or a weight (all weights valid). */

@@ -6,10 +6,10 @@
 import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/panelProtocol';
 import { RewardChart } from './chart';
 import { createControls } from './controls';
-import { h } from './dom';
-import { l10n, setBundle } from './l10n';
+import { h } from '../shared/dom';
+import { l10n, setBundle } from '../shared/l10n';
 import { filterRows, renderTable, type Sort, type SortColumn } from './table';
-import { onThemeChange, readChartTheme } from './theme';
+import { onThemeChange, readChartTheme } from '../shared/theme';
 
 interface ViewState {
   sort: Sort;

@@ -1,7 +1,7 @@
 import type { PreviewData, PreviewFunction, PreviewGroup, PreviewRow } from '../../src/previews/core/panelProtocol';
-import { h } from './dom';
-import { l10n } from './l10n';
-import { formatNumber, pythonLength, withEmojiHighlighted } from './text';
+import { h } from '../shared/dom';
+import { l10n } from '../shared/l10n';
+import { formatNumber, pythonLength, withEmojiHighlighted } from '../shared/text';
 
 /** A column to sort by; a number is the index of a reward function. */
 export type SortColumn = 'line' | 'completion' | 'length' | 'total' | 'advantage' | number;

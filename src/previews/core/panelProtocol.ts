@@ -3,7 +3,7 @@
  * The host posts `HostMessage`s; the webview posts `WebviewMessage`s, which the host checks with
  * `parseWebviewMessage` before acting on them. No `vscode` import: the webview bundles this file.
  */
-import type { Aggregation, ScaleRewards } from './advantages';
+import type { Aggregation, ScaleRewards } from '../../scoring/advantages';
 
 export type { Aggregation, ScaleRewards };
 

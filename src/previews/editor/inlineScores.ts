@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { Code } from '../../discovery/core/contract';
 import type { RewardFunction } from '../../discovery/core/types';
-import { displayText } from '../core/samples';
-import { summarize } from '../core/preview';
+import { displayText } from '../../scoring/samples';
+import { summarize } from '../../scoring/engine';
 import type { PreviewService, SampleSetPreview } from './previewService';
 
 /**

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { parseSampleSet, type Sample } from '../core/samples';
-import type { Preview } from '../core/preview';
+import { parseSampleSet, type Sample } from '../../scoring/samples';
+import type { Preview } from '../../scoring/engine';
 import type { PreviewService } from './previewService';
 
 /**

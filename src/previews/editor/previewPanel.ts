@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { renderWebviewHtml } from '../../../webview/shared/html';
+import { renderWebviewHtml } from '../../shared/html';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/panelProtocol';
-import { displayText } from '../core/samples';
+import { displayText } from '../../scoring/samples';
 import type { PreviewService, SampleSetPreview } from './previewService';
 
 /**

@@ -4,13 +4,13 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
-import { isOnnxModelFolder } from '../../onnx/core/modelFolder';
-import { RewardModelThread } from '../../onnx/editor/rewardModelThread';
+import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
+import { RewardModelThread } from '../../scoring/rewardModelThread';
 import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
-import { previewRewards, type Preview, type PreviewReward } from '../core/preview';
-import { RewardWorker, WorkerFault } from '../core/rewardWorker';
-import { parseSampleSet, type SampleSet } from '../core/samples';
-import { findInterpreter, type Interpreter } from './interpreter';
+import { previewRewards, type Preview, type PreviewReward } from '../../scoring/engine';
+import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
+import { parseSampleSet, type SampleSet } from '../../scoring/samples';
+import { findInterpreter, type Interpreter } from '../../interpreter';
 
 export interface SampleSetPreview {
   file: string;

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { displayText } from '../../previews/core/samples';
-import type { PromptValue, RewardRef } from '../../previews/core/workerProtocol';
-import { escapeHtml } from '../../../webview/shared/html';
+import { displayText } from '../../scoring/samples';
+import type { PromptValue, RewardRef } from '../../scoring/workerProtocol';
+import { escapeHtml } from '../../shared/html';
 import type { RunEvent, StartEvent } from './events';
 
 /**

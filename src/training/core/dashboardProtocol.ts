@@ -4,7 +4,7 @@
  * host checks with `parseDashboardMessage` before acting on them (the webview cannot write files:
  * the host does). No `vscode` import: the webview bundles this file.
  */
-import type { Message, PromptValue } from '../../previews/core/workerProtocol';
+import type { Message, PromptValue } from '../../scoring/workerProtocol';
 import type { CompletionRow, CompletionsEvent, RunEvent } from './events';
 
 export type { CompletionRow, CompletionsEvent, PromptValue, RunEvent };

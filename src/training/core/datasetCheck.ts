@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { Code } from '../../discovery/core/contract';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
 import type { Localizer, Problem } from '../../discovery/core/types';
-import { localDatasetFiles, readDatasetShape, type DatasetShape } from './datasetFile';
+import { localDatasetFiles, readDatasetShape, type DatasetShape } from '../../shared/datasetReader';
 import type { PreflightIssue } from './preflight';
 
 export interface DatasetCheckOptions {

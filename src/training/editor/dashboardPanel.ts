@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { renderWebviewHtml } from '../../../webview/shared/html';
+import { renderWebviewHtml } from '../../shared/html';
 import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
 import { metricsCsv } from '../core/metricsCsv';
 import type { RunState } from '../core/runs';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
-import { findInterpreter } from '../../previews/editor/interpreter';
+import { findInterpreter } from '../../interpreter';
 import { loadPythonParser } from '../../discovery/core/parser';
 import { checkRunConfig, RUNNER_FIELDS } from '../core/configCheck';
 import { runConfigDatasetIssues } from '../core/datasetCheck';

@@ -1,6 +1,6 @@
 // Test helper: reads {cases: [{rewards, groupSizes, options}]} as JSON on stdin and prints the
 // TypeScript advantage math's results, for test_advantage_fidelity.py to compare with TRL.
-import { computeAdvantages, type AdvantageOptions } from '../../../src/previews/core/advantages';
+import { computeAdvantages, type AdvantageOptions } from '../../../src/scoring/advantages';
 
 interface Case {
   rewards: (number | null)[][];

@@ -1,6 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { Message } from '../../previews/core/workerProtocol';
+import type { Message } from '../../scoring/workerProtocol';
 import * as path from 'node:path';
 import { ModelFolderError, type ModelFolder } from './modelFolder';
 

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { ModelFolderError, readModelFolder, type ModelFolder } from './modelFolder';
-import { onnxRuntime, openSession, type OnnxSession } from './runtime';
-import type { ModelReward } from '../../previews/core/preview';
-import type { PromptValue } from '../../previews/core/workerProtocol';
-import { TextTokenizer } from './tokenizer';
+import { ModelFolderError, readModelFolder, type ModelFolder } from '../shared/onnx/modelFolder';
+import { onnxRuntime, openSession, type OnnxSession } from '../shared/onnx/runtime';
+import type { ModelReward } from './engine';
+import type { PromptValue } from './workerProtocol';
+import { TextTokenizer } from '../shared/onnx/tokenizer';
 
 export interface RewardModelInput {
   prompt: PromptValue;

@@ -4,8 +4,8 @@ import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { parse } from 'yaml';
 import type { Ctx } from '../../ctx';
-import { localDatasetFiles, readDatasetRecords } from '../../training/core/datasetFile';
-import { isOnnxModelFolder } from '../core/modelFolder';
+import { localDatasetFiles, readDatasetRecords } from '../../shared/datasetReader';
+import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
 import type { FromSampler, ToSampler } from './sampleWorker';
 

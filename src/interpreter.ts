@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Config } from '../../config';
+import type { Config } from './config';
 
 export interface Interpreter {
   path: string;

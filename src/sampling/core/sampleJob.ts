@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Message, PromptValue } from '../../previews/core/workerProtocol';
+import type { Message, PromptValue } from '../../scoring/workerProtocol';
 import { OnnxCausalLm } from './causalLm';
 import { SeededRandom, type SamplingOptions } from './sampling';
 

@@ -1,7 +1,7 @@
-import { ModelFolderError, readModelFolder, type ModelFolder } from './modelFolder';
-import { onnxRuntime, openSession, type OnnxSession } from './runtime';
+import { ModelFolderError, readModelFolder, type ModelFolder } from '../../shared/onnx/modelFolder';
+import { onnxRuntime, openSession, type OnnxSession } from '../../shared/onnx/runtime';
 import { pickToken, type SamplingOptions, type SeededRandom } from './sampling';
-import { TextTokenizer } from './tokenizer';
+import { TextTokenizer } from '../../shared/onnx/tokenizer';
 
 type Tensor = import('onnxruntime-node').Tensor;
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
-import type { ModelReward } from '../../previews/core/preview';
-import type { ScoreSample } from '../../previews/core/workerProtocol';
+import type { ModelReward } from './engine';
+import type { ScoreSample } from './workerProtocol';
 import type { FromRewardModels, ToRewardModels } from './rewardModelWorker';
 
 /**

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { DatasetFormat } from './discovery/core/types';
+import type { DatasetFormat } from './shared/vocabulary';
 
 /** Typed access to the `grpoStudio.*` settings. */
 export class Config {

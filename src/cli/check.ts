@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
 import { RewardIndex } from '../discovery/core/rewardIndex';
-import type { DatasetFormat, Problem, RewardFunction } from '../discovery/core/types';
+import type { RewardFunction } from '../discovery/core/types';
 import { cliLocalizer } from './localizer';
+import type { DatasetFormat, Problem } from '../shared/vocabulary';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 

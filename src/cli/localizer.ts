@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Localizer } from '../discovery/core/types';
+import type { Localizer } from '../shared/vocabulary';
 
 /**
  * The CLI reads the same translation bundles as the extension (`l10n/bundle.l10n.<lang>.json`),

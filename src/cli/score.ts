@@ -7,9 +7,10 @@ import type { Aggregation, ScaleRewards } from '../scoring/advantages';
 import { onnxModelReward } from '../scoring/rewardModel';
 import { isModelReward, previewRewards, type Preview, type PreviewReward } from '../scoring/engine';
 import { RewardWorker, WorkerFault } from '../scoring/rewardWorker';
-import { displayText, parseSampleSet, type SampleSet } from '../scoring/samples';
+import { parseSampleSet, type SampleSet } from '../scoring/samples';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
+import { displayText } from '../shared/vocabulary';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 

@@ -1,7 +1,8 @@
 import { computeAdvantages, type AdvantageOptions, type GroupStats } from './advantages';
 import type { RewardWorker } from './rewardWorker';
 import type { SampleSet } from './samples';
-import type { RewardOutcome, RewardRef, ScoreResult, ScoreSample } from './workerProtocol';
+import type { RewardOutcome, ScoreResult } from './workerProtocol';
+import type { RewardRef, ScoreSample } from '../shared/vocabulary';
 
 /** A reward model scored in this process (an ONNX sequence classifier), not by the Python worker. */
 export interface ModelReward {

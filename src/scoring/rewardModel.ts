@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { ModelFolderError, readModelFolder, type ModelFolder } from '../shared/onnx/modelFolder';
 import { onnxRuntime, openSession, type OnnxSession } from '../shared/onnx/runtime';
 import type { ModelReward } from './engine';
-import type { PromptValue } from './workerProtocol';
 import { TextTokenizer } from '../shared/onnx/tokenizer';
+import type { PromptValue } from '../shared/vocabulary';
 
 export interface RewardModelInput {
   prompt: PromptValue;

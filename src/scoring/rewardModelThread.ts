@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as vscode from 'vscode';
 import type { ModelReward } from './engine';
-import type { ScoreSample } from './workerProtocol';
 import type { FromRewardModels, ToRewardModels } from './rewardModelWorker';
+import type { ScoreSample } from '../shared/vocabulary';
 
 /**
  * ONNX reward models for the previews, loaded and run on one worker thread of the extension host

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import type { ScoreSample } from './workerProtocol';
 import { OnnxRewardModel } from './rewardModel';
+import type { ScoreSample } from '../shared/vocabulary';
 
 /** Messages between the extension host and the reward-model thread (dist/rewardModelWorker.js). */
 export type ToRewardModels =

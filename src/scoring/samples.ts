@@ -1,4 +1,4 @@
-import type { Message, PromptValue } from './workerProtocol';
+import { type PromptValue, isPromptValue } from '../shared/vocabulary';
 
 /** One completion to score, with the prompt and dataset columns it goes with. */
 export interface Sample {
@@ -99,17 +99,3 @@ export function parseSampleSet(text: string): SampleSet {
   return { samples, groups, problems };
 }
 
-function isMessage(value: unknown): value is Message {
-  if (typeof value !== 'object' || value === null) return false;
-  const { role, content } = value as Record<string, unknown>;
-  return typeof role === 'string' && typeof content === 'string';
-}
-
-function isPromptValue(value: unknown): value is PromptValue {
-  return typeof value === 'string' || (Array.isArray(value) && value.every(isMessage));
-}
-
-/** The text a person reads: a string as is, a message list as its contents. */
-export function displayText(value: PromptValue): string {
-  return typeof value === 'string' ? value : value.map((m) => m.content).join('\n');
-}

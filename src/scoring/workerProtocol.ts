@@ -4,33 +4,7 @@
  * nothing a reward function prints (on stdout/stderr, which the host shows in an output channel)
  * can corrupt them. The worker's stdin is /dev/null: a reward that reads stdin gets EOF at once.
  */
-
-/** A chat message, as in TRL's conversational format. */
-export interface Message {
-  role: string;
-  content: string;
-}
-
-export type PromptValue = string | Message[];
-
-/** A reward callable the worker can reach: a module-level name of a file in the workspace. */
-export interface RewardRef {
-  /** Display name (as in the discovery report). */
-  name: string;
-  /** Absolute path of the module file. */
-  file: string;
-  /** Module-level attribute holding the callable (a function, an instance, a factory's result). */
-  attr: string;
-  /** When `attr` names a class, the worker instantiates it without arguments. */
-  instantiate?: boolean;
-}
-
-export interface ScoreSample {
-  prompt: PromptValue;
-  completion: PromptValue;
-  /** Dataset columns (everything but prompt/completion), passed as keyword lists like TRL does. */
-  columns: Record<string, unknown>;
-}
+import type { RewardRef, ScoreSample } from '../shared/vocabulary';
 
 export interface ScoreParams {
   /** Folders put on sys.path (workspace roots and each module's own folder are added). */

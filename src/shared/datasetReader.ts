@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DatasetFormat } from '../discovery/core/types';
-import type { Message } from '../scoring/workerProtocol';
+import type { DatasetFormat, Message } from './vocabulary';
 
 /** The columns of a local dataset file, after the run config's `column_mapping`. */
 export interface DatasetShape {

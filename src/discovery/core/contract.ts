@@ -1,5 +1,6 @@
 import type { FunctionInfo, Param } from './pythonModule';
-import type { DatasetContext, Localizer, Problem, QuickFix, Range } from './types';
+import type { DatasetContext } from './types';
+import type { Localizer, Problem, QuickFix, Range } from '../../shared/vocabulary';
 
 /**
  * GRPOTrainer's calling convention (TRL 1.x `_calculate_rewards`): every argument by keyword,

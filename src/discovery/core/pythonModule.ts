@@ -1,5 +1,5 @@
 import type { Node, Tree } from 'web-tree-sitter';
-import type { Position, Range } from './types';
+import type { Position, Range } from '../../shared/vocabulary';
 
 /**
  * A plain-data summary of one Python module: what the reward resolver and the contract rules

@@ -7,7 +7,8 @@ import { summarizeModule, type FunctionInfo, type ModuleSummary } from './python
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
 import { decodePythonSource, sourceKindOf, walkSourceFiles, type SourceKind } from './sourceFiles';
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
-import type { DatasetFormat, Localizer, Problem, Range, RewardFunction, RewardKind, RewardOrigin } from './types';
+import type { RewardFunction, RewardKind, RewardOrigin } from './types';
+import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
 
 /**
  * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`

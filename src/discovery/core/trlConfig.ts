@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Range } from './types';
+import type { Range } from '../../shared/vocabulary';
 
 /** Reward names that `trl grpo` resolves from its own registry (trl/scripts/grpo.py). */
 export const TRL_BUILTIN_REWARDS = new Set([

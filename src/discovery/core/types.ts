@@ -1,35 +1,4 @@
-/** Zero-based line and UTF-16 column, the same convention as VS Code positions. */
-export interface Position {
-  line: number;
-  character: number;
-}
-
-export interface Range {
-  start: Position;
-  end: Position;
-}
-
-export type Severity = 'error' | 'warning' | 'info';
-
-export interface TextEdit {
-  range: Range;
-  newText: string;
-}
-
-export interface QuickFix {
-  title: string;
-  edits: TextEdit[];
-}
-
-export interface Problem {
-  severity: Severity;
-  /** Stable identifier, e.g. `GRPO101`; documented in the README. */
-  code: string;
-  message: string;
-  file: string;
-  range: Range;
-  fix?: QuickFix;
-}
+import type { DatasetFormat, Problem, Range } from '../../shared/vocabulary';
 
 export type RewardKind = 'function' | 'lambda' | 'class' | 'factory' | 'partial' | 'model' | 'external';
 
@@ -61,8 +30,6 @@ export interface RewardHandle {
   instantiate?: boolean;
 }
 
-export type DatasetFormat = 'standard' | 'conversational';
-
 /** What is known about the training data, which decides some verdicts. */
 export interface DatasetContext {
   /** Columns declared by the user; `undefined` when unknown. */
@@ -70,11 +37,4 @@ export interface DatasetContext {
   format?: DatasetFormat;
   /** True when the user declared the format; false when it was inferred from the workspace's code. */
   formatDeclared?: boolean;
-}
-
-export type Translate = (message: string, ...args: Array<string | number>) => string;
-
-/** The subset of `vscode.l10n` the core uses, so the CLI can supply its own. */
-export interface Localizer {
-  t: Translate;
 }

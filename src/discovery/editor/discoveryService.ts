@@ -5,7 +5,7 @@ import type { Ctx } from '../../ctx';
 import { loadPythonParser } from '../core/parser';
 import { RewardIndex, type DiscoveryReport } from '../core/rewardIndex';
 import { isInSkippedDir, sourceKindOf } from '../core/sourceFiles';
-import type { Problem, Range } from '../core/types';
+import type { Problem, Range } from '../../shared/vocabulary';
 
 const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [] };
 

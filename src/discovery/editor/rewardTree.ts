@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Problem, RewardFunction } from '../core/types';
+import type { RewardFunction } from '../core/types';
 import { toRange, type DiscoveryService } from './discoveryService';
+import type { Problem } from '../../shared/vocabulary';
 
 type Node = { type: 'file'; file: string; rewards: RewardFunction[] } | { type: 'reward'; reward: RewardFunction };
 

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { Code } from '../../discovery/core/contract';
 import type { RewardFunction } from '../../discovery/core/types';
-import { displayText } from '../../scoring/samples';
 import { summarize } from '../../scoring/engine';
 import type { PreviewService, SampleSetPreview } from './previewService';
+import { displayText } from '../../shared/vocabulary';
 
 /**
  * After each save: `μ 2.31 σ 1.20 [0 … 4] · 64 samples · 3 ms` at every reward function's

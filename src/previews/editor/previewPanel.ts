@@ -2,8 +2,8 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { renderWebviewHtml } from '../../shared/html';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/panelProtocol';
-import { displayText } from '../../scoring/samples';
 import type { PreviewService, SampleSetPreview } from './previewService';
+import { displayText } from '../../shared/vocabulary';
 
 /**
  * The Reward Preview panel: completions × reward functions, weighted totals and GRPO advantages

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import type { Message, PromptValue } from '../../scoring/workerProtocol';
 import { OnnxCausalLm } from './causalLm';
 import { SeededRandom, type SamplingOptions } from './sampling';
+import { type PromptValue, isPromptValue } from '../../shared/vocabulary';
 
 /** One prompt to sample from, with the dataset columns that go along with it into the samples file. */
 export interface PromptRecord {
@@ -47,7 +47,7 @@ export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): Pro
     // The output line brings its own completion: a sample set's `completion`/`completions` would
     // be scored in its place.
     const { prompt, completion: _completion, completions: _completions, ...columns } = value as Record<string, unknown>;
-    if (!isPromptValue(prompt)) {
+    if (!isPromptValue(prompt) || (Array.isArray(prompt) && prompt.length === 0)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
       return;
     }
@@ -104,14 +104,6 @@ function topLevelMembers(text: string): [string, string][] {
     members.push([key, text.slice(valueStart, i).trim()]);
     if (text[i] === ',') i++;
   }
-}
-
-function isPromptValue(value: unknown): value is PromptValue {
-  return typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every(isMessage));
-}
-
-function isMessage(value: unknown): value is Message {
-  return Boolean(value) && typeof (value as Message).role === 'string' && typeof (value as Message).content === 'string';
 }
 
 export interface SampleJob extends SamplingOptions {

@@ -1,8 +1,8 @@
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { Message } from '../../scoring/workerProtocol';
 import * as path from 'node:path';
 import { ModelFolderError, type ModelFolder } from './modelFolder';
+import type { Message } from '../vocabulary';
 
 
 /**

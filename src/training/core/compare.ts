@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { displayText } from '../../scoring/samples';
-import type { PromptValue, RewardRef } from '../../scoring/workerProtocol';
 import { escapeHtml } from '../../shared/html';
 import type { RunEvent, StartEvent } from './events';
+import { displayText, type PromptValue, type RewardRef } from '../../shared/vocabulary';
 
 /**
  * "GRPO: Compare Generations": the base model and a trained checkpoint answer the same prompts of

@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import type { Range } from '../../discovery/core/types';
+import type { Range } from '../../shared/vocabulary';
 
 /** python/grpo_studio_schema.py's output: the fields of TRL's four run-config dataclasses. */
 export interface TrlSchema {

@@ -4,8 +4,8 @@
  * host checks with `parseDashboardMessage` before acting on them (the webview cannot write files:
  * the host does). No `vscode` import: the webview bundles this file.
  */
-import type { Message, PromptValue } from '../../scoring/workerProtocol';
 import type { CompletionRow, CompletionsEvent, RunEvent } from './events';
+import type { Message, PromptValue } from '../../shared/vocabulary';
 
 export type { CompletionRow, CompletionsEvent, PromptValue, RunEvent };
 

@@ -4,9 +4,9 @@ import type { Parser } from 'web-tree-sitter';
 import { parse } from 'yaml';
 import { Code } from '../../discovery/core/contract';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
-import type { Localizer, Problem } from '../../discovery/core/types';
 import { localDatasetFiles, readDatasetShape, type DatasetShape } from '../../shared/datasetReader';
 import type { PreflightIssue } from './preflight';
+import type { Localizer, Problem } from '../../shared/vocabulary';
 
 export interface DatasetCheckOptions {
   /** The workspace folder (where the runner runs) first. */

@@ -6,10 +6,10 @@ import type { Ctx } from '../../ctx';
 import { previewRewards } from '../../scoring/engine';
 import { RewardWorker } from '../../scoring/rewardWorker';
 import { findInterpreter } from '../../interpreter';
-import type { PromptValue } from '../../scoring/workerProtocol';
 import { comparisonRows, readPrompts, renderComparisonHtml, resolveRewardRefs, runComparisonInputs, runGenerate, type PromptRow } from '../core/compare';
 import { readEvents, type RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
+import type { PromptValue } from '../../shared/vocabulary';
 
 /** Prompts of the run's dataset that both models answer. */
 const PROMPT_COUNT = 8;

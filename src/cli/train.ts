@@ -3,11 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
-import { listCheckpoints } from '../training/core/compare';
-import { checkRunConfig, RUNNER_FIELDS, type TrlSchema } from '../training/core/configCheck';
-import { runConfigDatasetIssues } from '../training/core/datasetCheck';
+import type { TrlSchema } from '../training/core/configCheck';
+import { runPreflight } from '../training/core/preflight';
 import type { RunEvent } from '../training/core/events';
-import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, listRuns, newRunDir, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
+import { findResumableRun, newRunDir, runDirProblem } from '../training/core/runFolder';
+import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 
@@ -32,34 +32,37 @@ export async function runTrain(argv: string[]): Promise<number> {
   const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
   if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) return usage('--max-steps must be a positive integer');
 
-  // Before minutes of model loading: the config against TRL's fields (YAML syntax, removed and
-  // mistyped fields), then the dataset's columns against the rewards' parameters.
+  // Before minutes of model loading: the editor's pre-flight, each error with its place and fix.
   const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;
-  const configErrors = checkRunConfig(fs.readFileSync(config, 'utf8'), schema, RUNNER_FIELDS)
-    .filter((problem) => problem.severity === 'error')
-    .map((problem) => `${values.config}:${problem.range.start.line + 1}:${problem.range.start.character + 1}: ${problem.message}`);
-  const datasetErrors = configErrors.length
-    ? []
-    : runConfigDatasetIssues(config, { roots: rootsFor(config), parser: await loadPythonParser(__dirname), l10n: cliLocalizer() })
-      .filter((issue) => issue.severity === 'error')
-      .map((issue) => issue.message);
-  if (configErrors.length || datasetErrors.length) {
-    process.stderr.write(`grpo-studio train: cannot start:\n${[...configErrors, ...datasetErrors].map((e) => `  ${e}`).join('\n')}\n`);
+  const cwd = process.cwd();
+  const { findings } = await runPreflight({
+    configFile: config,
+    python: defaultPython(),
+    cwd,
+    roots: rootsFor(config),
+    runsDir: values['run-dir'] ? path.dirname(path.resolve(values['run-dir'])) : path.join(cwd, 'runs'),
+    schema,
+    parser: await loadPythonParser(__dirname),
+    l10n: cliLocalizer(),
+  }).catch((error: Error) => ({ findings: [{ severity: 'error' as const, message: `${defaultPython()} does not run: ${error.message.split('\n')[0]}`, location: undefined }] }));
+  const errors = findings.filter((f) => f.severity === 'error').map((f) => {
+    if (!f.location) return f.message;
+    const file = f.location.file === config ? values.config : path.relative(cwd, f.location.file);
+    return `${file}:${f.location.range.start.line + 1}:${f.location.range.start.character + 1}: ${f.message}`;
+  });
+  if (errors.length) {
+    process.stderr.write(`grpo-studio train: cannot start:\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
     return 1;
   }
 
   let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
   if (values.resume && !runDir) {
-    // The newest run of this very config (newRunDir's `<timestamp>-<name>`) that has a checkpoint.
-    const stamp = /^\d{8}-\d{6}-/;
-    const name = path.basename(newRunDir(process.cwd(), config)).replace(stamp, '');
-    const ofThisConfig = (dir: string) => stamp.test(path.basename(dir)) && path.basename(dir).replace(stamp, '') === name;
-    runDir = listRuns(path.join(process.cwd(), 'runs')).find((dir) => ofThisConfig(dir) && listCheckpoints(dir).length > 0);
+    runDir = findResumableRun(process.cwd(), config);
     if (!runDir) return usage(`--resume: no run of ${values.config} with a checkpoint in ./runs; pass --run-dir`);
   }
   runDir ??= newRunDir(process.cwd(), config);
-  const runDirProblem = checkRunDir(runDir, values.resume);
-  if (runDirProblem) return usage(runDirProblem);
+  const problem = runDirProblem(runDir, values.resume);
+  if (problem) return usage(problem);
   process.stdout.write(`run dir: ${runDir}\n`);
 
   const child = launchRunner({
@@ -112,25 +115,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   // Interrupted by a signal: the shell's convention (130 for Ctrl+C), so scripts can tell it from a finished run.
   return stoppedBy ? 128 + os.constants.signals[stoppedBy] : 0;
-}
-
-/**
- * Why training cannot go into `runDir`, if it cannot: a new run needs a new or empty folder (the
- * trainer writes config.json, README.md, checkpoints... into it), a resume an earlier run with a
- * checkpoint.
- */
-function checkRunDir(runDir: string, resume: boolean | undefined): string | undefined {
-  const exists = fs.existsSync(runDir);
-  if (exists && !fs.statSync(runDir).isDirectory()) return `--run-dir ${runDir} is a file`;
-  const entries = exists ? fs.readdirSync(runDir) : undefined;
-  if (resume) {
-    if (!entries?.includes(EVENTS_FILE)) return `--resume: ${runDir} holds no run; give the folder of an earlier run`;
-    if (listCheckpoints(runDir).length === 0) return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;
-    return undefined;
-  }
-  if (entries?.includes(EVENTS_FILE)) return `${runDir} already holds a run: add --resume to continue it, or give another --run-dir`;
-  if (entries?.length) return `--run-dir ${runDir} is not empty and holds no run: the trainer would overwrite its files; give a new or empty folder`;
-  return undefined;
 }
 
 /** The working folder, and the config's folder when it lies outside it (its `file.py::name` rewards). */

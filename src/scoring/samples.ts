@@ -1,3 +1,4 @@
+import { readJsonLines, type LineProblem } from '../shared/datasetReader';
 import { type PromptValue, isPromptValue } from '../shared/vocabulary';
 
 /** One completion to score, with the prompt and dataset columns it goes with. */
@@ -18,10 +19,7 @@ export interface SampleGroup {
   size: number;
 }
 
-export interface SampleProblem {
-  line: number;
-  message: string;
-}
+export type SampleProblem = LineProblem;
 
 export interface SampleSet {
   samples: Sample[];
@@ -40,7 +38,8 @@ const RESERVED = new Set(['prompt', 'completion', 'completions']);
 export function parseSampleSet(text: string): SampleSet {
   const samples: Sample[] = [];
   const groups: SampleGroup[] = [];
-  const problems: SampleProblem[] = [];
+  const lines = readJsonLines(text, { shape: 'a JSON object like {"prompt": "…", "completion": "…"}' });
+  const problems: SampleProblem[] = lines.problems;
   let previousPromptKey: string | undefined;
   let previousWasGroupLine = false;
 
@@ -53,21 +52,7 @@ export function parseSampleSet(text: string): SampleSet {
     group.size++;
   };
 
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push({ line, message: `not valid JSON: ${(error as Error).message}` });
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problems.push({ line, message: 'expected a JSON object like {"prompt": "…", "completion": "…"}' });
-      return;
-    }
-    const record = value as Record<string, unknown>;
+  lines.records.forEach(({ line, value: record }) => {
     const prompt = record.prompt;
     if (!isPromptValue(prompt)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
@@ -96,6 +81,7 @@ export function parseSampleSet(text: string): SampleSet {
     }
     previousPromptKey = promptKey;
   });
+  problems.sort((a, b) => a.line - b.line);
   return { samples, groups, problems };
 }
 

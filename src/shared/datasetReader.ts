@@ -1,37 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DatasetFormat, Message } from './vocabulary';
+import { applyPromptTransform, mappedColumn, promptTransform, type RunConfigValues } from './runConfig';
+import { isPromptValue, type DatasetFormat, type PromptValue } from './vocabulary';
 
 /** The columns of a local dataset file, after the run config's `column_mapping`. */
 export interface DatasetShape {
   file: string;
   columns: string[];
   format: DatasetFormat;
-}
-
-/**
- * The local dataset files a run config trains on: `dataset_name` as a path, or the `data_files` of
- * its `datasets` mixture (TRL's DatasetMixtureConfig). JSON Lines, JSON, CSV and TSV only.
- * `cwd` is the folder the runner runs in (the workspace folder in the editor).
- */
-export function localDatasetFiles(config: Record<string, unknown>, configDir: string, cwd = process.cwd()): string[] {
-  const names: unknown[] = [config.dataset_name ?? config.dataset_path];
-  if (Array.isArray(config.datasets)) {
-    for (const entry of config.datasets as Record<string, unknown>[]) {
-      const files = entry?.data_files;
-      if (typeof files === 'string') names.push(files);
-      else if (Array.isArray(files)) names.push(...files);
-      else if (files && typeof files === 'object') names.push((files as Record<string, unknown>).train);
-    }
-  }
-  const found: string[] = [];
-  for (const name of names) {
-    if (typeof name !== 'string' || !/\.(jsonl?|csv|tsv)$/i.test(name)) continue;
-    // The runner's order: from the working folder (the workspace), then next to the config.
-    const file = [path.resolve(cwd, name), path.resolve(configDir, name)].find((candidate) => fs.existsSync(candidate));
-    if (file) found.push(file);
-  }
-  return found;
 }
 
 /** How much of a JSON Lines file the pre-flight reads for its columns. */
@@ -43,36 +19,28 @@ const SHAPE_RECORDS = 1000;
  * keys of the first records (up to 1,000 lines or 8 MB of JSON Lines). Undefined when that much
  * holds no whole line. Throws with the line number when a line in it is not JSON.
  */
-export function readDatasetShape(file: string, config: Record<string, unknown>): DatasetShape | undefined {
+export function readDatasetShape(file: string, config: RunConfigValues): DatasetShape | undefined {
   let records = /\.json$/i.test(file) ? jsonDocumentRecords(file) : undefined;
   if (!records && /\.jsonl?$/i.test(file)) records = jsonLines(file);
   records ??= [Object.fromEntries((parseDelimited(readHead(file, 1 << 16), delimiterOf(file), 1)[0] ?? []).map((c) => [c.trim(), '']))];
   if (records.length === 0) return undefined;
-  const mapping = parseMapping(config.column_mapping);
+  const transform = promptTransform(config);
   const keys = new Set(records.flatMap((record) => Object.keys(record)));
-  const columns = [...keys].map((c) => mapping[c] ?? c);
-  const promptKey = Object.keys(mapping).find((k) => mapping[k] === 'prompt') ?? 'prompt';
-  const chat = Boolean(config.chat_format || config.system_prompt) || Array.isArray(records[0][promptKey]);
+  const columns = [...keys].map((c) => mappedColumn(c, transform));
+  const promptKey = [...keys].find((k) => mappedColumn(k, transform) === 'prompt') ?? 'prompt';
+  const chat = transform.chat || Array.isArray(records[0][promptKey]);
   return { file, columns, format: chat ? 'conversational' : 'standard' };
 }
 
 function jsonLines(file: string): Record<string, unknown>[] {
   const whole = fs.statSync(file).size <= SHAPE_BYTES;
-  const head = readHead(file, SHAPE_BYTES);
-  const lines = head.split('\n');
+  let head = readHead(file, SHAPE_BYTES);
   // A last line cut off by the read is not a malformed line.
-  if (!whole) lines.pop();
-  const records: Record<string, unknown>[] = [];
-  for (let i = 0; i < lines.length && records.length < SHAPE_RECORDS; i++) {
-    if (!lines[i].trim()) continue;
-    try {
-      records.push(JSON.parse(lines[i]));
-    } catch (error) {
-      throw new Error(`${path.basename(file)}:${i + 1} is not valid JSON (${(error as Error).message}): fix that line`);
-    }
-  }
+  if (!whole) head = head.slice(0, head.lastIndexOf('\n') + 1);
+  const { records, problems } = readJsonLines(head, { limit: SHAPE_RECORDS });
+  if (problems.length) throw new Error(`${path.basename(file)}:${problems[0].line} is ${problems[0].message}: fix that line`);
   if (records.length === 0 && whole) throw new Error(`${path.basename(file)} is empty`);
-  return records;
+  return records.map((r) => r.value);
 }
 
 /**
@@ -82,45 +50,92 @@ function jsonLines(file: string): Record<string, unknown>[] {
  */
 export function readDatasetRecords(
   file: string,
-  config: Record<string, unknown>,
+  config: RunConfigValues,
   limit = Infinity,
-): { records: Record<string, unknown>[]; problems: { line: number; message: string }[] } {
-  const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
-  const problems: { line: number; message: string }[] = [];
+): { records: Record<string, unknown>[]; problems: LineProblem[] } {
+  const text = stripBom(fs.readFileSync(file, 'utf8'));
+  let problems: LineProblem[] = [];
   let raw: Record<string, unknown>[] = [];
   const document = /\.json$/i.test(file) ? parseJsonDocument(text) : undefined;
   if (document) raw = document.slice(0, limit);
   else if (/\.jsonl?$/i.test(file)) {
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length && raw.length < limit; i++) {
-      if (!lines[i].trim()) continue;
-      try {
-        const value = JSON.parse(lines[i]);
-        if (value && typeof value === 'object' && !Array.isArray(value)) raw.push(value);
-        else problems.push({ line: i + 1, message: 'not a JSON object' });
-      } catch (error) {
-        problems.push({ line: i + 1, message: `not valid JSON (${(error as Error).message})` });
-      }
-    }
+    const lines = readJsonLines(text, { limit });
+    raw = lines.records.map((r) => r.value);
+    problems = lines.problems;
   } else {
     const [header = [], ...rows] = parseDelimited(text, delimiterOf(file), limit + 1);
     raw = rows.map((cells) => Object.fromEntries(header.map((name, k) => [name.trim(), cells[k] ?? ''])));
   }
-  const mapping = parseMapping(config.column_mapping);
-  const systemPrompt = typeof config.system_prompt === 'string' ? config.system_prompt : undefined;
-  const chat = Boolean(config.chat_format || systemPrompt);
-  const records = raw.map((record) => {
-    const renamed = Object.fromEntries(Object.entries(record).map(([k, v]) => [mapping[k] ?? k, v]));
-    if (chat && 'prompt' in renamed) {
-      const prompt = renamed.prompt;
-      const messages: Message[] = typeof prompt === 'string' ? [{ role: 'user', content: prompt }] : [...(prompt as Message[])];
-      if (systemPrompt && messages[0]?.role !== 'system') messages.unshift({ role: 'system', content: systemPrompt });
-      renamed.prompt = messages;
+  const transform = promptTransform(config);
+  return { records: raw.map((record) => applyPromptTransform(record, transform)), problems };
+}
+
+export interface LineProblem {
+  /** One-based. */
+  line: number;
+  message: string;
+}
+
+/** A JSON Lines record with its one-based line number and its text as written. */
+export interface JsonLine {
+  line: number;
+  text: string;
+  value: Record<string, unknown>;
+}
+
+/**
+ * The JSON objects of a JSON Lines text, each with its line; a line that is not a JSON object is a
+ * problem with its number (`shape` says what was expected), and the rest still counts. A UTF-8 byte order mark is not part of line 1.
+ */
+export function readJsonLines(text: string, { limit = Infinity, shape = 'a JSON object' } = {}): { records: JsonLine[]; problems: LineProblem[] } {
+  const records: JsonLine[] = [];
+  const problems: LineProblem[] = [];
+  const lines = stripBom(text).split(/\r?\n/);
+  for (let i = 0; i < lines.length && records.length < limit; i++) {
+    if (!lines[i].trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(lines[i]);
+    } catch (error) {
+      problems.push({ line: i + 1, message: `not valid JSON (${(error as Error).message})` });
+      continue;
     }
-    return renamed;
-  });
+    if (value && typeof value === 'object' && !Array.isArray(value)) records.push({ line: i + 1, text: lines[i], value: value as Record<string, unknown> });
+    else problems.push({ line: i + 1, message: `not ${shape}` });
+  }
   return { records, problems };
 }
+
+/** A prompt with the other columns of its row (a samples file's completions left out). */
+export interface PromptRow {
+  prompt: PromptValue;
+  /** The other columns, passed to rewards as TRL does. */
+  columns: Record<string, unknown>;
+}
+
+/**
+ * The rows with a usable `prompt` (a string or a message list), up to `limit`. `distinct` drops
+ * rows whose prompt came before: `all` (a dataset's repeats), `adjacent` (a sample set's groups:
+ * each group's prompt once) or `none`.
+ */
+export function promptRows(records: Record<string, unknown>[], { limit = Infinity, distinct = 'none' as 'all' | 'adjacent' | 'none' } = {}): PromptRow[] {
+  const seen = new Set<string>();
+  let previous: string | undefined;
+  const rows: PromptRow[] = [];
+  for (const record of records) {
+    if (rows.length >= limit) break;
+    const { prompt, completion: _completion, completions: _completions, ...columns } = record;
+    if (!isPromptValue(prompt)) continue;
+    const key = JSON.stringify(prompt);
+    if ((distinct === 'all' && seen.has(key)) || (distinct === 'adjacent' && key === previous)) continue;
+    seen.add(key);
+    previous = key;
+    rows.push({ prompt, columns });
+  }
+  return rows;
+}
+
+const stripBom = (text: string): string => text.replace(/^\uFEFF/, '');
 
 function parseJsonDocument(text: string): Record<string, unknown>[] | undefined {
   let value: unknown;
@@ -143,7 +158,7 @@ function parseJsonDocument(text: string): Record<string, unknown>[] | undefined 
 
 /** The first records of a JSON document (not JSON Lines), or undefined. */
 function jsonDocumentRecords(file: string): Record<string, unknown>[] | undefined {
-  return parseJsonDocument(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''))?.slice(0, SHAPE_RECORDS);
+  return parseJsonDocument(stripBom(fs.readFileSync(file, 'utf8')))?.slice(0, SHAPE_RECORDS);
 }
 
 function readHead(file: string, bytes: number): string {
@@ -151,7 +166,7 @@ function readHead(file: string, bytes: number): string {
   try {
     const buffer = Buffer.alloc(bytes);
     const read = fs.readSync(fd, buffer, 0, bytes, 0);
-    return buffer.subarray(0, read).toString('utf8').replace(/^\uFEFF/, '');
+    return stripBom(buffer.subarray(0, read).toString('utf8'));
   } finally {
     fs.closeSync(fd);
   }
@@ -190,16 +205,4 @@ function parseDelimited(text: string, delimiter: string, maxRows: number): strin
 
 function delimiterOf(file: string): string {
   return /\.tsv$/i.test(file) ? '\t' : ',';
-}
-
-function parseMapping(value: unknown): Record<string, string> {
-  if (typeof value === 'string') {
-    try {
-      return parseMapping(JSON.parse(value));
-    } catch {
-      return {};
-    }
-  }
-  if (!value || typeof value !== 'object') return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }

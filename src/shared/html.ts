@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** What a host passes to build one of the extension's webview pages (no `vscode` import: plain strings). */
 export interface WebviewHtmlOptions {
   /** `webview.cspSource`. */
@@ -42,4 +44,10 @@ export function renderWebviewHtml({ cspSource, nonce, scriptUri, styleUri, langu
 </body>
 </html>
 `;
+}
+
+/** Content-Security-Policy of the static page: nothing but its own inline stylesheet (by hash); no script at all. */
+export function staticPageCsp(style: string): string {
+  const hash = createHash('sha256').update(style, 'utf8').digest('base64');
+  return ["default-src 'none'", `style-src 'sha256-${hash}'`, 'img-src data:'].join('; ');
 }

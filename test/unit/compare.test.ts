@@ -4,16 +4,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunEvent } from '../../src/training/core/events';
-import {
-  comparisonRows,
-  formatScore,
-  readPrompts,
-  renderComparisonHtml,
-  resolveRewardRefs,
-  runComparisonInputs,
-  staticPageCsp,
-  weightedTotal,
-} from '../../src/training/core/compare';
+import { loadPythonParser } from '../../src/discovery/core/parser';
+import { rewardRefsOf } from '../../src/discovery/core/rewardRefs';
+import { RewardIndex } from '../../src/discovery/core/rewardIndex';
+import { weightedTotal } from '../../src/scoring/advantages';
+import { promptRows, readDatasetRecords } from '../../src/shared/datasetReader';
+import { staticPageCsp } from '../../src/shared/html';
+import { comparisonRows, formatScore } from '../../src/training/core/comparison';
+import { runComparisonInputs } from '../../src/training/core/comparisonInputs';
+import { renderComparisonHtml } from '../../src/training/core/comparisonPage';
+import { english, repoRoot } from './helpers';
 
 const scores = {
   names: ['emoji_reward', 'len<gth>'],
@@ -70,15 +70,16 @@ test('compare: page escapes everything, has no script, a hash-only CSP, score co
   assert.match(html, /Mean total: 0.5 → 1.25; trained higher on 1, base higher on 0, tied on 0 of 1 prompts./);
 });
 
-test('compare: a run start event gives the base model, checkpoints, dataset, prompts and reward files', () => {
+test('compare: a run start event gives the base model, checkpoints, dataset, prompts and reward files', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cmp-'));
   const configDir = path.join(root, 'ex');
   fs.mkdirSync(path.join(configDir, 'models', 'base'), { recursive: true });
   fs.mkdirSync(path.join(configDir, 'data'));
   fs.mkdirSync(path.join(configDir, 'pkg'));
   fs.writeFileSync(path.join(configDir, 'data', 'q.jsonl'), '{"question": "一"}\n{"question": "一"}\nnot json\n{"question": "二", "answer": 2}\n{"question": "三"}\n');
-  fs.writeFileSync(path.join(configDir, 'rewards.py'), '');
-  fs.writeFileSync(path.join(configDir, 'pkg', 'more.py'), '');
+  fs.writeFileSync(path.join(configDir, 'rewards.py'), 'def emoji_reward(completions, **kwargs):\n    return [0.0 for _ in completions]\n');
+  fs.writeFileSync(path.join(configDir, 'pkg', 'more.py'), 'def f(completions, **kwargs):\n    return [1.0 for _ in completions]\n');
+  fs.writeFileSync(path.join(configDir, 'run.yaml'), 'model_name_or_path: models/base\nreward_funcs:\n  - rewards.emoji_reward\n  - pkg/more.py::f\n  - accuracy_reward\n');
   const runDir = path.join(root, 'runs', 'r');
   for (const name of ['checkpoint-2', 'checkpoint-10']) fs.mkdirSync(path.join(runDir, name), { recursive: true });
   fs.writeFileSync(path.join(runDir, 'config.json'), '{}');
@@ -100,12 +101,14 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
   assert.deepEqual(inputs.targets.map((t) => t.label), ['r', 'checkpoint-10', 'checkpoint-2']);
   assert.equal(inputs.datasetFile, path.join(configDir, 'data', 'q.jsonl'));
   assert.deepEqual(inputs.rewardWeights, [1, 2, 0.5]);
-  const prompts = readPrompts(fs.readFileSync(inputs.datasetFile!, 'utf8'), 2, inputs);
+  const prompts = promptRows(readDatasetRecords(inputs.datasetFile!, inputs.config).records, { limit: 2, distinct: 'all' });
   assert.deepEqual(prompts, [
     { prompt: [{ role: 'system', content: 'be brief' }, { role: 'user', content: '一' }], columns: {} },
     { prompt: [{ role: 'system', content: 'be brief' }, { role: 'user', content: '二' }], columns: { answer: 2 } },
   ]);
-  const { refs, skipped } = resolveRewardRefs(inputs.rewardSpecs, inputs.searchDirs);
+  const index = new RewardIndex({ roots: [root], parser: await loadPythonParser(path.join(repoRoot, 'dist')), l10n: english, format: 'auto', byShape: false, maxFileBytes: 1 << 20 });
+  index.scan();
+  const { refs, skipped } = rewardRefsOf(index.report().rewards, inputs.configFile);
   assert.deepEqual(refs, [
     { name: 'emoji_reward', file: path.join(configDir, 'rewards.py'), attr: 'emoji_reward' },
     { name: 'f', file: path.join(configDir, 'pkg', 'more.py'), attr: 'f' },

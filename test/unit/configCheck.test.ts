@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { checkRunConfig, looksLikeRunConfig, RUNNER_FIELDS, type TrlSchema } from '../../src/training/core/configCheck';
+import { RUNNER_FIELDS, looksLikeRunConfig } from '../../src/shared/runConfig';
+import { checkRunConfig, type TrlSchema } from '../../src/training/core/configCheck';
 import { repoRoot } from './helpers';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;

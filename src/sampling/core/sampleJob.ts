@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { OnnxCausalLm } from './causalLm';
 import { SeededRandom, type SamplingOptions } from './sampling';
+import { readJsonLines, type LineProblem } from '../../shared/datasetReader';
 import { type PromptValue, isPromptValue } from '../../shared/vocabulary';
 
 /** One prompt to sample from, with the dataset columns that go along with it into the samples file. */
@@ -17,8 +18,8 @@ export interface PromptRecord {
 
 export interface PromptsFile {
   prompts: PromptRecord[];
-  /** Lines left out, one-based. */
-  problems: { line: number; message: string }[];
+  /** Lines left out. */
+  problems: LineProblem[];
 }
 
 /**
@@ -27,45 +28,33 @@ export interface PromptsFile {
  * group's prompt (adjacent lines with the same prompt) once, without its completions.
  */
 export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): PromptsFile {
+  const { records, problems } = readJsonLines(text, { shape: 'a JSON object with a "prompt"' });
   const prompts: PromptRecord[] = [];
-  const problems: PromptsFile['problems'] = [];
   let previous: string | undefined;
-  text.replace(/^\uFEFF/, '').split('\n').forEach((raw, index) => {
-    const line = index + 1;
-    if (!raw.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      problems.push({ line, message: `not valid JSON (${(error as Error).message})` });
-      return;
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({ line, message: 'not a JSON object with a "prompt"' });
-      return;
-    }
+  for (const { line, text: raw, value } of records) {
     // The output line brings its own completion: a sample set's `completion`/`completions` would
     // be scored in its place.
-    const { prompt, completion: _completion, completions: _completions, ...columns } = value as Record<string, unknown>;
+    const { prompt, completion: _completion, completions: _completions, ...columns } = value;
     if (!isPromptValue(prompt) || (Array.isArray(prompt) && prompt.length === 0)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
-      return;
+      continue;
     }
     if (prompt === '') {
       problems.push({ line, message: '"prompt" is empty' });
-      return;
+      continue;
     }
     if (sampleSet) {
       const key = JSON.stringify(prompt);
-      if (key === previous) return;
+      if (key === previous) continue;
       previous = key;
     }
     const rawColumns = topLevelMembers(raw)
       .filter(([key]) => key in columns)
-      .map(([key, value]) => `${JSON.stringify(key)}:${value}`)
+      .map(([key, member]) => `${JSON.stringify(key)}:${member}`)
       .join(',');
     prompts.push({ prompt, columns, rawColumns });
-  });
+  }
+  problems.sort((a, b) => a.line - b.line);
   return { prompts, problems };
 }
 

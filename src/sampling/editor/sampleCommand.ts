@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
-import { parse } from 'yaml';
 import type { Ctx } from '../../ctx';
-import { localDatasetFiles, readDatasetRecords } from '../../shared/datasetReader';
+import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
+import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from '../../shared/runConfig';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
 import type { FromSampler, ToSampler } from './sampleWorker';
@@ -110,17 +110,15 @@ type SamplingSettings = Ctx['config']['sampling'];
  */
 function readSource(source: string, settings: SamplingSettings): { prompts: PromptRecord[]; settings: SamplingSettings } {
   if (/\.ya?ml$/i.test(source)) {
-    const config = (parse(fs.readFileSync(source, 'utf8')) ?? {}) as Record<string, unknown>;
+    const config = readRunConfig(source);
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(source))?.uri.fsPath ?? path.dirname(source);
-    const [dataset] = localDatasetFiles(config, path.dirname(source), folder);
+    const [dataset] = trainingDataFiles(config, searchDirs(folder, source));
     if (!dataset) throw new Error(vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file'));
     const fromConfig = { ...settings };
     for (const [field, setting] of Object.entries(RUN_CONFIG_SAMPLING)) {
       if (typeof config[field] === 'number') fromConfig[setting] = config[field] as number;
     }
-    const prompts = readDatasetRecords(dataset, config, settings.maxPrompts).records
-      .filter((record) => record.prompt !== undefined)
-      .map(({ prompt, ...columns }) => ({ prompt: prompt as PromptRecord['prompt'], columns }));
+    const prompts = promptRows(readDatasetRecords(dataset, config, settings.maxPrompts).records);
     return { prompts, settings: fromConfig };
   }
   const sampleSet = /"completions?"\s*:/.test(firstLine(source));
@@ -174,12 +172,11 @@ async function pickPromptSource(): Promise<string | undefined> {
     items.push({ label: path.basename(uri.fsPath), description: `${kind}${where(uri.fsPath)}`, file: uri.fsPath });
   }
   for (const uri of yaml) {
-    const text = fs.readFileSync(uri.fsPath, 'utf8');
-    if (!/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) continue;
+    if (!looksLikeRunConfig(fs.readFileSync(uri.fsPath, 'utf8'))) continue;
     let dataset: string | undefined;
     try {
-      const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-      [dataset] = localDatasetFiles((parse(text) ?? {}) as Record<string, unknown>, path.dirname(uri.fsPath), folder);
+      const folder = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath ?? path.dirname(uri.fsPath);
+      [dataset] = trainingDataFiles(readRunConfig(uri.fsPath), searchDirs(folder, uri.fsPath));
     } catch {
       continue; // Not valid YAML: the config check reports it.
     }

@@ -1,4 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { RUNNER_FIELDS } from '../../shared/runConfig';
 import type { Range } from '../../shared/vocabulary';
 
 /** python/grpo_studio_schema.py's output: the fields of TRL's four run-config dataclasses. */
@@ -13,28 +14,17 @@ export interface ConfigProblem {
   range: Range;
 }
 
-/**
- * Fields the runner adds to TRL's (python/grpo_studio_runner.py). Plain `trl grpo` rejects them,
- * so a config that uses them runs with GRPO Studio's runner only.
- */
-export const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
-
 /** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
 const REMOVED: Record<string, string> = {
   max_prompt_length:
     "was removed from GRPOConfig in TRL's \"Remove deprecated parameters\" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line",
 };
 
-/** Whether a YAML text is a run config (what `trl grpo --config` reads). */
-export function looksLikeRunConfig(text: string): boolean {
-  return /^(model_name_or_path|reward_funcs|reward_model_name_or_path)\s*:/m.test(text);
-}
-
 /**
  * Checks a run config against the installed TRL's fields before anything starts: unknown keys
  * (with the closest real one), removed ones (explained), and values of the wrong basic type.
  */
-export function checkRunConfig(text: string, schema: TrlSchema, ownFields: ReadonlySet<string> = new Set()): ConfigProblem[] {
+export function checkRunConfig(text: string, schema: TrlSchema, ownFields: ReadonlySet<string> = RUNNER_FIELDS): ConfigProblem[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const toRange = (node: YamlNode | null | undefined): Range => {

@@ -1,10 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
-import { parse } from 'yaml';
 import { Code } from '../../discovery/core/contract';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
-import { localDatasetFiles, readDatasetShape, type DatasetShape } from '../../shared/datasetReader';
+import { readDatasetShape, type DatasetShape } from '../../shared/datasetReader';
+import { readRunConfig, searchDirs, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
 import type { PreflightIssue } from './preflight';
 import type { Localizer, Problem } from '../../shared/vocabulary';
 
@@ -20,13 +19,14 @@ export interface DatasetCheckOptions {
  * dataset or a Parquet file is left to the runner (an info line says so).
  */
 export function runConfigDatasetIssues(configFile: string, options: DatasetCheckOptions): PreflightIssue[] {
-  let config: Record<string, unknown>;
+  let config: RunConfigValues;
   try {
-    config = (parse(fs.readFileSync(configFile, 'utf8')) ?? {}) as Record<string, unknown>;
+    config = readRunConfig(configFile);
   } catch {
     return []; // The config check reports an unreadable config.
   }
-  const files = localDatasetFiles(config, path.dirname(configFile), options.roots[0]);
+  const [files, parquet] = partition(trainingDataFiles(config, searchDirs(options.roots[0], configFile)), (file) => !/\.parquet$/i.test(file));
+  if (files.length === 0 && parquet.length) return [{ severity: 'info', message: `${path.basename(parquet[0])}: columns are checked when it loads` }];
   if (files.length === 0) {
     const named = config.dataset_name ?? (Array.isArray(config.datasets) ? 'datasets' : undefined);
     return named ? [{ severity: 'info', message: `dataset ${String(named)}: columns are checked when it loads` }] : [];
@@ -75,4 +75,8 @@ export function datasetIssues(options: DatasetCheckOptions & { configFile: strin
     issues.push({ severity: 'error', message: `${path.basename(problem.file)}:${problem.range.start.line + 1}: ${problem.message}` });
   }
   return issues;
+}
+
+function partition<T>(items: T[], keep: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(keep), items.filter((item) => !keep(item))];
 }

@@ -216,13 +216,6 @@ export function killRunner(dir: string): void {
   fs.rmSync(path.join(dir, STOP_FILE), { force: true });
 }
 
-/** `runs/<timestamp>-<config name>` under `base`. */
-export function newRunDir(base: string, configFile: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const name = path.basename(configFile).replace(/\.(ya?ml)$/i, '');
-  return path.join(base, 'runs', `${stamp}-${name}`);
-}
-
 /**
  * Follows a growing events file by polling (fs.watch misses appends on some file systems), and
  * calls `onEvents` with each batch of new complete events, the whole history first.

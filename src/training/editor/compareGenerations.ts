@@ -6,9 +6,16 @@ import type { Ctx } from '../../ctx';
 import { previewRewards } from '../../scoring/engine';
 import { RewardWorker } from '../../scoring/rewardWorker';
 import { findInterpreter } from '../../interpreter';
-import { comparisonRows, readPrompts, renderComparisonHtml, resolveRewardRefs, runComparisonInputs, runGenerate, type PromptRow } from '../core/compare';
+import { rewardRefsOf } from '../../discovery/core/rewardRefs';
+import type { DiscoveryService } from '../../discovery/editor/discoveryService';
+import { promptRows, readDatasetRecords, type PromptRow } from '../../shared/datasetReader';
+import { comparisonRows } from '../core/comparison';
+import { runComparisonInputs } from '../core/comparisonInputs';
+import { renderComparisonHtml } from '../core/comparisonPage';
+import { runGenerate } from '../core/generate';
 import { readEvents, type RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
+import type { RunConfigValues } from '../../shared/runConfig';
 import type { PromptValue } from '../../shared/vocabulary';
 
 /** Prompts of the run's dataset that both models answer. */
@@ -18,7 +25,7 @@ const DEFAULT_MAX_NEW_TOKENS = 256;
 class Cancelled extends Error {}
 
 /** "GRPO: Compare Generations": base model vs a checkpoint on the same prompts, scored by the run's rewards. */
-export function registerCompareGenerations(ctx: Ctx, service: TrainingService): void {
+export function registerCompareGenerations(ctx: Ctx, service: TrainingService, discovery: DiscoveryService): void {
   ctx.registerCommand('grpoStudio.compareGenerations', async (run?: RunState) => {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage(vscode.l10n.t('Comparing generations runs your models and reward code: trust this folder first (Manage Workspace Trust).'));
@@ -57,7 +64,7 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService): 
     let promptSource = inputs.datasetFile;
     if (inputs.datasetFile) {
       try {
-        prompts = readPrompts(fs.readFileSync(inputs.datasetFile, 'utf8'), PROMPT_COUNT, inputs);
+        prompts = readPromptRows(inputs.datasetFile, inputs.config);
       } catch (error) {
         ctx.output.warn(`[compare] ${inputs.datasetFile}: ${(error as Error).message}`);
       }
@@ -72,14 +79,15 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService): 
       });
       if (!picked?.[0]) return;
       promptSource = picked[0].fsPath;
-      prompts = readPrompts(fs.readFileSync(promptSource, 'utf8'), PROMPT_COUNT, inputs);
+      prompts = readPromptRows(promptSource, inputs.config);
       if (prompts.length === 0) {
         void vscode.window.showErrorMessage(vscode.l10n.t('{0} has no "prompt" values.', path.basename(promptSource)));
         return;
       }
     }
 
-    const { refs, skipped } = resolveRewardRefs(inputs.rewardSpecs, inputs.searchDirs);
+    await discovery.whenReady();
+    const { refs, skipped } = rewardRefsOf(discovery.report.rewards, inputs.configFile);
     const interpreter = await findInterpreter(ctx.config, folder);
     const scriptDir = vscode.Uri.joinPath(ctx.extension.extensionUri, 'python').fsPath;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-compare-'));
@@ -207,4 +215,9 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService): 
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
+}
+
+/** The first distinct prompts of a dataset or samples file, as the run's runner made them. */
+function readPromptRows(file: string, config: RunConfigValues): PromptRow[] {
+  return promptRows(readDatasetRecords(file, config).records, { limit: PROMPT_COUNT, distinct: 'all' });
 }

@@ -5,10 +5,9 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { findInterpreter } from '../../interpreter';
 import { loadPythonParser } from '../../discovery/core/parser';
-import { checkRunConfig, RUNNER_FIELDS } from '../core/configCheck';
-import { runConfigDatasetIssues } from '../core/datasetCheck';
-import { preflightIssues, probeEnvironment } from '../core/preflight';
-import { listCheckpoints } from '../core/compare';
+import { RUNNER_FIELDS } from '../../shared/runConfig';
+import { runPreflight } from '../core/preflight';
+import { listCheckpoints } from '../core/runFolder';
 import { LOG_FILE, runState, type RunState } from '../core/runs';
 import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
@@ -34,64 +33,57 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
   };
 
   /**
-   * Everything checked before a run starts, each failure shown with its fix: trust, the config
-   * against TRL's fields, the rewards it names against the contract, then the pre-flight of the
-   * interpreter, dataset and output folder. The interpreter to train with, or undefined.
+   * The pre-flight (training/core/preflight.ts), shown where the user is looking: a reward or config
+   * error opens its line, other errors come as one notification. The interpreter to train with, or
+   * undefined when the run cannot start.
    */
   const checkBeforeRun = async (config: string): Promise<string | undefined> => {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
       return undefined;
     }
-    // Config mistakes first: they would otherwise surface after the model has loaded.
-    const configErrors = checkRunConfig((await vscode.workspace.fs.readFile(vscode.Uri.file(config))).toString(), schema, RUNNER_FIELDS)
-      .filter((p) => p.severity === 'error');
-    // The rewards this config names must pass the contract check: a TypeError would come after loading.
     await discovery.whenReady();
-    const rewardErrors = discovery.report.rewards
-      .filter((r) => r.references.some((ref) => ref.file === config))
-      .flatMap((r) => r.problems.filter((p) => p.severity === 'error').map((p) => ({ ...p, message: `${r.name}: ${p.message}`, range: p.range })));
-    if (rewardErrors.length) {
-      const first = rewardErrors[0];
-      await vscode.window.showTextDocument(vscode.Uri.file(first.file), { selection: new vscode.Range(first.range.start.line, first.range.start.character, first.range.end.line, first.range.end.character) });
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', rewardErrors.map((p) => p.message).join(' ')));
-      return undefined;
-    }
-    if (configErrors.length) {
-      const line = configErrors[0].range.start.line;
-      await vscode.window.showTextDocument(vscode.Uri.file(config), { selection: new vscode.Range(line, 0, line, 0) });
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', configErrors.map((p) => p.message).join(' ')));
-      return undefined;
-    }
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
     const interpreter = await findInterpreter(ctx.config, folder);
-    const ok = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: checking {0}', interpreter.path) },
-      async () => {
-        try {
-          const env = await probeEnvironment(interpreter.path);
-          const root = folder?.uri.fsPath ?? path.dirname(config);
-          const issues = [
-            ...preflightIssues(env, config, path.join(root, 'runs')),
-            ...runConfigDatasetIssues(config, { roots: [root], parser: await loadPythonParser(ctx.distPath), l10n: vscode.l10n }),
-          ];
-          for (const issue of issues) ctx.output.appendLine(`[pre-flight] ${issue.severity}: ${issue.message}`);
-          ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(env.versions)}`);
-          const errors = issues.filter((i) => i.severity === 'error');
-          if (errors.length) {
-            void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output')).then((choice) => {
-              if (choice) ctx.output.show();
-            });
-            return false;
-          }
-          return true;
-        } catch (error) {
-          void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} does not run: {1}', interpreter.path, (error as Error).message));
-          return false;
-        }
-      },
-    );
-    return ok ? interpreter.path : undefined;
+    const root = folder?.uri.fsPath ?? path.dirname(config);
+    const run = async (onProbe?: () => void) =>
+      runPreflight({
+        configFile: config,
+        python: interpreter.path,
+        cwd: root,
+        roots: [root],
+        runsDir: path.join(root, 'runs'),
+        schema,
+        parser: await loadPythonParser(ctx.distPath),
+        l10n: vscode.l10n,
+        rewards: discovery.report.rewards,
+        onProbe,
+      });
+    let result;
+    try {
+      result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: checking {0}', interpreter.path) },
+        () => run(),
+      );
+    } catch (error) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} does not run: {1}', interpreter.path, (error as Error).message));
+      return undefined;
+    }
+    for (const finding of result.findings) ctx.output.appendLine(`[pre-flight] ${finding.severity}: ${finding.message}`);
+    if (result.env) ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(result.env.versions)}`);
+    const errors = result.findings.filter((f) => f.severity === 'error');
+    if (errors.length === 0) return interpreter.path;
+    const located = errors.find((f) => f.location);
+    if (located?.location) {
+      const { start, end } = located.location.range;
+      await vscode.window.showTextDocument(vscode.Uri.file(located.location.file), { selection: new vscode.Range(start.line, start.character, end.line, end.character) });
+      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join(' ')));
+      return undefined;
+    }
+    void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output')).then((choice) => {
+      if (choice) ctx.output.show();
+    });
+    return undefined;
   };
 
   /** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
@@ -185,7 +177,7 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
       void vscode.window.showErrorMessage((error as Error).message);
     }
   });
-  registerCompareGenerations(ctx, service);
+  registerCompareGenerations(ctx, service, discovery);
   return service;
 }
 

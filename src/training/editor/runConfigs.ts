@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
-import { checkRunConfig, looksLikeRunConfig, type TrlSchema } from '../core/configCheck';
+import { looksLikeRunConfig } from '../../shared/runConfig';
+import { checkRunConfig, type TrlSchema } from '../core/configCheck';
 
 /**
  * TRL run configs (`trl grpo --config` YAML) in the editor: unknown, removed and mistyped fields

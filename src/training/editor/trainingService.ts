@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
-import { EVENTS_FILE, EventFollower, isRunnerAlive, isStopping, killRunner, launchRunner, listRuns, newRunDir, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
+import { newRunDir } from '../core/runFolder';
+import { EVENTS_FILE, EventFollower, isRunnerAlive, isStopping, killRunner, launchRunner, listRuns, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload

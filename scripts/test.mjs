@@ -57,8 +57,8 @@ async function python() {
   step('python environment');
   const py = await ensurePythonEnv();
   await esbuild.build({
-    entryPoints: [join(root, 'test', 'python', 'fidelity', 'advantages_cli.ts')],
-    outfile: join(root, 'out', 'fidelity', 'advantages_cli.js'),
+    entryPoints: ['advantages_cli.ts', 'events_cli.ts'].map((name) => join(root, 'test', 'python', 'fidelity', name)),
+    outdir: join(root, 'out', 'fidelity'),
     bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
   });
   step('python tests (static verdicts against the real GRPOTrainer)');

@@ -6,6 +6,7 @@ import { loadPythonParser } from '../discovery/core/parser';
 import type { TrlSchema } from '../training/core/configCheck';
 import { runPreflight } from '../training/core/preflight';
 import type { RunEvent } from '../training/core/events';
+import { RunFold } from '../training/core/runFold';
 import { findResumableRun, newRunDir, runDirProblem } from '../training/core/runFolder';
 import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
@@ -134,9 +135,7 @@ function tail(file: string, lines: number): string {
 
 /** One self-rewriting line on a terminal; a line per logged step otherwise (CI logs). */
 class ProgressLine {
-  private step = 0;
-  private maxSteps?: number;
-  private reward?: number;
+  private readonly fold = new RunFold([], { keepLogs: false });
   /** The pace counts from this session's start (a resumed run starts past step 0). */
   private started = Date.now();
   private startStep = 0;
@@ -145,13 +144,10 @@ class ProgressLine {
 
   update(events: RunEvent[]): void {
     for (const event of events) {
-      if (event.event === 'start' && typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
-      if (event.event === 'start') [this.started, this.startStep] = [Date.now(), this.step];
-      if (event.event === 'train_begin') this.step = this.startStep = event.step;
-      if (event.event !== 'log') continue;
-      this.step = event.step;
-      if (typeof event.metrics.reward === 'number') this.reward = event.metrics.reward;
-      if (!this.out.isTTY) this.out.write(`${this.text()}\n`);
+      this.fold.apply(event);
+      if (event.event === 'start') [this.started, this.startStep] = [Date.now(), this.fold.step];
+      if (event.event === 'train_begin') this.startStep = Math.max(this.fold.step, event.step);
+      if (event.event === 'log' && !this.out.isTTY) this.out.write(`${this.text()}\n`);
     }
     if (this.out.isTTY) this.out.write(`\r${this.text()}\x1b[K`);
   }
@@ -161,13 +157,15 @@ class ProgressLine {
   }
 
   private text(): string {
+    const { maxSteps, reward } = this.fold;
+    const step = Math.max(this.fold.step, this.startStep);
     const width = 24;
-    const filled = this.maxSteps ? Math.min(width, Math.round((this.step / this.maxSteps) * width)) : 0;
-    const bar = this.maxSteps ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
-    const stepsThisSession = this.step - this.startStep;
+    const filled = maxSteps ? Math.min(width, Math.round((step / maxSteps) * width)) : 0;
+    const bar = maxSteps ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+    const stepsThisSession = step - this.startStep;
     const perStep = stepsThisSession > 0 ? (Date.now() - this.started) / 1000 / stepsThisSession : undefined;
-    return `${bar}step ${this.step}${this.maxSteps ? `/${this.maxSteps}` : ''}` +
-      (this.reward !== undefined ? ` · reward ${this.reward.toFixed(3)}` : '') +
+    return `${bar}step ${step}${maxSteps ? `/${maxSteps}` : ''}` +
+      (reward !== undefined ? ` · reward ${reward.toFixed(3)}` : '') +
       (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '');
   }
 }

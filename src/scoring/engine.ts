@@ -3,6 +3,7 @@ import type { RewardWorker } from './rewardWorker';
 import type { SampleSet } from './samples';
 import type { RewardOutcome, ScoreResult } from './workerProtocol';
 import type { RewardRef, ScoreSample } from '../shared/vocabulary';
+import { extent } from '../shared/numbers';
 
 /** A reward model scored in this process (an ONNX sequence classifier), not by the Python worker. */
 export interface ModelReward {
@@ -104,5 +105,5 @@ export function summarize(values: (number | null)[]): { mean: number; std: numbe
   if (present.length === 0) return undefined;
   const mean = present.reduce((a, b) => a + b, 0) / present.length;
   const std = present.length > 1 ? Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / (present.length - 1)) : 0;
-  return { mean, std, min: Math.min(...present), max: Math.max(...present), count: present.length };
+  return { mean, std, ...extent(present), count: present.length };
 }

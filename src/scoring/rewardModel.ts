@@ -4,6 +4,7 @@ import { onnxRuntime, openSession, type OnnxSession } from '../shared/onnx/runti
 import type { ModelReward } from './engine';
 import { TextTokenizer } from '../shared/onnx/tokenizer';
 import type { PromptValue } from '../shared/vocabulary';
+import { append } from '../shared/numbers';
 
 export interface RewardModelInput {
   prompt: PromptValue;
@@ -49,7 +50,7 @@ export class OnnxRewardModel {
     const scores: number[] = [];
     for (let start = 0; start < samples.length; start += BATCH) {
       const ids = samples.slice(start, start + BATCH).map((s) => this.tokenizer.encode(this.textOf(s)));
-      scores.push(...(await this.run(ids)));
+      append(scores, await this.run(ids));
     }
     return scores;
   }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyPromptTransform, mappedColumn, promptTransform, type RunConfigValues } from './runConfig';
 import { isPromptValue, type DatasetFormat, type PromptValue } from './vocabulary';
+import { extent } from './numbers';
 
 /** The columns of a local dataset file, after the run config's `column_mapping`. */
 export interface DatasetShape {
@@ -148,7 +149,7 @@ function parseJsonDocument(text: string): Record<string, unknown>[] | undefined 
   if (value && typeof value === 'object') {
     const entries = Object.entries(value);
     if (entries.length && entries.every(([, v]) => Array.isArray(v))) {
-      const length = Math.max(...entries.map(([, v]) => (v as unknown[]).length));
+      const length = extent(entries.map(([, v]) => (v as unknown[]).length)).max;
       return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, (v as unknown[])[i]])));
     }
     return [value as Record<string, unknown>];

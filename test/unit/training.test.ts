@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { EventReader } from '../../src/training/core/events';
+import { EventReader, type RunEvent } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
 import { elapsed, EVENTS_FILE, EventFollower, eta, killRunner, PID_FILE, requestStop, RUNNER_SCRIPT, runState, STOP_FILE } from '../../src/training/core/runs';
 import { workspace } from './helpers';
@@ -80,7 +80,7 @@ test('metrics CSV: a session resumed after a crash replaces the steps after its 
     { event: 'log', step: 3, metrics: { reward: 30 } },
     { event: 'log', step: 4, metrics: { reward: 40 } },
     { event: 'log', step: 5, metrics: { reward: 50 } },
-  ]);
+  ] as RunEvent[]);
   assert.equal(csv, 'step,reward\n1,1\n2,2\n3,30\n4,40\n5,50\n');
 });
 
@@ -89,7 +89,7 @@ test('metrics CSV: a step column and every key seen, quoted where needed', () =>
     { event: 'log', step: 1, metrics: { reward: 0.5, 'rewards/emoji_reward/mean': 0.25 } },
     { event: 'checkpoint', step: 1, path: 'x' },
     { event: 'log', step: 2, metrics: { reward: 0.75, 'odd,key': 3 } },
-  ]);
+  ] as RunEvent[]);
   assert.equal(csv, 'step,reward,rewards/emoji_reward/mean,"odd,key"\n1,0.5,0.25,\n2,0.75,,3\n');
 });
 

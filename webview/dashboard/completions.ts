@@ -5,6 +5,7 @@ import { h } from '../shared/dom';
 import { l10n } from '../shared/l10n';
 import { formatNumber, withEmojiHighlighted } from '../shared/text';
 import type { RunData } from './model';
+import { append } from '../../src/shared/numbers';
 
 /** The table keeps the latest rows only (newest first). */
 const MAX_ROWS = 200;
@@ -108,7 +109,7 @@ export class CompletionsTable {
       this.selected.delete(removed);
     }
     if (newFunctions.length) {
-      this.functions.push(...newFunctions);
+      append(this.functions, newFunctions);
       this.renderHeader();
       this.body.replaceChildren(...this.rows.map((row) => this.renderRow(row)));
     } else {

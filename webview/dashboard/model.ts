@@ -1,5 +1,5 @@
 import type { CompletionsEvent, RunEvent, RunInfo, RunStatus } from '../../src/training/core/dashboardProtocol';
-import { resumedStep } from '../../src/training/core/events';
+import { RunFold } from '../../src/training/core/runFold';
 
 /** One metric of one run, append-only: the log rows it appeared in and its values. */
 export class Series {
@@ -27,10 +27,10 @@ export class RunData {
   readonly times: number[] = [];
   readonly series = new Map<string, Series>();
   startTime = NaN;
-  maxSteps: number | undefined;
-  stopRequested = false;
-  error: string | undefined;
+  /** Status, length, stop and error from the run's events (training/core/runFold.ts). */
+  private readonly fold = new RunFold([], { keepLogs: false });
   private reportedStep: number | undefined;
+  private reportedMaxSteps: number | undefined;
 
   constructor(public info: RunInfo) {}
 
@@ -39,44 +39,37 @@ export class RunData {
     return this.reportedStep ?? this.steps.at(-1);
   }
 
+  get maxSteps(): number | undefined {
+    return this.reportedMaxSteps ?? this.fold.maxSteps;
+  }
+
+  get stopRequested(): boolean {
+    return this.fold.stopRequested;
+  }
+
+  get error(): string | undefined {
+    return this.fold.error;
+  }
+
   setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined): void {
     this.info = { ...this.info, status };
     this.reportedStep = step ?? this.reportedStep;
-    this.maxSteps = maxSteps ?? this.maxSteps;
+    this.reportedMaxSteps = maxSteps ?? this.reportedMaxSteps;
   }
 
   /** Appends `events` to the run; the completions are returned rather than kept (the table keeps a few). */
   append(events: readonly RunEvent[]): Changes {
     const changes: Changes = { metrics: new Set(), superseded: new Set(), completions: [] };
     for (const event of events) {
-      switch (event.event) {
-        case 'log':
-          this.addLog(event.step, event.time, event.metrics, changes.metrics);
-          break;
-        case 'eval': // `eval_*` metrics, charted like the others
-          this.addLog(event.step, undefined, event.metrics, changes.metrics);
-          break;
-        case 'completions':
-          if (Array.isArray(event.rows)) changes.completions.push(event);
-          break;
-        case 'start':
-          // A resumed run starts again in the same log: relative time still counts from the first start.
-          if (typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
-          if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
-          this.stopRequested = false;
-          this.dropStepsAfter(resumedStep(event), changes.superseded);
-          break;
-        case 'train_begin': // exact where epochs decide the length
-          if (typeof event.max_steps === 'number') this.maxSteps = event.max_steps;
-          break;
-        case 'stop_requested':
-          this.stopRequested = true;
-          break;
-        case 'end':
-          this.info = { ...this.info, status: event.status };
-          this.error = event.error;
-          break;
-      }
+      const { supersededAfter } = this.fold.apply(event);
+      if (event.event === 'end') this.info = { ...this.info, status: event.status };
+      if (event.event === 'log') this.addLog(event.step, event.time, event.metrics, changes.metrics);
+      // `eval_*` metrics are charted like the others.
+      else if (event.event === 'eval') this.addLog(event.step, undefined, event.metrics, changes.metrics);
+      else if (event.event === 'completions' && Array.isArray(event.rows)) changes.completions.push(event);
+      // A resumed run starts again in the same log: relative time still counts from the first start.
+      else if (event.event === 'start' && typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
+      this.dropStepsAfter(supersededAfter, changes.superseded);
     }
     return changes;
   }

@@ -4,6 +4,7 @@ import type { RewardFunction } from '../../discovery/core/types';
 import { summarize } from '../../scoring/engine';
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
+import { extent } from '../../shared/numbers';
 
 /**
  * After each save: `μ 2.31 σ 1.20 [0 … 4] · 64 samples · 3 ms` at every reward function's
@@ -140,15 +141,14 @@ export function histogram(values: number[], bins = 10): string {
   const distinct = [...new Set(values)].sort((a, b) => a - b);
   if (distinct.length <= bins) {
     const counts = distinct.map((d) => values.filter((v) => v === d).length);
-    const peak = Math.max(...counts);
+    const peak = extent(counts).max;
     return distinct.map((d, i) => `${fmt(d).padStart(7)} │${'█'.repeat(Math.round((counts[i] / peak) * 20))} ${counts[i]}`).join('\n');
   }
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const { min, max } = extent(values);
   const width = (max - min) / bins || 1;
   const counts = new Array<number>(bins).fill(0);
   for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
-  const peak = Math.max(...counts);
+  const peak = extent(counts).max;
   return counts
     .map((c, b) => `${fmt(min + b * width).padStart(7)} │${'█'.repeat(Math.round((c / peak) * 20))} ${c}`)
     .join('\n');

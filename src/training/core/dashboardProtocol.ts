@@ -4,12 +4,10 @@
  * host checks with `parseDashboardMessage` before acting on them (the webview cannot write files:
  * the host does). No `vscode` import: the webview bundles this file.
  */
-import type { CompletionRow, CompletionsEvent, RunEvent } from './events';
 import type { Message, PromptValue } from '../../shared/vocabulary';
+import type { CompletionRow, CompletionsEvent, RunEvent, RunStatus } from './events';
 
-export type { CompletionRow, CompletionsEvent, PromptValue, RunEvent };
-
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+export type { CompletionRow, CompletionsEvent, PromptValue, RunEvent, RunStatus };
 
 export interface RunInfo {
   /** Stable id (the run directory, say); `events`, `status` and the webview's messages name it. */

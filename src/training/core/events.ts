@@ -4,69 +4,102 @@
  * the rest) but never a corrupted earlier one.
  */
 
-export interface StartEvent {
+/** Every event carries the wall time it was written, seconds since the epoch. */
+interface Timed {
+  time: number;
+}
+
+/** A session begins: the first run, or a resume. */
+export interface StartEvent extends Timed {
   event: 'start';
-  time?: number;
-  /** The run's configuration as the runner resolved it (script, GRPOConfig and model args). */
-  config?: Record<string, unknown>;
-  versions?: Record<string, string>;
-  devices?: unknown;
-  max_steps?: number;
-  [key: string]: unknown;
+  /** The run config, absolute. */
+  config_file: string;
+  /** The runner's own arguments. */
+  argv: string[];
+  /** The checkpoint this session loads, with its step; null for a fresh run. */
+  resumed_from: { checkpoint: string; step: number | null } | null;
+  /** Null when epochs decide the length: `train_begin` has it then. */
+  max_steps: number | null;
+  /** The run's configuration as the runner resolved it: `script`, `training`, `model`, `datasets`, `launcher_only`. */
+  config: Record<string, unknown>;
+  versions: Record<string, string>;
+  devices: Record<string, unknown>;
+  pid: number;
 }
 
 /** The trainer is about to step: `max_steps` is exact here (epoch-based configs have none at start). */
-export interface TrainBeginEvent {
+export interface TrainBeginEvent extends Timed {
   event: 'train_begin';
   step: number;
   max_steps: number;
 }
 
-/** Trainer's closing numbers (`train_runtime`, …) or evaluation metrics (`eval_*`). */
-export interface MetricsEvent {
-  event: 'summary' | 'eval';
+export interface LogEvent extends Timed {
+  event: 'log';
+  step: number;
+  /** TRL's metric keys exactly as logged (`reward`, `rewards/<name>/mean`, `kl`, …). */
+  metrics: Record<string, number>;
+}
+
+/** Trainer's closing numbers (`train_runtime`, …). */
+export interface SummaryEvent extends Timed {
+  event: 'summary';
   step: number;
   metrics: Record<string, number | null>;
 }
 
-export interface LogEvent {
-  event: 'log';
+/** Evaluation metrics (`eval_*`). */
+export interface EvalEvent extends Timed {
+  event: 'eval';
   step: number;
-  time?: number;
-  /** TRL's metric keys exactly as logged (`reward`, `rewards/<name>/mean`, `kl`, …). */
-  metrics: Record<string, number>;
+  metrics: Record<string, number | null>;
 }
+
+export type MetricsEvent = SummaryEvent | EvalEvent;
 
 export interface CompletionRow {
   prompt: unknown;
   completion: unknown;
   rewards: Record<string, number | null>;
   advantage: number | null;
+  /** What rewards sent through `log_extra(column, values)`, when any did. */
+  extra?: Record<string, unknown>;
 }
 
-export interface CompletionsEvent {
+/** A sample of the latest generation batch. */
+export interface CompletionsEvent extends Timed {
   event: 'completions';
   step: number;
   rows: CompletionRow[];
 }
 
-export interface CheckpointEvent {
+export interface CheckpointEvent extends Timed {
   event: 'checkpoint';
   step: number;
   path: string;
 }
 
-export interface StopRequestedEvent {
+/** A stop was asked for (`reason`: the STOP file or a signal); the checkpoint is being saved. */
+export interface StopRequestedEvent extends Timed {
   event: 'stop_requested';
+  step: number;
+  reason: string;
 }
 
-export type RunStatus = 'finished' | 'stopped' | 'failed';
+/** How a session ended. */
+export type EndStatus = 'finished' | 'stopped' | 'failed';
 
-export interface EndEvent {
+/** A run is running until a session ends (or its runner is gone). */
+export type RunStatus = 'running' | EndStatus;
+
+export interface EndEvent extends Timed {
   event: 'end';
-  status: RunStatus;
+  status: EndStatus;
+  step: number;
+  /** The traceback, when it failed. */
   error?: string;
-  time?: number;
+  /** Where the final model is, when it finished. */
+  model_path?: string;
 }
 
 export type RunEvent =
@@ -74,37 +107,77 @@ export type RunEvent =
   | TrainBeginEvent
   | LogEvent
   | CompletionsEvent
-  | MetricsEvent
+  | SummaryEvent
+  | EvalEvent
   | CheckpointEvent
   | StopRequestedEvent
   | EndEvent;
 
-/** The checkpoint step a session resumed from, when it did. */
-export function resumedStep(event: StartEvent): number | undefined {
-  const step = (event.resumed_from as { step?: unknown } | null | undefined)?.step;
-  return typeof step === 'number' ? step : undefined;
-}
+export type EventName = RunEvent['event'];
 
 /**
- * The log events that stand: a session resumed after a crash re-runs the steps after its
- * checkpoint, and those later logs replace the earlier session's.
+ * The JSON type of every field of every event, as a table the compiler holds to the interfaces
+ * above (a field added to one and not the other does not compile) and `eventProblems` checks
+ * lines against; test/python runs the real runner and checks every line it wrote with it.
  */
-export function standingLogs(events: readonly RunEvent[]): LogEvent[] {
-  const logs: LogEvent[] = [];
-  for (const event of events) {
-    if (event.event === 'log') logs.push(event);
-    else if (event.event === 'start') {
-      const step = resumedStep(event);
-      if (step !== undefined) {
-        const cut = logs.findIndex((log) => log.step > step);
-        if (cut >= 0) logs.length = cut;
-      }
-    }
-  }
-  return logs;
+type FieldType = 'number' | 'string' | 'boolean' | 'object' | 'array' | 'null';
+type FieldSpec = `${FieldType}${'' | `|${FieldType}`}${'' | '?'}`;
+type FieldTable<T> = { [K in Exclude<keyof T, 'event'>]-?: FieldSpec };
+type EventTable = { [E in RunEvent as E['event']]: FieldTable<E> };
+
+export const EVENT_FIELDS: EventTable = {
+  start: { time: 'number', config_file: 'string', argv: 'array', resumed_from: 'object|null', max_steps: 'number|null', config: 'object', versions: 'object', devices: 'object', pid: 'number' },
+  train_begin: { time: 'number', step: 'number', max_steps: 'number' },
+  log: { time: 'number', step: 'number', metrics: 'object' },
+  summary: { time: 'number', step: 'number', metrics: 'object' },
+  eval: { time: 'number', step: 'number', metrics: 'object' },
+  completions: { time: 'number', step: 'number', rows: 'array' },
+  checkpoint: { time: 'number', step: 'number', path: 'string' },
+  stop_requested: { time: 'number', step: 'number', reason: 'string' },
+  end: { time: 'number', status: 'string', step: 'number', error: 'string?', model_path: 'string?' },
+};
+
+export const COMPLETION_ROW_FIELDS: FieldTable<CompletionRow> = {
+  prompt: 'string|array',
+  completion: 'string|array',
+  rewards: 'object',
+  advantage: 'number|null',
+  extra: 'object?',
+};
+
+function jsonType(value: unknown): FieldType {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value as FieldType;
 }
 
-const KNOWN = new Set(['start', 'train_begin', 'log', 'completions', 'summary', 'eval', 'checkpoint', 'stop_requested', 'end']);
+function fieldProblems(record: Record<string, unknown>, table: Record<string, FieldSpec>, where: string): string[] {
+  const problems: string[] = [];
+  for (const [field, spec] of Object.entries(table)) {
+    const optional = spec.endsWith('?');
+    const types = spec.replace('?', '').split('|');
+    if (!(field in record)) {
+      if (!optional) problems.push(`${where}: '${field}' is missing`);
+    } else if (!types.includes(jsonType(record[field]))) problems.push(`${where}: '${field}' is ${jsonType(record[field])}, expected ${types.join(' or ')}`);
+  }
+  for (const field of Object.keys(record)) if (field !== 'event' && !(field in table)) problems.push(`${where}: '${field}' is not in the event's definition`);
+  return problems;
+}
+
+/** How a parsed line differs from the definition above (empty: it is a well-formed event). */
+export function eventProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['not a JSON object'];
+  const record = value as Record<string, unknown>;
+  const name = record.event as EventName;
+  if (!Object.hasOwn(EVENT_FIELDS, name)) return [`unknown event ${JSON.stringify(record.event)}`];
+  const problems = fieldProblems(record, EVENT_FIELDS[name], name);
+  if (name === 'completions' && Array.isArray(record.rows)) {
+    record.rows.forEach((row, i) => {
+      problems.push(...(typeof row === 'object' && row !== null ? fieldProblems(row as Record<string, unknown>, COMPLETION_ROW_FIELDS, `completions.rows[${i}]`) : [`completions.rows[${i}]: not an object`]));
+    });
+  }
+  return problems;
+}
 
 /**
  * Reads events from a growing file: feed it each new chunk of bytes; it returns the complete
@@ -138,6 +211,6 @@ export function parseEventLine(line: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || !KNOWN.has((value as { event?: string }).event ?? '')) return undefined;
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(EVENT_FIELDS, (value as { event?: string }).event ?? '')) return undefined;
   return value as RunEvent;
 }

@@ -1,8 +1,9 @@
-import { standingLogs, type RunEvent } from './events';
+import type { RunEvent } from './events';
+import { RunFold } from './runFold';
 
 /** The logged metrics of a run as CSV: a `step` column, then every metric key in first-seen order. */
 export function metricsCsv(events: RunEvent[]): string {
-  const rows = standingLogs(events);
+  const rows = new RunFold(events).logs;
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const row of rows) {

@@ -1,24 +1,26 @@
-import { resumedStep, standingLogs, type CompletionsEvent, type EndEvent, type MetricsEvent, type RunEvent, type StartEvent } from './events';
+import type { CompletionRow, MetricsEvent, RunEvent } from './events';
+import { RunFold } from './runFold';
+import { append, extent } from '../../shared/numbers';
 
 /**
  * A run as one self-contained HTML page to share: no scripts, no network (the CSP says so), the
  * charts as inline SVG. Everything that came from the run (names, config, completions) is escaped.
  */
 export function renderRunReport(events: RunEvent[], runName: string): string {
+  const fold = new RunFold(events);
   // A resumed run has a start per session: it started with the first, its settings are the latest's.
-  const starts = events.filter((e): e is StartEvent => e.event === 'start');
+  const starts = fold.sessions;
   const [firstStart, start] = [starts[0], starts.at(-1)];
-  const end = [...events].reverse().find((e): e is EndEvent => e.event === 'end');
-  const completions = [...events].reverse().find((e): e is CompletionsEvent => e.event === 'completions');
+  const { end, maxSteps } = fold;
+  const completions = fold.latestCompletions;
   // The latest closing summary (each session writes one) and the latest evaluation.
-  const summaries = (['summary', 'eval'] as const).flatMap((kind) => events.filter((e): e is MetricsEvent => e.event === kind).slice(-1));
-  const maxSteps = [...events].reverse().map((e) => (e.event === 'start' || e.event === 'train_begin' ? e.max_steps : undefined)).find((n) => typeof n === 'number');
+  const summaries = [fold.latestSummary, fold.latestEval].filter((e): e is MetricsEvent => e !== undefined);
 
   const byStep = new Map<number, Record<string, number | null>>();
-  for (const e of standingLogs(events)) byStep.set(e.step, { ...byStep.get(e.step), ...e.metrics });
+  for (const e of fold.logs) byStep.set(e.step, { ...byStep.get(e.step), ...e.metrics });
   const steps = [...byStep.keys()].sort((a, b) => a - b);
   const keys = [...new Set(steps.flatMap((s) => Object.keys(byStep.get(s)!)))];
-  const lastStep = Math.max(0, ...steps, ...events.map((e) => ('step' in e && typeof e.step === 'number' ? e.step : 0)));
+  const lastStep = fold.lastStep;
 
   const status = end ? end.status : 'no end event (running or interrupted)';
   const info: [string, string][] = [
@@ -27,13 +29,13 @@ export function renderRunReport(events: RunEvent[], runName: string): string {
     ['Started', time(firstStart?.time)],
     ['Ended', time(end?.time)],
     ['Duration', firstStart?.time && end?.time ? duration(end.time - firstStart.time) : '–'],
-    ...(starts.length > 1 ? [['Sessions', `${starts.length} (resumed from step ${starts.slice(1).map((s) => resumedStep(s) ?? '?').join(', ')})`] as [string, string]] : []),
+    ...(starts.length > 1 ? [['Sessions', `${starts.length} (resumed from step ${starts.slice(1).map((s) => RunFold.resumedStep(s) ?? '?').join(', ')})`] as [string, string]] : []),
     ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
     ['Devices', start?.devices === undefined ? '–' : Object.entries(start.devices as object).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')],
   ];
   const finals: [string, number | null | undefined][] = keys.map((k) => [k, [...steps].reverse().map((s) => byStep.get(s)![k]).find((v) => v !== undefined)]);
-  for (const e of summaries) finals.push(...Object.entries(e.metrics));
+  for (const e of summaries) append(finals, Object.entries(e.metrics));
 
   const charts = chartGroups(keys).map(([title, series]) =>
     lineChart(title, series.map((key) => ({ name: key, points: steps.map((s): [number, number | null | undefined] => [s, byStep.get(s)![key]]) }))),
@@ -109,8 +111,10 @@ export function lineChart(title: string, series: Series[]): string {
   const head = `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title><text class="title" x="${M.left}" y="20">${esc(title)}</text>${legend.join('')}`;
   if (values.length === 0) return `${head}<text class="tick" x="${M.left}" y="${top + 20}">no values</text></svg>`;
 
-  const yAxis = niceTicks(Math.min(...values), Math.max(...values));
-  const xAxis = niceTicks(Math.min(...xs), Math.max(...xs), 1);
+  const ys = extent(values);
+  const xRange = extent(xs);
+  const yAxis = niceTicks(ys.min, ys.max);
+  const xAxis = niceTicks(xRange.min, xRange.max, 1);
   const px = (x: number) => M.left + ((x - xAxis.lo) / (xAxis.hi - xAxis.lo)) * (W - M.left - M.right);
   const py = (y: number) => top + PLOT_H - ((y - yAxis.lo) / (yAxis.hi - yAxis.lo)) * PLOT_H;
   const bottom = top + PLOT_H;
@@ -129,7 +133,7 @@ export function lineChart(title: string, series: Series[]): string {
     const dots = s.points.length <= 40;
     for (const run of runs.filter((p) => p.length)) {
       if (run.length > 1) parts.push(`<polyline class="c${i % 8} line" points="${run.map(([x, y]) => `${r(x)},${r(y)}`).join(' ')}"/>`);
-      if (dots || run.length === 1) parts.push(...run.map(([x, y]) => `<circle class="c${i % 8} fill" cx="${r(x)}" cy="${r(y)}" r="2.5"/>`));
+      if (dots || run.length === 1) append(parts, run.map(([x, y]) => `<circle class="c${i % 8} fill" cx="${r(x)}" cy="${r(y)}" r="2.5"/>`));
     }
   });
   return `${head}${parts.join('')}</svg>`;
@@ -155,8 +159,8 @@ function tickLabel(value: number, step: number): string {
   return value.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
 }
 
-function sample(row: CompletionsEvent['rows'][number], index: number): string {
-  const extra = (row as { extra?: Record<string, unknown> }).extra ?? {};
+function sample(row: CompletionRow, index: number): string {
+  const extra = row.extra ?? {};
   const chips = [
     ...Object.entries(row.rewards).map(([name, value]) => `<span class="chip">${esc(name)} <b>${esc(num(value))}</b></span>`),
     `<span class="chip adv">advantage <b>${esc(num(row.advantage))}</b></span>`,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventReader, type RunEvent, type RunStatus } from './events';
+import { RunFold } from './runFold';
 
 /** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
 export interface RunState {
@@ -65,37 +66,22 @@ export const RUNNER_SCRIPT = 'grpo_studio_runner.py';
 
 /** The state of a run from its events; a run without an end whose runner is gone has failed. */
 export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {
-  const state: RunState = { dir, name: path.basename(dir), status: 'running', step: 0, earlierSeconds: 0 };
-  let endedAt: number | undefined;
-  for (const event of events) {
-    switch (event.event) {
-      case 'start':
-        if (state.startedAt !== undefined) state.earlierSeconds! += Math.max(0, (endedAt ?? state.lastEventAt ?? state.startedAt) - state.startedAt);
-        state.startedAt = event.time;
-        state.startStep = state.step;
-        endedAt = undefined;
-        if (typeof event.max_steps === 'number') state.maxSteps = event.max_steps;
-        state.status = 'running';
-        state.error = undefined;
-        break;
-      case 'train_begin':
-        state.maxSteps = event.max_steps;
-        break;
-      case 'log':
-        state.step = Math.max(state.step, event.step);
-        if (typeof event.metrics.reward === 'number') state.reward = event.metrics.reward;
-        state.lastEventAt = event.time ?? state.lastEventAt;
-        break;
-      case 'end':
-        state.status = event.status;
-        state.error = event.error;
-        state.lastEventAt = event.time ?? state.lastEventAt;
-        endedAt = event.time;
-        break;
-    }
-  }
+  const fold = new RunFold(events);
+  const state: RunState = {
+    dir,
+    name: path.basename(dir),
+    status: fold.status,
+    step: fold.step,
+    maxSteps: fold.maxSteps,
+    startedAt: fold.startedAt,
+    startStep: fold.sessions.length ? fold.startStep : undefined,
+    earlierSeconds: fold.earlierSeconds,
+    lastEventAt: fold.lastEventAt,
+    error: fold.error,
+    reward: fold.reward,
+  };
   // A runner started after the last session ended (a resume still loading) makes the run running again.
-  if (state.status !== 'running' && alive && endedAt !== undefined && pidWrittenAt(dir) > endedAt) {
+  if (state.status !== 'running' && alive && fold.endedAt !== undefined && pidWrittenAt(dir) > fold.endedAt) {
     state.status = 'running';
     state.error = undefined;
   }
@@ -103,7 +89,7 @@ export function runState(dir: string, events: RunEvent[] = readEvents(dir), aliv
     state.status = 'failed';
     state.error ??= 'the runner stopped without an end event (killed or crashed); see runner.log';
   }
-  if (state.status === 'running' && isStopping(dir, events)) state.stopping = true;
+  if (state.status === 'running' && (fs.existsSync(path.join(dir, STOP_FILE)) || fold.stopRequested)) state.stopping = true;
   return state;
 }
 
@@ -184,10 +170,7 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
  * checkpoint still being saved (`stop_requested` in the session, no `end` yet).
  */
 export function isStopping(dir: string, events: RunEvent[] = readEvents(dir)): boolean {
-  if (fs.existsSync(path.join(dir, STOP_FILE))) return true;
-  const starts = events.flatMap((e, i) => (e.event === 'start' ? [i] : []));
-  const session = events.slice(starts.at(-1) ?? 0);
-  return session.some((e) => e.event === 'stop_requested') && !session.some((e) => e.event === 'end');
+  return fs.existsSync(path.join(dir, STOP_FILE)) || new RunFold(events).stopRequested;
 }
 
 /**

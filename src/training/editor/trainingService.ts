@@ -5,6 +5,7 @@ import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
 import { newRunDir } from '../core/runFolder';
 import { EVENTS_FILE, EventFollower, isRunnerAlive, isStopping, killRunner, launchRunner, listRuns, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
+import { append } from '../../shared/numbers';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
@@ -71,7 +72,7 @@ export class TrainingService implements vscode.Disposable {
     if (this.followers.has(dir)) return;
     this.histories.set(dir, []);
     const follower = new EventFollower(path.join(dir, EVENTS_FILE), (events) => {
-      this.histories.get(dir)!.push(...events);
+      append(this.histories.get(dir)!, events);
       this.eventsEmitter.fire({ dir, events });
       this.refresh();
     });

@@ -39,7 +39,13 @@ const builds = [
   { ...common, entryPoints: ['src/sampling/editor/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
   { ...common, entryPoints: ['src/scoring/rewardModelWorker.ts'], outfile: 'dist/rewardModelWorker.js', external },
   webviewBuild({ production }),
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external, banner: { js: `#!/usr/bin/env node\n${importMetaShim}` } },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external,
+    banner: { js: `#!/usr/bin/env node\n${importMetaShim}` },
+  },
 ];
 
 /**
@@ -50,18 +56,47 @@ function writeRunConfigSchema() {
   const { trl, fields } = JSON.parse(readFileSync('schemas/trl-grpo.json', 'utf8'));
   const jsonType = (type) => {
     const kinds = type.split('|').map((t) => t.trim());
-    const types = new Set(kinds.flatMap((k) =>
-      k === 'bool' ? ['boolean'] : k === 'int' ? ['integer'] : k === 'float' ? ['number'] : k === 'str' ? ['string'] : k === 'None' ? ['null']
-        : k.startsWith('list') ? ['array'] : k.startsWith('dict') ? ['object'] : []));
+    const types = new Set(
+      kinds.flatMap((k) =>
+        k === 'bool'
+          ? ['boolean']
+          : k === 'int'
+            ? ['integer']
+            : k === 'float'
+              ? ['number']
+              : k === 'str'
+                ? ['string']
+                : k === 'None'
+                  ? ['null']
+                  : k.startsWith('list')
+                    ? ['array']
+                    : k.startsWith('dict')
+                      ? ['object']
+                      : [],
+      ),
+    );
     return types.size && types.size === kinds.length ? [...types] : undefined;
   };
-  const properties = Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, {
-    description: `${field.help}\n\n${field.type} (${field.group}, TRL ${trl})`,
-    ...(jsonType(field.type) ? { type: jsonType(field.type) } : {}),
-    ...(field.default !== null ? { default: field.default } : {}),
-  }]));
-  for (const own of ['column_mapping', 'chat_format', 'system_prompt']) properties[own] = { description: 'GRPO Studio runner field (plain trl grpo rejects it)' };
-  writeFileSync('dist/trl-grpo.schema.json', JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', title: `TRL ${trl} GRPO run config`, type: 'object', properties }, null, 1));
+  const properties = Object.fromEntries(
+    Object.entries(fields).map(([name, field]) => [
+      name,
+      {
+        description: `${field.help}\n\n${field.type} (${field.group}, TRL ${trl})`,
+        ...(jsonType(field.type) ? { type: jsonType(field.type) } : {}),
+        ...(field.default !== null ? { default: field.default } : {}),
+      },
+    ]),
+  );
+  for (const own of ['column_mapping', 'chat_format', 'system_prompt'])
+    properties[own] = { description: 'GRPO Studio runner field (plain trl grpo rejects it)' };
+  writeFileSync(
+    'dist/trl-grpo.schema.json',
+    JSON.stringify(
+      { $schema: 'http://json-schema.org/draft-07/schema#', title: `TRL ${trl} GRPO run config`, type: 'object', properties },
+      null,
+      1,
+    ),
+  );
 }
 
 copyWasm();

@@ -20,12 +20,26 @@ const handler = {
 const deep = () => new Proxy(function () {}, handler);
 const vscode = {
   workspace: new Proxy({ workspaceFolders: [], textDocuments: [] }, handler),
-  window: deep(), languages: deep(), commands: deep(), l10n: { t: (m) => m },
+  window: deep(),
+  languages: deep(),
+  commands: deep(),
+  l10n: { t: (m) => m },
   // Paths are real: activation reads files of the extension (the TRL schema).
   Uri: { joinPath: (base, ...parts) => ({ fsPath: path.join(base.fsPath, ...parts) }), file: (fsPath) => ({ fsPath }) },
-  EventEmitter: deep(), ThemeIcon: deep(), ThemeColor: deep(), TreeItem: deep(), Range: deep(), Diagnostic: deep(),
-  DiagnosticSeverity: {}, StatusBarAlignment: {}, CodeActionKind: deep(), CodeAction: deep(), WorkspaceEdit: deep(),
-  TreeItemCollapsibleState: {}, TextEditorRevealType: {}, MarkdownString: deep(),
+  EventEmitter: deep(),
+  ThemeIcon: deep(),
+  ThemeColor: deep(),
+  TreeItem: deep(),
+  Range: deep(),
+  Diagnostic: deep(),
+  DiagnosticSeverity: {},
+  StatusBarAlignment: {},
+  CodeActionKind: deep(),
+  CodeAction: deep(),
+  WorkspaceEdit: deep(),
+  TreeItemCollapsibleState: {},
+  TextEditorRevealType: {},
+  MarkdownString: deep(),
 };
 const originalLoad = Module._load;
 Module._load = function (request, ...rest) {

@@ -18,7 +18,12 @@ interface Args {
 async function cold({ wasmDir, roots }: Args): Promise<void> {
   const started = performance.now();
   const index = new RewardIndex({
-    roots, parser: await loadPythonParser(wasmDir), l10n: english, format: 'auto', byShape: true, maxFileBytes: 1024 * 1024,
+    roots,
+    parser: await loadPythonParser(wasmDir),
+    l10n: english,
+    format: 'auto',
+    byShape: true,
+    maxFileBytes: 1024 * 1024,
   });
   index.scan();
   const report = index.report();
@@ -29,12 +34,20 @@ async function cold({ wasmDir, roots }: Args): Promise<void> {
 
 async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
   const index = new RewardIndex({
-    roots, parser: await loadPythonParser(wasmDir), l10n: english, format: 'auto', byShape: true, maxFileBytes: 1024 * 1024,
+    roots,
+    parser: await loadPythonParser(wasmDir),
+    l10n: english,
+    format: 'auto',
+    byShape: true,
+    maxFileBytes: 1024 * 1024,
   });
   index.scan();
   index.report();
   // Edit a file that defines or wires rewards, as a user typing in it would.
-  const candidates = index.report().rewards.map((r) => r.file).filter((f) => f.endsWith('.py'));
+  const candidates = index
+    .report()
+    .rewards.map((r) => r.file)
+    .filter((f) => f.endsWith('.py'));
   const bySize = [...new Set(candidates)].sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
   const file = pick === 'largest' ? bySize[0] : bySize[Math.floor(bySize.length / 2)];
   const original = fs.readFileSync(file, 'utf8');
@@ -48,7 +61,9 @@ async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
-  process.stdout.write(JSON.stringify({ file, bytes: Buffer.byteLength(original), p50: p(0.5), p95: p(0.95), max: times[times.length - 1] }));
+  process.stdout.write(
+    JSON.stringify({ file, bytes: Buffer.byteLength(original), p50: p(0.5), p95: p(0.95), max: times[times.length - 1] }),
+  );
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;

@@ -85,14 +85,21 @@ async function sampler(args: SamplerArgs) {
     const started = performance.now();
     let first = 0;
     const generations = await lm.generate(promptIds, {
-      numGenerations: args.numGenerations, maxNewTokens: args.maxNewTokens, temperature: 0, topP: 1, topK: 0,
+      numGenerations: args.numGenerations,
+      maxNewTokens: args.maxNewTokens,
+      temperature: 0,
+      topP: 1,
+      topK: 0,
       random: new SeededRandom(0),
       onStep: (tokens) => {
         if (tokens === 1) first = performance.now() - started;
       },
     });
     const seconds = (performance.now() - started) / 1000;
-    return { run: { seconds, timeToFirstToken: first / 1000, tokens: generations.reduce((n, g) => n + g.ids.length, 0) }, ids: generations.map((g) => g.ids) };
+    return {
+      run: { seconds, timeToFirstToken: first / 1000, tokens: generations.reduce((n, g) => n + g.ids.length, 0) },
+      ids: generations.map((g) => g.ids),
+    };
   };
   const close = async () => {
     await lm.release();
@@ -102,8 +109,24 @@ async function sampler(args: SamplerArgs) {
 }
 
 async function compare(args: CompareArgs): Promise<void> {
-  const child = spawn(args.python, [args.script, '--serve', '--model', args.model, '--prompt', args.prompt, '--num-generations', String(args.numGenerations),
-    '--max-new-tokens', String(args.maxNewTokens), '--threads', String(args.threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    args.python,
+    [
+      args.script,
+      '--serve',
+      '--model',
+      args.model,
+      '--prompt',
+      args.prompt,
+      '--num-generations',
+      String(args.numGenerations),
+      '--max-new-tokens',
+      String(args.maxNewTokens),
+      '--threads',
+      String(args.threads),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const read = async () => {
     const { value, done } = await lines.next();
@@ -113,7 +136,10 @@ async function compare(args: CompareArgs): Promise<void> {
   const python = async (loop: 'tiled' | 'reference'): Promise<{ run: Run; ids: number[][] }> => {
     child.stdin!.write(`${loop}\n`);
     const answer = await read();
-    return { run: { seconds: answer.seconds, timeToFirstToken: answer.time_to_first_token, tokens: answer.tokens }, ids: answer.completion_ids };
+    return {
+      run: { seconds: answer.seconds, timeToFirstToken: answer.time_to_first_token, tokens: answer.tokens },
+      ids: answer.completion_ids,
+    };
   };
   const { prompt_ids: pyPromptIds } = await read();
   const { promptIds, once, close } = await sampler(args);

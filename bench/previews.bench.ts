@@ -23,11 +23,20 @@ def length_reward(completions, **kwargs):
     return np.exp(-0.15 * np.abs(lengths - 30)).tolist()
 `;
 
-const COMPLETIONS = ['東京です🗼', '富士山は3776mです🗻✨', 'だいたい4月です🌸🌸🌸🌸🌸', '地域によりますが、東京では例年3月下旬に開花します。'];
+const COMPLETIONS = [
+  '東京です🗼',
+  '富士山は3776mです🗻✨',
+  'だいたい4月です🌸🌸🌸🌸🌸',
+  '地域によりますが、東京では例年3月下旬に開花します。',
+];
 
 function sampleSet(n: number): SampleSet {
   const samples = Array.from({ length: n }, (_, i) => ({
-    line: i + 1, group: Math.floor(i / 8), prompt: `質問 ${Math.floor(i / 8)}`, completion: `${COMPLETIONS[i % 4]}${i}`, columns: {},
+    line: i + 1,
+    group: Math.floor(i / 8),
+    prompt: `質問 ${Math.floor(i / 8)}`,
+    completion: `${COMPLETIONS[i % 4]}${i}`,
+    columns: {},
   }));
   const groups = Array.from({ length: Math.ceil(n / 8) }, (_, g) => ({ index: g, start: g * 8, size: Math.min(8, n - g * 8) }));
   return { samples, groups, problems: [] };
@@ -88,10 +97,15 @@ async function main(): Promise<void> {
     const bigTimes: number[] = [];
     for (let i = 0; i < 3; i++) bigTimes.push((await previewRewards(worker, { rewards, set: big, paths: [dir], options })).ms);
     const loop = inProcessMs(python, dir, 10_000, 3);
-    process.stdout.write(JSON.stringify({
-      warmP50: median(totals), overheadP50: median(overheads), cold,
-      big: Math.min(...bigTimes), loop,
-    }));
+    process.stdout.write(
+      JSON.stringify({
+        warmP50: median(totals),
+        overheadP50: median(overheads),
+        cold,
+        big: Math.min(...bigTimes),
+        loop,
+      }),
+    );
   } finally {
     worker.dispose();
   }

@@ -12,8 +12,11 @@ export function runnerBench(python, root, { short = 4, long = 44, rounds = 3 } =
   const example = path.join(root, 'examples', 'emoji-length');
   const dir = mkdtempSync(path.join(tmpdir(), 'grpo-runner-bench-'));
   // Plain TRL knows no column_mapping: give it a dataset whose column is already `prompt`.
-  const questions = readFileSync(path.join(example, 'data', 'questions.jsonl'), 'utf8').trim().split('\n')
-    .map((line) => JSON.stringify({ prompt: JSON.parse(line).question })).join('\n');
+  const questions = readFileSync(path.join(example, 'data', 'questions.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.stringify({ prompt: JSON.parse(line).question }))
+    .join('\n');
   writeFileSync(path.join(dir, 'prompts.jsonl'), `${questions}\n`);
   const config = readFileSync(path.join(example, 'run.tiny.yaml'), 'utf8')
     .replace(/^column_mapping:.*\n(\s+.*\n)*/m, '')
@@ -30,7 +33,16 @@ export function runnerBench(python, root, { short = 4, long = 44, rounds = 3 } =
     return (performance.now() - t0) / 1000;
   };
   let runs = 0;
-  const runner = (steps) => time([path.join(root, 'python', 'grpo_studio_runner.py'), '--config', configFile, '--max-steps', String(steps), '--run-dir', path.join(dir, `runner-${++runs}`)]);
+  const runner = (steps) =>
+    time([
+      path.join(root, 'python', 'grpo_studio_runner.py'),
+      '--config',
+      configFile,
+      '--max-steps',
+      String(steps),
+      '--run-dir',
+      path.join(dir, `runner-${++runs}`),
+    ]);
   const trl = (steps) => time(['-m', 'trl.scripts.grpo', '--config', configFile, '--max_steps', String(steps)]);
   const rate = (run) => (long - short) / (run(long) - run(short));
   const rates = { runner: [], trl: [] };

@@ -34,7 +34,9 @@ async function main() {
   const built = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', model], { cwd: REPO_ROOT });
   if (built.code !== 0) throw new Error(`building the tiny model failed (exit ${built.code})`);
   // GRPO: Sample Completions finds these tiny ONNX models (a causal LM, a reward model) in the example.
-  const onnx = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'onnx_fixtures.py'), '--root', path.dirname(model)], { cwd: REPO_ROOT });
+  const onnx = await exec(python, [path.join(REPO_ROOT, 'test', 'python', 'onnx_fixtures.py'), '--root', path.dirname(model)], {
+    cwd: REPO_ROOT,
+  });
   if (onnx.code !== 0) throw new Error(`building the tiny ONNX models failed (exit ${onnx.code})`);
   const wanted = Number(process.env.GRPO_DEMO_PORT || 8080);
   if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`bad GRPO_DEMO_PORT ${process.env.GRPO_DEMO_PORT}`);
@@ -56,7 +58,9 @@ async function main() {
   });
   const url = server.urlFor(folder);
   const line = '='.repeat(Math.min(100, url.length + 4));
-  console.log(`\n${line}\n  GRPO Studio demo (${server.extensions.join(', ')})\n\n  ${url}\n\n  (also http://127.0.0.1:${port}/ ; log: ${path.relative(REPO_ROOT, server.logFile)})\n  Press Ctrl+C to stop.\n${line}\n`);
+  console.log(
+    `\n${line}\n  GRPO Studio demo (${server.extensions.join(', ')})\n\n  ${url}\n\n  (also http://127.0.0.1:${port}/ ; log: ${path.relative(REPO_ROOT, server.logFile)})\n  Press Ctrl+C to stop.\n${line}\n`,
+  );
   if (port !== wanted) console.log(`demo: port ${wanted} was busy, using ${port}`);
   // Stay alive until code-server exits on its own or Ctrl+C (handled by onInterrupt).
   await new Promise((resolve) => {

@@ -110,18 +110,26 @@ function stage(target) {
   copyFiles(path.join(ortDir, 'dist'), path.join(ortOut, 'dist'), (name) => name.endsWith('.js'));
   const natives = [];
   for (const dir of nativeDirs(ortDir, target)) {
-    natives.push(...copyFiles(path.join(ortDir, dir), path.join(ortOut, dir)).map((f) => path.posix.join(dir.split(path.sep).join('/'), f)));
+    natives.push(
+      ...copyFiles(path.join(ortDir, dir), path.join(ortOut, dir)).map((f) => path.posix.join(dir.split(path.sep).join('/'), f)),
+    );
   }
 
   const commonDir = packageDir('onnxruntime-common', ortDir);
   const commonPkg = JSON.parse(readFileSync(path.join(commonDir, 'package.json'), 'utf8'));
   if (commonPkg.version !== ortPkg.dependencies?.['onnxruntime-common']) {
-    throw new Error(`onnxruntime-common ${commonPkg.version} is installed, onnxruntime-node ${ortPkg.version} wants ${ortPkg.dependencies?.['onnxruntime-common']}`);
+    throw new Error(
+      `onnxruntime-common ${commonPkg.version} is installed, onnxruntime-node ${ortPkg.version} wants ${ortPkg.dependencies?.['onnxruntime-common']}`,
+    );
   }
   const commonOut = path.join(stagingDir, 'onnxruntime-common');
   copyFiles(commonDir, commonOut, (name) => name === 'package.json');
   // dist/cjs/package.json ({"type": "commonjs"}) matters: the package's own package.json says "type": "module".
-  copyFiles(path.join(commonDir, 'dist', 'cjs'), path.join(commonOut, 'dist', 'cjs'), (name) => name.endsWith('.js') || name === 'package.json');
+  copyFiles(
+    path.join(commonDir, 'dist', 'cjs'),
+    path.join(commonOut, 'dist', 'cjs'),
+    (name) => name.endsWith('.js') || name === 'package.json',
+  );
   return { ortVersion: ortPkg.version, natives };
 }
 
@@ -144,7 +152,9 @@ function distSnapshot() {
 
 /** Whether dist/*.js are production bundles (esbuild.mjs writes development ones with a source map). */
 function productionBundles() {
-  return ['extension.js', 'cli.js', 'sampleWorker.js', 'rewardModelWorker.js'].every((name) => !readFileSync(path.join(root, 'dist', name), 'utf8').includes('//# sourceMappingURL='));
+  return ['extension.js', 'cli.js', 'sampleWorker.js', 'rewardModelWorker.js'].every(
+    (name) => !readFileSync(path.join(root, 'dist', name), 'utf8').includes('//# sourceMappingURL='),
+  );
 }
 
 /** A path as the user would type it: relative to the repository when inside it. */
@@ -165,7 +175,9 @@ export async function packageVsix({ targets = ALL_TARGETS, outDir = path.join(ro
   }
   const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
   const available = availableTargets();
-  const skipped = targets.filter((t) => !available.includes(t)).map((target) => ({ target, reason: 'onnxruntime-node has no binaries for it' }));
+  const skipped = targets
+    .filter((t) => !available.includes(t))
+    .map((target) => ({ target, reason: 'onnxruntime-node has no binaries for it' }));
   for (const { target, reason } of skipped) console.warn(`skipping ${target}: ${reason}`);
   const wanted = targets.filter((t) => available.includes(t));
   if (wanted.length === 0) throw new Error(`nothing to package: onnxruntime-node has binaries for ${available.join(', ')}`);
@@ -187,7 +199,17 @@ export async function packageVsix({ targets = ALL_TARGETS, outDir = path.join(ro
         const { natives } = stage(target);
         console.log(`\n=== ${target}: onnxruntime-node ${natives.join(', ')} ===`);
         rmSync(file, { force: true });
-        run(process.execPath, [vsce, 'package', '--target', target, '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', file]);
+        run(process.execPath, [
+          vsce,
+          'package',
+          '--target',
+          target,
+          '--no-dependencies',
+          '--allow-missing-repository',
+          '--no-rewrite-relative-links',
+          '-o',
+          file,
+        ]);
         // Another `node esbuild.mjs` (a test run, a watch) in this working tree may have rewritten dist/
         // meanwhile: then the package may hold development bundles. Build again and repackage.
         if (distSnapshot() === built && (!build || productionBundles())) break;

@@ -153,7 +153,11 @@ export async function ensureCodeServer() {
   if (!existsSync(pkgJson)) {
     writeFileSync(
       pkgJson,
-      JSON.stringify({ name: 'grpo-studio-tools-code-server', private: true, description: 'code-server for e2e tests and the demo' }, null, 2) + '\n',
+      JSON.stringify(
+        { name: 'grpo-studio-tools-code-server', private: true, description: 'code-server for e2e tests and the demo' },
+        null,
+        2,
+      ) + '\n',
     );
   }
   log(`installing code-server@${CODE_SERVER_VERSION} into ${CODE_SERVER_DIR} (about a minute)`);
@@ -161,7 +165,15 @@ export async function ensureCodeServer() {
   const env = { ...process.env, npm_config_yes: 'true', npm_config_fund: 'false', npm_config_audit: 'false' };
   const r = await exec(
     npm,
-    ['install', `code-server@${CODE_SERVER_VERSION}`, '--unsafe-perm', '--foreground-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+    [
+      'install',
+      `code-server@${CODE_SERVER_VERSION}`,
+      '--unsafe-perm',
+      '--foreground-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+    ],
     { cwd: CODE_SERVER_DIR, env, inherit: true },
   );
   if (r.code !== 0) throw new Error(`npm install code-server@${CODE_SERVER_VERSION} failed (exit ${r.code})`);

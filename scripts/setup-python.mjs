@@ -38,7 +38,10 @@ export async function ensurePythonEnv() {
     return venvPython;
   }
 
-  const torchPin = text.split('\n').map((line) => line.trim()).find((line) => /^torch==/.test(line));
+  const torchPin = text
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => /^torch==/.test(line));
   if (!torchPin) throw new Error(`${requirements} must pin torch (torch==<version>)`);
 
   if (!existsSync(venvPython)) {

@@ -24,6 +24,9 @@ async function unit() {
   step('typecheck');
   run('npx', ['tsc', '-p', '.']);
   run('npx', ['tsc', '-p', 'webview']);
+  step('lint (ESLint with the layering rules) and format (Prettier)');
+  run('npx', ['eslint', '.']);
+  run('npx', ['prettier', '--check', '.', '--log-level', 'warn']);
   step('translations');
   const missing = missingTranslations();
   if (Object.keys(missing).length) throw new Error(`untranslated messages: ${JSON.stringify(missing, null, 2)}`);
@@ -35,7 +38,9 @@ async function unit() {
 async function runNodeTests(suite, env = {}) {
   const outdir = join(root, 'out', suite);
   rmSync(outdir, { recursive: true, force: true });
-  const entryPoints = readdirSync(join(root, 'test', suite)).filter((f) => f.endsWith('.test.ts')).map((f) => join(root, 'test', suite, f));
+  const entryPoints = readdirSync(join(root, 'test', suite))
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(root, 'test', suite, f));
   await esbuild.build({
     entryPoints,
     outdir,
@@ -49,7 +54,9 @@ async function runNodeTests(suite, env = {}) {
     banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
-  const files = readdirSync(outdir).filter((f) => f.endsWith('.js')).map((f) => join(outdir, f));
+  const files = readdirSync(outdir)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(outdir, f));
   run('node', ['--test', '--test-reporter=spec', ...files], { env: { ...process.env, ...env } });
 }
 
@@ -59,7 +66,11 @@ async function python() {
   await esbuild.build({
     entryPoints: ['advantages_cli.ts', 'events_cli.ts'].map((name) => join(root, 'test', 'python', 'fidelity', name)),
     outdir: join(root, 'out', 'fidelity'),
-    bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
   });
   step('python tests (static verdicts against the real GRPOTrainer)');
   run(py, ['-m', 'pytest', 'test/python', '-q']);

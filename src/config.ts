@@ -61,7 +61,15 @@ export class Config {
   }
 
   /** `grpoStudio.sampling.*`, with GRPOConfig's defaults where it has one. */
-  get sampling(): { numGenerations: number; maxNewTokens: number; temperature: number; topP: number; topK: number; seed: number; maxPrompts: number } {
+  get sampling(): {
+    numGenerations: number;
+    maxNewTokens: number;
+    temperature: number;
+    topP: number;
+    topK: number;
+    seed: number;
+    maxPrompts: number;
+  } {
     const s = this.section;
     return {
       numGenerations: s.get<number>('sampling.numGenerations', 8),
@@ -77,7 +85,9 @@ export class Config {
   /** Globs of `files.exclude` that are switched on. */
   get filesExclude(): string[] {
     const globs = vscode.workspace.getConfiguration('files').get<Record<string, boolean>>('exclude', {});
-    return Object.entries(globs).filter(([, on]) => on === true).map(([glob]) => glob);
+    return Object.entries(globs)
+      .filter(([, on]) => on === true)
+      .map(([glob]) => glob);
   }
 
   affectsPreview(event: vscode.ConfigurationChangeEvent): boolean {

@@ -19,7 +19,8 @@ export async function findInterpreter(config: Config, folder: vscode.WorkspaceFo
   if (configured) {
     // A relative path with a folder part (`.venv/bin/python`) is taken from the workspace folder;
     // a bare name (`python3.11`) is looked up on PATH by the system.
-    const resolved = folder && !path.isAbsolute(configured) && configured.includes('/') ? path.join(folder.uri.fsPath, configured) : configured;
+    const resolved =
+      folder && !path.isAbsolute(configured) && configured.includes('/') ? path.join(folder.uri.fsPath, configured) : configured;
     return { path: resolved, source: 'grpoStudio.pythonPath' };
   }
   if (vscode.extensions.getExtension('ms-python.python')) {

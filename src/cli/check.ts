@@ -42,7 +42,13 @@ export async function runCheck(argv: string[]): Promise<number> {
     roots,
     parser: await loadPythonParser(__dirname),
     l10n: cliLocalizer(),
-    columns: values.columns === undefined ? undefined : values.columns.split(',').map((c) => c.trim()).filter(Boolean),
+    columns:
+      values.columns === undefined
+        ? undefined
+        : values.columns
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
     format: format as DatasetFormat | 'auto',
     byShape: !values['no-shape'],
     maxFileBytes,
@@ -51,7 +57,9 @@ export async function runCheck(argv: string[]): Promise<number> {
   for (const file of explicitFiles) index.update(file);
   const report = index.report();
   for (const file of report.skippedLarge) {
-    process.stderr.write(`grpo-studio check: skipped ${display(file)} (larger than ${Math.round(maxFileBytes / 1024)} KB; raise --max-file-kb to include it)\n`);
+    process.stderr.write(
+      `grpo-studio check: skipped ${display(file)} (larger than ${Math.round(maxFileBytes / 1024)} KB; raise --max-file-kb to include it)\n`,
+    );
   }
 
   const inScope = (file: string) =>

@@ -81,7 +81,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`grpo-studio: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`grpo-studio: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 2;
   },
 );

@@ -26,7 +26,8 @@ export async function runSample(argv: string[]): Promise<number> {
     process.stderr.write(`grpo-studio sample: ${message}\n`);
     return 2;
   };
-  if (!values.model) return usage('--model DIR is required (an ONNX causal LM folder: config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx)');
+  if (!values.model)
+    return usage('--model DIR is required (an ONNX causal LM folder: config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx)');
   if (!values.prompts) return usage('--prompts FILE.jsonl is required');
   if (!values.out) return usage('--out FILE.jsonl is required');
   if (!values['num-generations']) return usage('--num-generations G is required');
@@ -57,11 +58,14 @@ export async function runSample(argv: string[]): Promise<number> {
   if (prompts.length === 0) return usage(`no prompts in ${values.prompts} (one JSON object per line with a "prompt")`);
 
   const out = path.resolve(values.out);
-  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) return usage(`--out ${values.out} is a folder; give a file name (e.g. ${path.join(values.out, 'sampled.samples.jsonl')})`);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory())
+    return usage(`--out ${values.out} is a folder; give a file name (e.g. ${path.join(values.out, 'sampled.samples.jsonl')})`);
   try {
     fs.mkdirSync(path.dirname(out), { recursive: true });
   } catch (error) {
-    return usage(`cannot create the folder of --out ${values.out}: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file is in the way' : (error as Error).message}`);
+    return usage(
+      `cannot create the folder of --out ${values.out}: ${(error as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file is in the way' : (error as Error).message}`,
+    );
   }
   const progress = new ProgressBar(process.stderr);
   const controller = new AbortController();

@@ -64,13 +64,15 @@ export async function runScore(argv: string[]): Promise<number> {
     }
   }
 
-  const worker = rewards.some((r) => !isModelReward(r)) ? new RewardWorker({
-    python: values.python ?? defaultPython(),
-    workerScript: path.join(__dirname, '..', 'python', 'grpo_studio_worker.py'),
-    cwd: process.cwd(),
-    timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
-    onOutput: (text) => process.stderr.write(text),
-  }) : undefined;
+  const worker = rewards.some((r) => !isModelReward(r))
+    ? new RewardWorker({
+        python: values.python ?? defaultPython(),
+        workerScript: path.join(__dirname, '..', 'python', 'grpo_studio_worker.py'),
+        cwd: process.cwd(),
+        timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
+        onOutput: (text) => process.stderr.write(text),
+      })
+    : undefined;
   let preview: Preview;
   try {
     preview = await previewRewards(worker, {
@@ -93,7 +95,9 @@ export async function runScore(argv: string[]): Promise<number> {
     if (outcome.error) {
       failed = true;
       const where = outcome.error.traceback.at(-1);
-      process.stderr.write(`${outcome.name}: ${outcome.error.type}: ${outcome.error.message}${where ? ` (${where.file}:${where.line})` : ''}\n`);
+      process.stderr.write(
+        `${outcome.name}: ${outcome.error.type}: ${outcome.error.message}${where ? ` (${where.file}:${where.line})` : ''}\n`,
+      );
     }
     for (const warning of outcome.warnings) process.stderr.write(`${outcome.name}: warning: ${warning}\n`);
   }
@@ -122,7 +126,10 @@ async function resolveRewardSpec(spec: string): Promise<PreviewReward[]> {
   index.scan();
   index.update(file);
   const found = index.report().rewards.filter((r) => r.handle?.file === file);
-  const names = namesText?.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = namesText
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (!names) {
     if (found.length === 0) throw new Error(`no reward functions found in ${fileText}; name them with ${fileText}::name`);
     return found.map((r) => ({ name: r.name, file, attr: r.handle!.attr, instantiate: r.handle!.instantiate }));
@@ -170,7 +177,8 @@ function clip(text: string, width: number): string {
 }
 
 /** Terminal columns a string takes: East Asian wide characters and emoji take two. */
-const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|\p{Extended_Pictographic}/u;
+const WIDE =
+  /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA960-\uA97F\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|\p{Extended_Pictographic}/u;
 
 function displayWidth(text: string): number {
   return Array.from(text).reduce((width, ch) => width + (WIDE.test(ch) ? 2 : /\p{Mn}|\u200D|\uFE0F/u.test(ch) ? 0 : 1), 0);
@@ -199,7 +207,9 @@ function formatTable(set: SampleSet, preview: Preview): string {
     const signal = g.zeroStd ? '  no learning signal (reward std = 0)' : '';
     out.push(`group ${index}: mean ${cell(g.mean)}, std ${cell(g.std)}${signal}`);
   });
-  out.push(`${set.samples.length} samples, ${names.length} reward function(s), ${preview.ms.toFixed(0)} ms${preview.python ? ` (${preview.python.executable})` : ''}`);
+  out.push(
+    `${set.samples.length} samples, ${names.length} reward function(s), ${preview.ms.toFixed(0)} ms${preview.python ? ` (${preview.python.executable})` : ''}`,
+  );
   if (preview.placeholderIds) out.push('completion_ids are placeholders (code points); pass --tokenizer for real token ids');
   return `${out.join('\n')}\n`;
 }

@@ -45,12 +45,18 @@ export async function runTrain(argv: string[]): Promise<number> {
     schema,
     parser: await loadPythonParser(__dirname),
     l10n: cliLocalizer(),
-  }).catch((error: Error) => ({ findings: [{ severity: 'error' as const, message: `${defaultPython()} does not run: ${error.message.split('\n')[0]}`, location: undefined }] }));
-  const errors = findings.filter((f) => f.severity === 'error').map((f) => {
-    if (!f.location) return f.message;
-    const file = f.location.file === config ? values.config : path.relative(cwd, f.location.file);
-    return `${file}:${f.location.range.start.line + 1}:${f.location.range.start.character + 1}: ${f.message}`;
-  });
+  }).catch((error: Error) => ({
+    findings: [
+      { severity: 'error' as const, message: `${defaultPython()} does not run: ${error.message.split('\n')[0]}`, location: undefined },
+    ],
+  }));
+  const errors = findings
+    .filter((f) => f.severity === 'error')
+    .map((f) => {
+      if (!f.location) return f.message;
+      const file = f.location.file === config ? values.config : path.relative(cwd, f.location.file);
+      return `${file}:${f.location.range.start.line + 1}:${f.location.range.start.character + 1}: ${f.message}`;
+    });
   if (errors.length) {
     process.stderr.write(`grpo-studio train: cannot start:\n${errors.map((e) => `  ${e}`).join('\n')}\n`);
     return 1;
@@ -86,7 +92,9 @@ export async function runTrain(argv: string[]): Promise<number> {
       return;
     }
     stoppedBy = signal;
-    process.stderr.write(`\ngrpo-studio train: stopping at the next step (a checkpoint is saved); ${signal === 'SIGINT' ? 'Ctrl+C' : signal} again to kill\n`);
+    process.stderr.write(
+      `\ngrpo-studio train: stopping at the next step (a checkpoint is saved); ${signal === 'SIGINT' ? 'Ctrl+C' : signal} again to kill\n`,
+    );
     requestStop(runDir!);
   };
   process.on('SIGINT', stop);
@@ -164,8 +172,10 @@ class ProgressLine {
     const bar = maxSteps ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
     const stepsThisSession = step - this.startStep;
     const perStep = stepsThisSession > 0 ? (Date.now() - this.started) / 1000 / stepsThisSession : undefined;
-    return `${bar}step ${step}${maxSteps ? `/${maxSteps}` : ''}` +
+    return (
+      `${bar}step ${step}${maxSteps ? `/${maxSteps}` : ''}` +
       (reward !== undefined ? ` · reward ${reward.toFixed(3)}` : '') +
-      (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '');
+      (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '')
+    );
   }
 }

@@ -64,14 +64,15 @@ function weightedRowSums(matrix: number[][], weights: number[]): number[] {
 
 /** TRL's total of one completion: nansum of the weighted values; null when every function returned None. */
 export function weightedTotal(values: (number | null)[], weights?: number[]): number | null {
-  return fromNaN(weightedRowSums([values.map(toNaN)], values.map((_, k) => weights?.[k] ?? 1))[0]);
+  return fromNaN(
+    weightedRowSums(
+      [values.map(toNaN)],
+      values.map((_, k) => weights?.[k] ?? 1),
+    )[0],
+  );
 }
 
-export function computeAdvantages(
-  rewards: (number | null)[][],
-  groupSizes: number[],
-  options: AdvantageOptions,
-): AdvantageResult {
+export function computeAdvantages(rewards: (number | null)[][], groupSizes: number[], options: AdvantageOptions): AdvantageResult {
   const matrix = rewards.map((row) => row.map(toNaN));
   const groupRanges = groupSizes.reduce<[number, number][]>((ranges, size) => {
     const start = ranges.length ? ranges[ranges.length - 1][1] : 0;

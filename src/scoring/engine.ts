@@ -72,7 +72,11 @@ export async function previewRewards(worker: RewardWorker | undefined, request: 
   }
   const matrix = set.samples.map((_, i) => outcomes.map((r) => r.values?.[i] ?? null));
   const totalMatrix = matrix.map((row) => inTotal.map((k) => row[k]));
-  const math = computeAdvantages(totalMatrix, set.groups.map((g) => g.size), { ...request.options, weights });
+  const math = computeAdvantages(
+    totalMatrix,
+    set.groups.map((g) => g.size),
+    { ...request.options, weights },
+  );
   return {
     functions: outcomes,
     rewards: matrix,

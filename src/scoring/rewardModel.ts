@@ -19,7 +19,11 @@ const BATCH = 8;
  * list), tokenized without special tokens, right-padded, and `logits[:, 0]`.
  */
 export class OnnxRewardModel {
-  private constructor(readonly folder: ModelFolder, readonly tokenizer: TextTokenizer, private readonly session: OnnxSession) {}
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly tokenizer: TextTokenizer,
+    private readonly session: OnnxSession,
+  ) {}
 
   static async load(dir: string): Promise<OnnxRewardModel> {
     const folder = readModelFolder(dir);
@@ -27,7 +31,10 @@ export class OnnxRewardModel {
     const session = await openSession(folder.onnxFile);
     if (!session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')) {
       await session.release();
-      throw new ModelFolderError(`${folder.onnxFile} is not a sequence-classification export: it needs input_ids and a logits output`, folder.onnxFile);
+      throw new ModelFolderError(
+        `${folder.onnxFile} is not a sequence-classification export: it needs input_ids and a logits output`,
+        folder.onnxFile,
+      );
     }
     return new OnnxRewardModel(folder, tokenizer, session);
   }
@@ -60,16 +67,25 @@ export class OnnxRewardModel {
     const width = Math.max(1, ...batch.map((ids) => ids.length));
     const inputIds = new BigInt64Array(batch.length * width).fill(BigInt(this.tokenizer.padId));
     const mask = new BigInt64Array(batch.length * width);
-    batch.forEach((ids, row) => ids.forEach((id, col) => {
-      inputIds[row * width + col] = BigInt(id);
-      mask[row * width + col] = 1n;
-    }));
-    const feeds: Record<string, import('onnxruntime-node').Tensor> = { input_ids: new ort.Tensor('int64', inputIds, [batch.length, width]) };
+    batch.forEach((ids, row) =>
+      ids.forEach((id, col) => {
+        inputIds[row * width + col] = BigInt(id);
+        mask[row * width + col] = 1n;
+      }),
+    );
+    const feeds: Record<string, import('onnxruntime-node').Tensor> = {
+      input_ids: new ort.Tensor('int64', inputIds, [batch.length, width]),
+    };
     if (this.session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', mask, [batch.length, width]);
     // One sequence per row: the tokenizer's token_type_ids are all zeros (BERT-style classifiers).
-    if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch.length * width), [batch.length, width]);
+    if (this.session.inputNames.includes('token_type_ids'))
+      feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch.length * width), [batch.length, width]);
     if (this.session.inputNames.includes('position_ids')) {
-      feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: batch.length * width }, (_, i) => BigInt(i % width)), [batch.length, width]);
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: batch.length * width }, (_, i) => BigInt(i % width)),
+        [batch.length, width],
+      );
     }
     const logits = (await this.session.run(feeds)).logits;
     const labels = (logits.dims as number[])[1] ?? 1;

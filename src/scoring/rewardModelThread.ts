@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type * as vscode from 'vscode';
 import type { ModelReward } from './engine';
 import type { FromRewardModels, ToRewardModels } from './rewardModelWorker';
 import type { ScoreSample } from '../shared/vocabulary';
@@ -9,7 +8,7 @@ import type { ScoreSample } from '../shared/vocabulary';
  * ONNX reward models for the previews, loaded and run on one worker thread of the extension host
  * (started on first use, started again after a crash).
  */
-export class RewardModelThread implements vscode.Disposable {
+export class RewardModelThread {
   private worker?: Worker;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(values: number[]): void; reject(error: Error): void }>();

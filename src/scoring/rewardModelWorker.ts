@@ -3,12 +3,9 @@ import { OnnxRewardModel } from './rewardModel';
 import type { ScoreSample } from '../shared/vocabulary';
 
 /** Messages between the extension host and the reward-model thread (dist/rewardModelWorker.js). */
-export type ToRewardModels =
-  | { type: 'score'; id: number; dir: string; samples: ScoreSample[] }
-  | { type: 'release'; dir: string };
+export type ToRewardModels = { type: 'score'; id: number; dir: string; samples: ScoreSample[] } | { type: 'release'; dir: string };
 export type FromRewardModels =
-  | { type: 'scored'; id: number; values: number[] }
-  | { type: 'failed'; id: number; name: string; message: string };
+  { type: 'scored'; id: number; values: number[] } | { type: 'failed'; id: number; name: string; message: string };
 
 // Loading a reward model and running it are synchronous inside onnxruntime-node, and tokenizing is
 // JavaScript: on this thread neither holds up the extension host.
@@ -29,7 +26,10 @@ if (parentPort) {
     if (message.type === 'release') {
       const model = models.get(message.dir);
       models.delete(message.dir);
-      void model?.then((m) => m.release(), () => undefined);
+      void model?.then(
+        (m) => m.release(),
+        () => undefined,
+      );
       return;
     }
     const { id } = message;
@@ -37,7 +37,13 @@ if (parentPort) {
       .then((model) => model.score(message.samples))
       .then(
         (values) => port.postMessage({ type: 'scored', id, values } satisfies FromRewardModels),
-        (error: unknown) => port.postMessage({ type: 'failed', id, name: (error as Error).name ?? 'Error', message: (error as Error).message ?? String(error) } satisfies FromRewardModels),
+        (error: unknown) =>
+          port.postMessage({
+            type: 'failed',
+            id,
+            name: (error as Error).name ?? 'Error',
+            message: (error as Error).message ?? String(error),
+          } satisfies FromRewardModels),
       );
   });
 }

@@ -91,7 +91,9 @@ export class RewardWorker {
       this.outputBytes = 0;
       this.truncated = false;
       const timer = setTimeout(() => {
-        this.fail(new WorkerFault('timeout', `no answer within ${this.options.timeoutMs / 1000} s; the reward worker was stopped and will restart`));
+        this.fail(
+          new WorkerFault('timeout', `no answer within ${this.options.timeoutMs / 1000} s; the reward worker was stopped and will restart`),
+        );
         this.child?.kill('SIGKILL');
         this.detach();
       }, this.options.timeoutMs);
@@ -126,7 +128,9 @@ export class RewardWorker {
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
-      this.fail(new WorkerFault('crash', `the reward worker exited (${signal ?? `exit code ${code}`}) while scoring${tail ? `:\n${tail}` : ''}`));
+      this.fail(
+        new WorkerFault('crash', `the reward worker exited (${signal ?? `exit code ${code}`}) while scoring${tail ? `:\n${tail}` : ''}`),
+      );
       this.detach();
     });
   }

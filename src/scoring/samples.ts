@@ -84,4 +84,3 @@ export function parseSampleSet(text: string): SampleSet {
   problems.sort((a, b) => a.line - b.line);
   return { samples, groups, problems };
 }
-

@@ -58,9 +58,7 @@ export interface ScoreResult {
   python: { executable: string; version: string };
 }
 
-export type WorkerRequest =
-  | { id: number; method: 'score'; params: ScoreParams }
-  | { id: number; method: 'ping' };
+export type WorkerRequest = { id: number; method: 'score'; params: ScoreParams } | { id: number; method: 'ping' };
 
 export type WorkerResponse =
   | { id: number; result: ScoreResult | { pong: true; python: ScoreResult['python'] } }

@@ -56,7 +56,7 @@ export function readDatasetRecords(
 ): { records: Record<string, unknown>[]; problems: LineProblem[] } {
   const text = stripBom(fs.readFileSync(file, 'utf8'));
   let problems: LineProblem[] = [];
-  let raw: Record<string, unknown>[] = [];
+  let raw: Record<string, unknown>[];
   const document = /\.json$/i.test(file) ? parseJsonDocument(text) : undefined;
   if (document) raw = document.slice(0, limit);
   else if (/\.jsonl?$/i.test(file)) {
@@ -88,7 +88,10 @@ export interface JsonLine {
  * The JSON objects of a JSON Lines text, each with its line; a line that is not a JSON object is a
  * problem with its number (`shape` says what was expected), and the rest still counts. A UTF-8 byte order mark is not part of line 1.
  */
-export function readJsonLines(text: string, { limit = Infinity, shape = 'a JSON object' } = {}): { records: JsonLine[]; problems: LineProblem[] } {
+export function readJsonLines(
+  text: string,
+  { limit = Infinity, shape = 'a JSON object' } = {},
+): { records: JsonLine[]; problems: LineProblem[] } {
   const records: JsonLine[] = [];
   const problems: LineProblem[] = [];
   const lines = stripBom(text).split(/\r?\n/);
@@ -101,7 +104,8 @@ export function readJsonLines(text: string, { limit = Infinity, shape = 'a JSON 
       problems.push({ line: i + 1, message: `not valid JSON (${(error as Error).message})` });
       continue;
     }
-    if (value && typeof value === 'object' && !Array.isArray(value)) records.push({ line: i + 1, text: lines[i], value: value as Record<string, unknown> });
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      records.push({ line: i + 1, text: lines[i], value: value as Record<string, unknown> });
     else problems.push({ line: i + 1, message: `not ${shape}` });
   }
   return { records, problems };
@@ -119,7 +123,10 @@ export interface PromptRow {
  * rows whose prompt came before: `all` (a dataset's repeats), `adjacent` (a sample set's groups:
  * each group's prompt once) or `none`.
  */
-export function promptRows(records: Record<string, unknown>[], { limit = Infinity, distinct = 'none' as 'all' | 'adjacent' | 'none' } = {}): PromptRow[] {
+export function promptRows(
+  records: Record<string, unknown>[],
+  { limit = Infinity, distinct = 'none' as 'all' | 'adjacent' | 'none' } = {},
+): PromptRow[] {
   const seen = new Set<string>();
   let previous: string | undefined;
   const rows: PromptRow[] = [];

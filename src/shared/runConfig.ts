@@ -37,7 +37,12 @@ export function fromStartEvent(config: Record<string, unknown> | undefined): Run
   if (!config) return {};
   const part = (key: string) => (isRecord(config[key]) ? (config[key] as Record<string, unknown>) : {});
   const mixture = part('datasets');
-  return { ...part('model'), ...part('training'), ...part('script'), ...(Array.isArray(mixture.datasets) ? { datasets: mixture.datasets } : {}) };
+  return {
+    ...part('model'),
+    ...part('training'),
+    ...part('script'),
+    ...(Array.isArray(mixture.datasets) ? { datasets: mixture.datasets } : {}),
+  };
 }
 
 /** Where the runner looks relative paths up: the folder it runs in, then the config's own folder. */
@@ -114,7 +119,11 @@ export interface PromptTransform {
 
 export function promptTransform(values: RunConfigValues): PromptTransform {
   const systemPrompt = typeof values.system_prompt === 'string' ? values.system_prompt : undefined;
-  return { columnMapping: stringMapping(values.column_mapping), chat: Boolean(values.chat_format) || systemPrompt !== undefined, systemPrompt };
+  return {
+    columnMapping: stringMapping(values.column_mapping),
+    chat: Boolean(values.chat_format) || systemPrompt !== undefined,
+    systemPrompt,
+  };
 }
 
 /** One row as the runner's prepare_prompts leaves it. */

@@ -9,11 +9,24 @@ export const options = trainingOptions;
 
 export async function run({ page, assert, workspace, runCommand, screenshot, findFrame }) {
   // A finished two-step run, made with the CLI as a user would before comparing.
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), 'train', '--config', 'run.tiny.yaml', '--max-steps', '2', '--run-dir', path.join(workspace, 'runs', 'short')], {
-    cwd: workspace,
-    env: { ...process.env, GRPO_STUDIO_PYTHON: python },
-    stdio: 'ignore',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'dist', 'cli.js'),
+      'train',
+      '--config',
+      'run.tiny.yaml',
+      '--max-steps',
+      '2',
+      '--run-dir',
+      path.join(workspace, 'runs', 'short'),
+    ],
+    {
+      cwd: workspace,
+      env: { ...process.env, GRPO_STUDIO_PYTHON: python },
+      stdio: 'ignore',
+    },
+  );
 
   await runCommand('GRPO: Compare Generations (base vs trained)');
   // Pick the run, then the checkpoint to compare: its final model.
@@ -27,7 +40,7 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
 
   const frame = await findFrame('section .pair', { timeoutMs: 180000 });
   const sections = await frame.locator('section').count();
-  assert.equal(sections, 8, 'the run\'s first eight questions');
+  assert.equal(sections, 8, "the run's first eight questions");
   const text = (await frame.locator('body').textContent()) ?? '';
   assert.match(text, /emoji_reward/);
   assert.match(text, /length_reward/);

@@ -7,7 +7,12 @@ import path from 'node:path';
 export const options = { workspace: 'examples/emoji-length', timeoutMs: 150000 };
 
 async function problemsText(page) {
-  return (await page.locator('.markers-panel').textContent().catch(() => '')) ?? '';
+  return (
+    (await page
+      .locator('.markers-panel')
+      .textContent()
+      .catch(() => '')) ?? ''
+  );
 }
 
 export async function run(ctx) {

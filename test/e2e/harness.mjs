@@ -206,15 +206,20 @@ export async function startCodeServer(opts) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = opts.port ?? (await getFreePort());
     const args = [
-      '--config', configFile,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      '--config',
+      configFile,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-getting-started-override',
       '--ignore-last-opened',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
       ...(locale ? ['--locale', locale] : []),
       ...(folder ? [folder] : []),
     ];
@@ -392,7 +397,8 @@ async function chooseRow(page, text, { exact = false, timeoutMs = 15000 } = {}) 
           index: Number(el.getAttribute('data-index')),
         })),
       );
-      const match = (l) => (exact ? l.label.toLowerCase() === wanted : l.label.toLowerCase().includes(wanted) || l.aria.toLowerCase().includes(wanted));
+      const match = (l) =>
+        exact ? l.label.toLowerCase() === wanted : l.label.toLowerCase().includes(wanted) || l.aria.toLowerCase().includes(wanted);
       const focused = labels.find((l) => l.focused && match(l));
       if (focused) return { enter: true };
       const other = labels.find(match);
@@ -405,7 +411,9 @@ async function chooseRow(page, text, { exact = false, timeoutMs = 15000 } = {}) 
     await rows.and(page.locator(`[data-index="${index.index}"]`)).click();
     await moveMouseAway(page);
   }
-  await quickInput(page).waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+  await quickInput(page)
+    .waitFor({ state: 'hidden', timeout: 5000 })
+    .catch(() => {});
 }
 
 /** Runs a command by its palette title ("Category: Title"), like a user would. */
@@ -446,10 +454,7 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
   );
   await rows.and(page.locator(`[data-index="${idx.index}"]`)).click();
   await moveMouseAway(page);
-  await page
-    .locator('.tabs-container .tab.active')
-    .filter({ hasText: base })
-    .waitFor({ state: 'visible', timeout: timeoutMs });
+  await page.locator('.tabs-container .tab.active').filter({ hasText: base }).waitFor({ state: 'visible', timeout: timeoutMs });
   const editor = page.locator('.editor-group-container.active .monaco-editor').first();
   await editor.waitFor({ state: 'visible', timeout: timeoutMs });
   return editor;

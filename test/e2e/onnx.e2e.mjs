@@ -24,15 +24,23 @@ export const options = {
 };
 
 export async function run({ page, assert, workspace, runCommand, screenshot, findFrame, waitFor, waitForNotification }) {
-  for (const name of ['tiny-lm-onnx', 'tiny-rm-onnx']) cpSync(path.join(generated, name), path.join(workspace, 'onnx-models', name), { recursive: true });
+  for (const name of ['tiny-lm-onnx', 'tiny-rm-onnx'])
+    cpSync(path.join(generated, name), path.join(workspace, 'onnx-models', name), { recursive: true });
 
   // The extension is up once its status bar item shows the reward count.
-  await page.locator('.statusbar-item', { hasText: /rewards/ }).first().waitFor({ state: 'visible', timeout: 60000 });
+  await page
+    .locator('.statusbar-item', { hasText: /rewards/ })
+    .first()
+    .waitFor({ state: 'visible', timeout: 60000 });
   await runCommand('GRPO: Sample Completions (ONNX model)');
   // The copy made above (the example's own models/ may hold others, e.g. after `npm run demo`).
   const model = page.locator('.quick-input-list .monaco-list-row', { hasText: /onnx-models\/tiny-lm-onnx$/ }).first();
   await model.waitFor({ state: 'visible', timeout: 30000 });
-  assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-rm-onnx' }).count(), 0, 'the reward model is not offered as a sampler');
+  assert.equal(
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'tiny-rm-onnx' }).count(),
+    0,
+    'the reward model is not offered as a sampler',
+  );
   await screenshot('pick-model');
   await model.click();
   const source = page.locator('.quick-input-list .monaco-list-row', { hasText: 'run.tiny.yaml' }).first();
@@ -47,15 +55,20 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
 
   await runCommand('GRPO: Open Reward Preview');
   const frame = await findFrame('table');
-  await waitFor(async () => /24 completions · 3 groups/.test((await frame.locator('body').textContent()) ?? '') && /tiny-rm-onnx/.test((await frame.locator('thead').textContent()) ?? ''), {
-    timeoutMs: 60000,
-    message: 'the 24 sampled completions in 3 groups, with a tiny-rm-onnx column',
-  });
+  await waitFor(
+    async () =>
+      /24 completions · 3 groups/.test((await frame.locator('body').textContent()) ?? '') &&
+      /tiny-rm-onnx/.test((await frame.locator('thead').textContent()) ?? ''),
+    {
+      timeoutMs: 60000,
+      message: 'the 24 sampled completions in 3 groups, with a tiny-rm-onnx column',
+    },
+  );
   const header = (await frame.locator('thead').textContent()) ?? '';
   assert.match(header, /emoji_reward/);
   assert.match(header, /length_reward/);
   const body = (await frame.locator('table').textContent()) ?? '';
-  assert.match(body, /富士山の高さは？/, 'the first question of the run config\'s dataset');
+  assert.match(body, /富士山の高さは？/, "the first question of the run config's dataset");
   assert.match(body, /-?\d+\.\d{3}/, 'numbers in the table');
   await screenshot('preview');
 }

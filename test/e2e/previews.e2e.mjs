@@ -17,12 +17,21 @@ export async function run(ctx) {
   await openFile('rewards.py');
   // The reading that shows both (the editor may re-render its lines right after).
   let before = [];
-  await waitFor(async () => (before = await summaries(decorationTexts)).length === 2, { timeoutMs: 60000, message: 'inline summaries at both rewards' });
-  assert.ok(before.some((t) => t.includes('[0 … 4]')), `emoji_reward ranges 0 … 4: ${before}`);
+  await waitFor(async () => (before = await summaries(decorationTexts)).length === 2, {
+    timeoutMs: 60000,
+    message: 'inline summaries at both rewards',
+  });
+  assert.ok(
+    before.some((t) => t.includes('[0 … 4]')),
+    `emoji_reward ranges 0 … 4: ${before}`,
+  );
   await screenshot('inline');
 
   // Hovering the definition shows a histogram and the best and worst completions.
-  await page.locator('.monaco-editor .view-line span', { hasText: /^emoji_reward$/ }).first().hover();
+  await page
+    .locator('.monaco-editor .view-line span', { hasText: /^emoji_reward$/ })
+    .first()
+    .hover();
   const hover = page.locator('.monaco-hover', { hasText: 'Best' });
   await hover.waitFor({ state: 'visible', timeout: 15000 });
   assert.match((await hover.textContent()) ?? '', /だいたい4月です/);
@@ -49,7 +58,9 @@ export async function run(ctx) {
   await waitFor(async () => (await lens.count()) >= 13, { message: 'a lens above every sample line' });
   await lens.nth(2).click();
   // The lens shows the scores of the trainer's rewards (train.py wires these two; the drafts are not in the total).
-  const scored = page.locator('.contentWidgets .codelens-decoration a', { hasText: /emoji_reward\s2\s·\slength_reward\s0\.223\s→\stotal\s2\.223/ });
+  const scored = page.locator('.contentWidgets .codelens-decoration a', {
+    hasText: /emoji_reward\s2\s·\slength_reward\s0\.223\s→\stotal\s2\.223/,
+  });
   await scored.first().waitFor({ state: 'visible', timeout: 30000 });
   await screenshot('score-this-completion');
 
@@ -63,22 +74,30 @@ export async function run(ctx) {
   await screenshot('panel');
 
   // A reward that raises: a diagnostic at the failing line of the user's code, no stale numbers.
-  writeFile('broken_rewards.py', [
-    'def ratio_reward(completions, **kwargs):',
-    '    log_metric = kwargs["log_metric"]',
-    '    log_metric("calls", 1.0)',
-    '    return [len(c) / 0 for c in completions]',
-    '',
-  ].join('\n'));
+  writeFile(
+    'broken_rewards.py',
+    [
+      'def ratio_reward(completions, **kwargs):',
+      '    log_metric = kwargs["log_metric"]',
+      '    log_metric("calls", 1.0)',
+      '    return [len(c) / 0 for c in completions]',
+      '',
+    ].join('\n'),
+  );
   await openFile('broken_rewards.py');
   await page.keyboard.press('Control+S');
   await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
-  await waitFor(async () => /ratio_reward raised ZeroDivisionError: division by zero/.test((await page.locator('.markers-panel').textContent()) ?? ''), {
-    timeoutMs: 30000,
-    message: 'the exception as a diagnostic',
-  });
+  await waitFor(
+    async () => /ratio_reward raised ZeroDivisionError: division by zero/.test((await page.locator('.markers-panel').textContent()) ?? ''),
+    {
+      timeoutMs: 30000,
+      message: 'the exception as a diagnostic',
+    },
+  );
   assert.match((await page.locator('.markers-panel').textContent()) ?? '', /\[Ln 4, Col 1\]/);
-  await waitFor(async () => (await decorationTexts()).some((t) => /GRPO: ZeroDivisionError/.test(t)), { message: 'the error where the numbers would be' });
+  await waitFor(async () => (await decorationTexts()).some((t) => /GRPO: ZeroDivisionError/.test(t)), {
+    message: 'the error where the numbers would be',
+  });
   await screenshot('raised');
 
   // Any selected text scores as a completion.

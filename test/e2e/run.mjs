@@ -76,7 +76,7 @@ export async function main(args = []) {
       ensureCodeServer(),
       opts.stub
         ? import('./stub-vsix.mjs').then((m) => m.buildStubVsix())
-        : opts.vsix ?? (opts.noPackage ? hostVsixPath() : packageHostVsix()),
+        : (opts.vsix ?? (opts.noPackage ? hostVsixPath() : packageHostVsix())),
       ensureChromium(),
     ]);
     const failedStep = settled.find((s) => s.status === 'rejected');
@@ -89,7 +89,9 @@ export async function main(args = []) {
     server = await startCodeServer({ bin, vsix });
     if (opts.stub && !process.env.GRPO_E2E_KEEP) rmSync(path.dirname(vsix), { recursive: true, force: true });
     browser = await launchBrowser();
-    console.log(`e2e: code-server ${server.url} (pid ${server.pid}) up in ${secs(Date.now() - t)}; installed: ${server.extensions.join(', ')}`);
+    console.log(
+      `e2e: code-server ${server.url} (pid ${server.pid}) up in ${secs(Date.now() - t)}; installed: ${server.extensions.join(', ')}`,
+    );
 
     for (const file of files) {
       const name = file.replace(/\.e2e\.mjs$/, '');

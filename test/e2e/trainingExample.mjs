@@ -6,7 +6,15 @@ import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 import { REPO_ROOT } from './harness.mjs';
 
 export const python = await ensurePythonEnv();
-execFileSync(python, [path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'), '--out', path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2')], { stdio: 'ignore' });
+execFileSync(
+  python,
+  [
+    path.join(REPO_ROOT, 'test', 'python', 'tiny_model.py'),
+    '--out',
+    path.join(REPO_ROOT, 'examples', 'emoji-length', 'models', 'tiny-qwen2'),
+  ],
+  { stdio: 'ignore' },
+);
 
 export const trainingOptions = {
   workspace: 'examples/emoji-length',

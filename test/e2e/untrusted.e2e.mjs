@@ -17,7 +17,6 @@ export const options = {
   settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'always' },
 };
 
-
 export async function run({ page, assert, workspace, openFile, openViewContainer, waitForTreeItem, screenshot, waitFor, decorationTexts }) {
   const decline = page.getByRole('button', { name: /No, I don.t trust the authors/ });
   await decline.waitFor({ state: 'visible', timeout: 30000 });

@@ -37,20 +37,47 @@ function tempDir(name = 'onnx'): string {
 
 const PROMPTS = ['富士山の高さは？絵文字で答えて 😊', 'What is two plus two?'];
 
-for (const [label, dir] of [['with KV cache', LM], ['without KV cache', LM_NO_CACHE]] as const) {
+for (const [label, dir] of [
+  ['with KV cache', LM],
+  ['without KV cache', LM_NO_CACHE],
+] as const) {
   test(`greedy decoding ${label} gives the token ids of the Python onnxruntime loop, plain and chat prompts`, async () => {
     const lm = await OnnxCausalLm.load(dir);
     assert.equal(lm.usesKvCache, dir === LM);
     try {
       for (const prompt of PROMPTS) {
         for (const chat of [false, true]) {
-          const reference = pythonJson(['generate', '--model', dir, '--prompt', prompt, '--num-generations', '2', '--max-new-tokens', '24', ...(chat ? ['--chat'] : [])]);
+          const reference = pythonJson([
+            'generate',
+            '--model',
+            dir,
+            '--prompt',
+            prompt,
+            '--num-generations',
+            '2',
+            '--max-new-tokens',
+            '24',
+            ...(chat ? ['--chat'] : []),
+          ]);
           const ids = promptIds(lm, chat ? [{ role: 'user', content: prompt }] : prompt);
           assert.deepEqual(ids, reference.prompt_ids, 'the same prompt tokens (Tokenizers.js + Jinja vs transformers)');
-          const generations = await lm.generate(ids, { numGenerations: 2, maxNewTokens: 24, temperature: 0, topP: 1, topK: 0, random: new SeededRandom(0) });
+          const generations = await lm.generate(ids, {
+            numGenerations: 2,
+            maxNewTokens: 24,
+            temperature: 0,
+            topP: 1,
+            topK: 0,
+            random: new SeededRandom(0),
+          });
           const eos = reference.eos_token_id;
-          assert.deepEqual(generations.map((g) => (g.finished ? [...g.ids, eos] : g.ids)), reference.completion_ids);
-          assert.deepEqual(generations.map((g) => lm.tokenizer.decode(g.ids)), reference.completions);
+          assert.deepEqual(
+            generations.map((g) => (g.finished ? [...g.ids, eos] : g.ids)),
+            reference.completion_ids,
+          );
+          assert.deepEqual(
+            generations.map((g) => lm.tokenizer.decode(g.ids)),
+            reference.completions,
+          );
         }
       }
     } finally {
@@ -67,13 +94,18 @@ test('the reward model scores equal PyTorch logits[:, 0] to 1e-4, plain and chat
       { prompt: '富士山の高さは？', completion: '3776 m です 🗻🎉' },
       { prompt: 'Hi', completion: '!' },
       { prompt: [{ role: 'user', content: '猫は好き？' }], completion: [{ role: 'assistant', content: 'はい 🐱🐱🐱🐱' }] },
-      { prompt: 'A longer prompt about reinforcement learning and reward functions, ', completion: 'with a completion that is longer still so the batch is right-padded.' },
+      {
+        prompt: 'A longer prompt about reinforcement learning and reward functions, ',
+        completion: 'with a completion that is longer still so the batch is right-padded.',
+      },
     ];
     const texts = samples.map((s) => rm.textOf(s));
     assert.match(texts[2], /<\|im_start\|>user\n猫は好き？<\|im_end\|>\n<\|im_start\|>assistant\nはい 🐱🐱🐱🐱<\|im_end\|>\n/);
     const reference = pythonJson(['reward', '--model', RM, ...texts.flatMap((t) => ['--text', t])]);
     const scores = await rm.score(samples);
-    scores.forEach((score, i) => assert.ok(Math.abs(score - reference.torch[i]) < 1e-4, `sample ${i}: ${score} vs torch ${reference.torch[i]}`));
+    scores.forEach((score, i) =>
+      assert.ok(Math.abs(score - reference.torch[i]) < 1e-4, `sample ${i}: ${score} vs torch ${reference.torch[i]}`),
+    );
     assert.ok(new Set(scores.map((s) => s.toFixed(6))).size > 1, 'different texts, different scores');
   } finally {
     await rm.release();
@@ -83,29 +115,66 @@ test('the reward model scores equal PyTorch logits[:, 0] to 1e-4, plain and chat
 test('grpo-studio sample: G lines per prompt in order with the other columns; a seed reproduces, another differs', () => {
   const dir = tempDir();
   const prompts = path.join(dir, 'prompts.jsonl');
-  fs.writeFileSync(prompts, [
-    JSON.stringify({ prompt: '富士山の高さは？', answer: '3776', id: 1 }),
-    'not json',
-    JSON.stringify({ prompt: [{ role: 'user', content: 'こんにちは😊' }], id: 2 }),
-    '',
-  ].join('\n'));
-  const sample = (seed: string, out: string) => grpoStudio(['sample', '--model', LM, '--prompts', prompts, '--num-generations', '3', '--max-new-tokens', '16', '--temperature', '0.9', '--top-p', '0.95', '--seed', seed, '--out', out]);
+  fs.writeFileSync(
+    prompts,
+    [
+      JSON.stringify({ prompt: '富士山の高さは？', answer: '3776', id: 1 }),
+      'not json',
+      JSON.stringify({ prompt: [{ role: 'user', content: 'こんにちは😊' }], id: 2 }),
+      '',
+    ].join('\n'),
+  );
+  const sample = (seed: string, out: string) =>
+    grpoStudio([
+      'sample',
+      '--model',
+      LM,
+      '--prompts',
+      prompts,
+      '--num-generations',
+      '3',
+      '--max-new-tokens',
+      '16',
+      '--temperature',
+      '0.9',
+      '--top-p',
+      '0.95',
+      '--seed',
+      seed,
+      '--out',
+      out,
+    ]);
   const first = sample('7', path.join(dir, 'a.jsonl'));
   assert.equal(first.status, 0, first.stderr);
   assert.equal(first.stdout.trim(), path.join(dir, 'a.jsonl'));
   assert.match(first.stderr, /prompts\.jsonl:2: skipped: not valid JSON/);
   assert.match(first.stderr, /2\/2 prompts/);
-  const lines = fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(path.join(dir, 'a.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 6);
-  assert.deepEqual(lines.map((l) => l.id), [1, 1, 1, 2, 2, 2]);
+  assert.deepEqual(
+    lines.map((l) => l.id),
+    [1, 1, 1, 2, 2, 2],
+  );
   assert.deepEqual(Object.keys(lines[0]), ['prompt', 'completion', 'answer', 'id']);
   assert.equal(typeof lines[0].completion, 'string');
   assert.deepEqual(lines[3].prompt, [{ role: 'user', content: 'こんにちは😊' }]);
   assert.equal(lines[3].completion[0].role, 'assistant', 'a chat prompt gets an assistant message, as TRL');
   assert.equal(sample('7', path.join(dir, 'b.jsonl')).status, 0);
-  assert.equal(fs.readFileSync(path.join(dir, 'b.jsonl'), 'utf8'), fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'), 'same seed, same file');
+  assert.equal(
+    fs.readFileSync(path.join(dir, 'b.jsonl'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'),
+    'same seed, same file',
+  );
   assert.equal(sample('8', path.join(dir, 'c.jsonl')).status, 0);
-  assert.notEqual(fs.readFileSync(path.join(dir, 'c.jsonl'), 'utf8'), fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'), 'another seed, other completions');
+  assert.notEqual(
+    fs.readFileSync(path.join(dir, 'c.jsonl'), 'utf8'),
+    fs.readFileSync(path.join(dir, 'a.jsonl'), 'utf8'),
+    'another seed, other completions',
+  );
 });
 
 test('an incomplete or corrupt model folder is an error that names the file', () => {
@@ -116,7 +185,17 @@ test('an incomplete or corrupt model folder is an error that names the file', ()
     const model = path.join(dir, name);
     fs.cpSync(LM, model, { recursive: true });
     damage(model);
-    return grpoStudio(['sample', '--model', model, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, `${name}.jsonl`)]);
+    return grpoStudio([
+      'sample',
+      '--model',
+      model,
+      '--prompts',
+      prompts,
+      '--num-generations',
+      '1',
+      '--out',
+      path.join(dir, `${name}.jsonl`),
+    ]);
   };
   const noTokenizer = broken('no-tokenizer', (m) => fs.rmSync(path.join(m, 'tokenizer.json')));
   assert.equal(noTokenizer.status, 1);
@@ -131,24 +210,41 @@ test('an incomplete or corrupt model folder is an error that names the file', ()
   assert.match(truncated.stderr, /model\.onnx cannot be loaded by onnxruntime .*corrupt or incomplete/);
   const badConfig = broken('bad-config', (m) => fs.writeFileSync(path.join(m, 'config.json'), '{"vocab_size": '));
   assert.match(badConfig.stderr, /config\.json is not valid JSON/);
-  const missing = grpoStudio(['sample', '--model', path.join(dir, 'nowhere'), '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'x.jsonl')]);
+  const missing = grpoStudio([
+    'sample',
+    '--model',
+    path.join(dir, 'nowhere'),
+    '--prompts',
+    prompts,
+    '--num-generations',
+    '1',
+    '--out',
+    path.join(dir, 'x.jsonl'),
+  ]);
   assert.match(missing.stderr, /model folder not found/);
 });
 
 test('grpo-studio score takes an ONNX reward model folder: its scores and GRPO advantages, no Python', () => {
   const dir = tempDir('score');
   const samples = path.join(dir, 'qa.samples.jsonl');
-  fs.writeFileSync(samples, [
-    { prompt: '富士山の高さは？', completion: '3776 m 🗻' },
-    { prompt: '富士山の高さは？', completion: 'わかりません' },
-  ].map((s) => JSON.stringify(s)).join('\n'));
+  fs.writeFileSync(
+    samples,
+    [
+      { prompt: '富士山の高さは？', completion: '3776 m 🗻' },
+      { prompt: '富士山の高さは？', completion: 'わかりません' },
+    ]
+      .map((s) => JSON.stringify(s))
+      .join('\n'),
+  );
   // A Python that does not exist: only the reward model is scored, so none is started.
   const result = grpoStudio(['score', '--rewards', RM, '--samples', samples, '--python', path.join(dir, 'no-python'), '--json']);
   assert.equal(result.status, 0, result.stderr);
   const report = JSON.parse(result.stdout);
   assert.deepEqual(report.functions, ['tiny-rm-onnx']);
   const reference = pythonJson(['reward', '--model', RM, '--text', '富士山の高さは？3776 m 🗻', '--text', '富士山の高さは？わかりません']);
-  report.samples.forEach((s: { rewards: Record<string, number> }, i: number) => assert.ok(Math.abs(s.rewards['tiny-rm-onnx'] - reference.torch[i]) < 1e-4));
+  report.samples.forEach((s: { rewards: Record<string, number> }, i: number) =>
+    assert.ok(Math.abs(s.rewards['tiny-rm-onnx'] - reference.torch[i]) < 1e-4),
+  );
   assert.ok(Math.abs(report.samples[0].advantage + report.samples[1].advantage) < 1e-9, 'two samples: advantages ±');
 });
 
@@ -168,25 +264,77 @@ test('edge cases of real exports: an immediate EOS is an empty completion; GPT-2
     fs.writeFileSync(file, JSON.stringify(value));
   };
   // Every token ends the sequence: each completion is empty, as TRL would decode it.
-  const allEos = variant('all-eos', (m) => json(path.join(m, 'generation_config.json'), (g) => { g.eos_token_id = Array.from({ length: 773 }, (_, i) => i); }));
+  const allEos = variant('all-eos', (m) =>
+    json(path.join(m, 'generation_config.json'), (g) => {
+      g.eos_token_id = Array.from({ length: 773 }, (_, i) => i);
+    }),
+  );
   const out = path.join(dir, 'eos.jsonl');
   const eos = grpoStudio(['sample', '--model', allEos, '--prompts', prompts, '--num-generations', '2', '--out', out]);
   assert.equal(eos.status, 0, eos.stderr);
-  assert.deepEqual(fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [{ prompt: '猫が好きです 🐱', completion: '', id: 7 }, { prompt: '猫が好きです 🐱', completion: '', id: 7 }]);
+  assert.deepEqual(
+    fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [
+      { prompt: '猫が好きです 🐱', completion: '', id: 7 },
+      { prompt: '猫が好きです 🐱', completion: '', id: 7 },
+    ],
+  );
   // GPT-2-style config keys, and no KV cache: nothing about heads is needed.
-  const gpt2 = variant('gpt2-names', (m) => json(path.join(m, 'config.json'), (c) => {
-    c.n_head = c.num_attention_heads; c.n_embd = c.hidden_size;
-    delete c.num_attention_heads; delete c.hidden_size; delete c.num_key_value_heads; delete c.head_dim;
-  }));
-  const plain = grpoStudio(['sample', '--model', gpt2, '--prompts', prompts, '--num-generations', '1', '--max-new-tokens', '4', '--out', path.join(dir, 'gpt2.jsonl')]);
+  const gpt2 = variant('gpt2-names', (m) =>
+    json(path.join(m, 'config.json'), (c) => {
+      c.n_head = c.num_attention_heads;
+      c.n_embd = c.hidden_size;
+      delete c.num_attention_heads;
+      delete c.hidden_size;
+      delete c.num_key_value_heads;
+      delete c.head_dim;
+    }),
+  );
+  const plain = grpoStudio([
+    'sample',
+    '--model',
+    gpt2,
+    '--prompts',
+    prompts,
+    '--num-generations',
+    '1',
+    '--max-new-tokens',
+    '4',
+    '--out',
+    path.join(dir, 'gpt2.jsonl'),
+  ]);
   assert.equal(plain.status, 0, plain.stderr);
   const badTokenizer = variant('bad-tokenizer', (m) => fs.writeFileSync(path.join(m, 'tokenizer.json'), '{"version": "1.0"}'));
-  const bad = grpoStudio(['sample', '--model', badTokenizer, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'bad.jsonl')]);
+  const bad = grpoStudio([
+    'sample',
+    '--model',
+    badTokenizer,
+    '--prompts',
+    prompts,
+    '--num-generations',
+    '1',
+    '--out',
+    path.join(dir, 'bad.jsonl'),
+  ]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /tokenizer\.json cannot be read as a tokenizer/);
   assert.ok(!fs.existsSync(path.join(dir, 'bad.jsonl')), 'no file from a job that never finished a group');
   // A reward model is an ONNX folder with logits too, [batch, labels]: not something to sample from.
-  const rewardModel = grpoStudio(['sample', '--model', RM, '--prompts', prompts, '--num-generations', '1', '--out', path.join(dir, 'rm.jsonl')]);
+  const rewardModel = grpoStudio([
+    'sample',
+    '--model',
+    RM,
+    '--prompts',
+    prompts,
+    '--num-generations',
+    '1',
+    '--out',
+    path.join(dir, 'rm.jsonl'),
+  ]);
   assert.equal(rewardModel.status, 1);
   assert.match(rewardModel.stderr, /is not a causal LM: its logits are \[1, 1\]/);
   // Paths that cannot work are usage errors of one line.
@@ -209,7 +357,10 @@ test('edge cases of real exports: an immediate EOS is an empty completion; GPT-2
 test('previews score reward models on a worker thread: the same scores, a broken folder named, the thread recovers', async () => {
   const thread = new RewardModelThread(path.join(repo, 'dist'));
   try {
-    const samples = [{ prompt: '富士山の高さは？', completion: '3776 m 🗻', columns: {} }, { prompt: 'Hi', completion: '!', columns: {} }];
+    const samples = [
+      { prompt: '富士山の高さは？', completion: '3776 m 🗻', columns: {} },
+      { prompt: 'Hi', completion: '!', columns: {} },
+    ];
     const inProcess = await OnnxRewardModel.load(RM);
     const expected = await inProcess.score(samples);
     await inProcess.release();
@@ -217,7 +368,10 @@ test('previews score reward models on a worker thread: the same scores, a broken
     const broken = tempDir('rm');
     fs.cpSync(RM, broken, { recursive: true });
     fs.rmSync(path.join(broken, 'tokenizer_config.json'));
-    await assert.rejects(thread.reward(broken).model.score(samples), (error: Error) => error.name === 'ModelFolderError' && /tokenizer_config\.json is missing/.test(error.message));
+    await assert.rejects(
+      thread.reward(broken).model.score(samples),
+      (error: Error) => error.name === 'ModelFolderError' && /tokenizer_config\.json is missing/.test(error.message),
+    );
     thread.releaseAll();
     assert.deepEqual(await thread.reward(RM).model.score(samples), expected, 'loaded again after a release');
   } finally {
@@ -231,7 +385,11 @@ test('Ctrl+C while sampling keeps the groups already written, whole, and exits 1
   fs.writeFileSync(prompts, Array.from({ length: 400 }, (_, i) => JSON.stringify({ prompt: `質問 ${i}: 富士山は？`, i })).join('\n'));
   const out = path.join(dir, 'out.jsonl');
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [cli, 'sample', '--model', LM_NO_CACHE, '--prompts', prompts, '--num-generations', '4', '--max-new-tokens', '64', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cli, 'sample', '--model', LM_NO_CACHE, '--prompts', prompts, '--num-generations', '4', '--max-new-tokens', '64', '--out', out],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   // Interrupt once a few groups are on disk.
@@ -240,7 +398,14 @@ test('Ctrl+C while sampling keeps the groups already written, whole, and exits 1
   const code = await new Promise((resolve) => child.on('exit', resolve));
   assert.equal(code, 130, stderr);
   assert.match(stderr, /cancelled; the finished groups are in/);
-  const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = fs
+    .readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   assert.ok(lines.length >= 8 && lines.length < 1600 && lines.length % 4 === 0, `${lines.length} lines: whole groups only`);
-  assert.deepEqual(lines.map((l) => l.i), lines.map((_, k) => Math.floor(k / 4)));
+  assert.deepEqual(
+    lines.map((l) => l.i),
+    lines.map((_, k) => Math.floor(k / 4)),
+  );
 });

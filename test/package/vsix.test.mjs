@@ -19,7 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const model = path.join(root, 'test', 'fixtures', 'generated', 'tiny-lm-onnx');
 const target = `${process.platform}-${process.arch}`;
 const [platform, arch] = [process.platform, process.arch];
-const nativeLibrary = { linux: /^libonnxruntime\.so(\.\d+)*$/, darwin: /^libonnxruntime(\.\d+)*\.dylib$/, win32: /^onnxruntime\.dll$/ }[platform];
+const nativeLibrary = { linux: /^libonnxruntime\.so(\.\d+)*$/, darwin: /^libonnxruntime(\.\d+)*\.dylib$/, win32: /^onnxruntime\.dll$/ }[
+  platform
+];
 
 // onnxruntime-node 1.30 has no darwin-x64 binaries, for one.
 const skip = availableTargets().includes(target) ? false : `onnxruntime-node has no binaries for ${target}`;
@@ -40,7 +42,9 @@ before(async () => {
   assert.equal(packages.length, 1);
   vsix = path.resolve(root, packages[0].file);
   // Python's zipfile reads the .vsix (a zip): `unzip` is not on every fresh machine.
-  const listing = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', vsix], { encoding: 'utf8' });
+  const listing = spawnSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', vsix], {
+    encoding: 'utf8',
+  });
   assert.equal(listing.status, 0, `listing the .vsix failed: ${listing.stderr}`);
   entries = listing.stdout.split('\n').filter(Boolean);
   const extracted = spawnSync('python3', ['-m', 'zipfile', '-e', vsix, tmp], { encoding: 'utf8' });
@@ -52,10 +56,19 @@ after(() => {
 });
 
 test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node for ${target} only`, { skip }, () => {
-  for (const file of ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/sampleWorker.js', 'extension/dist/rewardModelWorker.js',
-    'extension/dist/web-tree-sitter.wasm', 'extension/dist/tree-sitter-python.wasm',
-    'extension/dist/node_modules/onnxruntime-node/package.json', 'extension/dist/node_modules/onnxruntime-node/dist/index.js',
-    'extension/dist/node_modules/onnxruntime-common/package.json', 'extension/dist/node_modules/onnxruntime-common/dist/cjs/index.js']) {
+  for (const file of [
+    'extension/package.json',
+    'extension/dist/extension.js',
+    'extension/dist/cli.js',
+    'extension/dist/sampleWorker.js',
+    'extension/dist/rewardModelWorker.js',
+    'extension/dist/web-tree-sitter.wasm',
+    'extension/dist/tree-sitter-python.wasm',
+    'extension/dist/node_modules/onnxruntime-node/package.json',
+    'extension/dist/node_modules/onnxruntime-node/dist/index.js',
+    'extension/dist/node_modules/onnxruntime-common/package.json',
+    'extension/dist/node_modules/onnxruntime-common/dist/cjs/index.js',
+  ]) {
     assert.ok(entries.includes(file), `${file} is missing from the .vsix`);
   }
   const natives = entries.filter((e) => e.includes('/bin/napi-v'));
@@ -64,7 +77,10 @@ test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node
   assert.deepEqual(foreign, [], 'binaries of other platforms leaked into the .vsix');
   const names = natives.map((e) => own.exec(e)[1]);
   assert.ok(names.includes('onnxruntime_binding.node'), `no ${platform}/${arch}/onnxruntime_binding.node in ${natives.join(', ')}`);
-  assert.ok(names.some((n) => nativeLibrary.test(n)), `no onnxruntime library (${nativeLibrary}) in ${natives.join(', ')}`);
+  assert.ok(
+    names.some((n) => nativeLibrary.test(n)),
+    `no onnxruntime library (${nativeLibrary}) in ${natives.join(', ')}`,
+  );
   for (const other of ['linux', 'darwin', 'win32'].filter((p) => p !== platform)) {
     assert.ok(!entries.some((e) => e.includes(`/${other}/`)), `${other} files in the .vsix`);
   }
@@ -73,7 +89,10 @@ test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node
   assert.ok(!entries.some((e) => e.startsWith('extension/node_modules/')), 'node_modules at the extension root');
   const shippedPackages = new Set(entries.filter((e) => e.startsWith('extension/dist/node_modules/')).map((e) => e.split('/')[3]));
   assert.deepEqual([...shippedPackages].sort(), ['onnxruntime-common', 'onnxruntime-node']);
-  assert.ok(!entries.some((e) => e.endsWith('.map') || e.endsWith('.ts') && !e.endsWith('.d.ts')), 'source maps or TypeScript sources in the .vsix');
+  assert.ok(
+    !entries.some((e) => e.endsWith('.map') || (e.endsWith('.ts') && !e.endsWith('.d.ts'))),
+    'source maps or TypeScript sources in the .vsix',
+  );
   assert.equal(existsSync(path.join(root, 'dist', 'node_modules')), false, 'scripts/package.mjs left dist/node_modules behind');
 });
 
@@ -81,17 +100,42 @@ test('the unpacked CLI samples with the onnxruntime-node of the .vsix', { skip }
   const dist = path.join(tmp, 'extension', 'dist');
   const env = { ...process.env };
   delete env.NODE_PATH;
-  const resolved = spawnSync(process.execPath, ['-p', `require.resolve('onnxruntime-node', { paths: [${JSON.stringify(dist)}] })`], { cwd: tmp, env, encoding: 'utf8' });
+  const resolved = spawnSync(process.execPath, ['-p', `require.resolve('onnxruntime-node', { paths: [${JSON.stringify(dist)}] })`], {
+    cwd: tmp,
+    env,
+    encoding: 'utf8',
+  });
   assert.equal(resolved.status, 0, resolved.stderr);
   assert.equal(resolved.stdout.trim(), path.join(dist, 'node_modules', 'onnxruntime-node', 'dist', 'index.js'));
 
   const prompts = path.join(tmp, 'prompts.jsonl');
   writeFileSync(prompts, `${JSON.stringify({ prompt: 'こんにちは、世界' })}\n`);
   const out = path.join(tmp, 'out.jsonl');
-  const cli = spawnSync(process.execPath, [path.join(dist, 'cli.js'), 'sample', '--model', model, '--prompts', prompts,
-    '--num-generations', '2', '--max-new-tokens', '8', '--temperature', '0', '--out', out], { cwd: tmp, env, encoding: 'utf8', timeout: 120_000 });
+  const cli = spawnSync(
+    process.execPath,
+    [
+      path.join(dist, 'cli.js'),
+      'sample',
+      '--model',
+      model,
+      '--prompts',
+      prompts,
+      '--num-generations',
+      '2',
+      '--max-new-tokens',
+      '8',
+      '--temperature',
+      '0',
+      '--out',
+      out,
+    ],
+    { cwd: tmp, env, encoding: 'utf8', timeout: 120_000 },
+  );
   assert.equal(cli.status, 0, `cli.js sample exited with ${cli.status ?? cli.signal}\n${cli.stdout}\n${cli.stderr}`);
-  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const lines = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   assert.equal(lines.length, 2);
   for (const line of lines) {
     assert.equal(line.prompt, 'こんにちは、世界');

@@ -16,7 +16,8 @@ function check(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv 
 }
 
 const FILES = {
-  'rewards.py': 'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\n\nasync def bad_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
+  'rewards.py':
+    'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\n\nasync def bad_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
   'clean.py': 'def fine_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n',
   'scorer.py': 'class Scorer:\n    def __call__(self, completions, **kwargs):\n        return [0.0 for c in completions]\n',
   'train.py': 'from scorer import Scorer\nfrom trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=[Scorer()])\n',
@@ -30,8 +31,14 @@ test('check --json prints the documented object and exits 1 on errors', () => {
   assert.deepEqual(Object.keys(json), ['functions']);
   const bad = json.functions.find((f: { name: string }) => f.name === 'bad_reward');
   assert.deepEqual(Object.keys(bad), ['name', 'file', 'line', 'kind', 'async', 'problems']);
-  assert.deepEqual({ ...bad, problems: undefined }, { name: 'bad_reward', file: 'rewards.py', line: 5, kind: 'function', async: true, problems: undefined });
-  assert.deepEqual(bad.problems.map((p: { severity: string; code: string; line: number }) => [p.severity, p.code, p.line]), [['error', 'GRPO101', 5]]);
+  assert.deepEqual(
+    { ...bad, problems: undefined },
+    { name: 'bad_reward', file: 'rewards.py', line: 5, kind: 'function', async: true, problems: undefined },
+  );
+  assert.deepEqual(
+    bad.problems.map((p: { severity: string; code: string; line: number }) => [p.severity, p.code, p.line]),
+    [['error', 'GRPO101', 5]],
+  );
   assert.deepEqual(Object.keys(bad.problems[0]), ['severity', 'code', 'message', 'line']);
   const scorer = json.functions.find((f: { name: string }) => f.name === 'Scorer');
   assert.equal(scorer.kind, 'class');
@@ -42,9 +49,16 @@ test('check exits 0 on clean files and limits the report to the files named', ()
   const dir = workspace(FILES);
   const clean = check([path.join(dir, 'clean.py'), '--json']);
   assert.equal(clean.code, 0);
-  assert.deepEqual(JSON.parse(clean.stdout).functions.map((f: { name: string }) => f.name), ['fine_reward']);
+  assert.deepEqual(
+    JSON.parse(clean.stdout).functions.map((f: { name: string }) => f.name),
+    ['fine_reward'],
+  );
   const viaTrainer = check(['train.py', '--json'], { cwd: dir });
-  assert.deepEqual(JSON.parse(viaTrainer.stdout).functions.map((f: { name: string }) => f.name), ['Scorer'], 'rewards wired from the named file');
+  assert.deepEqual(
+    JSON.parse(viaTrainer.stdout).functions.map((f: { name: string }) => f.name),
+    ['Scorer'],
+    'rewards wired from the named file',
+  );
 });
 
 test('check prints readable text, in Japanese when LANG says so', () => {
@@ -92,20 +106,35 @@ const SCORE_FILES = {
 
 test('score --json prints the documented object, samples in file order', () => {
   const dir = workspace(SCORE_FILES);
-  const { code, stdout, stderr } = score(['--rewards', 'rewards.py::emoji_reward,length_reward', '--samples', 'qa.samples.jsonl', '--weights', '1,0.5', '--json'], dir);
+  const { code, stdout, stderr } = score(
+    ['--rewards', 'rewards.py::emoji_reward,length_reward', '--samples', 'qa.samples.jsonl', '--weights', '1,0.5', '--json'],
+    dir,
+  );
   assert.equal(code, 0, stderr);
   assert.match(stderr, /qa\.samples\.jsonl:3: skipped: not valid JSON/);
   const json = JSON.parse(stdout);
   assert.deepEqual(Object.keys(json), ['functions', 'samples', 'groups']);
   assert.deepEqual(json.functions, ['emoji_reward', 'length_reward']);
-  assert.deepEqual(json.samples.map((s: { completion: string }) => s.completion), ['東京🗼', '東京です', '富士山', '富士山']);
+  assert.deepEqual(
+    json.samples.map((s: { completion: string }) => s.completion),
+    ['東京🗼', '東京です', '富士山', '富士山'],
+  );
   assert.deepEqual(Object.keys(json.samples[0]), ['prompt', 'completion', 'group', 'rewards', 'total', 'advantage']);
   assert.deepEqual(json.samples[0].rewards, { emoji_reward: 1, length_reward: 3 });
   assert.equal(json.samples[0].total, 2.5);
-  assert.deepEqual(json.samples.map((s: { group: number }) => s.group), [0, 0, 1, 1]);
+  assert.deepEqual(
+    json.samples.map((s: { group: number }) => s.group),
+    [0, 0, 1, 1],
+  );
   assert.deepEqual(Object.keys(json.groups[0]), ['mean', 'std', 'zero_std']);
-  assert.deepEqual(json.groups.map((g: { zero_std: boolean }) => g.zero_std), [false, true]);
-  assert.deepEqual(json.samples.slice(2).map((s: { advantage: number }) => s.advantage), [0, 0]);
+  assert.deepEqual(
+    json.groups.map((g: { zero_std: boolean }) => g.zero_std),
+    [false, true],
+  );
+  assert.deepEqual(
+    json.samples.slice(2).map((s: { advantage: number }) => s.advantage),
+    [0, 0],
+  );
 });
 
 test('score reports a raising reward with its line and exits 1; bad weights exit 2', () => {

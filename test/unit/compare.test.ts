@@ -17,12 +17,23 @@ import { english, repoRoot } from './helpers';
 
 const scores = {
   names: ['emoji_reward', 'len<gth>'],
-  base: [[0, 0.5], [1, null]],
-  trained: [[1, 0.5], [null, null]],
+  base: [
+    [0, 0.5],
+    [1, null],
+  ],
+  trained: [
+    [1, 0.5],
+    [null, null],
+  ],
 };
 
 test('compare: rows pair answers, total per side, winner per reward and total', () => {
-  const rows = comparisonRows(['富士山は？', [{ role: 'user', content: '首都は？' }]], ['a', 'b'], ['c', [{ role: 'assistant', content: 'd' }]], scores);
+  const rows = comparisonRows(
+    ['富士山は？', [{ role: 'user', content: '首都は？' }]],
+    ['a', 'b'],
+    ['c', [{ role: 'assistant', content: 'd' }]],
+    scores,
+  );
   assert.equal(rows[0].prompt, '富士山は？');
   assert.equal(rows[1].prompt, '首都は？');
   assert.equal(rows[1].trained.text, 'd');
@@ -34,14 +45,30 @@ test('compare: rows pair answers, total per side, winner per reward and total', 
   assert.equal(rows[1].trained.total, null);
   assert.equal(rows[1].total, undefined);
   assert.equal(weightedTotal([1, null, 2], [2, 5, 0.5]), 3);
-  assert.equal(comparisonRows(['p'], ['a'], ['b'], { ...scores, base: [[0, 0]], trained: [[0, 0]], baseTotals: [9], trainedTotals: [1] })[0].total, 'base');
+  assert.equal(
+    comparisonRows(['p'], ['a'], ['b'], { ...scores, base: [[0, 0]], trained: [[0, 0]], baseTotals: [9], trainedTotals: [1] })[0].total,
+    'base',
+  );
   assert.equal(formatScore(0.333333), '0.333');
   assert.equal(formatScore(null), '—');
 });
 
 test('compare: page escapes everything, has no script, a hash-only CSP, score columns and highlights', () => {
-  const rows = comparisonRows(['<script>alert(1)</script> & 富士山🗻'], ['"base" <b>'], ["trained's 😀 </div>"], { ...scores, base: [[0, 0.5]], trained: [[1, 0.25]] });
-  const html = renderComparisonHtml({ rows, rewardNames: scores.names, title: 'Compare <run>', baseLabel: 'models/tiny<qwen>', trainedLabel: 'checkpoint-4', details: ['a & b'], warnings: ['x<y'], language: 'ja' });
+  const rows = comparisonRows(['<script>alert(1)</script> & 富士山🗻'], ['"base" <b>'], ["trained's 😀 </div>"], {
+    ...scores,
+    base: [[0, 0.5]],
+    trained: [[1, 0.25]],
+  });
+  const html = renderComparisonHtml({
+    rows,
+    rewardNames: scores.names,
+    title: 'Compare <run>',
+    baseLabel: 'models/tiny<qwen>',
+    trainedLabel: 'checkpoint-4',
+    details: ['a & b'],
+    warnings: ['x<y'],
+    language: 'ja',
+  });
   assert.doesNotMatch(html, /<script/i);
   assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt; &amp; 富士山🗻/);
   assert.match(html, /&quot;base&quot; &lt;b&gt;/);
@@ -76,10 +103,16 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
   fs.mkdirSync(path.join(configDir, 'models', 'base'), { recursive: true });
   fs.mkdirSync(path.join(configDir, 'data'));
   fs.mkdirSync(path.join(configDir, 'pkg'));
-  fs.writeFileSync(path.join(configDir, 'data', 'q.jsonl'), '{"question": "一"}\n{"question": "一"}\nnot json\n{"question": "二", "answer": 2}\n{"question": "三"}\n');
+  fs.writeFileSync(
+    path.join(configDir, 'data', 'q.jsonl'),
+    '{"question": "一"}\n{"question": "一"}\nnot json\n{"question": "二", "answer": 2}\n{"question": "三"}\n',
+  );
   fs.writeFileSync(path.join(configDir, 'rewards.py'), 'def emoji_reward(completions, **kwargs):\n    return [0.0 for _ in completions]\n');
   fs.writeFileSync(path.join(configDir, 'pkg', 'more.py'), 'def f(completions, **kwargs):\n    return [1.0 for _ in completions]\n');
-  fs.writeFileSync(path.join(configDir, 'run.yaml'), 'model_name_or_path: models/base\nreward_funcs:\n  - rewards.emoji_reward\n  - pkg/more.py::f\n  - accuracy_reward\n');
+  fs.writeFileSync(
+    path.join(configDir, 'run.yaml'),
+    'model_name_or_path: models/base\nreward_funcs:\n  - rewards.emoji_reward\n  - pkg/more.py::f\n  - accuracy_reward\n',
+  );
   const runDir = path.join(root, 'runs', 'r');
   for (const name of ['checkpoint-2', 'checkpoint-10']) fs.mkdirSync(path.join(runDir, name), { recursive: true });
   fs.writeFileSync(path.join(runDir, 'config.json'), '{}');
@@ -88,7 +121,11 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
       event: 'start',
       config_file: path.join(configDir, 'run.yaml'),
       config: {
-        script: { reward_funcs: ['rewards.emoji_reward', 'pkg/more.py::f', 'accuracy_reward'], column_mapping: { question: 'prompt' }, system_prompt: 'be brief' },
+        script: {
+          reward_funcs: ['rewards.emoji_reward', 'pkg/more.py::f', 'accuracy_reward'],
+          column_mapping: { question: 'prompt' },
+          system_prompt: 'be brief',
+        },
         training: { reward_weights: [1, 2, 0.5], max_completion_length: 64 },
         model: { model_name_or_path: 'models/base' },
         datasets: { datasets: [{ path: 'json', data_files: 'data/q.jsonl', split: 'train' }] },
@@ -98,15 +135,37 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
   ] as RunEvent[];
   const inputs = runComparisonInputs(runDir, events, root)!;
   assert.equal(inputs.baseModel, path.join(configDir, 'models', 'base'));
-  assert.deepEqual(inputs.targets.map((t) => t.label), ['r', 'checkpoint-10', 'checkpoint-2']);
+  assert.deepEqual(
+    inputs.targets.map((t) => t.label),
+    ['r', 'checkpoint-10', 'checkpoint-2'],
+  );
   assert.equal(inputs.datasetFile, path.join(configDir, 'data', 'q.jsonl'));
   assert.deepEqual(inputs.rewardWeights, [1, 2, 0.5]);
   const prompts = promptRows(readDatasetRecords(inputs.datasetFile!, inputs.config).records, { limit: 2, distinct: 'all' });
   assert.deepEqual(prompts, [
-    { prompt: [{ role: 'system', content: 'be brief' }, { role: 'user', content: '一' }], columns: {} },
-    { prompt: [{ role: 'system', content: 'be brief' }, { role: 'user', content: '二' }], columns: { answer: 2 } },
+    {
+      prompt: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: '一' },
+      ],
+      columns: {},
+    },
+    {
+      prompt: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: '二' },
+      ],
+      columns: { answer: 2 },
+    },
   ]);
-  const index = new RewardIndex({ roots: [root], parser: await loadPythonParser(path.join(repoRoot, 'dist')), l10n: english, format: 'auto', byShape: false, maxFileBytes: 1 << 20 });
+  const index = new RewardIndex({
+    roots: [root],
+    parser: await loadPythonParser(path.join(repoRoot, 'dist')),
+    l10n: english,
+    format: 'auto',
+    byShape: false,
+    maxFileBytes: 1 << 20,
+  });
   index.scan();
   const { refs, skipped } = rewardRefsOf(index.report().rewards, inputs.configFile);
   assert.deepEqual(refs, [

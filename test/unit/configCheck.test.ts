@@ -23,11 +23,14 @@ test('the origin config: max_prompt_length is explained, typos get a suggestion,
   ].join('\n');
   assert.ok(looksLikeRunConfig(text));
   const problems = checkRunConfig(text, schema);
-  assert.deepEqual(problems.map((p) => [p.range.start.line, p.message.slice(0, 40)]), [
-    [3, "'max_prompt_length' was removed from GRP"],
-    [5, "'temprature' is not a field of TRL 1.16."],
-    [6, "'learning_rate' expects a number (float)"],
-  ]);
+  assert.deepEqual(
+    problems.map((p) => [p.range.start.line, p.message.slice(0, 40)]),
+    [
+      [3, "'max_prompt_length' was removed from GRP"],
+      [5, "'temprature' is not a field of TRL 1.16."],
+      [6, "'learning_rate' expects a number (float)"],
+    ],
+  );
   assert.match(problems[1].message, /Did you mean 'temperature'\?/);
 });
 
@@ -39,7 +42,8 @@ test('the fields come from the installed TRL dataclasses, and our own runner fie
 });
 
 test('accelerate launch options that `trl grpo` hands over are fields too (several GPUs, DeepSpeed/FSDP configs)', () => {
-  const text = 'model_name_or_path: x\nreward_funcs: [r.f]\nnum_processes: 4\nconfig_file: deepspeed_zero3.yaml\nmixed_precision: bf16\nmulti_gpu: true\n';
+  const text =
+    'model_name_or_path: x\nreward_funcs: [r.f]\nnum_processes: 4\nconfig_file: deepspeed_zero3.yaml\nmixed_precision: bf16\nmulti_gpu: true\n';
   assert.deepEqual(checkRunConfig(text, schema, RUNNER_FIELDS), []);
   assert.equal(schema.fields.num_processes.group, 'accelerate launch');
   assert.equal(schema.fields.multi_gpu.type, 'bool');

@@ -28,7 +28,8 @@ test('missing **kwargs is an error on the parameter list with a fix that repairs
 });
 
 test('the fix also works for multi-line signatures, trailing commas and empty lambdas', async () => {
-  const source = 'def reward_a(\n    prompts,\n    completions,\n):\n    return [0.0 for _ in completions]\n\nshort_reward = lambda: [0.0]\n\nfrom trl import GRPOTrainer\nGRPOTrainer(reward_funcs=[reward_a, short_reward])\n';
+  const source =
+    'def reward_a(\n    prompts,\n    completions,\n):\n    return [0.0 for _ in completions]\n\nshort_reward = lambda: [0.0]\n\nfrom trl import GRPOTrainer\nGRPOTrainer(reward_funcs=[reward_a, short_reward])\n';
   const report = await discover({ 'r.py': source });
   const fixA = byName(report, 'reward_a').problems.find((p) => p.code === 'GRPO101')?.fix;
   const fixB = byName(report, 'short_reward').problems.find((p) => p.code === 'GRPO101')?.fix;
@@ -54,7 +55,10 @@ test('signature errors: singular completion, positional-only, *args only', async
   assert.deepEqual(codes(byName(report, 'args_reward')), ['GRPO105', 'GRPO116']);
   assert.deepEqual(codes(byName(report, 'args_kwargs_reward')), ['GRPO105']);
   const posDefault = byName(report, 'posonly_default_reward').problems;
-  assert.deepEqual(posDefault.map((p) => [p.code, p.severity]), [['GRPO125', 'warning']]);
+  assert.deepEqual(
+    posDefault.map((p) => [p.code, p.severity]),
+    [['GRPO125', 'warning']],
+  );
 });
 
 test('return checks: scalar, nothing, strings, annotations', async () => {
@@ -75,19 +79,33 @@ test('return checks: scalar, nothing, strings, annotations', async () => {
   assert.deepEqual(codes(byName(report, 'scalar_reward')), ['GRPO111']);
   assert.deepEqual(codes(byName(report, 'silent_reward')), ['GRPO112']);
   assert.deepEqual(codes(byName(report, 'label_reward')), ['GRPO113']);
-  assert.deepEqual(byName(report, 'annotated_reward').problems.map((p) => [p.code, p.severity]), [['GRPO114', 'warning']]);
+  assert.deepEqual(
+    byName(report, 'annotated_reward').problems.map((p) => [p.code, p.severity]),
+    [['GRPO114', 'warning']],
+  );
   assert.deepEqual(codes(byName(report, 'fine_reward')), []);
-  assert.deepEqual(byName(report, 'early_reward').problems.map((p) => [p.code, p.severity]), [['GRPO115', 'warning']]);
+  assert.deepEqual(
+    byName(report, 'early_reward').problems.map((p) => [p.code, p.severity]),
+    [['GRPO115', 'warning']],
+  );
   assert.deepEqual(codes(byName(report, 'gen_reward')), []);
   assert.deepEqual(codes(byName(report, 'array_reward')), []);
-  assert.deepEqual(byName(report, 'one_reward').problems.map((p) => [p.code, p.severity]), [['GRPO116', 'error']]);
+  assert.deepEqual(
+    byName(report, 'one_reward').problems.map((p) => [p.code, p.severity]),
+    [['GRPO116', 'error']],
+  );
   assert.deepEqual(codes(byName(report, 'guarded_reward')), []);
 });
 
 test('dataset columns: unknown gives a warning, declared columns decide', async () => {
-  const files = { 'r.py': 'def answer_reward(completions, answer, **kwargs):\n    return [float(a in c) for c, a in zip(completions, answer)]\n' };
+  const files = {
+    'r.py': 'def answer_reward(completions, answer, **kwargs):\n    return [float(a in c) for c, a in zip(completions, answer)]\n',
+  };
   const unknown = await discover(files);
-  assert.deepEqual(byName(unknown, 'answer_reward').problems.map((p) => [p.code, p.severity]), [['GRPO121', 'warning']]);
+  assert.deepEqual(
+    byName(unknown, 'answer_reward').problems.map((p) => [p.code, p.severity]),
+    [['GRPO121', 'warning']],
+  );
   const present = await discover(files, { columns: ['answer'] });
   assert.deepEqual(codes(byName(present, 'answer_reward')), []);
   const absent = await discover(files, { columns: ['solution'] });
@@ -103,7 +121,8 @@ test('a column seen in the workspace dataset code silences the column warning', 
 });
 
 test('without **kwargs, every declared column must be accepted', async () => {
-  const source = 'def all_named(prompts, completions, completion_ids, trainer_state, log_extra, log_metric):\n    return [0.0 for c in completions]\n';
+  const source =
+    'def all_named(prompts, completions, completion_ids, trainer_state, log_extra, log_metric):\n    return [0.0 for c in completions]\n';
   assert.deepEqual(codes(byName(await discover({ 'r.py': source }), 'all_named')), ['GRPO124']);
   assert.deepEqual(codes(byName(await discover({ 'r.py': source }, { columns: [] }), 'all_named')), []);
   assert.deepEqual(codes(byName(await discover({ 'r.py': source }, { columns: ['answer'] }), 'all_named')), ['GRPO101']);

@@ -24,7 +24,8 @@ async function check(files: Record<string, string>) {
 
 test('a required reward parameter that is not a dataset column stops the run before loading', async () => {
   const issues = await check({
-    'run.yaml': 'model_name_or_path: m\ndataset_name: data/q.jsonl\nreward_funcs:\n  - rewards.py::length_reward\n  - rewards.py::answer_reward\n',
+    'run.yaml':
+      'model_name_or_path: m\ndataset_name: data/q.jsonl\nreward_funcs:\n  - rewards.py::length_reward\n  - rewards.py::answer_reward\n',
     'data/q.jsonl': '{"prompt": "富士山の高さは？", "solution": "3776"}\n',
   });
   assert.equal(issues.length, 1, JSON.stringify(issues));
@@ -34,7 +35,8 @@ test('a required reward parameter that is not a dataset column stops the run bef
 
 test('column_mapping renames before the check; a mapped prompt and the needed column pass', async () => {
   const issues = await check({
-    'run.yaml': 'model_name_or_path: m\ndataset_name: q.csv\ncolumn_mapping: {question: prompt, solution: answer}\nreward_funcs: [rewards.py::answer_reward]\n',
+    'run.yaml':
+      'model_name_or_path: m\ndataset_name: q.csv\ncolumn_mapping: {question: prompt, solution: answer}\nreward_funcs: [rewards.py::answer_reward]\n',
     'q.csv': 'question,"solution"\n"富士山の高さは？",3776\n',
   });
   assert.deepEqual(issues, []);
@@ -60,7 +62,11 @@ test('dataset shapes: JSON arrays and column dicts, TSV, message-list prompts as
     'b.json': '{"prompt": ["a", "b"], "answer": ["1", "2"]}',
     'c.tsv': 'prompt\tanswer\nq\ta\n',
   });
-  assert.deepEqual(readDatasetShape(path.join(root, 'a.json'), {}), { file: path.join(root, 'a.json'), columns: ['prompt', 'answer'], format: 'conversational' });
+  assert.deepEqual(readDatasetShape(path.join(root, 'a.json'), {}), {
+    file: path.join(root, 'a.json'),
+    columns: ['prompt', 'answer'],
+    format: 'conversational',
+  });
   assert.deepEqual(readDatasetShape(path.join(root, 'b.json'), {})?.columns, ['prompt', 'answer']);
   assert.equal(readDatasetShape(path.join(root, 'b.json'), {})?.format, 'standard');
   assert.equal(readDatasetShape(path.join(root, 'b.json'), { system_prompt: 'be brief' })?.format, 'conversational');
@@ -68,13 +74,19 @@ test('dataset shapes: JSON arrays and column dicts, TSV, message-list prompts as
 });
 
 test('a hub dataset is left to the runner', async () => {
-  const issues = await check({ 'run.yaml': 'model_name_or_path: m\ndataset_name: cl-nagoya/auto-wiki-qa\nreward_funcs: [rewards.py::answer_reward]\n' });
-  assert.deepEqual(issues.map((i) => i.severity), ['info']);
+  const issues = await check({
+    'run.yaml': 'model_name_or_path: m\ndataset_name: cl-nagoya/auto-wiki-qa\nreward_funcs: [rewards.py::answer_reward]\n',
+  });
+  assert.deepEqual(
+    issues.map((i) => i.severity),
+    ['info'],
+  );
 });
 
 test('a datasets mixture (path: json, data_files) is checked like dataset_name', async () => {
   const issues = await check({
-    'run.yaml': 'model_name_or_path: m\ndatasets:\n  - path: json\n    data_files: data/q.jsonl\ncolumn_mapping:\n  question: prompt\nreward_funcs: [rewards.answer_reward]\n',
+    'run.yaml':
+      'model_name_or_path: m\ndatasets:\n  - path: json\n    data_files: data/q.jsonl\ncolumn_mapping:\n  question: prompt\nreward_funcs: [rewards.answer_reward]\n',
     'data/q.jsonl': '{"question": "富士山の高さは？"}\n',
   });
   assert.equal(issues.length, 1, JSON.stringify(issues));
@@ -89,17 +101,26 @@ test('pre-flight: a reward model folder without PyTorch weights cannot train (ON
     'rm-torch/config.json': '{}',
     'rm-torch/model.safetensors': 'x',
   });
-  const env = { python: 'python3', versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' }, cuda: false, devices: ['cpu'], gpuMemory: [] };
+  const env = {
+    python: 'python3',
+    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
+    cuda: false,
+    devices: ['cpu'],
+    gpuMemory: [],
+  };
   const errors = preflightIssues(env, path.join(root, 'run.yaml'), path.join(root, 'runs')).filter((i) => i.severity === 'error');
-  assert.deepEqual(errors.map((e) => e.message.split(' has ')[0]), ['reward model rm-onnx']);
+  assert.deepEqual(
+    errors.map((e) => e.message.split(' has ')[0]),
+    ['reward model rm-onnx'],
+  );
 });
 
-test('columns are the union of the first records\' keys; a first line over a megabyte is read whole', async () => {
+test("columns are the union of the first records' keys; a first line over a megabyte is read whole", async () => {
   const sparse = await check({
     'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::answer_reward]\n',
     'q.jsonl': '{"prompt": "p"}\n{"prompt": "a", "answer": "2"}\n',
   });
-  assert.deepEqual(sparse, [], 'datasets fills the first row\'s answer with None: the column exists');
+  assert.deepEqual(sparse, [], "datasets fills the first row's answer with None: the column exists");
   const long = await check({
     'run.yaml': 'model_name_or_path: m\ndataset_name: q.jsonl\nreward_funcs: [rewards.py::answer_reward]\n',
     'q.jsonl': `${JSON.stringify({ prompt: 'x'.repeat(3 << 20), answer: '1' })}\n{"prompt": "b", "answer": "2"}\n`,
@@ -107,8 +128,14 @@ test('columns are the union of the first records\' keys; a first line over a meg
   assert.deepEqual(long, []);
 });
 
-test('pre-flight: relative dataset paths are read from the workspace folder first, then next to the config (the runner\'s order)', () => {
-  const env = { python: 'python3', versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' }, cuda: false, devices: ['cpu'], gpuMemory: [] };
+test("pre-flight: relative dataset paths are read from the workspace folder first, then next to the config (the runner's order)", () => {
+  const env = {
+    python: 'python3',
+    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
+    cuda: false,
+    devices: ['cpu'],
+    gpuMemory: [],
+  };
   const root = workspace({
     'configs/run.yaml': 'model_name_or_path: m\ndataset_name: data/train.jsonl\nreward_funcs: [rewards.length_reward]\n',
     'configs/near.yaml': 'model_name_or_path: m\ndataset_name: near.jsonl\nreward_funcs: [rewards.length_reward]\n',
@@ -116,7 +143,10 @@ test('pre-flight: relative dataset paths are read from the workspace folder firs
     'configs/missing.yaml': 'model_name_or_path: m\ndataset_name: data/none.jsonl\nreward_funcs: [rewards.length_reward]\n',
     'data/train.jsonl': '{"prompt": "p"}\n',
   });
-  const errors = (config: string) => preflightIssues(env, path.join(root, 'configs', config), path.join(root, 'runs')).filter((i) => i.severity === 'error').map((i) => i.message);
+  const errors = (config: string) =>
+    preflightIssues(env, path.join(root, 'configs', config), path.join(root, 'runs'))
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.message);
   assert.deepEqual(errors('run.yaml'), []);
   assert.deepEqual(errors('near.yaml'), []);
   const [missing] = errors('missing.yaml');

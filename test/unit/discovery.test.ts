@@ -108,7 +108,8 @@ test('shape discovery lists likely rewards but not ordinary helpers', async () =
 
 test('decorated and Japanese-named rewards keep exact UTF-16 ranges', async () => {
   const report = await discover({
-    'r.py': 'メモ = "絵文字😀を数える"\n\n@some.decorator(1)\ndef 絵文字_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
+    'r.py':
+      'メモ = "絵文字😀を数える"\n\n@some.decorator(1)\ndef 絵文字_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
   });
   const reward = byName(report, '絵文字_reward');
   assert.deepEqual(reward.range, { start: { line: 3, character: 4 }, end: { line: 3, character: 14 } });
@@ -116,22 +117,30 @@ test('decorated and Japanese-named rewards keep exact UTF-16 ranges', async () =
 });
 
 test('star imports and a module attribute chain resolve across files', async () => {
-  const report = await discover({
-    'lib/__init__.py': '',
-    'lib/core.py': 'def base_reward(completions, **kwargs):\n    return [0.0] * len(completions)\n',
-    'lib/all.py': 'from lib.core import *\n',
-    'run.py': 'import lib.all\nfrom lib.all import base_reward as b\nfrom trl import GRPOTrainer\nGRPOTrainer(reward_funcs=[b, lib.all.base_reward])\n',
-  }, { byShape: false });
+  const report = await discover(
+    {
+      'lib/__init__.py': '',
+      'lib/core.py': 'def base_reward(completions, **kwargs):\n    return [0.0] * len(completions)\n',
+      'lib/all.py': 'from lib.core import *\n',
+      'run.py':
+        'import lib.all\nfrom lib.all import base_reward as b\nfrom trl import GRPOTrainer\nGRPOTrainer(reward_funcs=[b, lib.all.base_reward])\n',
+    },
+    { byShape: false },
+  );
   assert.equal(byName(report, 'base_reward').references.length, 2);
 });
 
 test('TRL YAML configs: dotted paths, file paths, built-ins and typos', async () => {
-  const report = await discover({
-    'my_rewards/__init__.py': '',
-    'my_rewards/emoji.py': 'def emoji_reward(completions):\n    return [0.0 for c in completions]\n',
-    'configs/run.yaml': 'model_name_or_path: Qwen/Qwen2-0.5B\nreward_funcs:\n  - my_rewards.emoji.emoji_reward\n  - accuracy_reward\n  - my_rewards.emoji.emoji_rewrd\n  - my_rewards/emoji.py::emoji_reward\n  - notapath\n  - some_pkg.rewards.fn\n',
-    'other.yaml': 'name: not a trl config\n',
-  }, { byShape: false });
+  const report = await discover(
+    {
+      'my_rewards/__init__.py': '',
+      'my_rewards/emoji.py': 'def emoji_reward(completions):\n    return [0.0 for c in completions]\n',
+      'configs/run.yaml':
+        'model_name_or_path: Qwen/Qwen2-0.5B\nreward_funcs:\n  - my_rewards.emoji.emoji_reward\n  - accuracy_reward\n  - my_rewards.emoji.emoji_rewrd\n  - my_rewards/emoji.py::emoji_reward\n  - notapath\n  - some_pkg.rewards.fn\n',
+      'other.yaml': 'name: not a trl config\n',
+    },
+    { byShape: false },
+  );
   const config = path.join(report.root, 'configs/run.yaml');
   const emoji = byName(report, 'emoji_reward');
   assert.equal(emoji.origin, 'config');
@@ -139,30 +148,44 @@ test('TRL YAML configs: dotted paths, file paths, built-ins and typos', async ()
   assert.deepEqual(codes(emoji), ['GRPO101']);
   assert.deepEqual(codes(byName(report, 'accuracy_reward')), ['GRPO131']);
   const typo = byName(report, 'my_rewards.emoji.emoji_rewrd');
-  assert.deepEqual(typo.problems.map((p) => [p.code, p.file, p.range.start.line]), [['GRPO107', config, 4]]);
+  assert.deepEqual(
+    typo.problems.map((p) => [p.code, p.file, p.range.start.line]),
+    [['GRPO107', config, 4]],
+  );
   assert.deepEqual(codes(byName(report, 'notapath')), ['GRPO107']);
   assert.deepEqual(codes(byName(report, 'some_pkg.rewards.fn')), ['GRPO131']);
 });
 
 test('a reward_funcs entry naming a local folder is a reward model with its folder; a hub id is not local', async () => {
-  const report = await discover({
-    'models/rm/config.json': '{}',
-    'configs/run.yaml': 'model_name_or_path: m\nreward_funcs:\n  - ../models/rm\n  - models/rm\n',
-    'train.py': 'from trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=["models/rm", "org/reward-model"])\n',
-  }, { byShape: false });
+  const report = await discover(
+    {
+      'models/rm/config.json': '{}',
+      'configs/run.yaml': 'model_name_or_path: m\nreward_funcs:\n  - ../models/rm\n  - models/rm\n',
+      'train.py': 'from trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=["models/rm", "org/reward-model"])\n',
+    },
+    { byShape: false },
+  );
   const models = report.rewards.filter((r) => r.kind === 'model');
-  assert.deepEqual(models.map((r) => [r.name, r.modelDir && path.relative(report.root, r.modelDir), r.problems.length]), [
-    ['../models/rm', 'models/rm', 0],
-    ['models/rm', 'models/rm', 0],
-    ['models/rm', 'models/rm', 0],
-    ['org/reward-model', undefined, 0],
-  ].sort());
+  assert.deepEqual(
+    models.map((r) => [r.name, r.modelDir && path.relative(report.root, r.modelDir), r.problems.length]),
+    [
+      ['../models/rm', 'models/rm', 0],
+      ['models/rm', 'models/rm', 0],
+      ['models/rm', 'models/rm', 0],
+      ['org/reward-model', undefined, 0],
+    ].sort(),
+  );
 });
 
 test('robust to syntax errors, bad bytes, Shift_JIS, huge files, venvs, symlink loops', async () => {
   const root = workspace({
-    'broken.py': 'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\ndef broken(:\n    pass\n\ndef bad_reward(completions):\n    return [1.0 for c in completions]\n',
-    'bytes.py': Buffer.concat([Buffer.from('x = "'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from('"\ndef bytes_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n')]),
+    'broken.py':
+      'def good_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\ndef broken(:\n    pass\n\ndef bad_reward(completions):\n    return [1.0 for c in completions]\n',
+    'bytes.py': Buffer.concat([
+      Buffer.from('x = "'),
+      Buffer.from([0xff, 0xfe, 0x80]),
+      Buffer.from('"\ndef bytes_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n'),
+    ]),
     'sjis.py': Buffer.concat([
       Buffer.from('# -*- coding: shift_jis -*-\nlabel = "'),
       Buffer.from([0x93, 0xfa, 0x96, 0x7b]), // 日本 in Shift_JIS
@@ -196,5 +219,8 @@ test('an edit re-checks the edited file and the files that import it, nothing el
   const report = index.report();
   assert.deepEqual(codes(byName(report, 'emoji_reward')), ['GRPO101']);
   assert.equal(byName(report, 'emoji_reward').origin, 'trainer');
-  assert.deepEqual(index.remove(path.join(root, 'unrelated.py')).map((f) => path.basename(f)), ['unrelated.py']);
+  assert.deepEqual(
+    index.remove(path.join(root, 'unrelated.py')).map((f) => path.basename(f)),
+    ['unrelated.py'],
+  );
 });

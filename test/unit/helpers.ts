@@ -6,7 +6,9 @@ import { RewardIndex, type DiscoveryReport, type IndexOptions } from '../../src/
 import type { RewardFunction } from '../../src/discovery/core/types';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const english = { t: (message: string, ...args: Array<string | number>) => message.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)])) };
+export const english = {
+  t: (message: string, ...args: Array<string | number>) => message.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)])),
+};
 
 /** Writes `files` into a fresh temporary workspace and returns its path. */
 export function workspace(files: Record<string, string | Buffer>, name = 'ws'): string {
@@ -33,7 +35,10 @@ export async function makeIndex(root: string, options: Partial<IndexOptions> = {
   return index;
 }
 
-export async function discover(files: Record<string, string | Buffer>, options: Partial<IndexOptions> = {}): Promise<DiscoveryReport & { root: string }> {
+export async function discover(
+  files: Record<string, string | Buffer>,
+  options: Partial<IndexOptions> = {},
+): Promise<DiscoveryReport & { root: string }> {
   const root = workspace(files);
   const index = await makeIndex(root, options);
   return { ...index.report(), root };

@@ -4,27 +4,49 @@ import { computeAdvantages } from '../../src/scoring/advantages';
 import { parseSampleSet } from '../../src/scoring/samples';
 
 test('sample sets: adjacent prompts group, a completions line is a group, bad lines are reported', () => {
-  const set = parseSampleSet([
-    '{"prompt": "富士山の高さは？", "completion": "3776m🗻", "answer": "3776"}',
-    '{"prompt": "富士山の高さは？", "completion": "高い"}',
-    '',
-    'not json',
-    '{"prompt": [{"role": "user", "content": "こんにちは"}], "completions": [[{"role": "assistant", "content": "やあ"}], [{"role": "assistant", "content": "どうも"}]]}',
-    '{"prompt": "富士山の高さは？", "completion": "again"}',
-    '{"completion": "no prompt"}',
-    '[1, 2]',
-  ].join('\n'));
-  assert.deepEqual(set.groups.map((g) => g.size), [2, 2, 1]);
-  assert.deepEqual(set.samples.map((s) => [s.line, s.group]), [[1, 0], [2, 0], [5, 1], [5, 1], [6, 2]]);
+  const set = parseSampleSet(
+    [
+      '{"prompt": "富士山の高さは？", "completion": "3776m🗻", "answer": "3776"}',
+      '{"prompt": "富士山の高さは？", "completion": "高い"}',
+      '',
+      'not json',
+      '{"prompt": [{"role": "user", "content": "こんにちは"}], "completions": [[{"role": "assistant", "content": "やあ"}], [{"role": "assistant", "content": "どうも"}]]}',
+      '{"prompt": "富士山の高さは？", "completion": "again"}',
+      '{"completion": "no prompt"}',
+      '[1, 2]',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    set.groups.map((g) => g.size),
+    [2, 2, 1],
+  );
+  assert.deepEqual(
+    set.samples.map((s) => [s.line, s.group]),
+    [
+      [1, 0],
+      [2, 0],
+      [5, 1],
+      [5, 1],
+      [6, 2],
+    ],
+  );
   assert.deepEqual(set.samples[0].columns, { answer: '3776' });
-  assert.deepEqual(set.problems.map((p) => p.line), [4, 7, 8]);
+  assert.deepEqual(
+    set.problems.map((p) => p.line),
+    [4, 7, 8],
+  );
   assert.match(set.problems[0].message, /not valid JSON/);
 });
 
-test('advantages: a worked example of TRL\'s default (sum, group scaling)', () => {
+test("advantages: a worked example of TRL's default (sum, group scaling)", () => {
   // Two functions, weights 1 and 0.5, two groups of two; row 3 is unscorable (all None).
   const result = computeAdvantages(
-    [[1, 2], [3, 0], [2, null], [null, null]],
+    [
+      [1, 2],
+      [3, 0],
+      [2, null],
+      [null, null],
+    ],
     [2, 2],
     { weights: [1, 0.5], scaleRewards: 'group', aggregation: 'sum_then_normalize' },
   );
@@ -37,7 +59,14 @@ test('advantages: a worked example of TRL\'s default (sum, group scaling)', () =
 });
 
 test('advantages: equal rewards in a group mean no learning signal', () => {
-  const result = computeAdvantages([[1], [1], [0], [2]], [2, 2], { weights: [1], scaleRewards: 'group', aggregation: 'sum_then_normalize' });
-  assert.deepEqual(result.groups.map((g) => g.zeroStd), [true, false]);
+  const result = computeAdvantages([[1], [1], [0], [2]], [2, 2], {
+    weights: [1],
+    scaleRewards: 'group',
+    aggregation: 'sum_then_normalize',
+  });
+  assert.deepEqual(
+    result.groups.map((g) => g.zeroStd),
+    [true, false],
+  );
   assert.deepEqual(result.advantages.slice(0, 2), [0, 0]);
 });

@@ -4,10 +4,33 @@ import type { RunEvent } from '../../src/training/core/events';
 import { renderRunReport } from '../../src/training/core/report';
 
 const events = [
-  { event: 'start', time: 1000, max_steps: 3, versions: { python: '3.11.7', trl: '1.16.0' }, devices: { device: 'cpu' }, config: { training: { learning_rate: 1e-6, note: '<b>' } } },
+  {
+    event: 'start',
+    time: 1000,
+    max_steps: 3,
+    versions: { python: '3.11.7', trl: '1.16.0' },
+    devices: { device: 'cpu' },
+    config: { training: { learning_rate: 1e-6, note: '<b>' } },
+  },
   { event: 'log', step: 1, time: 1002, metrics: { reward: 0.5, 'rewards/emoji_reward/mean': 0.25, kl: 0, 'my/custom_metric': 7 } },
-  { event: 'log', step: 2, time: 1004, metrics: { reward: 0.75, 'rewards/emoji_reward/mean': null as unknown as number, kl: 0.01, 'my/custom_metric': 9 } },
-  { event: 'completions', step: 2, rows: [{ prompt: [{ role: 'user', content: '富士山は？' }], completion: '<script>alert(1)</script> & 高い🗻\u0000', rewards: { emoji_reward: 1, 'x<y': null }, advantage: 0.7 }] },
+  {
+    event: 'log',
+    step: 2,
+    time: 1004,
+    metrics: { reward: 0.75, 'rewards/emoji_reward/mean': null as unknown as number, kl: 0.01, 'my/custom_metric': 9 },
+  },
+  {
+    event: 'completions',
+    step: 2,
+    rows: [
+      {
+        prompt: [{ role: 'user', content: '富士山は？' }],
+        completion: '<script>alert(1)</script> & 高い🗻\u0000',
+        rewards: { emoji_reward: 1, 'x<y': null },
+        advantage: 0.7,
+      },
+    ],
+  },
   { event: 'summary', step: 2, metrics: { train_runtime: 4.5 } },
   { event: 'end', status: 'stopped', time: 1005 },
 ] as RunEvent[];
@@ -67,7 +90,7 @@ test('report of a run that only started: no end, no metrics, still well-formed',
   assertWellFormed(renderRunReport([], 'empty'));
 });
 
-test('report of a resumed run: the latest session\'s settings and closing numbers, once; the first start', () => {
+test("report of a resumed run: the latest session's settings and closing numbers, once; the first start", () => {
   const resumed = [
     ...events.slice(0, 2),
     { event: 'summary', step: 1, metrics: { train_runtime: 2, train_loss: 0.1 } },
@@ -81,7 +104,7 @@ test('report of a resumed run: the latest session\'s settings and closing number
   assertWellFormed(html);
   assert.equal(html.match(/>train_runtime</g)?.length, 1, 'one closing summary');
   assert.match(html, /max_steps(&#34;|&quot;|"): 3/);
-  assert.doesNotMatch(html, /learning_rate/, 'the first session\'s config is not shown');
+  assert.doesNotMatch(html, /learning_rate/, "the first session's config is not shown");
   assert.match(html, /Sessions<\/th><td>2 \(resumed from step 1\)/);
   assert.match(html, /1970-01-01/, 'started at the first start');
 });

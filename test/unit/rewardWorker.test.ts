@@ -29,10 +29,9 @@ def stdin_reward(completions, **kwargs):
     return [float(len(data)) for c in completions]
 `;
 
-const SAMPLES = [
-  '{"prompt": "日本の首都は？", "completion": "東京です😀"}',
-  '{"prompt": "日本の首都は？", "completion": "東京"}',
-].join('\n');
+const SAMPLES = ['{"prompt": "日本の首都は？", "completion": "東京です😀"}', '{"prompt": "日本の首都は？", "completion": "東京"}'].join(
+  '\n',
+);
 
 function setup(timeoutMs = 20_000) {
   const dir = workspace({ 'my rewards/報酬.py': REWARDS });
@@ -60,7 +59,7 @@ test('scores in a path with spaces and Japanese, counting code points like Pytho
   try {
     const preview = await run('length_reward');
     assert.deepEqual(preview.rewards, [[5], [2]]);
-    assert.deepEqual(preview.totals, [5, 2], "5 code points, as Python len counts (JavaScript .length says 6)");
+    assert.deepEqual(preview.totals, [5, 2], '5 code points, as Python len counts (JavaScript .length says 6)');
     assert.ok(preview.advantages[0] > 0 && preview.advantages[1] < 0);
     assert.equal(preview.placeholderIds, true);
   } finally {
@@ -81,7 +80,10 @@ test('a call over the time limit kills the worker; the next request gets a fresh
 test('os._exit inside a reward is a crash fault, and the worker restarts', async () => {
   const { worker, run } = setup();
   try {
-    await assert.rejects(run('crashing_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /exit code 7/.test(error.message));
+    await assert.rejects(
+      run('crashing_reward'),
+      (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /exit code 7/.test(error.message),
+    );
     assert.deepEqual((await run('length_reward')).rewards, [[5], [2]]);
   } finally {
     worker.dispose();
@@ -112,17 +114,36 @@ test('a reward that reads stdin gets end-of-file instead of hanging', async () =
 
 test('a missing interpreter is a start fault with the path in the message', async () => {
   const worker = new RewardWorker({ python: '/no/such/python', workerScript: 'x.py', cwd: repoRoot, timeoutMs: 5000 });
-  await assert.rejects(worker.ping(), (error: unknown) => error instanceof WorkerFault && error.kind === 'start' && /\/no\/such\/python/.test(error.message));
+  await assert.rejects(
+    worker.ping(),
+    (error: unknown) => error instanceof WorkerFault && error.kind === 'start' && /\/no\/such\/python/.test(error.message),
+  );
 });
 
 test('a native crash (segmentation fault) is a crash fault, and the worker restarts', async () => {
-  const dir = workspace({ 'native.py': 'import ctypes\n\ndef segfault_reward(completions, **kwargs):\n    ctypes.string_at(0)\n\ndef ok_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n' });
+  const dir = workspace({
+    'native.py':
+      'import ctypes\n\ndef segfault_reward(completions, **kwargs):\n    ctypes.string_at(0)\n\ndef ok_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n',
+  });
   const file = path.join(dir, 'native.py');
-  const worker = new RewardWorker({ python: 'python3', workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'), cwd: dir, timeoutMs: 20_000 });
+  const worker = new RewardWorker({
+    python: 'python3',
+    workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'),
+    cwd: dir,
+    timeoutMs: 20_000,
+  });
   const run = (attr: string) =>
-    previewRewards(worker, { rewards: [{ name: attr, file, attr }], set: parseSampleSet(SAMPLES), paths: [dir], options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' } });
+    previewRewards(worker, {
+      rewards: [{ name: attr, file, attr }],
+      set: parseSampleSet(SAMPLES),
+      paths: [dir],
+      options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
+    });
   try {
-    await assert.rejects(run('segfault_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /SIGSEGV/.test(error.message));
+    await assert.rejects(
+      run('segfault_reward'),
+      (error: unknown) => error instanceof WorkerFault && error.kind === 'crash' && /SIGSEGV/.test(error.message),
+    );
     assert.deepEqual((await run('ok_reward')).rewards, [[1], [1]]);
   } finally {
     worker.dispose();

@@ -27,21 +27,32 @@ test('greedy is the first maximum, as torch.argmax; temperature 0 is greedy', ()
 test('sampling follows softmax(logits / temperature)', () => {
   for (const temperature of [1, 0.5]) {
     const expected = softmax([...logits].map((l) => l / temperature));
-    frequencies({ temperature, topP: 1, topK: 0 }).forEach((f, i) => assert.ok(Math.abs(f - expected[i]) < 0.01, `T=${temperature} token ${i}: ${f} vs ${expected[i]}`));
+    frequencies({ temperature, topP: 1, topK: 0 }).forEach((f, i) =>
+      assert.ok(Math.abs(f - expected[i]) < 0.01, `T=${temperature} token ${i}: ${f} vs ${expected[i]}`),
+    );
   }
 });
 
 test('top-k keeps the k most likely; top-p the smallest set reaching p, after top-k, as transformers', () => {
   const topK = frequencies({ temperature: 1, topP: 1, topK: 3 });
-  assert.deepEqual(topK.map((f) => f > 0), [false, true, true, true, false, false]);
+  assert.deepEqual(
+    topK.map((f) => f > 0),
+    [false, true, true, true, false, false],
+  );
   const p = softmax([...logits]);
   // Tokens 1 and 3 hold p[1] + p[3] ≈ 0.63: top_p 0.6 keeps exactly them.
   const nucleus = frequencies({ temperature: 1, topP: 0.6, topK: 0 });
-  assert.deepEqual(nucleus.map((f) => f > 0), [false, true, false, true, false, false]);
+  assert.deepEqual(
+    nucleus.map((f) => f > 0),
+    [false, true, false, true, false, false],
+  );
   assert.ok(Math.abs(nucleus[1] - 0.5) < 0.02);
   // After top_k=3 the kept mass is renormalised: 0.9 of it needs all three.
   const both = frequencies({ temperature: 1, topP: 0.9, topK: 3 });
-  assert.deepEqual(both.map((f) => f > 0), [false, true, true, true, false, false]);
+  assert.deepEqual(
+    both.map((f) => f > 0),
+    [false, true, true, true, false, false],
+  );
   assert.ok(p[1] + p[3] < 0.9 * (p[1] + p[2] + p[3]));
 });
 
@@ -57,7 +68,10 @@ test('a large vocabulary with a flat tail: top-p over thresholded candidates equ
   const probs = softmax([...wide]);
   const [a, b, c] = [probs[7], probs[42], probs[99]];
   assert.ok(a + b < 0.9 && a + b + c >= 0.9, 'the nucleus is exactly the three peaks');
-  assert.deepEqual([...seen].sort((x, y) => x - y), [7, 42, 99]);
+  assert.deepEqual(
+    [...seen].sort((x, y) => x - y),
+    [7, 42, 99],
+  );
   // With top_p 0.999 the tail is needed: every candidate is sorted, and tail tokens appear.
   const tail = new Set<number>();
   for (let i = 0; i < 200; i++) tail.add(pickToken(wide, 0, vocab, { temperature: 1, topP: 0.999, topK: 0 }, random));
@@ -69,8 +83,14 @@ test('the seeded generator repeats for a seed and differs between seeds', () => 
   const b = new SeededRandom(42);
   const c = new SeededRandom(43);
   const xs = Array.from({ length: 100 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 100 }, () => b.next()));
-  assert.notDeepEqual(xs, Array.from({ length: 100 }, () => c.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 100 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 100 }, () => c.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   assert.ok(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5) < 0.1);
 });
@@ -87,18 +107,32 @@ test('prompts files: strings and message lists with columns, every line a prompt
     '{"prompt": ""}',
   ].join('\n');
   const prompts = parsePromptsJsonl(text);
-  assert.deepEqual(prompts.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'a', 'b']);
+  assert.deepEqual(
+    prompts.prompts.map((p) => p.prompt),
+    ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'a', 'b'],
+  );
   assert.deepEqual(prompts.prompts[0].columns, { answer: '3776' });
-  assert.deepEqual(prompts.prompts[2].columns, {}, 'the output line brings its completion: a sample set\'s completion(s) would be scored instead');
-  assert.deepEqual(prompts.problems.map((p) => p.line), [3, 4, 8]);
+  assert.deepEqual(
+    prompts.prompts[2].columns,
+    {},
+    "the output line brings its completion: a sample set's completion(s) would be scored instead",
+  );
+  assert.deepEqual(
+    prompts.problems.map((p) => p.line),
+    [3, 4, 8],
+  );
   assert.equal(prompts.problems[2].message, '"prompt" is empty');
   const set = parsePromptsJsonl(text, { sampleSet: true });
-  assert.deepEqual(set.prompts.map((p) => p.prompt), ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b']);
+  assert.deepEqual(
+    set.prompts.map((p) => p.prompt),
+    ['富士山は？', [{ role: 'user', content: 'hi 😊' }], 'a', 'b'],
+  );
   assert.deepEqual(set.prompts[2].columns, {});
 });
 
 test('prompts files: the other columns go into the output as written (big integers, 1.0, nested values, escapes)', () => {
-  const line = '{ "id" : 12345678901234567890, "prompt": "猫", "f": 1.0, "completions": [{"a": 1}], "nested": {"a": [1, {"b": "x,}\\"y"}], "c": null}, "s": "é\\u00e9" }';
+  const line =
+    '{ "id" : 12345678901234567890, "prompt": "猫", "f": 1.0, "completions": [{"a": 1}], "nested": {"a": [1, {"b": "x,}\\"y"}], "c": null}, "s": "é\\u00e9" }';
   const [record] = parsePromptsJsonl(line).prompts;
   assert.equal(record.rawColumns, '"id":12345678901234567890,"f":1.0,"nested":{"a": [1, {"b": "x,}\\"y"}], "c": null},"s":"é\\u00e9"');
   assert.deepEqual(JSON.parse(`{${record.rawColumns}}`), record.columns);

@@ -5,7 +5,18 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { EventReader, type RunEvent } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
-import { elapsed, EVENTS_FILE, EventFollower, eta, killRunner, PID_FILE, requestStop, RUNNER_SCRIPT, runState, STOP_FILE } from '../../src/training/core/runs';
+import {
+  elapsed,
+  EVENTS_FILE,
+  EventFollower,
+  eta,
+  killRunner,
+  PID_FILE,
+  requestStop,
+  RUNNER_SCRIPT,
+  runState,
+  STOP_FILE,
+} from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
 const lines = [
@@ -20,9 +31,16 @@ test('events arrive whole even when chunks split lines and UTF-8 characters', ()
   const reader = new EventReader();
   const events = [];
   for (let i = 0; i < bytes.length; i += 7) events.push(...reader.push(bytes.subarray(i, i + 7)));
-  assert.deepEqual(events.map((e) => e.event), ['start', 'log', 'completions', 'log']);
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['start', 'log', 'completions', 'log'],
+  );
   assert.equal((events[2] as { rows: { completion: string }[] }).rows[0].completion, '高い🗻');
-  assert.deepEqual(reader.push(Buffer.from('tus": "finished"}\n')).map((e) => e.event), ['end'], 'the half line completes later');
+  assert.deepEqual(
+    reader.push(Buffer.from('tus": "finished"}\n')).map((e) => e.event),
+    ['end'],
+    'the half line completes later',
+  );
   assert.deepEqual(reader.push(Buffer.from('not json\n{"event": "unknown"}\n')), []);
   assert.equal(reader.skipped, 2);
 });
@@ -102,12 +120,20 @@ test('Stop writes the STOP file once per session, never for a runner that is gon
   };
   // A signal would end the stand-in runner, and the next assertions with it.
   assert.equal(run(events('start', 'log'), runnerPid), true, 'a running session');
-  assert.equal(run(events('start', 'log', 'stop_requested'), runnerPid), false, 'already stopping: the runner deleted the file, a second one would outlive the run');
-  assert.equal(run(events('start', 'stop_requested', 'end'), runnerPid), true, 'a resumed runner still loading (the earlier session ended)');
+  assert.equal(
+    run(events('start', 'log', 'stop_requested'), runnerPid),
+    false,
+    'already stopping: the runner deleted the file, a second one would outlive the run',
+  );
+  assert.equal(
+    run(events('start', 'stop_requested', 'end'), runnerPid),
+    true,
+    'a resumed runner still loading (the earlier session ended)',
+  );
   assert.equal(run(events('start', 'log'), 2 ** 22 + 12345), false, 'no runner: nothing would delete the file');
 });
 
-test('a resumed run: elapsed leaves out the pause, the ETA follows the new session\'s pace, and a resume still loading is running', () => {
+test("a resumed run: elapsed leaves out the pause, the ETA follows the new session's pace, and a resume still loading is running", () => {
   const history = [
     { event: 'start', time: 1000, max_steps: 10 },
     { event: 'log', step: 4, time: 1040, metrics: {} },
@@ -121,17 +147,21 @@ test('a resumed run: elapsed leaves out the pause, the ETA follows the new sessi
   assert.equal(eta(resumed, 5002), 4, '1 s per step since the resume, 4 steps left');
 
   const stopped = history.slice(0, 3);
-  const loading = workspace({ [EVENTS_FILE]: `${stopped.map((e) => JSON.stringify(e)).join('\n')}\n`, [PID_FILE]: String(runnerPid) }, 'loading');
+  const loading = workspace(
+    { [EVENTS_FILE]: `${stopped.map((e) => JSON.stringify(e)).join('\n')}\n`, [PID_FILE]: String(runnerPid) },
+    'loading',
+  );
   assert.equal(runState(loading).status, 'running', 'a runner launched after the end: Resume is loading the checkpoint');
   fs.utimesSync(path.join(loading, PID_FILE), 1000, 1000);
-  assert.equal(runState(loading).status, 'stopped', 'the pid file is the stopped session\'s');
+  assert.equal(runState(loading).status, 'stopped', "the pid file is the stopped session's");
 });
 
 test('a runner that does not stop (a hung reward) is killed with its process group; the run then reads as failed, its events kept', async () => {
   const history = `${JSON.stringify({ event: 'start', time: 1 })}\n${JSON.stringify({ event: 'log', step: 1, metrics: {} })}\n`;
   // Detached, as the editor starts runners: the leader of a group with a worker in it (as under
   // accelerate). The leader prints its worker's pid.
-  const script = "const w = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(w.pid); setInterval(() => {}, 1000)";
+  const script =
+    "const w = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(w.pid); setInterval(() => {}, 1000)";
   const leader = spawn(process.execPath, ['-e', script, RUNNER_SCRIPT], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
   const workerPid = Number(await new Promise<string>((resolve) => leader.stdout!.once('data', (data) => resolve(String(data)))));
   const alive = (pid: number) => {

@@ -29,9 +29,18 @@ let browser;
  * metrics GRPOTrainer logs (plus `extra` keys), a `completions` event every `completionsEvery`
  * steps. Self-contained: it also runs inside the page (the 100,000-row history is built there).
  */
-function trainingEvents({ steps, firstStep = 1, seed = 1, start = 1_760_000_000, maxSteps = steps, extra = [], completionsEvery = 0, withStart = true }) {
+function trainingEvents({
+  steps,
+  firstStep = 1,
+  seed = 1,
+  start = 1_760_000_000,
+  maxSteps = steps,
+  extra = [],
+  completionsEvery = 0,
+  withStart = true,
+}) {
   let state = seed * 7919;
-  const noise = () => ((state = (state * 16807) % 2147483647) / 2147483647 - 0.5);
+  const noise = () => (state = (state * 16807) % 2147483647) / 2147483647 - 0.5;
   const events = withStart ? [{ event: 'start', time: start, max_steps: maxSteps, config: {} }] : [];
   const answers = ['日本の首都は東京です🗼✨', 'Tokyo 🇯🇵', '首都は東京。👍🏽 人口も多いです😊😊', '東京', '3776メートルです🗻', '約3776m'];
   for (let step = firstStep; step < firstStep + steps; step++) {
@@ -73,7 +82,10 @@ function trainingEvents({ steps, firstStep = 1, seed = 1, start = 1_760_000_000,
       const rows = answers.map((completion, i) => ({
         prompt: i < 4 ? '日本の首都はどこですか？' : [{ role: 'user', content: '富士山の高さは？' }],
         completion: i < 4 ? completion : [{ role: 'assistant', content: completion }],
-        rewards: { emoji_reward: Math.min(4, (completion.match(/\p{Extended_Pictographic}/gu) ?? []).length), length_reward: i === 3 ? null : 0.5 },
+        rewards: {
+          emoji_reward: Math.min(4, (completion.match(/\p{Extended_Pictographic}/gu) ?? []).length),
+          length_reward: i === 3 ? null : 0.5,
+        },
         advantage: (i - 2.5) / 2,
       }));
       events.push({ event: 'completions', step, rows });
@@ -143,7 +155,10 @@ async function openDashboard({ runs = [RUN], strings } = {}) {
 }
 
 const card = (page, key) => page.locator(`.chart-card[data-key="${key}"]`);
-const chartImage = (page, key) => card(page, key).locator('canvas').evaluate((canvas) => canvas.toDataURL());
+const chartImage = (page, key) =>
+  card(page, key)
+    .locator('canvas')
+    .evaluate((canvas) => canvas.toDataURL());
 const nextFrame = (page, frames = 2) =>
   page.evaluate(async (n) => {
     for (let i = 0; i < n; i++) await new Promise((resolve) => requestAnimationFrame(resolve));
@@ -191,7 +206,14 @@ before(async () => {
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'dashboard', title: 'GRPO Dashboard' }));
   browser = await chromium.launch({
     executablePath: await ensureChromium(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -217,14 +239,20 @@ test('draws the history, then live batches; every metric that arrives gets a cha
   const sections = await page.locator('.metric-section').evaluateAll((s) => s.map((e) => e.dataset.section));
   assert.deepEqual(sections, ['rewards', 'training', 'completions', 'clip_ratio', 'eval', 'env', 'other']);
   assert.deepEqual(keys.slice(0, 4), ['reward', 'reward_std', 'frac_reward_zero_std', 'rewards/emoji_reward/mean']);
-  assert.ok(keys.indexOf('loss') < keys.indexOf('kl') && keys.indexOf('kl') < keys.indexOf('entropy'), 'known metrics in their usual order');
+  assert.ok(
+    keys.indexOf('loss') < keys.indexOf('kl') && keys.indexOf('kl') < keys.indexOf('entropy'),
+    'known metrics in their usual order',
+  );
   assert.equal(await page.locator('[data-section="other"] .chart-card').getAttribute('data-key'), 'emoji_count');
   assert.equal(await page.locator('[data-section="env"] h2').textContent(), 'env');
   assert.match(await page.locator('.run .progress-label').textContent(), /step 60 \/ 100/);
   await page.screenshot({ path: join(screenshots, 'dashboard-history.png') });
 
   // Off-screen charts are drawn when scrolled to (Chart.js marks a canvas it has set up with an expando).
-  const isDrawn = (key) => card(page, key).locator('canvas').evaluate((canvas) => '$chartjs' in canvas);
+  const isDrawn = (key) =>
+    card(page, key)
+      .locator('canvas')
+      .evaluate((canvas) => '$chartjs' in canvas);
   assert.equal(await isDrawn('emoji_count'), false, 'not drawn while far below the viewport');
   await card(page, 'emoji_count').scrollIntoViewIfNeeded();
   await nextFrame(page, 4);
@@ -234,10 +262,16 @@ test('draws the history, then live batches; every metric that arrives gets a cha
   await nextFrame(page);
 
   const before = await chartImage(page, 'reward');
-  const live = trainingEvents({ steps: 5, firstStep: 61, maxSteps: 100, withStart: false, extra: ['emoji_count', 'env/success_rate', 'late_metric'] });
+  const live = trainingEvents({
+    steps: 5,
+    firstStep: 61,
+    maxSteps: 100,
+    withStart: false,
+    extra: ['emoji_count', 'env/success_rate', 'late_metric'],
+  });
   for (const event of live) await post({ type: 'events', runId: RUN.id, events: [event] });
   await card(page, 'late_metric').waitFor();
-  assert.ok(await chartImage(page, 'reward') !== before, 'the live points are drawn');
+  assert.ok((await chartImage(page, 'reward')) !== before, 'the live points are drawn');
   assert.match(await page.locator('.run .progress-label').textContent(), /step 65 \/ 100/);
   assert.equal(await page.locator('[data-section="other"] .chart-card').count(), 2, 'a metric first seen live gets its chart');
 
@@ -263,7 +297,9 @@ test('overlays two runs, one color each (LoRA vs full)', async () => {
   assert.deepEqual(swatches, ['rgb(55, 148, 255)', 'rgb(209, 134, 22)']);
   assert.deepEqual(await page.locator('.run .status').allTextContents(), ['finished', 'running']);
   assert.equal(await page.locator('.run[data-run="/runs/full"] vscode-button.stop').isHidden(), true, 'no Stop for a finished run');
-  await card(page, 'reward').locator('canvas').hover({ position: { x: 150, y: 80 } });
+  await card(page, 'reward')
+    .locator('canvas')
+    .hover({ position: { x: 150, y: 80 } });
   await nextFrame(page);
   await page.screenshot({ path: join(screenshots, 'dashboard-two-runs.png') });
   await assertClean();
@@ -283,7 +319,7 @@ test('smoothing and the x axis redraw the charts and are remembered', async () =
   assert.ok(raw !== smoothed, 'smoothing 0 draws the raw values');
   await page.locator('#smoothing').fill('0.95');
   await nextFrame(page);
-  assert.ok(await chartImage(page, 'reward') !== raw);
+  assert.ok((await chartImage(page, 'reward')) !== raw);
   assert.equal((await page.evaluate(() => window.__state)).smoothing, 0.95);
 
   await page.locator('#x-axis').click();
@@ -295,7 +331,7 @@ test('smoothing and the x axis redraw the charts and are remembered', async () =
   await page.locator('#x-axis').click();
   await page.locator('#x-axis li.option', { hasText: 'Step' }).click();
   await nextFrame(page);
-  assert.ok(await chartImage(page, 'reward') !== relative, 'step and time ticks differ');
+  assert.ok((await chartImage(page, 'reward')) !== relative, 'step and time ticks differ');
   await assertClean();
   await page.close();
 });
@@ -309,7 +345,10 @@ test('a long run fed live, step by step, looks as it does drawn from its whole h
   // 300 buckets of 128 rows each: the 100 live rows land in one last bucket, whose mean moves less and less.
   const history = 300 * 128;
   const events = trainingEvents({ steps: history + 100, maxSteps: history + 100 });
-  const images = [await rewardChartAfter([events]), await rewardChartAfter([events.slice(0, history + 1), ...events.slice(history + 1).map((event) => [event])])];
+  const images = [
+    await rewardChartAfter([events]),
+    await rewardChartAfter([events.slice(0, history + 1), ...events.slice(history + 1).map((event) => [event])]),
+  ];
   const { page } = await openDashboard();
   const { differing, total } = await page.evaluate(async ([a, b]) => {
     const pixels = async (url) => {
@@ -323,7 +362,9 @@ test('a long run fed live, step by step, looks as it does drawn from its whole h
     };
     const [p, q] = await Promise.all([pixels(a), pixels(b)]);
     let differing = 0;
-    for (let i = 0; i < p.length; i += 4) if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) + Math.abs(p[i + 3] - q[i + 3]) > 96) differing++;
+    for (let i = 0; i < p.length; i += 4)
+      if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) + Math.abs(p[i + 3] - q[i + 3]) > 96)
+        differing++;
     return { differing, total: p.length / 4 };
   }, images);
   await page.close();
@@ -333,12 +374,24 @@ test('a long run fed live, step by step, looks as it does drawn from its whole h
 test('a session resumed after a crash replaces the steps logged after its checkpoint (live and in the history)', async () => {
   // The crashed session logged steps 1-10 and checkpointed at 6; the resumed one re-runs 7-12 with other values.
   const crashed = trainingEvents({ steps: 10, maxSteps: 12, seed: 1 });
-  const resumedStart = { event: 'start', time: 1_760_000_100, max_steps: 12, config: {}, resumed_from: { checkpoint: '/runs/full/checkpoint-6', step: 6 } };
+  const resumedStart = {
+    event: 'start',
+    time: 1_760_000_100,
+    max_steps: 12,
+    config: {},
+    resumed_from: { checkpoint: '/runs/full/checkpoint-6', step: 6 },
+  };
   const replayed = trainingEvents({ steps: 6, firstStep: 7, maxSteps: 12, seed: 3, withStart: false });
   const kept = crashed.filter((e) => e.event !== 'log' || e.step <= 6);
   const expected = await rewardChartAfter([[...kept, ...replayed]]);
-  assert.ok((await rewardChartAfter([[...crashed, resumedStart, ...replayed]])) === expected, 'the history: the replayed steps replace the crashed session\'s');
-  assert.ok((await rewardChartAfter([crashed, [resumedStart], replayed])) === expected, 'live: the chart is redrawn without the superseded points');
+  assert.ok(
+    (await rewardChartAfter([[...crashed, resumedStart, ...replayed]])) === expected,
+    "the history: the replayed steps replace the crashed session's",
+  );
+  assert.ok(
+    (await rewardChartAfter([crashed, [resumedStart], replayed])) === expected,
+    'live: the chart is redrawn without the superseded points',
+  );
 });
 
 test('completions table: emoji highlighted, filter, and Add to samples posts the selected rows', async () => {
@@ -347,10 +400,16 @@ test('completions table: emoji highlighted, filter, and Add to samples posts the
   await page.locator('vscode-tab-header', { hasText: 'Completions' }).click();
   await page.locator('table.completions tbody tr').first().waitFor();
   assert.equal(await page.locator('table.completions tbody tr').count(), 12);
-  assert.deepEqual(
-    await page.locator('table.completions thead th').allTextContents(),
-    ['', 'run', 'step', 'prompt', 'completion', 'emoji_reward', 'length_reward', 'advantage'],
-  );
+  assert.deepEqual(await page.locator('table.completions thead th').allTextContents(), [
+    '',
+    'run',
+    'step',
+    'prompt',
+    'completion',
+    'emoji_reward',
+    'length_reward',
+    'advantage',
+  ]);
   assert.equal(await page.locator('table.completions tbody tr').first().locator('td').nth(2).textContent(), '20', 'newest step first');
   const emoji = await page.locator('table.completions .emoji').allTextContents();
   for (const expected of ['🗼', '✨', '🇯🇵', '👍🏽', '🗻']) assert.ok(emoji.includes(expected), `${expected} highlighted`);
@@ -379,7 +438,10 @@ test('completions table: emoji highlighted, filter, and Add to samples posts the
   await page.locator('#add-to-samples').click();
   const conversational = (await posted()).at(-1);
   assert.equal(conversational.rows.length, 4, 'select all takes the shown rows only');
-  assert.deepEqual(conversational.rows[0], { prompt: [{ role: 'user', content: '富士山の高さは？' }], completion: [{ role: 'assistant', content: '3776メートルです🗻' }] });
+  assert.deepEqual(conversational.rows[0], {
+    prompt: [{ role: 'user', content: '富士山の高さは？' }],
+    completion: [{ role: 'assistant', content: '3776メートルです🗻' }],
+  });
   assert.equal((await page.evaluate(() => window.__state)).filter, '富士山');
 
   // The charts tab is hidden: what arrives meanwhile is drawn when it is shown again.
@@ -428,7 +490,7 @@ test('follows the theme: light and dark', async () => {
   await page.evaluate(() => document.body.classList.replace('vscode-dark', 'vscode-light'));
   await nextFrame(page);
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
-  assert.ok(await chartImage(page, 'reward') !== dark, 'redrawn in the light colors');
+  assert.ok((await chartImage(page, 'reward')) !== dark, 'redrawn in the light colors');
   assert.ok((await countColor(page, 'reward', '#1a85ff')) > 50, "Light Modern's charts.blue");
   await page.screenshot({ path: join(screenshots, 'dashboard-light.png') });
   await assertClean();
@@ -441,7 +503,8 @@ test('shows its strings in the language of the bundle the host sends', async () 
   await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 40, maxSteps: 100, completionsEvery: 20 }) });
   await card(page, 'reward').waitFor();
   const text = await page.locator('body').textContent();
-  for (const expected of ['報酬', 'スムージング', '実行中', 'ステップ 40 / 100', 'CSV をエクスポート']) assert.ok(text.includes(expected), expected);
+  for (const expected of ['報酬', 'スムージング', '実行中', 'ステップ 40 / 100', 'CSV をエクスポート'])
+    assert.ok(text.includes(expected), expected);
   assert.equal(await page.locator('vscode-tab-header').first().textContent(), 'グラフ');
   await page.screenshot({ path: join(screenshots, 'dashboard-japanese.png') });
   await page.locator('vscode-tab-header').nth(1).click();
@@ -478,10 +541,16 @@ test('the host rejects malformed or oversized webview messages', () => {
   ];
   for (const message of bad) assert.equal(host.parseDashboardMessage(message), undefined, JSON.stringify(message).slice(0, 120));
   assert.deepEqual(host.parseDashboardMessage({ type: 'stop', runId: 'r', extra: 1 }), { type: 'stop', runId: 'r' });
-  assert.deepEqual(host.parseDashboardMessage({ type: 'addToSamples', rows: [{ prompt: [{ role: 'user', content: 'q', name: 'x' }], completion: 'a', line: 3 }] }), {
-    type: 'addToSamples',
-    rows: [{ prompt: [{ role: 'user', content: 'q' }], completion: 'a' }],
-  });
+  assert.deepEqual(
+    host.parseDashboardMessage({
+      type: 'addToSamples',
+      rows: [{ prompt: [{ role: 'user', content: 'q', name: 'x' }], completion: 'a', line: 3 }],
+    }),
+    {
+      type: 'addToSamples',
+      rows: [{ prompt: [{ role: 'user', content: 'q' }], completion: 'a' }],
+    },
+  );
 });
 
 test('decimation: bounded points, extremes kept, the same whether fed at once or one by one', () => {
@@ -498,7 +567,10 @@ test('decimation: bounded points, extremes kept, the same whether fed at once or
   live.flush();
   assert.deepEqual(live.points, bulk.points);
   assert.ok(bulk.points.length <= 600, `${bulk.points.length} points`);
-  assert.ok(bulk.points.every((p, i) => i === 0 || p.x > bulk.points[i - 1].x), 'in x order');
+  assert.ok(
+    bulk.points.every((p, i) => i === 0 || p.x > bulk.points[i - 1].x),
+    'in x order',
+  );
   assert.deepEqual([bulk.points[0].x, bulk.points.at(-1).x], [0, n - 1], 'first and last points kept');
   assert.ok(bulk.points.some((p) => p.x === 31_337) && bulk.points.some((p) => p.x === 77_777), 'spikes kept');
 
@@ -506,11 +578,18 @@ test('decimation: bounded points, extremes kept, the same whether fed at once or
   for (const y of [1, 3, 5, 7, 9, 11, 13, 15, 17]) mean.push(y, y);
   mean.flush();
   // 4 buckets of 1, then 3 of 2, then 2 of 4 and the ninth point alone.
-  assert.deepEqual(mean.points, [{ x: 4, y: 4 }, { x: 12, y: 12 }, { x: 17, y: 17 }]);
+  assert.deepEqual(mean.points, [
+    { x: 4, y: 4 },
+    { x: 12, y: 12 },
+    { x: 17, y: 17 },
+  ]);
   const constant = new host.Decimator('mean', 4);
   for (let i = 0; i < 1000; i++) constant.push(i, 0.1);
   constant.flush();
-  assert.ok(constant.points.every((p) => p.y === 0.1), 'a constant stays exactly constant (no rounding wobble on an autoscaled axis)');
+  assert.ok(
+    constant.points.every((p) => p.y === 0.1),
+    'a constant stays exactly constant (no rounding wobble on an autoscaled axis)',
+  );
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -525,7 +604,13 @@ const ms = (x) => `${x.toFixed(1)} ms`;
 function measureLive(page, rows, appends) {
   return page.evaluate(
     async ({ source, rows, appends, runId }) => {
-      const events = new Function(`return (${source})`)()({ steps: appends, firstStep: rows + 1, maxSteps: rows + appends, completionsEvery: 10, withStart: false });
+      const events = new Function(`return (${source})`)()({
+        steps: appends,
+        firstStep: rows + 1,
+        maxSteps: rows + appends,
+        completionsEvery: 10,
+        withStart: false,
+      });
       const batches = [];
       for (const event of events) {
         if (event.event === 'log') batches.push([event]);
@@ -629,7 +714,9 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
     ].join('\n'),
   );
   // One line for scripts (npm run bench): everything in ms.
-  console.log(`DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') }, shortRows: SHORT_ROWS, liveShort: { total: summary('total', liveShort) } })}`);
+  console.log(
+    `DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') }, shortRows: SHORT_ROWS, liveShort: { total: summary('total', liveShort) } })}`,
+  );
   await assertClean();
   await page.close();
 });

@@ -14,7 +14,11 @@ const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.map': 'applicati
 export async function bundleHostModules(outdir, exportLines) {
   const outfile = join(outdir, 'host.mjs');
   await esbuild.build({
-    stdin: { contents: ["export { renderWebviewHtml, webviewCsp } from './src/shared/html.ts';", ...exportLines].join('\n'), resolveDir: root, loader: 'ts' },
+    stdin: {
+      contents: ["export { renderWebviewHtml, webviewCsp } from './src/shared/html.ts';", ...exportLines].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -34,7 +38,14 @@ export function startPageServer({ host, outdir, bundle, title }) {
   let origin;
   const page = (nonce) =>
     host
-      .renderWebviewHtml({ cspSource: origin, nonce, scriptUri: `${origin}/${bundle}.js`, styleUri: `${origin}/${bundle}.css`, language: 'ja', title })
+      .renderWebviewHtml({
+        cspSource: origin,
+        nonce,
+        scriptUri: `${origin}/${bundle}.js`,
+        styleUri: `${origin}/${bundle}.css`,
+        language: 'ja',
+        title,
+      })
       .replace('</head>', `<link rel="stylesheet" href="${origin}/vscode-theme.css">\n</head>`)
       .replace('<body>', '<body class="vscode-dark">');
   const server = createServer((request, response) => {

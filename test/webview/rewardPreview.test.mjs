@@ -47,12 +47,24 @@ const lengthReward = (text) => Math.exp(-0.15 * Math.abs(Array.from(text).length
 function previewData(options = { scaleRewards: 'group', aggregation: 'sum_then_normalize' }) {
   const samples = GROUPS.flatMap((group, g) => group.completions.map((completion) => ({ group: g, prompt: group.prompt, completion })));
   // Group 2: every completion gets the same rewards (a flat group).
-  const rewards = samples.map(({ group, completion }) => (group === 1 ? [1, 0.5, null] : [emojiReward(completion), lengthReward(completion), null]));
-  const math = host.computeAdvantages(rewards, GROUPS.map((g) => g.completions.length), { ...options, weights: FUNCTIONS.map((f) => f.weight) });
+  const rewards = samples.map(({ group, completion }) =>
+    group === 1 ? [1, 0.5, null] : [emojiReward(completion), lengthReward(completion), null],
+  );
+  const math = host.computeAdvantages(
+    rewards,
+    GROUPS.map((g) => g.completions.length),
+    { ...options, weights: FUNCTIONS.map((f) => f.weight) },
+  );
   return {
     samplesFile: SAMPLES_FILE,
     functions: FUNCTIONS,
-    rows: samples.map((sample, i) => ({ line: i + 1, ...sample, rewards: rewards[i], total: math.totals[i], advantage: math.advantages[i] })),
+    rows: samples.map((sample, i) => ({
+      line: i + 1,
+      ...sample,
+      rewards: rewards[i],
+      total: math.totals[i],
+      advantage: math.advantages[i],
+    })),
     groups: math.groups.map((stats, g) => ({ index: g, size: GROUPS[g].completions.length, ...stats })),
     options,
     notice: 'completion_ids are placeholders: set grpoStudio.preview.tokenizer for real token ids',
@@ -109,7 +121,14 @@ before(async () => {
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));
   browser = await chromium.launch({
     executablePath: await ensureChromium(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -187,7 +206,8 @@ test('posts setOptions for scale_rewards and weights, and reveal for a clicked r
   await page.locator('tr.sample', { hasText: 'Tokyo' }).click();
   assert.deepEqual((await posted()).at(-1), { type: 'reveal', file: SAMPLES_FILE, line: 2 });
 
-  for (const message of await posted()) assert.deepEqual(host.parseWebviewMessage(message), message, 'the host accepts what the webview posts');
+  for (const message of await posted())
+    assert.deepEqual(host.parseWebviewMessage(message), message, 'the host accepts what the webview posts');
   await assertClean();
   await page.close();
 });
@@ -219,7 +239,10 @@ test('renders in light and dark themes and redraws the chart on a theme change',
 test('shows its strings in the language of the bundle the host sends', async () => {
   const { page, assertClean } = await openPanel();
   const ja = JSON.parse(readFileSync(join(root, 'l10n', 'bundle.l10n.ja.json'), 'utf8'));
-  await page.evaluate(({ data, strings }) => window.postMessage({ type: 'update', data, strings }, '*'), { data: previewData(), strings: ja });
+  await page.evaluate(({ data, strings }) => window.postMessage({ type: 'update', data, strings }, '*'), {
+    data: previewData(),
+    strings: ja,
+  });
   await page.locator('th', { hasText: 'アドバンテージ' }).waitFor();
   const text = await page.locator('body').textContent();
   assert.match(text, /グループ 2/);
@@ -243,5 +266,9 @@ test('the host rejects malformed webview messages', () => {
     { type: 'setOptions', options: { scaleRewards: 'none', aggregation: 'sum_then_normalize', weights: '1,2' } },
   ];
   for (const message of bad) assert.equal(host.parseWebviewMessage(message), undefined, JSON.stringify(message));
-  assert.deepEqual(host.parseWebviewMessage({ type: 'reveal', file: SAMPLES_FILE, line: 3, extra: true }), { type: 'reveal', file: SAMPLES_FILE, line: 3 });
+  assert.deepEqual(host.parseWebviewMessage({ type: 'reveal', file: SAMPLES_FILE, line: 3, extra: true }), {
+    type: 'reveal',
+    file: SAMPLES_FILE,
+    line: 3,
+  });
 });

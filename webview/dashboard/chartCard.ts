@@ -54,9 +54,15 @@ function chartConfig(context: ChartContext, datasets: LineDataset[]): ChartConfi
           type: 'linear',
           ...axisStyle,
           afterBuildTicks: (scale) => {
-            if (axis !== 'step') scale.ticks = timeTicks(axis, scale.min, scale.max, Math.max(2, scale.width / TICK_SPACING_PX)).map((value) => ({ value }));
+            if (axis !== 'step')
+              scale.ticks = timeTicks(axis, scale.min, scale.max, Math.max(2, scale.width / TICK_SPACING_PX)).map((value) => ({ value }));
           },
-          ticks: { maxRotation: 0, autoSkipPadding: 16, precision: axis === 'step' ? 0 : undefined, callback: (value) => formatX(axis, Number(value), language) },
+          ticks: {
+            maxRotation: 0,
+            autoSkipPadding: 16,
+            precision: axis === 'step' ? 0 : undefined,
+            callback: (value) => formatX(axis, Number(value), language),
+          },
         },
         y: { type: 'linear', ...axisStyle, ticks: { callback: (value) => formatMetric(Number(value)) } },
       },
@@ -117,8 +123,18 @@ export class ChartCard {
     this.canvas = h('canvas', { attrs: { role: 'img', 'aria-label': key } });
     const save = h('button', { className: 'save-png', attrs: { type: 'button', title: l10n.t('Export PNG') } }, 'PNG');
     save.addEventListener('click', () => onSavePng(this));
-    const header = h('figcaption', { className: 'chart-header' }, h('span', { className: 'chart-title', attrs: { title: key } }, key), save);
-    this.element = h('figure', { className: 'chart-card', attrs: { 'data-key': key } }, header, h('div', { className: 'chart-box' }, this.canvas));
+    const header = h(
+      'figcaption',
+      { className: 'chart-header' },
+      h('span', { className: 'chart-title', attrs: { title: key } }, key),
+      save,
+    );
+    this.element = h(
+      'figure',
+      { className: 'chart-card', attrs: { 'data-key': key } },
+      header,
+      h('div', { className: 'chart-box' }, this.canvas),
+    );
   }
 
   invalidate(): void {

@@ -26,7 +26,8 @@ interface Row {
 }
 
 const isMessageList = (value: unknown): value is { role: string; content: string }[] =>
-  Array.isArray(value) && value.every((m) => typeof m === 'object' && m !== null && typeof m.role === 'string' && typeof m.content === 'string');
+  Array.isArray(value) &&
+  value.every((m) => typeof m === 'object' && m !== null && typeof m.role === 'string' && typeof m.content === 'string');
 
 /** A prompt or completion as a samples file holds it: a string, or messages (conversational data). */
 function sampleValue(value: unknown): PromptValue {
@@ -72,7 +73,9 @@ export class CompletionsTable {
     multipleRuns: boolean,
     private readonly handlers: TableHandlers,
   ) {
-    const filterField = h('vscode-textfield', { attrs: { id: 'completion-filter', type: 'search', placeholder: l10n.t('Filter completions') } });
+    const filterField = h('vscode-textfield', {
+      attrs: { id: 'completion-filter', type: 'search', placeholder: l10n.t('Filter completions') },
+    });
     filterField.value = filter;
     filterField.addEventListener('input', () => {
       this.setFilter(filterField.value);
@@ -159,7 +162,11 @@ export class CompletionsTable {
       h('td', { className: 'run' }, row.run.info.name),
       h('td', { className: 'number' }, String(row.step)),
       h('td', { className: 'prompt-column' }, h('div', { className: 'prompt', attrs: { title: prompt } }, prompt)),
-      h('td', { className: 'wide' }, h('div', { className: 'completion', attrs: { title: completion } }, ...withEmojiHighlighted(completion))),
+      h(
+        'td',
+        { className: 'wide' },
+        h('div', { className: 'completion', attrs: { title: completion } }, ...withEmojiHighlighted(completion)),
+      ),
       ...this.functions.map((name) => (name in rewards ? numberCell(finiteOrNull(rewards[name])) : h('td'))),
       numberCell(advantage, `advantage ${advantageClass(advantage)}`),
     );

@@ -20,7 +20,8 @@ function insertSorted(parent: Element, child: HTMLElement, keyOf: (e: Element) =
 }
 
 /** Card order on the page: the painter draws from the top. */
-const byPosition = (a: ChartCard, b: ChartCard) => (a.element.compareDocumentPosition(b.element) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
+const byPosition = (a: ChartCard, b: ChartCard) =>
+  a.element.compareDocumentPosition(b.element) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
 
 /**
  * Every metric that arrived, one chart each, in sections by prefix. Only charts on screen are

@@ -33,7 +33,10 @@ function restoreView(saved: Partial<ViewState> = {}): ViewState {
 }
 
 const view = restoreView(vscode.getState());
-const host = { post: (message: DashboardWebviewMessage) => vscode.postMessage(message), saveView: (state: ViewState) => vscode.setState(state) };
+const host = {
+  post: (message: DashboardWebviewMessage) => vscode.postMessage(message),
+  saveView: (state: ViewState) => vscode.setState(state),
+};
 let dashboard: Dashboard | undefined;
 
 document.body.append(h('div', { className: 'waiting' }, l10n.t('Waiting for the training run…')));

@@ -26,9 +26,15 @@ const KNOWN: KnownSection[] = [
   {
     id: 'completions',
     title: () => l10n.t('Completion lengths'),
-    keys: ['mean_length', 'min_length', 'max_length', 'mean_terminated_length', 'min_terminated_length', 'max_terminated_length', 'clipped_ratio'].map(
-      (name) => `completions/${name}`,
-    ),
+    keys: [
+      'mean_length',
+      'min_length',
+      'max_length',
+      'mean_terminated_length',
+      'min_terminated_length',
+      'max_terminated_length',
+      'clipped_ratio',
+    ].map((name) => `completions/${name}`),
   },
   {
     id: 'clip_ratio',

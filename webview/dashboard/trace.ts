@@ -49,6 +49,16 @@ export class Trace {
     const smooth: LineDataset = { label: name, data: this.smooth.points, borderColor: color, backgroundColor: color, order: 0 };
     if (!this.raw) return [smooth];
     const rawColor = faded(color, 0.3);
-    return [smooth, { label: `${name} (${l10n.t('raw')})`, data: this.raw.points, borderColor: rawColor, backgroundColor: rawColor, borderWidth: 1, order: 1 }];
+    return [
+      smooth,
+      {
+        label: `${name} (${l10n.t('raw')})`,
+        data: this.raw.points,
+        borderColor: rawColor,
+        backgroundColor: rawColor,
+        borderWidth: 1,
+        order: 1,
+      },
+    ];
   }
 }

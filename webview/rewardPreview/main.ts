@@ -73,7 +73,8 @@ function renderMessages(current: PreviewData): void {
 function renderSummary(current: PreviewData, shown: number): void {
   const file = current.samplesFile.split(/[\\/]/).pop() ?? current.samplesFile;
   const silent = current.groups.filter((g) => g.zeroStd).length;
-  const counts = shown === current.rows.length ? l10n.t('{0} completions', shown) : l10n.t('{0} of {1} completions', shown, current.rows.length);
+  const counts =
+    shown === current.rows.length ? l10n.t('{0} completions', shown) : l10n.t('{0} of {1} completions', shown, current.rows.length);
   summary.textContent = `${file} · ${counts} · ${l10n.t('{0} groups', current.groups.length)} · ${l10n.t('{0} without learning signal', silent)}`;
 }
 

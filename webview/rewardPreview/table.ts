@@ -105,7 +105,12 @@ function groupHeader(group: PreviewGroup, prompt: string, columns: number): HTML
   ].join(' · ');
   const title = h('div', { className: 'group-title' }, h('span', { className: 'group-stats' }, stats));
   if (group.zeroStd) title.append(h('span', { className: 'warning', attrs: { role: 'note' } }, `⚠ ${noSignalWarning()}`));
-  const header = h('th', { attrs: { colspan: String(columns), scope: 'rowgroup' } }, title, h('div', { className: 'prompt', attrs: { title: prompt } }, prompt));
+  const header = h(
+    'th',
+    { attrs: { colspan: String(columns), scope: 'rowgroup' } },
+    title,
+    h('div', { className: 'prompt', attrs: { title: prompt } }, prompt),
+  );
   return h('tr', { className: 'group-header' }, header);
 }
 

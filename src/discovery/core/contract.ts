@@ -54,14 +54,18 @@ export interface CheckContext {
   columnsSeen: ReadonlySet<string>;
 }
 
-const NUMBER_ELEMENT = /^(float|int|bool|None|Any|Number|numbers\.(Number|Real)|np\.(floating|float\d*|number)|Optional\[\s*(float|int)\s*\]|(float|int)\s*\|\s*None|None\s*\|\s*(float|int)|Union\[\s*(float|int)\s*,\s*None\s*\])$/;
+const NUMBER_ELEMENT =
+  /^(float|int|bool|None|Any|Number|numbers\.(Number|Real)|np\.(floating|float\d*|number)|Optional\[\s*(float|int)\s*\]|(float|int)\s*\|\s*None|None\s*\|\s*(float|int)|Union\[\s*(float|int)\s*,\s*None\s*\])$/;
 const SEQUENCE = /^(list|List|Sequence|typing\.(List|Sequence)|collections\.abc\.Sequence|Iterable|Iterator|tuple|Tuple)$/;
 const ARRAY = /^(np\.ndarray|numpy\.ndarray|ndarray|NDArray|npt\.NDArray|torch\.Tensor|Tensor|Any)(\[.*\])?$/;
 const SCALAR = /^(float|int|bool|str|None|dict|Dict|dict\[.*\]|Dict\[.*\]|Optional\[\s*(float|int)\s*\])$/;
 
 /** `None` means the annotation is acceptable or unknown to us (an alias, a TypeVar). */
 export function returnAnnotationProblem(annotation: string): 'scalar' | 'not-numbers' | undefined {
-  const text = annotation.replace(/\s+/g, ' ').trim().replace(/^["']|["']$/g, '');
+  const text = annotation
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/^["']|["']$/g, '');
   if (ARRAY.test(text)) return undefined;
   if (SCALAR.test(text)) return 'scalar';
   const generic = /^([\w.]+)\s*\[(.*)\]$/.exec(text);
@@ -94,45 +98,91 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
 
   if (byKeyword.length === 0 && !varKeyword) {
     if (varPositional) {
-      add('error', Code.argsOnly, l10n.t(
-        'GRPOTrainer passes every argument by keyword (prompts=, completions=, …), so a signature with only *{0} raises TypeError on the first training step. Name the parameters you use and add **kwargs, e.g. (completions, **kwargs).',
-        varPositional.name), signatureRange);
+      add(
+        'error',
+        Code.argsOnly,
+        l10n.t(
+          'GRPOTrainer passes every argument by keyword (prompts=, completions=, …), so a signature with only *{0} raises TypeError on the first training step. Name the parameters you use and add **kwargs, e.g. (completions, **kwargs).',
+          varPositional.name,
+        ),
+        signatureRange,
+      );
     } else {
       const positionalOnly = params.filter((p) => p.kind === 'positional-only');
       if (positionalOnly.length === 0) {
-        add('error', Code.missingKwargs, l10n.t(
-          'GRPOTrainer calls reward functions with keyword arguments ({0}); this function takes none, so the first training step raises TypeError. Add **kwargs.',
-          keywordsPassed.join(', ')), signatureRange, addKwargsFix);
+        add(
+          'error',
+          Code.missingKwargs,
+          l10n.t(
+            'GRPOTrainer calls reward functions with keyword arguments ({0}); this function takes none, so the first training step raises TypeError. Add **kwargs.',
+            keywordsPassed.join(', '),
+          ),
+          signatureRange,
+          addKwargsFix,
+        );
       }
     }
   } else if (!varKeyword) {
     const missing = keywordsPassed.filter((k) => !accepted.has(k));
     if (missing.length > 0) {
-      add('error', Code.missingKwargs, l10n.t(
-        'GRPOTrainer also passes {0}; without **kwargs the first training step raises TypeError: unexpected keyword argument \'{1}\'. Add **kwargs.',
-        missing.map((m) => `${m}=`).join(', '), missing[0]), signatureRange, addKwargsFix);
+      add(
+        'error',
+        Code.missingKwargs,
+        l10n.t(
+          "GRPOTrainer also passes {0}; without **kwargs the first training step raises TypeError: unexpected keyword argument '{1}'. Add **kwargs.",
+          missing.map((m) => `${m}=`).join(', '),
+          missing[0],
+        ),
+        signatureRange,
+        addKwargsFix,
+      );
     } else if (!columns) {
-      add('warning', Code.extraColumns, l10n.t(
-        'Without **kwargs this works only if the dataset has no column besides prompt: GRPOTrainer passes every other column as a keyword argument. Add **kwargs to be safe.'),
-        signatureRange, addKwargsFix);
+      add(
+        'warning',
+        Code.extraColumns,
+        l10n.t(
+          'Without **kwargs this works only if the dataset has no column besides prompt: GRPOTrainer passes every other column as a keyword argument. Add **kwargs to be safe.',
+        ),
+        signatureRange,
+        addKwargsFix,
+      );
     }
   }
 
   for (const p of params) {
     if (p.kind !== 'positional-only') continue;
     if (!p.hasDefault) {
-      add('error', Code.positionalOnly, l10n.t(
-        'Parameter \'{0}\' is positional-only, but GRPOTrainer passes nothing by position, so it is never filled and the call raises TypeError. Remove the / from the signature.',
-        p.name), p.range);
+      add(
+        'error',
+        Code.positionalOnly,
+        l10n.t(
+          "Parameter '{0}' is positional-only, but GRPOTrainer passes nothing by position, so it is never filled and the call raises TypeError. Remove the / from the signature.",
+          p.name,
+        ),
+        p.range,
+      );
     } else if ((TRL_KEYWORDS as readonly string[]).includes(p.name) || columns?.has(p.name)) {
       if (varKeyword) {
-        add('warning', Code.positionalOnlyDefault, l10n.t(
-          'Parameter \'{0}\' is positional-only: the {0}= that GRPOTrainer passes goes into **{1} and \'{0}\' keeps its default. Remove the / from the signature.',
-          p.name, varKeyword.name), p.range);
+        add(
+          'warning',
+          Code.positionalOnlyDefault,
+          l10n.t(
+            "Parameter '{0}' is positional-only: the {0}= that GRPOTrainer passes goes into **{1} and '{0}' keeps its default. Remove the / from the signature.",
+            p.name,
+            varKeyword.name,
+          ),
+          p.range,
+        );
       } else {
-        add('error', Code.positionalOnly, l10n.t(
-          'Parameter \'{0}\' is positional-only, but GRPOTrainer passes {0}= by keyword, which raises TypeError. Remove the / from the signature.',
-          p.name), p.range);
+        add(
+          'error',
+          Code.positionalOnly,
+          l10n.t(
+            "Parameter '{0}' is positional-only, but GRPOTrainer passes {0}= by keyword, which raises TypeError. Remove the / from the signature.",
+            p.name,
+          ),
+          p.range,
+        );
       }
     }
   }
@@ -141,26 +191,52 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
     if (p.hasDefault || (TRL_KEYWORDS as readonly string[]).includes(p.name)) continue;
     const instead = NEVER_PASSED[p.name];
     if (instead) {
-      add('error', Code.neverPassed, l10n.t(
-        'GRPOTrainer never passes \'{0}\' (it passes {1}=, a list with one entry per completion), so the call raises TypeError: missing required argument \'{0}\'. Rename it to \'{1}\'.',
-        p.name, instead), p.range);
+      add(
+        'error',
+        Code.neverPassed,
+        l10n.t(
+          "GRPOTrainer never passes '{0}' (it passes {1}=, a list with one entry per completion), so the call raises TypeError: missing required argument '{0}'. Rename it to '{1}'.",
+          p.name,
+          instead,
+        ),
+        p.range,
+      );
     } else if (columns) {
       if (!columns.has(p.name)) {
-        add('error', Code.missingColumn, l10n.t(
-          'Required parameter \'{0}\' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.',
-          p.name, [...columns].join(', ') || '—'), p.range);
+        add(
+          'error',
+          Code.missingColumn,
+          l10n.t(
+            "Required parameter '{0}' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.",
+            p.name,
+            [...columns].join(', ') || '—',
+          ),
+          p.range,
+        );
       }
     } else if (!context.columnsSeen.has(p.name)) {
-      add('warning', Code.columnDependent, l10n.t(
-        'GRPOTrainer fills \'{0}\' only if the dataset has a column named \'{0}\'; otherwise the call raises TypeError. Make sure the column exists, or give the parameter a default.',
-        p.name), p.range);
+      add(
+        'warning',
+        Code.columnDependent,
+        l10n.t(
+          "GRPOTrainer fills '{0}' only if the dataset has a column named '{0}'; otherwise the call raises TypeError. Make sure the column exists, or give the parameter a default.",
+          p.name,
+        ),
+        p.range,
+      );
     }
   }
 
   if (varPositional && varKeyword && fn.varPositionalUse && byKeyword.length === 0) {
-    add('error', Code.argsOnly, l10n.t(
-      '*{0} is always empty: GRPOTrainer passes every argument by keyword. Read prompts/completions as named parameters instead.',
-      varPositional.name), fn.varPositionalUse);
+    add(
+      'error',
+      Code.argsOnly,
+      l10n.t(
+        '*{0} is always empty: GRPOTrainer passes every argument by keyword. Read prompts/completions as named parameters instead.',
+        varPositional.name,
+      ),
+      fn.varPositionalUse,
+    );
   }
 
   problems.push(...checkReturns(target, l10n));
@@ -175,15 +251,25 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
   const scalarKinds = new Set(['number', 'none', 'str', 'dict']);
   if (fn.returns.length === 0) {
     problems.push({
-      severity: 'error', code: Code.noReturn, file, range: fn.nameRange,
-      message: l10n.t('This function returns nothing (None); GRPOTrainer iterates over the result and raises TypeError. Return a list with one float (or None) per completion.'),
+      severity: 'error',
+      code: Code.noReturn,
+      file,
+      range: fn.nameRange,
+      message: l10n.t(
+        'This function returns nothing (None); GRPOTrainer iterates over the result and raises TypeError. Return a list with one float (or None) per completion.',
+      ),
     });
   } else if (fn.returns.every((r) => scalarKinds.has(r.kind))) {
     for (const r of fn.returns) {
       problems.push({
-        severity: 'error', code: Code.scalarReturn, file, range: r.range,
-        message: l10n.t('GRPOTrainer expects a list with one reward per completion, but this returns a single {0}; the first training step fails. Return e.g. [score(c) for c in completions].',
-          describeKind(r.kind, l10n)),
+        severity: 'error',
+        code: Code.scalarReturn,
+        file,
+        range: r.range,
+        message: l10n.t(
+          'GRPOTrainer expects a list with one reward per completion, but this returns a single {0}; the first training step fails. Return e.g. [score(c) for c in completions].',
+          describeKind(r.kind, l10n),
+        ),
       });
     }
   } else {
@@ -192,22 +278,37 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
       if (r.literalLength !== undefined && (allFixed || r.literalLength > 0)) {
         const always = allFixed && r.literalLength < 2;
         problems.push({
-          severity: always ? 'error' : 'warning', code: Code.fixedLengthReturn, file, range: r.range,
-          message: l10n.t('This returns {0} reward(s) whatever the number of completions; GRPOTrainer needs exactly one per completion (num_generations × prompts, at least 2) and raises ValueError otherwise. Return e.g. [score(c) for c in completions].',
-            r.literalLength),
+          severity: always ? 'error' : 'warning',
+          code: Code.fixedLengthReturn,
+          file,
+          range: r.range,
+          message: l10n.t(
+            'This returns {0} reward(s) whatever the number of completions; GRPOTrainer needs exactly one per completion (num_generations × prompts, at least 2) and raises ValueError otherwise. Return e.g. [score(c) for c in completions].',
+            r.literalLength,
+          ),
         });
         continue;
       }
       if (r.kind === 'list-of-str') {
         problems.push({
-          severity: 'error', code: Code.stringListReturn, file, range: r.range,
-          message: l10n.t('This returns a list of strings; GRPOTrainer converts rewards with torch.tensor(…, dtype=float32), which raises ValueError. Return numbers.'),
+          severity: 'error',
+          code: Code.stringListReturn,
+          file,
+          range: r.range,
+          message: l10n.t(
+            'This returns a list of strings; GRPOTrainer converts rewards with torch.tensor(…, dtype=float32), which raises ValueError. Return numbers.',
+          ),
         });
       } else if (scalarKinds.has(r.kind) && r.kind !== 'none') {
         problems.push({
-          severity: 'warning', code: Code.scalarReturnBranch, file, range: r.range,
-          message: l10n.t('This branch returns a single {0} instead of a list with one reward per completion; GRPOTrainer fails whenever it is taken.',
-            describeKind(r.kind, l10n)),
+          severity: 'warning',
+          code: Code.scalarReturnBranch,
+          file,
+          range: r.range,
+          message: l10n.t(
+            'This branch returns a single {0} instead of a list with one reward per completion; GRPOTrainer fails whenever it is taken.',
+            describeKind(r.kind, l10n),
+          ),
         });
       }
     }
@@ -216,10 +317,20 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
     const verdict = returnAnnotationProblem(fn.returnAnnotation.text);
     if (verdict) {
       problems.push({
-        severity: 'warning', code: Code.returnAnnotation, file, range: fn.returnAnnotation.range,
-        message: verdict === 'scalar'
-          ? l10n.t('The return annotation \'{0}\' says a single value, but GRPOTrainer expects a list with one reward per completion: list[float] (list[float | None] where a reward may not apply).', fn.returnAnnotation.text)
-          : l10n.t('The return annotation \'{0}\' is not a list of numbers; GRPOTrainer needs floats (or None) it can turn into a float32 tensor: list[float].', fn.returnAnnotation.text),
+        severity: 'warning',
+        code: Code.returnAnnotation,
+        file,
+        range: fn.returnAnnotation.range,
+        message:
+          verdict === 'scalar'
+            ? l10n.t(
+                "The return annotation '{0}' says a single value, but GRPOTrainer expects a list with one reward per completion: list[float] (list[float | None] where a reward may not apply).",
+                fn.returnAnnotation.text,
+              )
+            : l10n.t(
+                "The return annotation '{0}' is not a list of numbers; GRPOTrainer needs floats (or None) it can turn into a float32 tensor: list[float].",
+                fn.returnAnnotation.text,
+              ),
       });
     }
   }
@@ -233,29 +344,50 @@ function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n:
     // With the format declared, an operation that a list does not support is a certain TypeError.
     const raising = formatDeclared ? fn.completionStringOps.find((op) => op.raisesOnList) : undefined;
     const op = raising ?? fn.completionStringOps[0];
-    return [{
-      severity: raising ? 'error' : 'warning', code: Code.stringOpsConversational, file, range: op.range,
-      message: raising
-        ? l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation raises TypeError or AttributeError on it. Use completion[0]["content"].')
-        : l10n.t('The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].'),
-    }];
+    return [
+      {
+        severity: raising ? 'error' : 'warning',
+        code: Code.stringOpsConversational,
+        file,
+        range: op.range,
+        message: raising
+          ? l10n.t(
+              'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation raises TypeError or AttributeError on it. Use completion[0]["content"].',
+            )
+          : l10n.t(
+              'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].',
+            ),
+      },
+    ];
   }
   if (format === 'standard' && formatDeclared && fn.completionMessageOps.length > 0) {
-    return [{
-      severity: 'error', code: Code.messageOpsStandard, file, range: fn.completionMessageOps[0],
-      message: l10n.t('The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.'),
-    }];
+    return [
+      {
+        severity: 'error',
+        code: Code.messageOpsStandard,
+        file,
+        range: fn.completionMessageOps[0],
+        message: l10n.t(
+          'The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.',
+        ),
+      },
+    ];
   }
   return [];
 }
 
 function describeKind(kind: string, l10n: Localizer): string {
   switch (kind) {
-    case 'number': return l10n.t('number');
-    case 'none': return 'None';
-    case 'str': return l10n.t('string');
-    case 'dict': return l10n.t('dict');
-    default: return kind;
+    case 'number':
+      return l10n.t('number');
+    case 'none':
+      return 'None';
+    case 'str':
+      return l10n.t('string');
+    case 'dict':
+      return l10n.t('dict');
+    default:
+      return kind;
   }
 }
 

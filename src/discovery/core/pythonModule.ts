@@ -102,17 +102,54 @@ export interface ModuleSummary {
 }
 
 const STRING_METHODS = new Set([
-  'strip', 'lstrip', 'rstrip', 'split', 'rsplit', 'splitlines', 'lower', 'upper', 'casefold', 'count', 'find',
-  'rfind', 'index', 'startswith', 'endswith', 'replace', 'encode', 'isdigit', 'isnumeric', 'isalpha', 'format',
-  'partition', 'rpartition', 'removeprefix', 'removesuffix', 'title', 'join',
+  'strip',
+  'lstrip',
+  'rstrip',
+  'split',
+  'rsplit',
+  'splitlines',
+  'lower',
+  'upper',
+  'casefold',
+  'count',
+  'find',
+  'rfind',
+  'index',
+  'startswith',
+  'endswith',
+  'replace',
+  'encode',
+  'isdigit',
+  'isnumeric',
+  'isalpha',
+  'format',
+  'partition',
+  'rpartition',
+  'removeprefix',
+  'removesuffix',
+  'title',
+  'join',
 ]);
 /** `list` has these too, so on a message list they return a wrong number instead of raising. */
 const LIST_METHODS = new Set(['count', 'index']);
 const REGEX_FUNCTIONS = new Set(['search', 'match', 'fullmatch', 'findall', 'finditer', 'sub', 'subn', 'split']);
 /** Nodes whose children are statements: always walked, since definitions and imports hide there. */
 const STATEMENT_CONTAINERS = new Set([
-  'module', 'block', 'expression_statement', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'try_statement',
-  'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'match_statement', 'case_clause',
+  'module',
+  'block',
+  'expression_statement',
+  'if_statement',
+  'elif_clause',
+  'else_clause',
+  'for_statement',
+  'while_statement',
+  'try_statement',
+  'except_clause',
+  'except_group_clause',
+  'finally_clause',
+  'with_statement',
+  'match_statement',
+  'case_clause',
 ]);
 /**
  * Inside an expression, only these can matter: a `reward_funcs=` argument, a dict with a `prompt`
@@ -196,7 +233,13 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         return { type: 'lambda', fn: lambdaInfo(node), range };
       case 'list':
       case 'tuple':
-        return { type: 'sequence', items: named(node).filter((n) => n.type !== 'comment').map(toExpr), range };
+        return {
+          type: 'sequence',
+          items: named(node)
+            .filter((n) => n.type !== 'comment')
+            .map(toExpr),
+          range,
+        };
       case 'parenthesized_expression': {
         const inner = named(node).find((n) => n.type !== 'comment');
         if (inner) return toExpr(inner);
@@ -251,11 +294,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     const lastToken = paramsNode.lastChild; // ')' for def, last param for lambda
     if (paramsNode.type === 'parameters') {
       const close = lastToken && lastToken.type === ')' ? lastToken : null;
-      fn.kwargsInsertAt = last
-        ? rangeOf(last).end
-        : close
-          ? rangeOf(close).start
-          : rangeOf(paramsNode).end;
+      fn.kwargsInsertAt = last ? rangeOf(last).end : close ? rangeOf(close).start : rangeOf(paramsNode).end;
     } else {
       fn.kwargsInsertAt = last ? rangeOf(last).end : rangeOf(paramsNode).end;
     }
@@ -574,7 +613,11 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     const cls: ClassInfo = {
       name: nameNode?.text ?? '',
       nameRange: rangeOf(nameNode ?? node),
-      bases: superclasses ? named(superclasses).filter((n) => n.type !== 'keyword_argument').map(toExpr) : [],
+      bases: superclasses
+        ? named(superclasses)
+            .filter((n) => n.type !== 'keyword_argument')
+            .map(toExpr)
+        : [],
       methods: new Map(),
     };
     bind(currentScope, cls.name, { type: 'class', cls });

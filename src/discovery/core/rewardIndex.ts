@@ -312,8 +312,7 @@ export class RewardIndex implements ModuleHost {
             }
             continue;
           }
-          const reward = this.toReward(
-            { kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
+          const reward = this.toReward({ kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
           if (reward) rewards.push(reward);
         }
       }
@@ -327,36 +326,67 @@ export class RewardIndex implements ModuleHost {
     const reference = { file, range: entry.range };
     const { l10n } = this.options;
     if (TRL_BUILTIN_REWARDS.has(entry.text)) {
-      return this.external(entry.text, reference, 'config', l10n.t('\'{0}\' is one of TRL\'s built-in rewards; it is not checked here.', entry.text));
+      return this.external(
+        entry.text,
+        reference,
+        'config',
+        l10n.t("'{0}' is one of TRL's built-in rewards; it is not checked here.", entry.text),
+      );
     }
     const modelDir = this.localFolder(file, entry.text);
     if (modelDir) {
-      return { name: entry.text, kind: 'model', isAsync: false, origin: 'config', file, range: entry.range, references: [reference], problems: [], modelDir };
+      return {
+        name: entry.text,
+        kind: 'model',
+        isAsync: false,
+        origin: 'config',
+        file,
+        range: entry.range,
+        references: [reference],
+        problems: [],
+        modelDir,
+      };
     }
     const [modulePath, name] = splitRewardPath(entry.text);
     if (!modulePath || !name) {
       return {
         ...this.external(entry.text, reference, 'config'),
-        problems: [{
-          severity: 'error', code: Code.unresolved, file, range: entry.range,
-          message: l10n.t('\'{0}\' is neither a TRL built-in reward nor a dotted import path (my_module.my_reward), so trl grpo stops with ValueError before training. Write the module path and the function name.', entry.text),
-        }],
+        problems: [
+          {
+            severity: 'error',
+            code: Code.unresolved,
+            file,
+            range: entry.range,
+            message: l10n.t(
+              "'{0}' is neither a TRL built-in reward nor a dotted import path (my_module.my_reward), so trl grpo stops with ValueError before training. Write the module path and the function name.",
+              entry.text,
+            ),
+          },
+        ],
       };
     }
-    const moduleFile = modulePath.endsWith('.py')
-      ? this.findFileByPath(file, modulePath)
-      : this.resolveModule(file, modulePath, 0);
+    const moduleFile = modulePath.endsWith('.py') ? this.findFileByPath(file, modulePath) : this.resolveModule(file, modulePath, 0);
     if (!moduleFile) {
-      return this.external(entry.text, reference, 'config', l10n.t('Module \'{0}\' is not in this workspace (an installed package?), so \'{1}\' is not checked here.', modulePath, name));
+      return this.external(
+        entry.text,
+        reference,
+        'config',
+        l10n.t("Module '{0}' is not in this workspace (an installed package?), so '{1}' is not checked here.", modulePath, name),
+      );
     }
     const value = this.resolver.lookupInModule(moduleFile, name);
     if (value.kind === 'unknown') {
       return {
         ...this.external(entry.text, reference, 'config'),
-        problems: [{
-          severity: 'error', code: Code.unresolved, file, range: entry.range,
-          message: l10n.t('\'{0}\' has no \'{1}\', so importing the reward fails before training starts. Check the name.', modulePath, name),
-        }],
+        problems: [
+          {
+            severity: 'error',
+            code: Code.unresolved,
+            file,
+            range: entry.range,
+            message: l10n.t("'{0}' has no '{1}', so importing the reward fails before training starts. Check the name.", modulePath, name),
+          },
+        ],
       };
     }
     return this.toReward(value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
@@ -410,7 +440,17 @@ export class RewardIndex implements ModuleHost {
       case 'string': {
         if (!reference) return undefined;
         const modelDir = this.localFolder(reference.file, value.value);
-        return { name: value.value, kind: 'model', isAsync: false, origin, file: reference.file, range: reference.range, references, problems: [], ...(modelDir ? { modelDir } : {}) };
+        return {
+          name: value.value,
+          kind: 'model',
+          isAsync: false,
+          origin,
+          file: reference.file,
+          range: reference.range,
+          references,
+          problems: [],
+          ...(modelDir ? { modelDir } : {}),
+        };
       }
       case 'function': {
         const kind = kindOverride ?? (value.fn.isLambda ? 'lambda' : 'function');
@@ -432,14 +472,27 @@ export class RewardIndex implements ModuleHost {
         const call = this.resolver.findMethod(value.cls, value.file, '__call__');
         if (!call) {
           return {
-            name: value.cls.name, kind: 'class', isAsync: false, origin, file: value.file, range: value.cls.nameRange, references,
-            problems: refProblem(l10n.t('Instances of {0} are not callable: it defines no __call__, so GRPOTrainer raises TypeError. Add def __call__(self, completions, **kwargs).', value.cls.name)),
+            name: value.cls.name,
+            kind: 'class',
+            isAsync: false,
+            origin,
+            file: value.file,
+            range: value.cls.nameRange,
+            references,
+            problems: refProblem(
+              l10n.t(
+                'Instances of {0} are not callable: it defines no __call__, so GRPOTrainer raises TypeError. Add def __call__(self, completions, **kwargs).',
+                value.cls.name,
+              ),
+            ),
           };
         }
         const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
         const reward = this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
         const init = this.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
-        const needsArguments = init?.params.slice(1).some((p) => !p.hasDefault && (p.kind === 'positional-or-keyword' || p.kind === 'positional-only' || p.kind === 'keyword-only'));
+        const needsArguments = init?.params
+          .slice(1)
+          .some((p) => !p.hasDefault && (p.kind === 'positional-or-keyword' || p.kind === 'positional-only' || p.kind === 'keyword-only'));
         if (!needsArguments && this.summaryOf(value.file)?.bindings.get(value.cls.name)?.type === 'class') {
           reward.handle = { file: value.file, attr: value.cls.name, instantiate: true };
         }
@@ -447,16 +500,27 @@ export class RewardIndex implements ModuleHost {
       }
       case 'class':
         return {
-          name: value.cls.name, kind: 'class', isAsync: false, origin, file: value.file, range: value.cls.nameRange, references,
-          problems: refProblem(l10n.t('This passes the class {0} itself; GRPOTrainer would call the constructor with the reward arguments. Pass an instance: {0}().', value.cls.name)),
+          name: value.cls.name,
+          kind: 'class',
+          isAsync: false,
+          origin,
+          file: value.file,
+          range: value.cls.nameRange,
+          references,
+          problems: refProblem(
+            l10n.t(
+              'This passes the class {0} itself; GRPOTrainer would call the constructor with the reward arguments. Pass an instance: {0}().',
+              value.cls.name,
+            ),
+          ),
         };
       case 'external':
         return reference
-          ? this.external(written, reference, origin, l10n.t('\'{0}\' is defined outside this workspace; it is not checked here.', written))
+          ? this.external(written, reference, origin, l10n.t("'{0}' is defined outside this workspace; it is not checked here.", written))
           : undefined;
       default:
         return reference
-          ? this.external(written, reference, origin, l10n.t('\'{0}\' cannot be resolved statically; it is not checked here.', written))
+          ? this.external(written, reference, origin, l10n.t("'{0}' cannot be resolved statically; it is not checked here.", written))
           : undefined;
     }
   }
@@ -518,8 +582,13 @@ function locationKey(reward: RewardFunction): string {
 }
 
 function sameProblem(a: Problem, b: Problem): boolean {
-  return a.code === b.code && a.file === b.file && a.range.start.line === b.range.start.line &&
-    a.range.start.character === b.range.start.character && a.message === b.message;
+  return (
+    a.code === b.code &&
+    a.file === b.file &&
+    a.range.start.line === b.range.start.line &&
+    a.range.start.character === b.range.start.character &&
+    a.message === b.message
+  );
 }
 
 function statSize(file: string): number | undefined {

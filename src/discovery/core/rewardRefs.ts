@@ -13,7 +13,13 @@ export function rewardRefsOf(rewards: readonly RewardFunction[], wiringFile: str
   const refs: RewardRef[] = [];
   const skipped: string[] = [];
   for (const { reward } of wired) {
-    if (reward.handle) refs.push({ name: reward.name, file: reward.handle.file, attr: reward.handle.attr, ...(reward.handle.instantiate ? { instantiate: true } : {}) });
+    if (reward.handle)
+      refs.push({
+        name: reward.name,
+        file: reward.handle.file,
+        attr: reward.handle.attr,
+        ...(reward.handle.instantiate ? { instantiate: true } : {}),
+      });
     else skipped.push(reward.name);
   }
   return { refs, skipped };

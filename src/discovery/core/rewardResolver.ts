@@ -128,9 +128,7 @@ export class RewardResolver {
         return { kind: 'external', text };
       case 'instance': {
         const method = this.findMethod(object.cls, object.file, attr, depth);
-        return method
-          ? { kind: 'function', fn: method.fn, file: method.file, boundPositional: 1, boundKeywords: [] }
-          : { kind: 'unknown' };
+        return method ? { kind: 'function', fn: method.fn, file: method.file, boundPositional: 1, boundKeywords: [] } : { kind: 'unknown' };
       }
       default:
         return { kind: 'unknown' };

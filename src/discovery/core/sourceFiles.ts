@@ -3,8 +3,21 @@ import * as path from 'node:path';
 
 /** Directories that never hold the user's own reward code. */
 const SKIPPED_DIRS = new Set([
-  '.git', '.hg', '.svn', 'node_modules', '.venv', 'venv', 'site-packages', 'dist-packages', '__pycache__',
-  '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.ipynb_checkpoints',
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '.venv',
+  'venv',
+  'site-packages',
+  'dist-packages',
+  '__pycache__',
+  '.tox',
+  '.nox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  '.ipynb_checkpoints',
 ]);
 
 export type SourceKind = 'python' | 'config';
@@ -69,7 +82,7 @@ export function walkSourceFiles(roots: string[], options: WalkOptions = {}): Sou
       } else if (isFile) {
         const kind = sourceKindOf(entry.name);
         if (!kind || options.isExcluded?.(full, false)) continue;
-        let size = 0;
+        let size: number;
         try {
           size = fs.statSync(full).size;
         } catch {
@@ -85,7 +98,10 @@ export function walkSourceFiles(roots: string[], options: WalkOptions = {}): Sou
 
 /** True when a path lies in a folder that discovery always skips. */
 export function isInSkippedDir(file: string): boolean {
-  return file.split(/[\\/]/).slice(0, -1).some((part) => SKIPPED_DIRS.has(part));
+  return file
+    .split(/[\\/]/)
+    .slice(0, -1)
+    .some((part) => SKIPPED_DIRS.has(part));
 }
 
 const CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;

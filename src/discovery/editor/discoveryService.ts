@@ -52,7 +52,9 @@ export class DiscoveryService implements vscode.Disposable {
   rescan(): Promise<void> {
     this.scanning = this.scan().catch((error: unknown) => {
       this.ctx.output.error(`Reward discovery failed: ${error instanceof Error ? error.stack : String(error)}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO Studio could not scan the workspace for reward functions. See the GRPO Studio output for details.'));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('GRPO Studio could not scan the workspace for reward functions. See the GRPO Studio output for details.'),
+      );
     });
     return this.scanning;
   }
@@ -95,7 +97,10 @@ export class DiscoveryService implements vscode.Disposable {
     }
     if (skippedLarge.length > 0) {
       void vscode.window.showInformationMessage(
-        vscode.l10n.t('GRPO Studio skipped {0} file(s) larger than grpoStudio.discovery.maxFileSizeKb. Raise the setting to check them.', skippedLarge.length),
+        vscode.l10n.t(
+          'GRPO Studio skipped {0} file(s) larger than grpoStudio.discovery.maxFileSizeKb. Raise the setting to check them.',
+          skippedLarge.length,
+        ),
       );
     }
   }
@@ -104,10 +109,13 @@ export class DiscoveryService implements vscode.Disposable {
     if (doc.uri.scheme !== 'file' || !sourceKindOf(doc.uri.fsPath)) return;
     const file = doc.uri.fsPath;
     clearTimeout(this.pending.get(file));
-    this.pending.set(file, setTimeout(() => {
-      this.pending.delete(file);
-      this.apply(() => this.index?.update(file, doc.getText()));
-    }, this.ctx.config.debounceMs));
+    this.pending.set(
+      file,
+      setTimeout(() => {
+        this.pending.delete(file);
+        this.apply(() => this.index?.update(file, doc.getText()));
+      }, this.ctx.config.debounceMs),
+    );
   }
 
   private fileChanged(uri: vscode.Uri): void {

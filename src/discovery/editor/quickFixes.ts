@@ -10,9 +10,7 @@ export function registerQuickFixes(ctx: Ctx, service: DiscoveryService): void {
       const problems = service.problemsAt(document.uri.fsPath);
       for (const diagnostic of context.diagnostics) {
         if (diagnostic.source !== 'GRPO Studio') continue;
-        const problem = problems.find(
-          (p) => p.fix && p.code === diagnostic.code && toRange(p.range).isEqual(diagnostic.range),
-        );
+        const problem = problems.find((p) => p.fix && p.code === diagnostic.code && toRange(p.range).isEqual(diagnostic.range));
         if (!problem?.fix) continue;
         const action = new vscode.CodeAction(problem.fix.title, vscode.CodeActionKind.QuickFix);
         action.diagnostics = [diagnostic];
@@ -24,7 +22,9 @@ export function registerQuickFixes(ctx: Ctx, service: DiscoveryService): void {
       return actions;
     },
   };
-  ctx.register(vscode.languages.registerCodeActionsProvider({ language: 'python', scheme: 'file' }, provider, {
-    providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
-  }));
+  ctx.register(
+    vscode.languages.registerCodeActionsProvider({ language: 'python', scheme: 'file' }, provider, {
+      providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+    }),
+  );
 }

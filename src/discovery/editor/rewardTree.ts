@@ -94,8 +94,10 @@ function counts(problems: Problem[]): string {
 }
 
 function iconFor(problems: Problem[]): vscode.ThemeIcon {
-  if (problems.some((p) => p.severity === 'error')) return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-  if (problems.some((p) => p.severity === 'warning')) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+  if (problems.some((p) => p.severity === 'error'))
+    return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+  if (problems.some((p) => p.severity === 'warning'))
+    return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
 }
 

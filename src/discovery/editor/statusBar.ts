@@ -13,9 +13,16 @@ export class RewardStatusBar implements vscode.Disposable {
       const problems = report.rewards.flatMap((r) => r.problems);
       const errors = problems.filter((p) => p.severity === 'error').length;
       const warnings = problems.filter((p) => p.severity === 'warning').length;
-      this.item.text = `$(beaker) ${vscode.l10n.t('{0} rewards', report.rewards.length)}` +
-        (errors ? ` $(error) ${errors}` : '') + (warnings ? ` $(warning) ${warnings}` : '');
-      this.item.tooltip = vscode.l10n.t('GRPO Studio: {0} reward function(s), {1} error(s), {2} warning(s)', report.rewards.length, errors, warnings);
+      this.item.text =
+        `$(beaker) ${vscode.l10n.t('{0} rewards', report.rewards.length)}` +
+        (errors ? ` $(error) ${errors}` : '') +
+        (warnings ? ` $(warning) ${warnings}` : '');
+      this.item.tooltip = vscode.l10n.t(
+        'GRPO Studio: {0} reward function(s), {1} error(s), {2} warning(s)',
+        report.rewards.length,
+        errors,
+        warnings,
+      );
       this.item.backgroundColor = errors ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
       this.item.show();
     });

@@ -11,7 +11,15 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
   const service = ctx.register(new PreviewService(ctx, discovery));
   ctx.register(new InlineScores(service, () => ctx.config.previewInline));
   const lenses = ctx.register(new SampleLenses(service));
-  ctx.register(vscode.languages.registerCodeLensProvider([{ language: 'python', scheme: 'file' }, { pattern: '**/*.jsonl', scheme: 'file' }], lenses));
+  ctx.register(
+    vscode.languages.registerCodeLensProvider(
+      [
+        { language: 'python', scheme: 'file' },
+        { pattern: '**/*.jsonl', scheme: 'file' },
+      ],
+      lenses,
+    ),
+  );
 
   const panel = ctx.register(new PreviewPanel(ctx.extension.extensionUri, service));
   ctx.registerCommand('grpoStudio.openRewardPreview', () => panel.show());
@@ -29,7 +37,9 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
     }
     const preview = await service.scoreOne(selectionSample(text));
     if (!preview) {
-      void vscode.window.showWarningMessage(service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'));
+      void vscode.window.showWarningMessage(
+        service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'),
+      );
       return;
     }
     void vscode.window.showInformationMessage(describeScores(preview));

@@ -18,7 +18,10 @@ export class InlineScores implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('grpo-studio-preview');
   private readonly disposables: vscode.Disposable[];
 
-  constructor(private readonly service: PreviewService, private readonly enabled: () => boolean) {
+  constructor(
+    private readonly service: PreviewService,
+    private readonly enabled: () => boolean,
+  ) {
     this.disposables = [
       this.decoration,
       this.diagnostics,
@@ -58,23 +61,46 @@ export class InlineScores implements vscode.Disposable {
     current?.preview?.functions.forEach((outcome, k) => {
       const reward = current.rewards[k];
       if (!reward) return;
-      const nameRange = new vscode.Range(reward.range.start.line, reward.range.start.character, reward.range.end.line, reward.range.end.character);
+      const nameRange = new vscode.Range(
+        reward.range.start.line,
+        reward.range.start.character,
+        reward.range.end.line,
+        reward.range.end.character,
+      );
       const staticCallError = reward.problems.some((p) => p.severity === 'error' && CALL_ERROR_CODES.has(p.code));
       if (outcome.signature && outcome.signature.binds === staticCallError) {
-        add(reward.file, new vscode.Diagnostic(nameRange, outcome.signature.binds
-          ? vscode.l10n.t('The static check expects GRPOTrainer\'s call to fail, but Python binds it. Please report this disagreement.')
-          : vscode.l10n.t('Python cannot bind GRPOTrainer\'s call ({0}), which the static check missed. Please report this disagreement.', outcome.signature.message ?? ''),
-        vscode.DiagnosticSeverity.Warning));
+        add(
+          reward.file,
+          new vscode.Diagnostic(
+            nameRange,
+            outcome.signature.binds
+              ? vscode.l10n.t("The static check expects GRPOTrainer's call to fail, but Python binds it. Please report this disagreement.")
+              : vscode.l10n.t(
+                  "Python cannot bind GRPOTrainer's call ({0}), which the static check missed. Please report this disagreement.",
+                  outcome.signature.message ?? '',
+                ),
+            vscode.DiagnosticSeverity.Warning,
+          ),
+        );
       }
       // A call the static check already explains is not reported twice.
       if (!outcome.error || (staticCallError && outcome.signature?.binds === false)) return;
       const frame = [...outcome.error.traceback].reverse().find((f) => f.file === reward.file);
       const line = frame ? frame.line - 1 : reward.range.start.line;
-      add(reward.file, new vscode.Diagnostic(
-        frame ? new vscode.Range(line, 0, line, 10_000) : nameRange,
-        vscode.l10n.t('{0} raised {1}: {2} (on the sample set {3})', reward.name, outcome.error.type, outcome.error.message, vscode.workspace.asRelativePath(current.file)),
-        vscode.DiagnosticSeverity.Error,
-      ));
+      add(
+        reward.file,
+        new vscode.Diagnostic(
+          frame ? new vscode.Range(line, 0, line, 10_000) : nameRange,
+          vscode.l10n.t(
+            '{0} raised {1}: {2} (on the sample set {3})',
+            reward.name,
+            outcome.error.type,
+            outcome.error.message,
+            vscode.workspace.asRelativePath(current.file),
+          ),
+          vscode.DiagnosticSeverity.Error,
+        ),
+      );
     });
     for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
   }
@@ -121,16 +147,27 @@ function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunct
   const line = (x: { value: number; i: number }) =>
     `- \`${fmt(x.value)}\` ${displayText(current.set.samples[x.i].completion).replace(/\s+/g, ' ').slice(0, 80)}\n`;
   if (ranked.length) {
-    md.appendMarkdown(`${vscode.l10n.t('Best')}:\n${ranked.slice(0, 3).map(line).join('')}\n${vscode.l10n.t('Worst')}:\n${ranked.slice(-3).reverse().map(line).join('')}`);
+    md.appendMarkdown(
+      `${vscode.l10n.t('Best')}:\n${ranked.slice(0, 3).map(line).join('')}\n${vscode.l10n.t('Worst')}:\n${ranked.slice(-3).reverse().map(line).join('')}`,
+    );
   }
   const outcome = preview.functions[k];
   const logged = [
-    ...Object.entries(outcome.metrics).map(([name, values]) => `- log_metric \`${name}\`: ${values.map((v) => (v === null ? 'NaN' : fmt(v))).join(', ')}`),
-    ...Object.entries(outcome.extra).map(([column, values]) => `- log_extra \`${column}\`: ${values.slice(0, 8).map((v) => JSON.stringify(v)).join(', ')}${values.length > 8 ? ', …' : ''}`),
+    ...Object.entries(outcome.metrics).map(
+      ([name, values]) => `- log_metric \`${name}\`: ${values.map((v) => (v === null ? 'NaN' : fmt(v))).join(', ')}`,
+    ),
+    ...Object.entries(outcome.extra).map(
+      ([column, values]) =>
+        `- log_extra \`${column}\`: ${values
+          .slice(0, 8)
+          .map((v) => JSON.stringify(v))
+          .join(', ')}${values.length > 8 ? ', …' : ''}`,
+    ),
   ];
   if (logged.length) md.appendMarkdown(`\n${logged.join('\n')}\n`);
   for (const warning of outcome.warnings) md.appendMarkdown(`\n⚠ ${warning}\n`);
-  if (preview.placeholderIds) md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
+  if (preview.placeholderIds)
+    md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
   if (preview.python) md.appendMarkdown(`\n\n${vscode.l10n.t('Python: {0}', preview.python.executable)}`);
   return md;
 }
@@ -149,7 +186,5 @@ export function histogram(values: number[], bins = 10): string {
   const counts = new Array<number>(bins).fill(0);
   for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) / width))]++;
   const peak = extent(counts).max;
-  return counts
-    .map((c, b) => `${fmt(min + b * width).padStart(7)} │${'█'.repeat(Math.round((c / peak) * 20))} ${c}`)
-    .join('\n');
+  return counts.map((c, b) => `${fmt(min + b * width).padStart(7)} │${'█'.repeat(Math.round((c / peak) * 20))} ${c}`).join('\n');
 }

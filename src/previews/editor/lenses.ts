@@ -30,18 +30,25 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
       const set = parseSampleSet(document.getText());
       const lines = [...new Set(set.samples.map((s) => s.line))];
       const scores = this.shown.get(file);
-      return lines.map((line) => new vscode.CodeLens(new vscode.Range(line - 1, 0, line - 1, 0), {
-        title: scores?.has(line) ? `$(beaker) ${scores.get(line)}` : vscode.l10n.t('Score this completion'),
-        tooltip: vscode.l10n.t('Score this completion'),
-        command: 'grpoStudio.scoreSample',
-        arguments: [file, line],
-      }));
+      return lines.map(
+        (line) =>
+          new vscode.CodeLens(new vscode.Range(line - 1, 0, line - 1, 0), {
+            title: scores?.has(line) ? `$(beaker) ${scores.get(line)}` : vscode.l10n.t('Score this completion'),
+            tooltip: vscode.l10n.t('Score this completion'),
+            command: 'grpoStudio.scoreSample',
+            arguments: [file, line],
+          }),
+      );
     }
     if (document.languageId !== 'python') return [];
-    return this.service.rewardsIn(file).map((reward) => new vscode.CodeLens(
-      new vscode.Range(reward.range.start.line, 0, reward.range.start.line, 0),
-      { title: vscode.l10n.t('Preview rewards'), command: 'grpoStudio.openRewardPreview', arguments: [] },
-    ));
+    return this.service.rewardsIn(file).map(
+      (reward) =>
+        new vscode.CodeLens(new vscode.Range(reward.range.start.line, 0, reward.range.start.line, 0), {
+          title: vscode.l10n.t('Preview rewards'),
+          command: 'grpoStudio.openRewardPreview',
+          arguments: [],
+        }),
+    );
   }
 
   /** Scores the sample(s) on `line` of `file` and shows the result in that line's lens. */
@@ -55,7 +62,9 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
     for (const sample of samples) {
       last = await this.service.scoreOne(sample);
       if (!last) {
-        void vscode.window.showWarningMessage(this.service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'));
+        void vscode.window.showWarningMessage(
+          this.service.current()?.failure ?? vscode.l10n.t('Nothing to score with: no reward function found.'),
+        );
         return undefined;
       }
       results.push(describeScores(last));

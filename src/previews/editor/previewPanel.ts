@@ -13,7 +13,10 @@ export class PreviewPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly service: PreviewService) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: PreviewService,
+  ) {
     this.disposables.push(service.onDidChange(() => this.post()));
   }
 
@@ -23,10 +26,15 @@ export class PreviewPanel implements vscode.Disposable {
       return;
     }
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('grpoStudio.rewardPreview', vscode.l10n.t('Reward Preview'), {
-      viewColumn: vscode.ViewColumn.Beside,
-      preserveFocus: true,
-    }, { enableScripts: true, localResourceRoots: [dist] });
+    const panel = vscode.window.createWebviewPanel(
+      'grpoStudio.rewardPreview',
+      vscode.l10n.t('Reward Preview'),
+      {
+        viewColumn: vscode.ViewColumn.Beside,
+        preserveFocus: true,
+      },
+      { enableScripts: true, localResourceRoots: [dist] },
+    );
     const nonce = crypto.randomBytes(16).toString('base64');
     panel.webview.html = renderWebviewHtml({
       title: vscode.l10n.t('Reward Preview'),
@@ -37,9 +45,13 @@ export class PreviewPanel implements vscode.Disposable {
       language: vscode.env.language,
     });
     panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), undefined, this.disposables);
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-    }, undefined, this.disposables);
+    panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+      },
+      undefined,
+      this.disposables,
+    );
     this.panel = panel;
   }
 
@@ -90,7 +102,10 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
       ms: outcome?.ms,
     };
   });
-  const notices = [current.failure, preview?.placeholderIds ? vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).') : undefined];
+  const notices = [
+    current.failure,
+    preview?.placeholderIds ? vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).') : undefined,
+  ];
   return {
     samplesFile: current.file,
     functions,

@@ -45,7 +45,10 @@ export class PreviewService implements vscode.Disposable {
   /** The sample set the user looked at last; the inline numbers come from it. */
   activeSamples?: string;
 
-  constructor(private readonly ctx: Ctx, private readonly discovery: DiscoveryService) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly discovery: DiscoveryService,
+  ) {
     this.rewardModels = new RewardModelThread(ctx.distPath);
     this.disposables.push(
       this.rewardModels,
@@ -94,7 +97,10 @@ export class PreviewService implements vscode.Disposable {
 
   /** The discovered rewards changed (an edit): rescore only once the set of previewable ones differs. */
   notifyRewardsChanged(): void {
-    const key = this.discovery.report.rewards.filter(isPreviewable).map((r) => `${r.file}:${r.handle?.attr ?? r.modelDir}`).join('|');
+    const key = this.discovery.report.rewards
+      .filter(isPreviewable)
+      .map((r) => `${r.file}:${r.handle?.attr ?? r.modelDir}`)
+      .join('|');
     if (key !== this.rewardsKey) {
       this.rewardsKey = key;
       void this.refresh();
@@ -151,9 +157,10 @@ export class PreviewService implements vscode.Disposable {
     try {
       entry.preview = await this.preview(entry.file, entry.rewards, entry.set);
     } catch (error) {
-      entry.failure = error instanceof WorkerFault
-        ? vscode.l10n.t('The reward worker failed ({0}): {1}', error.kind, error.message)
-        : String((error as Error).message ?? error);
+      entry.failure =
+        error instanceof WorkerFault
+          ? vscode.l10n.t('The reward worker failed ({0}): {1}', error.kind, error.message)
+          : String((error as Error).message ?? error);
       this.ctx.output.warn(`Preview of ${entry.file}: ${entry.failure}`);
     }
   }
@@ -198,10 +205,19 @@ export class PreviewService implements vscode.Disposable {
     const known = new Set(found.map((r) => r.modelDir));
     return [
       ...found,
-      ...configured.filter((dir) => !known.has(dir)).map((dir): RewardFunction => ({
-        name: path.basename(dir), kind: 'model', isAsync: false, origin: 'config', file: dir,
-        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, references: [], problems: [], modelDir: dir,
-      })),
+      ...configured
+        .filter((dir) => !known.has(dir))
+        .map((dir): RewardFunction => ({
+          name: path.basename(dir),
+          kind: 'model',
+          isAsync: false,
+          origin: 'config',
+          file: dir,
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+          references: [],
+          problems: [],
+          modelDir: dir,
+        })),
     ];
   }
 
@@ -225,11 +241,18 @@ export class PreviewService implements vscode.Disposable {
   }
 
   private publishSampleProblems(file: string, set: SampleSet): void {
-    this.sampleDiagnostics.set(vscode.Uri.file(file), set.problems.map((p) => {
-      const diagnostic = new vscode.Diagnostic(new vscode.Range(p.line - 1, 0, p.line - 1, 1000), p.message, vscode.DiagnosticSeverity.Error);
-      diagnostic.source = 'GRPO Studio';
-      return diagnostic;
-    }));
+    this.sampleDiagnostics.set(
+      vscode.Uri.file(file),
+      set.problems.map((p) => {
+        const diagnostic = new vscode.Diagnostic(
+          new vscode.Range(p.line - 1, 0, p.line - 1, 1000),
+          p.message,
+          vscode.DiagnosticSeverity.Error,
+        );
+        diagnostic.source = 'GRPO Studio';
+        return diagnostic;
+      }),
+    );
   }
 
   dispose(): void {

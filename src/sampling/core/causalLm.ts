@@ -52,14 +52,20 @@ export class OnnxCausalLm {
     try {
       const names = session.inputNames;
       if (!names.includes('input_ids') || !session.outputNames.includes('logits')) {
-        throw new ModelFolderError(`${folder.onnxFile} is not a causal LM export: it needs an input_ids input and a logits output (it has ${names.join(', ')} → ${session.outputNames.join(', ')})`, folder.onnxFile);
+        throw new ModelFolderError(
+          `${folder.onnxFile} is not a causal LM export: it needs an input_ids input and a logits output (it has ${names.join(', ')} → ${session.outputNames.join(', ')})`,
+          folder.onnxFile,
+        );
       }
       const pastInputs = names.filter((n) => PAST.test(n));
       const pastShapes = new Map<string, [number, number]>();
       for (const name of pastInputs) {
         const metadata = session.inputMetadata.find((m) => m.name === name);
         if (metadata?.isTensor && metadata.type !== 'float32') {
-          throw new ModelFolderError(`${folder.onnxFile} keeps its KV cache in ${metadata.type}; GRPO Studio samples float32 exports (optimum-cli export onnx --dtype fp32)`, folder.onnxFile);
+          throw new ModelFolderError(
+            `${folder.onnxFile} keeps its KV cache in ${metadata.type}; GRPO Studio samples float32 exports (optimum-cli export onnx --dtype fp32)`,
+            folder.onnxFile,
+          );
         }
         pastShapes.set(name, pastShapeOf(folder, metadata?.isTensor ? metadata.shape : undefined));
       }
@@ -84,7 +90,10 @@ export class OnnxCausalLm {
     let out = await this.forward([promptIds], 0, undefined);
     if (out.logits.dims.length !== 3) {
       // A sequence classifier (a reward model) has logits too, one row of labels per sequence.
-      throw new ModelFolderError(`${this.folder.onnxFile} is not a causal LM: its logits are [${out.logits.dims.join(', ')}], not [batch, tokens, vocabulary] (a reward model? those go in reward_funcs)`, this.folder.onnxFile);
+      throw new ModelFolderError(
+        `${this.folder.onnxFile} is not a causal LM: its logits are [${out.logits.dims.join(', ')}], not [batch, tokens, vocabulary] (a reward model? those go in reward_funcs)`,
+        this.folder.onnxFile,
+      );
     }
     let past = this.usesKvCache ? this.tileCache(out, rows) : undefined;
     let logits = out.logits;
@@ -94,7 +103,9 @@ export class OnnxCausalLm {
       const next: number[] = [];
       for (let r = 0; r < rows; r++) {
         const row = batch === 1 ? 0 : r; // the first step's logits are the shared prompt's
-        const token = finished[r] ? this.tokenizer.padId : pickToken(logits.data as Float32Array, (row * seq + seq - 1) * vocab, vocab, options, options.random);
+        const token = finished[r]
+          ? this.tokenizer.padId
+          : pickToken(logits.data as Float32Array, (row * seq + seq - 1) * vocab, vocab, options, options.random);
         if (!finished[r]) {
           if (this.tokenizer.eosIds.has(token)) finished[r] = true;
           else sequences[r].push(token);
@@ -105,10 +116,18 @@ export class OnnxCausalLm {
       if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
       const length = promptIds.length + step + 1;
       if (past) {
-        out = await this.forward(next.map((t) => [t]), length - 1, past);
+        out = await this.forward(
+          next.map((t) => [t]),
+          length - 1,
+          past,
+        );
         past = this.cacheOf(out);
       } else {
-        out = await this.forward(sequences.map((s) => [...promptIds, ...this.padTo(s, step + 1)]), 0, undefined);
+        out = await this.forward(
+          sequences.map((s) => [...promptIds, ...this.padTo(s, step + 1)]),
+          0,
+          undefined,
+        );
       }
       logits = out.logits;
     }
@@ -129,7 +148,8 @@ export class OnnxCausalLm {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), [batch, seq]),
     };
     const names = this.session.inputNames;
-    if (names.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(batch * total).fill(1n), [batch, total]);
+    if (names.includes('attention_mask'))
+      feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(batch * total).fill(1n), [batch, total]);
     if (names.includes('position_ids')) {
       const positions = new BigInt64Array(batch * seq);
       for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(pastLength + s);
@@ -147,7 +167,11 @@ export class OnnxCausalLm {
     const cache: Record<string, Tensor> = {};
     for (const name of this.pastInputs) {
       const present = out[name.replace('past_key_values', 'present')];
-      if (!present) throw new ModelFolderError(`${this.folder.onnxFile} has input ${name} but no output ${name.replace('past_key_values', 'present')}`, this.folder.onnxFile);
+      if (!present)
+        throw new ModelFolderError(
+          `${this.folder.onnxFile} has input ${name} but no output ${name.replace('past_key_values', 'present')}`,
+          this.folder.onnxFile,
+        );
       cache[name] = present;
     }
     return cache;
@@ -181,7 +205,10 @@ function pastShapeOf(folder: ModelFolder, shape: ReadonlyArray<number | string> 
   const hidden = config.hidden_size ?? config.n_embd;
   const headDim = config.head_dim ?? (hidden && attentionHeads ? hidden / attentionHeads : undefined);
   if (!heads || !headDim) {
-    throw new ModelFolderError(`${folder.dir}/config.json gives neither the attention heads (num_key_value_heads, num_attention_heads, n_head) nor the head size (head_dim, hidden_size, n_embd) that the KV cache needs`, `${folder.dir}/config.json`);
+    throw new ModelFolderError(
+      `${folder.dir}/config.json gives neither the attention heads (num_key_value_heads, num_attention_heads, n_head) nor the head size (head_dim, hidden_size, n_embd) that the KV cache needs`,
+      `${folder.dir}/config.json`,
+    );
   }
   return [heads, headDim];
 }

@@ -137,7 +137,11 @@ export function promptIds(lm: OnnxCausalLm, prompt: PromptValue): number[] {
  * prompt order. A message-list prompt gets an assistant message as its completion, as in TRL's
  * conversational format.
  */
-export async function runSampleJob(job: SampleJob, onProgress?: (progress: SampleProgress) => void, signal?: AbortSignal): Promise<SampleSummary> {
+export async function runSampleJob(
+  job: SampleJob,
+  onProgress?: (progress: SampleProgress) => void,
+  signal?: AbortSignal,
+): Promise<SampleSummary> {
   const lm = await OnnxCausalLm.load(job.model, job.threads);
   const random = new SeededRandom(job.seed);
   const started = performance.now();

@@ -27,7 +27,9 @@ export function registerSampleCommand(ctx: Ctx): void {
       return;
     }
     if (prompts.length === 0) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} has no prompts (one JSON object per line with a "prompt").', path.basename(source)));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('GRPO: {0} has no prompts (one JSON object per line with a "prompt").', path.basename(source)),
+      );
       return;
     }
     const out = freeName(path.join(path.dirname(source), `${stem(source)}.${path.basename(model)}.samples.jsonl`));
@@ -35,10 +37,15 @@ export function registerSampleCommand(ctx: Ctx): void {
     ctx.output.info(`Sampling ${settings.numGenerations} completion(s) for ${prompts.length} prompt(s) from ${model} into ${out}`);
 
     const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: sampling from {0}', path.basename(model)), cancellable: true },
-      (progress, token) => runInWorker(ctx, job, token, (done, total, tokens) => {
-        progress.report({ message: vscode.l10n.t('prompt {0} of {1} · {2} tokens', Math.min(done + 1, total), total, tokens) });
-      }),
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('GRPO: sampling from {0}', path.basename(model)),
+        cancellable: true,
+      },
+      (progress, token) =>
+        runInWorker(ctx, job, token, (done, total, tokens) => {
+          progress.report({ message: vscode.l10n.t('prompt {0} of {1} · {2} tokens', Math.min(done + 1, total), total, tokens) });
+        }),
     );
     if (outcome.error && !outcome.cancelled) {
       ctx.output.error(`Sampling failed: ${outcome.error}`);
@@ -48,13 +55,23 @@ export function registerSampleCommand(ctx: Ctx): void {
     if (!fs.existsSync(out) || fs.statSync(out).size === 0) return;
     await vscode.window.showTextDocument(vscode.Uri.file(out));
     if (outcome.cancelled) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('GRPO: sampling cancelled; the finished groups are in {0}.', path.basename(out)));
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t('GRPO: sampling cancelled; the finished groups are in {0}.', path.basename(out)),
+      );
     } else if (outcome.summary) {
       const s = outcome.summary;
-      ctx.output.info(`Sampled ${s.completions} completions in ${s.seconds.toFixed(1)} s: ${s.tokensPerSecond.toFixed(1)} tokens/s, first token ${s.timeToFirstTokenMs.toFixed(0)} ms, KV cache ${s.usesKvCache ? 'on' : 'off'}`);
+      ctx.output.info(
+        `Sampled ${s.completions} completions in ${s.seconds.toFixed(1)} s: ${s.tokensPerSecond.toFixed(1)} tokens/s, first token ${s.timeToFirstTokenMs.toFixed(0)} ms, KV cache ${s.usesKvCache ? 'on' : 'off'}`,
+      );
       const open = vscode.l10n.t('Open Reward Preview');
       const choice = await vscode.window.showInformationMessage(
-        vscode.l10n.t('GRPO: {0} completions ({1} groups) in {2}; {3} tokens/s.', s.completions, s.groups, path.basename(out), s.tokensPerSecond.toFixed(1)),
+        vscode.l10n.t(
+          'GRPO: {0} completions ({1} groups) in {2}; {3} tokens/s.',
+          s.completions,
+          s.groups,
+          path.basename(out),
+          s.tokensPerSecond.toFixed(1),
+        ),
         open,
       );
       if (choice === open) await vscode.commands.executeCommand('grpoStudio.openRewardPreview');
@@ -68,7 +85,12 @@ interface Outcome {
   cancelled?: boolean;
 }
 
-function runInWorker(ctx: Ctx, job: SampleJob, token: vscode.CancellationToken, onProgress: (done: number, total: number, tokens: number) => void): Promise<Outcome> {
+function runInWorker(
+  ctx: Ctx,
+  job: SampleJob,
+  token: vscode.CancellationToken,
+  onProgress: (done: number, total: number, tokens: number) => void,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     const worker = new Worker(path.join(ctx.distPath, 'sampleWorker.js'));
     const send = (message: ToSampler) => worker.postMessage(message);
@@ -134,7 +156,9 @@ async function pickModel(ctx: Ctx): Promise<string | undefined> {
     ctx.output.warn(`grpoStudio.sampling.model: ${resolved} is not an ONNX model folder`);
   }
   const graphs = await vscode.workspace.findFiles('**/onnx/{model,decoder_model_merged}.onnx', EXCLUDE, 50);
-  const models = [...new Set(graphs.map((uri) => path.dirname(path.dirname(uri.fsPath))))].filter((dir) => isOnnxModelFolder(dir) && isCausalLm(dir));
+  const models = [...new Set(graphs.map((uri) => path.dirname(path.dirname(uri.fsPath))))].filter(
+    (dir) => isOnnxModelFolder(dir) && isCausalLm(dir),
+  );
   const browse = vscode.l10n.t('Browse…');
   const items = [
     ...models.map((dir) => ({ label: path.basename(dir), description: vscode.workspace.asRelativePath(dir), dir })),
@@ -143,7 +167,11 @@ async function pickModel(ctx: Ctx): Promise<string | undefined> {
   const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('ONNX causal LM to sample from') });
   if (!picked) return undefined;
   if (picked.dir) return picked.dir;
-  const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: vscode.l10n.t('Sample from this model') });
+  const chosen = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: vscode.l10n.t('Sample from this model'),
+  });
   return chosen?.[0]?.fsPath;
 }
 
@@ -181,12 +209,20 @@ async function pickPromptSource(): Promise<string | undefined> {
       continue; // Not valid YAML: the config check reports it.
     }
     if (dataset) {
-      items.push({ label: path.basename(uri.fsPath), description: `${vscode.l10n.t('run config dataset')}: ${path.basename(dataset)}${where(uri.fsPath)}`, file: uri.fsPath });
+      items.push({
+        label: path.basename(uri.fsPath),
+        description: `${vscode.l10n.t('run config dataset')}: ${path.basename(dataset)}${where(uri.fsPath)}`,
+        file: uri.fsPath,
+      });
     }
   }
   items.sort((a, b) => Number(b.file === editor) - Number(a.file === editor));
   if (items.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No prompts found: a JSONL file with one {"prompt": ...} per line, a sample set, or a run config with a local dataset.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'No prompts found: a JSONL file with one {"prompt": ...} per line, a sample set, or a run config with a local dataset.',
+      ),
+    );
     return undefined;
   }
   return (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Prompts to sample completions for') }))?.file;
@@ -197,7 +233,13 @@ function firstLine(file: string): string {
   try {
     const buffer = Buffer.alloc(4096);
     const read = fs.readSync(fd, buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, read).toString('utf8').split('\n').find((line) => line.trim()) ?? '';
+    return (
+      buffer
+        .subarray(0, read)
+        .toString('utf8')
+        .split('\n')
+        .find((line) => line.trim()) ?? ''
+    );
   } finally {
     fs.closeSync(fd);
   }

@@ -22,7 +22,8 @@ if (parentPort) {
     }
     runSampleJob(message.job, (progress) => post({ type: 'progress', progress }), controller.signal).then(
       (summary) => post({ type: 'done', summary }),
-      (error: unknown) => post({ type: 'error', message: (error as Error).message ?? String(error), cancelled: error instanceof GenerationCancelled }),
+      (error: unknown) =>
+        post({ type: 'error', message: (error as Error).message ?? String(error), cancelled: error instanceof GenerationCancelled }),
     );
   });
 }

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 
 /** A model folder that cannot be used, with the file at fault and what to do. */
 export class ModelFolderError extends Error {
-  constructor(message: string, readonly file?: string) {
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
     super(message);
     this.name = 'ModelFolderError';
   }
@@ -50,9 +53,21 @@ export function readModelFolder(dir: string): ModelFolder {
   const tokenizerConfig = json('tokenizer_config.json', true);
   const generationConfig = json('generation_config.json', false);
   const found = ONNX_CANDIDATES.map((rel) => path.join(root, rel)).find((file) => fs.existsSync(file));
-  if (!found) throw new ModelFolderError(`${root} is incomplete: onnx/model.onnx is missing (an ONNX model folder has ${LAYOUT})`, path.join(root, 'onnx', 'model.onnx'));
+  if (!found)
+    throw new ModelFolderError(
+      `${root} is incomplete: onnx/model.onnx is missing (an ONNX model folder has ${LAYOUT})`,
+      path.join(root, 'onnx', 'model.onnx'),
+    );
   if (fs.statSync(found).size === 0) throw new ModelFolderError(`${found} is empty: export the model again`, found);
-  return { dir: root, config, tokenizerJson, tokenizerConfig, generationConfig, chatTemplate: chatTemplateOf(root, tokenizerConfig), onnxFile: found };
+  return {
+    dir: root,
+    config,
+    tokenizerJson,
+    tokenizerConfig,
+    generationConfig,
+    chatTemplate: chatTemplateOf(root, tokenizerConfig),
+    onnxFile: found,
+  };
 }
 
 function chatTemplateOf(root: string, tokenizerConfig: Record<string, unknown>): string | undefined {

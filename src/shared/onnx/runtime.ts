@@ -19,6 +19,7 @@ export function onnxRuntime(): OnnxRuntime {
       throw new Error(
         `onnxruntime-node cannot be loaded on ${process.platform}-${process.arch} (${(error as Error).message}). ` +
           'Install the GRPO Studio package built for this platform.',
+        { cause: error },
       );
     }
   }
@@ -35,6 +36,9 @@ export async function openSession(file: string, threads?: number): Promise<OnnxS
       ...(threads ? { intraOpNumThreads: threads } : {}),
     });
   } catch (error) {
-    throw new ModelFolderError(`${file} cannot be loaded by onnxruntime (${(error as Error).message.split('\n')[0]}): the file is corrupt or incomplete; export the model again`, file);
+    throw new ModelFolderError(
+      `${file} cannot be loaded by onnxruntime (${(error as Error).message.split('\n')[0]}): the file is corrupt or incomplete; export the model again`,
+      file,
+    );
   }
 }

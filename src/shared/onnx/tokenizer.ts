@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { ModelFolderError, type ModelFolder } from './modelFolder';
 import type { Message } from '../vocabulary';
 
-
 /**
  * A Hugging Face tokenizer (tokenizer.json) with its chat template, through Tokenizers.js and
  * the Jinja implementation that transformers.js uses.
@@ -28,13 +27,20 @@ export class TextTokenizer {
       try {
         this.template = new Template(folder.chatTemplate);
       } catch (error) {
-        throw new ModelFolderError(`the chat template of ${folder.dir} (chat_template.jinja or tokenizer_config.json) does not parse: ${(error as Error).message}`, folder.dir);
+        throw new ModelFolderError(
+          `the chat template of ${folder.dir} (chat_template.jinja or tokenizer_config.json) does not parse: ${(error as Error).message}`,
+          folder.dir,
+        );
       }
     }
-    const eos = idList(folder.generationConfig.eos_token_id) ?? idList(folder.config.eos_token_id) ?? this.idsOf(this.specialToken('eos_token'));
+    const eos =
+      idList(folder.generationConfig.eos_token_id) ?? idList(folder.config.eos_token_id) ?? this.idsOf(this.specialToken('eos_token'));
     this.eosIds = new Set(eos);
-    this.padId = firstNumber(folder.generationConfig.pad_token_id, folder.config.pad_token_id)
-      ?? this.idsOf(this.specialToken('pad_token'))[0] ?? eos[0] ?? 0;
+    this.padId =
+      firstNumber(folder.generationConfig.pad_token_id, folder.config.pad_token_id) ??
+      this.idsOf(this.specialToken('pad_token'))[0] ??
+      eos[0] ??
+      0;
   }
 
   get hasChatTemplate(): boolean {
@@ -55,10 +61,15 @@ export class TextTokenizer {
   /** The chat template rendered as `tokenizer.apply_chat_template(messages, tokenize=False)` does. */
   applyChatTemplate(messages: Message[], addGenerationPrompt: boolean): string {
     if (!this.template) {
-      throw new Error(`${this.folder.dir} has no chat template (tokenizer_config.json chat_template or chat_template.jinja), so message-list prompts cannot be rendered`);
+      throw new Error(
+        `${this.folder.dir} has no chat template (tokenizer_config.json chat_template or chat_template.jinja), so message-list prompts cannot be rendered`,
+      );
     }
     const specials = Object.fromEntries(
-      ['bos_token', 'eos_token', 'pad_token', 'unk_token', 'sep_token', 'cls_token', 'mask_token'].map((key) => [key, this.specialToken(key) ?? '']),
+      ['bos_token', 'eos_token', 'pad_token', 'unk_token', 'sep_token', 'cls_token', 'mask_token'].map((key) => [
+        key,
+        this.specialToken(key) ?? '',
+      ]),
     );
     return this.template.render({ ...specials, messages, add_generation_prompt: addGenerationPrompt });
   }
@@ -66,7 +77,8 @@ export class TextTokenizer {
   private specialToken(key: string): string | undefined {
     const value = this.folder.tokenizerConfig[key];
     if (typeof value === 'string') return value;
-    if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+    if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+      return (value as { content: string }).content;
     return undefined;
   }
 

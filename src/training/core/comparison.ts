@@ -44,17 +44,32 @@ export function winner(base: number | null | undefined, trained: number | null |
   return trained > base ? 'trained' : base > trained ? 'base' : 'tie';
 }
 
-export function comparisonRows(prompts: PromptValue[], base: PromptValue[], trained: PromptValue[], scores: ComparisonScores): ComparisonRow[] {
+export function comparisonRows(
+  prompts: PromptValue[],
+  base: PromptValue[],
+  trained: PromptValue[],
+  scores: ComparisonScores,
+): ComparisonRow[] {
   return prompts.map((prompt, i) => {
     const cell = (side: Side): AnswerCell => {
       const values = scores.names.map((_, k) => scores[side][i]?.[k] ?? null);
       const totals = side === 'base' ? scores.baseTotals : scores.trainedTotals;
       const answer = (side === 'base' ? base : trained)[i];
-      return { text: answer === undefined ? '' : displayText(answer), scores: values, total: totals ? (totals[i] ?? null) : weightedTotal(values, scores.weights) };
+      return {
+        text: answer === undefined ? '' : displayText(answer),
+        scores: values,
+        total: totals ? (totals[i] ?? null) : weightedTotal(values, scores.weights),
+      };
     };
     const b = cell('base');
     const t = cell('trained');
-    return { prompt: displayText(prompt), base: b, trained: t, perReward: b.scores.map((v, k) => winner(v, t.scores[k])), total: winner(b.total, t.total) };
+    return {
+      prompt: displayText(prompt),
+      base: b,
+      trained: t,
+      perReward: b.scores.map((v, k) => winner(v, t.scores[k])),
+      total: winner(b.total, t.total),
+    };
   });
 }
 

@@ -20,7 +20,6 @@ export interface ComparisonPage {
   labels?: Partial<Record<'prompt' | 'reward' | 'total' | 'higher' | 'none' | 'summary', string>>;
 }
 
-
 const STYLE = `
 body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); background: var(--vscode-editor-background); padding: 0 16px 24px; }
 h1 { font-size: 1.3em; font-weight: 600; }
@@ -43,7 +42,15 @@ td.lower { color: var(--vscode-descriptionForeground); }
 `;
 
 export function renderComparisonHtml(page: ComparisonPage): string {
-  const labels = { prompt: 'Prompt', reward: 'Reward', total: 'Total', higher: 'higher', none: 'None or failed', summary: 'Mean total: {0} → {1}; trained higher on {2}, base higher on {3}, tied on {4} of {5} prompts.', ...page.labels };
+  const labels = {
+    prompt: 'Prompt',
+    reward: 'Reward',
+    total: 'Total',
+    higher: 'higher',
+    none: 'None or failed',
+    summary: 'Mean total: {0} → {1}; trained higher on {2}, base higher on {3}, tied on {4} of {5} prompts.',
+    ...page.labels,
+  };
   const mark = (w: Winner, side: Side) => (w === side ? 'higher' : w && w !== 'tie' ? 'lower' : '');
   const scoreCell = (value: number | null, w: Winner, side: Side) => {
     const cls = ['num', mark(w, side)].filter(Boolean).join(' ');
@@ -61,21 +68,29 @@ export function renderComparisonHtml(page: ComparisonPage): string {
 </div>`;
   };
   const sections = page.rows
-    .map((row, i) => `<section>
+    .map(
+      (row, i) => `<section>
 <div class="prompt">${i + 1}. ${escapeHtml(row.prompt)}</div>
 <div class="pair">
 ${answer(row, 'base', page.baseLabel)}
 ${answer(row, 'trained', page.trainedLabel)}
 </div>
-</section>`)
+</section>`,
+    )
     .join('\n');
   const mean = (side: Side) => {
     const values = page.rows.map((r) => r[side].total).filter((v): v is number => v !== null);
     return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
   };
   const count = (w: Winner) => String(page.rows.filter((r) => r.total === w).length);
-  const summary = [formatScore(mean('base')), formatScore(mean('trained')), count('trained'), count('base'), count('tie'), String(page.rows.length)]
-    .reduce((text, value, k) => text.replace(`{${k}}`, value), labels.summary);
+  const summary = [
+    formatScore(mean('base')),
+    formatScore(mean('trained')),
+    count('trained'),
+    count('base'),
+    count('tie'),
+    String(page.rows.length),
+  ].reduce((text, value, k) => text.replace(`{${k}}`, value), labels.summary);
   return `<!DOCTYPE html>
 <html lang="${escapeHtml(page.language ?? 'en')}">
 <head>

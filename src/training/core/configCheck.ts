@@ -17,7 +17,7 @@ export interface ConfigProblem {
 /** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
 const REMOVED: Record<string, string> = {
   max_prompt_length:
-    "was removed from GRPOConfig in TRL's \"Remove deprecated parameters\" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line",
+    'was removed from GRPOConfig in TRL\'s "Remove deprecated parameters" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line',
 };
 
 /**
@@ -59,7 +59,12 @@ export function checkRunConfig(text: string, schema: TrlSchema, ownFields: Reado
     }
     const value = isScalar(pair.value) ? pair.value.value : undefined;
     const mismatch = typeMismatch(field.type, value);
-    if (mismatch) problems.push({ severity: 'error', range: toRange(pair.value as YamlNode), message: `'${key}' expects ${mismatch} (${field.type}); got ${JSON.stringify(value)}.` });
+    if (mismatch)
+      problems.push({
+        severity: 'error',
+        range: toRange(pair.value as YamlNode),
+        message: `'${key}' expects ${mismatch} (${field.type}); got ${JSON.stringify(value)}.`,
+      });
   }
   return problems;
 }
@@ -68,7 +73,8 @@ export function checkRunConfig(text: string, schema: TrlSchema, ownFields: Reado
 function typeMismatch(type: string, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const kinds = type.split('|').map((t) => t.trim());
-  if (kinds.includes('str') || kinds.some((k) => k.startsWith('Literal') || k.includes('Any') || k.includes('list') || k.includes('dict'))) return undefined;
+  if (kinds.includes('str') || kinds.some((k) => k.startsWith('Literal') || k.includes('Any') || k.includes('list') || k.includes('dict')))
+    return undefined;
   if (kinds.includes('bool') && typeof value !== 'boolean') return 'true or false';
   if (kinds.includes('int') && !kinds.includes('float') && !(typeof value === 'number' && Number.isInteger(value))) return 'an integer';
   if (kinds.includes('float') && typeof value !== 'number') return 'a number';

@@ -91,7 +91,9 @@ function parseRows(value: unknown): SampleRow[] | undefined {
 }
 
 function isFileName(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= LIMITS.fileName && FILE_NAME.test(value) && value.trim() !== '' && !/^\.+$/.test(value);
+  return (
+    typeof value === 'string' && value.length <= LIMITS.fileName && FILE_NAME.test(value) && value.trim() !== '' && !/^\.+$/.test(value)
+  );
 }
 
 function isPngDataUrl(value: unknown): value is string {

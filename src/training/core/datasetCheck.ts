@@ -25,8 +25,12 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
   } catch {
     return []; // The config check reports an unreadable config.
   }
-  const [files, parquet] = partition(trainingDataFiles(config, searchDirs(options.roots[0], configFile)), (file) => !/\.parquet$/i.test(file));
-  if (files.length === 0 && parquet.length) return [{ severity: 'info', message: `${path.basename(parquet[0])}: columns are checked when it loads` }];
+  const [files, parquet] = partition(
+    trainingDataFiles(config, searchDirs(options.roots[0], configFile)),
+    (file) => !/\.parquet$/i.test(file),
+  );
+  if (files.length === 0 && parquet.length)
+    return [{ severity: 'info', message: `${path.basename(parquet[0])}: columns are checked when it loads` }];
   if (files.length === 0) {
     const named = config.dataset_name ?? (Array.isArray(config.datasets) ? 'datasets' : undefined);
     return named ? [{ severity: 'info', message: `dataset ${String(named)}: columns are checked when it loads` }] : [];
@@ -34,7 +38,13 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
   return files.flatMap((file): PreflightIssue[] => {
     try {
       const shape = readDatasetShape(file, config);
-      if (!shape) return [{ severity: 'info', message: `${path.basename(file)}: its first line is longer than the pre-flight reads; columns are checked when it loads` }];
+      if (!shape)
+        return [
+          {
+            severity: 'info',
+            message: `${path.basename(file)}: its first line is longer than the pre-flight reads; columns are checked when it loads`,
+          },
+        ];
       return datasetIssues({ ...options, configFile, shape });
     } catch (error) {
       return [{ severity: 'error' as const, message: (error as Error).message }];
@@ -68,8 +78,9 @@ export function datasetIssues(options: DatasetCheckOptions & { configFile: strin
   });
   index.scan();
   index.update(configFile);
-  const missing: Problem[] = index.report().rewards
-    .filter((r) => r.references.some((ref) => ref.file === configFile))
+  const missing: Problem[] = index
+    .report()
+    .rewards.filter((r) => r.references.some((ref) => ref.file === configFile))
     .flatMap((r) => r.problems.filter((p) => p.code === Code.missingColumn && p.severity === 'error'));
   for (const problem of missing) {
     issues.push({ severity: 'error', message: `${path.basename(problem.file)}:${problem.range.start.line + 1}: ${problem.message}` });

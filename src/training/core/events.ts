@@ -103,15 +103,7 @@ export interface EndEvent extends Timed {
 }
 
 export type RunEvent =
-  | StartEvent
-  | TrainBeginEvent
-  | LogEvent
-  | CompletionsEvent
-  | SummaryEvent
-  | EvalEvent
-  | CheckpointEvent
-  | StopRequestedEvent
-  | EndEvent;
+  StartEvent | TrainBeginEvent | LogEvent | CompletionsEvent | SummaryEvent | EvalEvent | CheckpointEvent | StopRequestedEvent | EndEvent;
 
 export type EventName = RunEvent['event'];
 
@@ -126,7 +118,17 @@ type FieldTable<T> = { [K in Exclude<keyof T, 'event'>]-?: FieldSpec };
 type EventTable = { [E in RunEvent as E['event']]: FieldTable<E> };
 
 export const EVENT_FIELDS: EventTable = {
-  start: { time: 'number', config_file: 'string', argv: 'array', resumed_from: 'object|null', max_steps: 'number|null', config: 'object', versions: 'object', devices: 'object', pid: 'number' },
+  start: {
+    time: 'number',
+    config_file: 'string',
+    argv: 'array',
+    resumed_from: 'object|null',
+    max_steps: 'number|null',
+    config: 'object',
+    versions: 'object',
+    devices: 'object',
+    pid: 'number',
+  },
   train_begin: { time: 'number', step: 'number', max_steps: 'number' },
   log: { time: 'number', step: 'number', metrics: 'object' },
   summary: { time: 'number', step: 'number', metrics: 'object' },
@@ -158,9 +160,11 @@ function fieldProblems(record: Record<string, unknown>, table: Record<string, Fi
     const types = spec.replace('?', '').split('|');
     if (!(field in record)) {
       if (!optional) problems.push(`${where}: '${field}' is missing`);
-    } else if (!types.includes(jsonType(record[field]))) problems.push(`${where}: '${field}' is ${jsonType(record[field])}, expected ${types.join(' or ')}`);
+    } else if (!types.includes(jsonType(record[field])))
+      problems.push(`${where}: '${field}' is ${jsonType(record[field])}, expected ${types.join(' or ')}`);
   }
-  for (const field of Object.keys(record)) if (field !== 'event' && !(field in table)) problems.push(`${where}: '${field}' is not in the event's definition`);
+  for (const field of Object.keys(record))
+    if (field !== 'event' && !(field in table)) problems.push(`${where}: '${field}' is not in the event's definition`);
   return problems;
 }
 
@@ -173,7 +177,11 @@ export function eventProblems(value: unknown): string[] {
   const problems = fieldProblems(record, EVENT_FIELDS[name], name);
   if (name === 'completions' && Array.isArray(record.rows)) {
     record.rows.forEach((row, i) => {
-      problems.push(...(typeof row === 'object' && row !== null ? fieldProblems(row as Record<string, unknown>, COMPLETION_ROW_FIELDS, `completions.rows[${i}]`) : [`completions.rows[${i}]: not an object`]));
+      problems.push(
+        ...(typeof row === 'object' && row !== null
+          ? fieldProblems(row as Record<string, unknown>, COMPLETION_ROW_FIELDS, `completions.rows[${i}]`)
+          : [`completions.rows[${i}]: not an object`]),
+      );
     });
   }
   return problems;
@@ -211,6 +219,7 @@ export function parseEventLine(line: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || !Object.hasOwn(EVENT_FIELDS, (value as { event?: string }).event ?? '')) return undefined;
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(EVENT_FIELDS, (value as { event?: string }).event ?? ''))
+    return undefined;
   return value as RunEvent;
 }

@@ -44,13 +44,19 @@ export function runGenerate(options: GenerateOptions): { child: ChildProcess; do
     child.on('error', (error) => reject(new Error(`could not start ${options.python}: ${error.message}`)));
     child.on('close', (code, signal) => {
       if (code !== 0) {
-        const errorLine = stderr.split('\n').reverse().find((l) => l.startsWith('error: '));
+        const errorLine = stderr
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('error: '));
         const detail = errorLine?.slice('error: '.length) ?? stderr.trim().split('\n').slice(-3).join('\n');
         reject(new Error(signal ? `generation stopped (${signal})` : `generation failed (exit code ${code}): ${detail}`));
         return;
       }
       try {
-        const lines = fs.readFileSync(options.outFile, 'utf8').split('\n').filter((l) => l.trim());
+        const lines = fs
+          .readFileSync(options.outFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim());
         resolve(lines.map((l) => (JSON.parse(l) as { completion: PromptValue }).completion));
       } catch (error) {
         reject(error as Error);

@@ -55,10 +55,14 @@ export async function probeEnvironment(python: string): Promise<Environment> {
   let gpuMemory: Environment['gpuMemory'] = [];
   try {
     const csv = await run('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader,nounits'], 10_000);
-    gpuMemory = csv.trim().split('\n').filter(Boolean).map((line) => {
-      const [used, total] = line.split(',').map((v) => Number(v.trim()));
-      return { used, total };
-    });
+    gpuMemory = csv
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [used, total] = line.split(',').map((v) => Number(v.trim()));
+        return { used, total };
+      });
   } catch {
     // No NVIDIA driver: a CPU machine.
   }
@@ -93,12 +97,20 @@ function environmentIssues(env: Environment): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
   for (const name of ['torch', 'transformers', 'trl', 'datasets', 'accelerate']) {
     if (!env.versions[name]) {
-      issues.push({ severity: 'error', message: `${name} is not installed in ${env.python}: pip install ${name} (or choose another interpreter with grpoStudio.pythonPath)` });
+      issues.push({
+        severity: 'error',
+        message: `${name} is not installed in ${env.python}: pip install ${name} (or choose another interpreter with grpoStudio.pythonPath)`,
+      });
     }
   }
-  issues.push(env.cuda
-    ? { severity: 'info', message: `CUDA: ${env.devices.join(', ')}${env.gpuMemory.length ? `; GPU memory used ${env.gpuMemory.map((m) => `${m.used}/${m.total} MiB`).join(', ')}` : ''}` }
-    : { severity: 'warning', message: 'No CUDA device visible: training runs on the CPU (fine for tiny models, slow for real ones)' });
+  issues.push(
+    env.cuda
+      ? {
+          severity: 'info',
+          message: `CUDA: ${env.devices.join(', ')}${env.gpuMemory.length ? `; GPU memory used ${env.gpuMemory.map((m) => `${m.used}/${m.total} MiB`).join(', ')}` : ''}`,
+        }
+      : { severity: 'warning', message: 'No CUDA device visible: training runs on the CPU (fine for tiny models, slow for real ones)' },
+  );
   return issues;
 }
 
@@ -108,13 +120,20 @@ function configPathIssues(config: RunConfigValues, configFile: string, cwd: stri
   const dirs = searchDirs(cwd, configFile);
   const where = dirs.join(', then ');
   for (const file of namedDataFiles(config, dirs)) {
-    if (!file.resolved) issues.push({ severity: 'error', message: `${file.key}: ${file.value} does not exist (relative paths are read from ${where}); fix the path or create the file` });
+    if (!file.resolved)
+      issues.push({
+        severity: 'error',
+        message: `${file.key}: ${file.value} does not exist (relative paths are read from ${where}); fix the path or create the file`,
+      });
   }
   for (const entry of [config.reward_model_name_or_path, ...rewardSpecs(config)]) {
     if (typeof entry !== 'string' || entry.includes('::')) continue;
     const dir = resolveLike(entry, dirs);
     if (path.isAbsolute(dir) && fs.existsSync(dir) && fs.statSync(dir).isDirectory() && !hasTorchWeights(dir)) {
-      issues.push({ severity: 'error', message: `reward model ${entry} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only` });
+      issues.push({
+        severity: 'error',
+        message: `reward model ${entry} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only`,
+      });
     }
   }
   if (!config.reward_funcs && !config.reward_model_name_or_path) {
@@ -169,8 +188,11 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   const configFindings: PreflightFinding[] = checkRunConfig(fs.readFileSync(configFile, 'utf8'), options.schema)
     .filter((p) => p.severity === 'error')
     .map((p) => ({ severity: 'error', message: p.message, location: { file: configFile, range: p.range } }));
-  const rewardFindings: PreflightFinding[] = configRewards(options)
-    .flatMap((r) => r.problems.filter((p) => p.severity === 'error').map((p) => ({ severity: 'error' as const, message: `${r.name}: ${p.message}`, location: { file: p.file, range: p.range } })));
+  const rewardFindings: PreflightFinding[] = configRewards(options).flatMap((r) =>
+    r.problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => ({ severity: 'error' as const, message: `${r.name}: ${p.message}`, location: { file: p.file, range: p.range } })),
+  );
   // A reward error first: it points at the line of Python to fix, and the config may be fine.
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
   options.onProbe?.();
@@ -186,7 +208,14 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
 function configRewards(options: PreflightOptions): readonly RewardFunction[] {
   let rewards = options.rewards;
   if (!rewards) {
-    const index = new RewardIndex({ roots: options.roots, parser: options.parser, l10n: options.l10n, format: 'auto', byShape: false, maxFileBytes: 4 << 20 });
+    const index = new RewardIndex({
+      roots: options.roots,
+      parser: options.parser,
+      l10n: options.l10n,
+      format: 'auto',
+      byShape: false,
+      maxFileBytes: 4 << 20,
+    });
     index.scan();
     index.update(options.configFile);
     rewards = index.report().rewards;

@@ -29,16 +29,42 @@ export function renderRunReport(events: RunEvent[], runName: string): string {
     ['Started', time(firstStart?.time)],
     ['Ended', time(end?.time)],
     ['Duration', firstStart?.time && end?.time ? duration(end.time - firstStart.time) : '–'],
-    ...(starts.length > 1 ? [['Sessions', `${starts.length} (resumed from step ${starts.slice(1).map((s) => RunFold.resumedStep(s) ?? '?').join(', ')})`] as [string, string]] : []),
+    ...(starts.length > 1
+      ? [
+          [
+            'Sessions',
+            `${starts.length} (resumed from step ${starts
+              .slice(1)
+              .map((s) => RunFold.resumedStep(s) ?? '?')
+              .join(', ')})`,
+          ] as [string, string],
+        ]
+      : []),
     ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
-    ['Devices', start?.devices === undefined ? '–' : Object.entries(start.devices as object).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')],
+    [
+      'Devices',
+      start?.devices === undefined
+        ? '–'
+        : Object.entries(start.devices as object)
+            .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+            .join(', '),
+    ],
   ];
-  const finals: [string, number | null | undefined][] = keys.map((k) => [k, [...steps].reverse().map((s) => byStep.get(s)![k]).find((v) => v !== undefined)]);
+  const finals: [string, number | null | undefined][] = keys.map((k) => [
+    k,
+    [...steps]
+      .reverse()
+      .map((s) => byStep.get(s)![k])
+      .find((v) => v !== undefined),
+  ]);
   for (const e of summaries) append(finals, Object.entries(e.metrics));
 
   const charts = chartGroups(keys).map(([title, series]) =>
-    lineChart(title, series.map((key) => ({ name: key, points: steps.map((s): [number, number | null | undefined] => [s, byStep.get(s)![key]]) }))),
+    lineChart(
+      title,
+      series.map((key) => ({ name: key, points: steps.map((s): [number, number | null | undefined] => [s, byStep.get(s)![key]]) })),
+    ),
   );
   return `<!doctype html>
 <html lang="en">
@@ -68,14 +94,20 @@ ${end?.error ? `<pre class="error">${esc(end.error)}</pre>` : ''}
 const GROUPS: [string, (key: string) => boolean][] = [
   ['reward', (k) => k === 'reward' || /^rewards\/.+\/mean$/.test(k)],
   ['reward_std', (k) => k === 'reward_std' || /^rewards\/.+\/std$/.test(k)],
-  ...['frac_reward_zero_std', 'kl', 'entropy', 'loss', 'grad_norm', 'learning_rate'].map((name): [string, (k: string) => boolean] => [name, (k) => k === name]),
+  ...['frac_reward_zero_std', 'kl', 'entropy', 'loss', 'grad_norm', 'learning_rate'].map((name): [string, (k: string) => boolean] => [
+    name,
+    (k) => k === name,
+  ]),
   ['completion lengths', (k) => /^completions\/.*length/.test(k)],
   ['clip ratios', (k) => /clip(ped)?_ratio/.test(k)],
   ['step_time', (k) => k === 'step_time'],
 ];
 
 function chartGroups(keys: string[]): [string, string[]][] {
-  const grouped = GROUPS.map(([title, match]): [string, string[]] => [title, keys.filter(match).sort((a, b) => Number(b === title) - Number(a === title))]).filter(([, series]) => series.length > 0);
+  const grouped = GROUPS.map(([title, match]): [string, string[]] => [
+    title,
+    keys.filter(match).sort((a, b) => Number(b === title) - Number(a === title)),
+  ]).filter(([, series]) => series.length > 0);
   const taken = new Set(grouped.flatMap(([, series]) => series));
   return [...grouped, ...keys.filter((k) => !taken.has(k)).map((k): [string, string[]] => [k, [k]])];
 }
@@ -102,7 +134,9 @@ export function lineChart(title: string, series: Series[]): string {
     series.forEach((s, i) => {
       const width = 22 + label(s.name).length * 6.4;
       if (lx + width > W && lx > M.left) [lx, ly] = [M.left, ly + 16];
-      legend.push(`<rect class="c${i % 8} fill" x="${lx}" y="${ly - 8}" width="10" height="10" rx="2"/><text x="${lx + 14}" y="${ly + 1}">${esc(label(s.name))}</text>`);
+      legend.push(
+        `<rect class="c${i % 8} fill" x="${lx}" y="${ly - 8}" width="10" height="10" rx="2"/><text x="${lx + 14}" y="${ly + 1}">${esc(label(s.name))}</text>`,
+      );
       lx += width;
     });
   }
@@ -119,8 +153,14 @@ export function lineChart(title: string, series: Series[]): string {
   const py = (y: number) => top + PLOT_H - ((y - yAxis.lo) / (yAxis.hi - yAxis.lo)) * PLOT_H;
   const bottom = top + PLOT_H;
   const parts = [
-    ...yAxis.ticks.map((t) => `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${r(py(t))}" y2="${r(py(t))}"/><text class="tick" x="${M.left - 6}" y="${r(py(t)) + 4}" text-anchor="end">${esc(tickLabel(t, yAxis.step))}</text>`),
-    ...xAxis.ticks.map((t) => `<line class="axis" x1="${r(px(t))}" x2="${r(px(t))}" y1="${bottom}" y2="${bottom + 4}"/><text class="tick" x="${r(px(t))}" y="${bottom + 16}" text-anchor="middle">${esc(num(t))}</text>`),
+    ...yAxis.ticks.map(
+      (t) =>
+        `<line class="grid" x1="${M.left}" x2="${W - M.right}" y1="${r(py(t))}" y2="${r(py(t))}"/><text class="tick" x="${M.left - 6}" y="${r(py(t)) + 4}" text-anchor="end">${esc(tickLabel(t, yAxis.step))}</text>`,
+    ),
+    ...xAxis.ticks.map(
+      (t) =>
+        `<line class="axis" x1="${r(px(t))}" x2="${r(px(t))}" y1="${bottom}" y2="${bottom + 4}"/><text class="tick" x="${r(px(t))}" y="${bottom + 16}" text-anchor="middle">${esc(num(t))}</text>`,
+    ),
     `<line class="axis" x1="${M.left}" x2="${W - M.right}" y1="${bottom}" y2="${bottom}"/><line class="axis" x1="${M.left}" x2="${M.left}" y1="${top}" y2="${bottom}"/>`,
     `<text class="tick" x="${W - M.right}" y="${bottom + 30}" text-anchor="end">step</text>`,
   ];
@@ -133,7 +173,11 @@ export function lineChart(title: string, series: Series[]): string {
     const dots = s.points.length <= 40;
     for (const run of runs.filter((p) => p.length)) {
       if (run.length > 1) parts.push(`<polyline class="c${i % 8} line" points="${run.map(([x, y]) => `${r(x)},${r(y)}`).join(' ')}"/>`);
-      if (dots || run.length === 1) append(parts, run.map(([x, y]) => `<circle class="c${i % 8} fill" cx="${r(x)}" cy="${r(y)}" r="2.5"/>`));
+      if (dots || run.length === 1)
+        append(
+          parts,
+          run.map(([x, y]) => `<circle class="c${i % 8} fill" cx="${r(x)}" cy="${r(y)}" r="2.5"/>`),
+        );
     }
   });
   return `${head}${parts.join('')}</svg>`;
@@ -144,7 +188,10 @@ function niceTicks(min: number, max: number, minStep = 0): { lo: number; hi: num
   if (min === max) [min, max] = minStep ? [min - 1, max + 1] : [min - (Math.abs(min) / 10 || 1), max + (Math.abs(max) / 10 || 1)];
   const raw = (max - min) / 5;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = Math.max(minStep, [1, 2, 5, 10].map((m) => m * magnitude).find((s) => raw <= s * 1.0000001)!);
+  const step = Math.max(
+    minStep,
+    [1, 2, 5, 10].map((m) => m * magnitude).find((s) => raw <= s * 1.0000001)!,
+  );
   const lo = Math.floor(min / step + 1e-9) * step;
   const hi = Math.ceil(max / step - 1e-9) * step;
   const ticks: number[] = [];
@@ -155,7 +202,8 @@ function niceTicks(min: number, max: number, minStep = 0): { lo: number; hi: num
 /** A tick value with as many decimals as the tick spacing needs (exponent notation when tiny or huge). */
 function tickLabel(value: number, step: number): string {
   if (value === 0) return '0';
-  if (step < 1e-3 || Math.abs(value) >= 1e5) return value.toExponential(Math.max(0, Math.round(Math.log10(Math.abs(value) / step)))).replace(/\.?0+e/, 'e');
+  if (step < 1e-3 || Math.abs(value) >= 1e5)
+    return value.toExponential(Math.max(0, Math.round(Math.log10(Math.abs(value) / step)))).replace(/\.?0+e/, 'e');
   return value.toFixed(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
 }
 
@@ -164,7 +212,9 @@ function sample(row: CompletionRow, index: number): string {
   const chips = [
     ...Object.entries(row.rewards).map(([name, value]) => `<span class="chip">${esc(name)} <b>${esc(num(value))}</b></span>`),
     `<span class="chip adv">advantage <b>${esc(num(row.advantage))}</b></span>`,
-    ...Object.entries(extra).map(([name, value]) => `<span class="chip extra">${esc(name)}: ${esc(typeof value === 'string' ? value : JSON.stringify(value))}</span>`),
+    ...Object.entries(extra).map(
+      ([name, value]) => `<span class="chip extra">${esc(name)}: ${esc(typeof value === 'string' ? value : JSON.stringify(value))}</span>`,
+    ),
   ];
   return `<article class="sample"><div class="meta"><span class="n">#${index + 1}</span>${chips.join('')}</div><div class="label">prompt</div><pre>${block(asText(row.prompt))}</pre><div class="label">completion</div><pre>${block(asText(row.completion))}</pre></article>`;
 }
@@ -173,7 +223,12 @@ function sample(row: CompletionRow, index: number): string {
 function asText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((m) => typeof m === 'object' && m !== null && 'content' in m)) {
-    return value.map((m: { role?: string; content: unknown }) => `[${m.role ?? '?'}] ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`).join('\n');
+    return value
+      .map(
+        (m: { role?: string; content: unknown }) =>
+          `[${m.role ?? '?'}] ${typeof m.content === 'string' ? m.content : JSON.stringify(m.content)}`,
+      )
+      .join('\n');
   }
   return JSON.stringify(value, null, 2) ?? '';
 }
@@ -181,14 +236,18 @@ function asText(value: unknown): string {
 /** Escaped text for a <pre>: control characters (model output has them) as muted `\xNN`. */
 function block(text: string): string {
   const parts = text.split(/([\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f])/);
-  return parts.map((part, i) => (i % 2 ? `<span class="ctl">\\x${part.charCodeAt(0).toString(16).padStart(2, '0')}</span>` : esc(part))).join('');
+  return parts
+    .map((part, i) => (i % 2 ? `<span class="ctl">\\x${part.charCodeAt(0).toString(16).padStart(2, '0')}</span>` : esc(part)))
+    .join('');
 }
 
 /** HTML-escaped, with control characters (model output has them) shown as their control pictures. */
 export function esc(text: string): string {
   return text
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) =>
+      String.fromCharCode(c === '\u007f' ? 0x2421 : 0x2400 + c.charCodeAt(0)),
+    );
 }
 
 function num(value: number | null | undefined, digits = 4): string {
@@ -201,7 +260,12 @@ function num(value: number | null | undefined, digits = 4): string {
 const r = (n: number) => Math.round(n * 10) / 10;
 
 function time(seconds: number | undefined): string {
-  return typeof seconds === 'number' ? `${new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC` : '–';
+  return typeof seconds === 'number'
+    ? `${new Date(seconds * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, '')} UTC`
+    : '–';
 }
 
 function duration(seconds: number): string {

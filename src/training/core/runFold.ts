@@ -39,7 +39,10 @@ export class RunFold {
   latestEval?: EvalEvent;
 
   /** `keepLogs: false` for a reader that keeps its own copy of the metrics (the dashboard's charts). */
-  constructor(events: Iterable<RunEvent> = [], private readonly options: { keepLogs?: boolean } = {}) {
+  constructor(
+    events: Iterable<RunEvent> = [],
+    private readonly options: { keepLogs?: boolean } = {},
+  ) {
     for (const event of events) this.apply(event);
   }
 

@@ -59,10 +59,12 @@ export function runDirProblem(runDir: string, resume: boolean | undefined): stri
   const entries = exists ? fs.readdirSync(runDir) : undefined;
   if (resume) {
     if (!entries?.includes(EVENTS_FILE)) return `--resume: ${runDir} holds no run; give the folder of an earlier run`;
-    if (listCheckpoints(runDir).length === 0) return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;
+    if (listCheckpoints(runDir).length === 0)
+      return `--resume: ${runDir} has no checkpoint yet (one is saved on stop and every save_steps); train it afresh in another --run-dir`;
     return undefined;
   }
   if (entries?.includes(EVENTS_FILE)) return `${runDir} already holds a run: add --resume to continue it, or give another --run-dir`;
-  if (entries?.length) return `--run-dir ${runDir} is not empty and holds no run: the trainer would overwrite its files; give a new or empty folder`;
+  if (entries?.length)
+    return `--run-dir ${runDir} is not empty and holds no run: the trainer would overwrite its files; give a new or empty folder`;
   return undefined;
 }

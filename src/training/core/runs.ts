@@ -118,7 +118,7 @@ export function eta(state: RunState, now = Date.now() / 1000): number | undefine
 /** Seconds the run has trained: every session, without the pauses between them. */
 export function elapsed(state: RunState, now = Date.now() / 1000): number | undefined {
   if (state.startedAt === undefined) return undefined;
-  return (state.earlierSeconds ?? 0) + Math.max(0, (state.status === 'running' ? now : state.lastEventAt ?? now) - state.startedAt);
+  return (state.earlierSeconds ?? 0) + Math.max(0, (state.status === 'running' ? now : (state.lastEventAt ?? now)) - state.startedAt);
 }
 
 function pidWrittenAt(dir: string): number {
@@ -208,7 +208,11 @@ export class EventFollower {
   private readonly reader = new EventReader();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly file: string, private readonly onEvents: (events: RunEvent[]) => void, private readonly intervalMs = 250) {}
+  constructor(
+    private readonly file: string,
+    private readonly onEvents: (events: RunEvent[]) => void,
+    private readonly intervalMs = 250,
+  ) {}
 
   start(): this {
     this.poll();

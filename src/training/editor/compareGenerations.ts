@@ -28,7 +28,9 @@ class Cancelled extends Error {}
 export function registerCompareGenerations(ctx: Ctx, service: TrainingService, discovery: DiscoveryService): void {
   ctx.registerCommand('grpoStudio.compareGenerations', async (run?: RunState) => {
     if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('Comparing generations runs your models and reward code: trust this folder first (Manage Workspace Trust).'));
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('Comparing generations runs your models and reward code: trust this folder first (Manage Workspace Trust).'),
+      );
       return;
     }
     const done = service.runs.filter((r) => r.status === 'finished' || r.status === 'stopped');
@@ -38,7 +40,10 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
         void vscode.window.showInformationMessage(vscode.l10n.t('No finished or stopped training run to compare yet.'));
         return;
       }
-      const picked = await vscode.window.showQuickPick(done.map((r) => ({ label: r.name, description: r.status, run: r })), { placeHolder: vscode.l10n.t('Run whose model to compare with its base model') });
+      const picked = await vscode.window.showQuickPick(
+        done.map((r) => ({ label: r.name, description: r.status, run: r })),
+        { placeHolder: vscode.l10n.t('Run whose model to compare with its base model') },
+      );
       target = picked?.run;
     }
     if (!target) return;
@@ -47,7 +52,9 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
     const cwd = folder?.uri.fsPath ?? path.dirname(path.dirname(target.dir));
     const inputs = runComparisonInputs(target.dir, readEvents(target.dir), cwd);
     if (!inputs || !inputs.baseModel) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('{0} has no start event with its config: cannot tell its base model.', target.name));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('{0} has no start event with its config: cannot tell its base model.', target.name),
+      );
       return;
     }
     if (inputs.targets.length === 0) {
@@ -55,7 +62,11 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
       return;
     }
     const trained = await vscode.window.showQuickPick(
-      inputs.targets.map((t) => ({ label: t.label, description: t.path === target!.dir ? vscode.l10n.t('final model') : undefined, target: t })),
+      inputs.targets.map((t) => ({
+        label: t.label,
+        description: t.path === target!.dir ? vscode.l10n.t('final model') : undefined,
+        target: t,
+      })),
       { placeHolder: vscode.l10n.t('Checkpoint to compare with {0}', inputs.baseModel) },
     );
     if (!trained) return;
@@ -98,7 +109,11 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
 
     try {
       const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: comparing {0} with {1}', trained.label, path.basename(inputs.baseModel)), cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: vscode.l10n.t('GRPO: comparing {0} with {1}', trained.label, path.basename(inputs.baseModel)),
+          cancellable: true,
+        },
         async (progress, token) => {
           const generate = async (model: string, tokenizer: string | undefined, label: string, name: string): Promise<PromptValue[]> => {
             progress.report({ message: vscode.l10n.t('{0}: loading', label) });
@@ -115,7 +130,10 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
               cwd,
               onOutput: (text) => ctx.output.append(text),
               onProgress: (n, total) => {
-                progress.report({ message: vscode.l10n.t('{0}: {1}/{2} answers', label, n, total), increment: ((n - reported) / total) * 45 });
+                progress.report({
+                  message: vscode.l10n.t('{0}: {1}/{2} answers', label, n, total),
+                  increment: ((n - reported) / total) * 45,
+                });
                 reported = n;
               },
             });
@@ -124,13 +142,18 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
               return await done;
             } catch (error) {
               if (token.isCancellationRequested) throw new Cancelled();
-              throw new Error(vscode.l10n.t('{0}: {1}', label, (error as Error).message));
+              throw new Error(vscode.l10n.t('{0}: {1}', label, (error as Error).message), { cause: error });
             } finally {
               subscription.dispose();
             }
           };
           const baseAnswers = await generate(inputs.baseModel, undefined, vscode.l10n.t('base model'), 'base');
-          const trainedAnswers = await generate(trained.target.path, hasTokenizer(trained.target.path) ? undefined : inputs.baseModel, trained.label, 'trained');
+          const trainedAnswers = await generate(
+            trained.target.path,
+            hasTokenizer(trained.target.path) ? undefined : inputs.baseModel,
+            trained.label,
+            'trained',
+          );
           if (token.isCancellationRequested) throw new Cancelled();
           progress.report({ message: vscode.l10n.t('scoring with {0} reward function(s)', refs.length) });
           const worker = new RewardWorker({
@@ -148,17 +171,17 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
             });
             const preview = refs.length
               ? await previewRewards(worker, {
-                rewards: refs,
-                // Totals only: each answer is its own group (advantages are not shown).
-                set: { samples, groups: samples.map((_, g) => ({ index: g, start: g, size: 1 })), problems: [] },
-                paths: [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...inputs.searchDirs])],
-                options: {
-                  scaleRewards: 'group',
-                  aggregation: 'sum_then_normalize',
-                  weights: inputs.rewardWeights?.length === refs.length ? inputs.rewardWeights : undefined,
-                },
-                tokenizer: hasTokenizer(inputs.baseModel) ? inputs.baseModel : undefined,
-              })
+                  rewards: refs,
+                  // Totals only: each answer is its own group (advantages are not shown).
+                  set: { samples, groups: samples.map((_, g) => ({ index: g, start: g, size: 1 })), problems: [] },
+                  paths: [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...inputs.searchDirs])],
+                  options: {
+                    scaleRewards: 'group',
+                    aggregation: 'sum_then_normalize',
+                    weights: inputs.rewardWeights?.length === refs.length ? inputs.rewardWeights : undefined,
+                  },
+                  tokenizer: hasTokenizer(inputs.baseModel) ? inputs.baseModel : undefined,
+                })
               : undefined;
             return { baseAnswers, trainedAnswers, preview };
           } catch (error) {
@@ -173,20 +196,30 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
       const n = prompts.length;
       const matrix = result.preview?.rewards ?? [];
       const totals = result.preview?.totals;
-      const rows = comparisonRows(prompts.map((p) => p.prompt), result.baseAnswers, result.trainedAnswers, {
-        names: refs.map((r) => r.name),
-        base: matrix.slice(0, n),
-        trained: matrix.slice(n),
-        baseTotals: totals?.slice(0, n),
-        trainedTotals: totals?.slice(n),
-      });
+      const rows = comparisonRows(
+        prompts.map((p) => p.prompt),
+        result.baseAnswers,
+        result.trainedAnswers,
+        {
+          names: refs.map((r) => r.name),
+          base: matrix.slice(0, n),
+          trained: matrix.slice(n),
+          baseTotals: totals?.slice(0, n),
+          trainedTotals: totals?.slice(n),
+        },
+      );
       const warnings = [
         ...skipped.map((spec) => vscode.l10n.t('{0}: not a reward file of this workspace; not scored here.', spec)),
-        ...(result.preview?.functions ?? []).filter((f) => f.error).map((f) => vscode.l10n.t('{0} failed: {1}: {2}', f.name, f.error!.type, f.error!.message)),
+        ...(result.preview?.functions ?? [])
+          .filter((f) => f.error)
+          .map((f) => vscode.l10n.t('{0} failed: {1}: {2}', f.name, f.error!.type, f.error!.message)),
       ];
-      if (skipped.length && inputs.rewardWeights?.length) warnings.push(vscode.l10n.t('Totals use equal weights: some rewards could not be scored.'));
+      if (skipped.length && inputs.rewardWeights?.length)
+        warnings.push(vscode.l10n.t('Totals use equal weights: some rewards could not be scored.'));
       const title = vscode.l10n.t('{0}: base vs {1}', target.name, trained.label);
-      const panel = vscode.window.createWebviewPanel('grpoStudio.compareGenerations', title, vscode.ViewColumn.Active, { enableScripts: false });
+      const panel = vscode.window.createWebviewPanel('grpoStudio.compareGenerations', title, vscode.ViewColumn.Active, {
+        enableScripts: false,
+      });
       panel.webview.html = renderComparisonHtml({
         rows,
         rewardNames: refs.map((r) => r.name),
@@ -208,9 +241,11 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
     } catch (error) {
       if (error instanceof Cancelled) return;
       ctx.output.error(`[compare] ${(error as Error).message}`);
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: compare generations failed: {0}', (error as Error).message), vscode.l10n.t('Show Output')).then((choice) => {
-        if (choice) ctx.output.show();
-      });
+      void vscode.window
+        .showErrorMessage(vscode.l10n.t('GRPO: compare generations failed: {0}', (error as Error).message), vscode.l10n.t('Show Output'))
+        .then((choice) => {
+          if (choice) ctx.output.show();
+        });
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }

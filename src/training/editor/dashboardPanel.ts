@@ -17,7 +17,10 @@ export class DashboardPanel implements vscode.Disposable {
   private shown: RunState[] = [];
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly service: TrainingService) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly service: TrainingService,
+  ) {
     this.disposables.push(
       service.onEvents(({ dir, events }) => {
         if (this.isShown(dir)) this.post({ type: 'events', runId: dir, events });
@@ -55,9 +58,13 @@ export class DashboardPanel implements vscode.Disposable {
       language: vscode.env.language,
     });
     panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw), undefined, this.disposables);
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-    }, undefined, this.disposables);
+    panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+      },
+      undefined,
+      this.disposables,
+    );
     this.panel = panel;
   }
 
@@ -102,8 +109,12 @@ export class DashboardPanel implements vscode.Disposable {
       }
       case 'savePng': {
         const folder = this.shown[0]?.dir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
-        const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(folder, message.name)), filters: { PNG: ['png'] } });
-        if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
+        const target = await vscode.window.showSaveDialog({
+          defaultUri: vscode.Uri.file(path.join(folder, message.name)),
+          filters: { PNG: ['png'] },
+        });
+        if (target)
+          await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
         return;
       }
       case 'addToSamples':
@@ -123,9 +134,12 @@ async function addToSamples(rows: SampleRow[]): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const fresh = folder ? path.join(folder, 'captured.samples.jsonl') : undefined;
   const choices = [...existing.map((uri) => uri.fsPath), ...(fresh && !existing.some((u) => u.fsPath === fresh) ? [fresh] : [])];
-  const picked = await vscode.window.showQuickPick(choices.map((file) => ({ label: vscode.workspace.asRelativePath(file), file })), {
-    placeHolder: vscode.l10n.t('Add {0} completion(s) to which sample set?', rows.length),
-  });
+  const picked = await vscode.window.showQuickPick(
+    choices.map((file) => ({ label: vscode.workspace.asRelativePath(file), file })),
+    {
+      placeHolder: vscode.l10n.t('Add {0} completion(s) to which sample set?', rows.length),
+    },
+  );
   if (!picked) return;
   const text = rows.map((row) => JSON.stringify({ prompt: row.prompt, completion: row.completion })).join('\n');
   const current = fs.existsSync(picked.file) ? fs.readFileSync(picked.file, 'utf8') : '';

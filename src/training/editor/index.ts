@@ -70,19 +70,24 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
       return undefined;
     }
     for (const finding of result.findings) ctx.output.appendLine(`[pre-flight] ${finding.severity}: ${finding.message}`);
-    if (result.env) ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(result.env.versions)}`);
+    if (result.env)
+      ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(result.env.versions)}`);
     const errors = result.findings.filter((f) => f.severity === 'error');
     if (errors.length === 0) return interpreter.path;
     const located = errors.find((f) => f.location);
     if (located?.location) {
       const { start, end } = located.location.range;
-      await vscode.window.showTextDocument(vscode.Uri.file(located.location.file), { selection: new vscode.Range(start.line, start.character, end.line, end.character) });
+      await vscode.window.showTextDocument(vscode.Uri.file(located.location.file), {
+        selection: new vscode.Range(start.line, start.character, end.line, end.character),
+      });
       void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join(' ')));
       return undefined;
     }
-    void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output')).then((choice) => {
-      if (choice) ctx.output.show();
-    });
+    void vscode.window
+      .showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output'))
+      .then((choice) => {
+        if (choice) ctx.output.show();
+      });
     return undefined;
   };
 
@@ -95,28 +100,32 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
       ? vscode.l10n.t('GRPO: loading the latest checkpoint of {0}', path.basename(runDir))
       : vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir));
     // Until the first step, or until the runner is gone (a config error, out of memory while loading).
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
-      new Promise<void>((resolve) => {
-        const subscriptions: vscode.Disposable[] = [];
-        const done = () => {
-          for (const subscription of subscriptions) subscription.dispose();
-          resolve();
-        };
-        subscriptions.push(
-          service.onEvents(({ dir, events }) => {
-            if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
-          }),
-          service.onDidChange(() => {
-            const run = service.runs.find((r) => r.dir === runDir);
-            if (run?.status !== 'failed') return;
-            done();
-            const openLog = vscode.l10n.t('Open runner.log');
-            void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog).then((choice) => {
-              if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
-            });
-          }),
-        );
-      }),
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title },
+      () =>
+        new Promise<void>((resolve) => {
+          const subscriptions: vscode.Disposable[] = [];
+          const done = () => {
+            for (const subscription of subscriptions) subscription.dispose();
+            resolve();
+          };
+          subscriptions.push(
+            service.onEvents(({ dir, events }) => {
+              if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
+            }),
+            service.onDidChange(() => {
+              const run = service.runs.find((r) => r.dir === runDir);
+              if (run?.status !== 'failed') return;
+              done();
+              const openLog = vscode.l10n.t('Open runner.log');
+              void vscode.window
+                .showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog)
+                .then((choice) => {
+                  if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
+                });
+            }),
+          );
+        }),
     );
   };
 
@@ -139,11 +148,18 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
     }
     const config = service.configOf(target.dir);
     if (!config || !fs.existsSync(config)) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'),
+      );
       return;
     }
     if (listCheckpoints(target.dir).length === 0) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.', target.name));
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          'GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.',
+          target.name,
+        ),
+      );
       return;
     }
     const python = await checkBeforeRun(config);
@@ -169,7 +185,11 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): Trainin
     const target = await pickRun(run);
     if (!target) return;
     const confirm = vscode.l10n.t('Delete');
-    const answer = await vscode.window.showWarningMessage(vscode.l10n.t('Delete the run {0} with its checkpoints?', target.name), { modal: true }, confirm);
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Delete the run {0} with its checkpoints?', target.name),
+      { modal: true },
+      confirm,
+    );
     if (answer !== confirm) return;
     try {
       service.delete(target.dir);
@@ -190,7 +210,9 @@ async function pickConfig(): Promise<string | undefined> {
     if (/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) configs.push(uri.fsPath);
   }
   if (configs.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'),
+    );
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(

@@ -10,7 +10,9 @@ import { checkRunConfig, type TrlSchema } from '../core/configCheck';
  * come from schemas/trl-grpo.json, generated from TRL's dataclasses by python/grpo_studio_schema.py.
  */
 export function loadTrlSchema(ctx: Ctx): TrlSchema {
-  return JSON.parse(fs.readFileSync(vscode.Uri.joinPath(ctx.extension.extensionUri, 'schemas', 'trl-grpo.json').fsPath, 'utf8')) as TrlSchema;
+  return JSON.parse(
+    fs.readFileSync(vscode.Uri.joinPath(ctx.extension.extensionUri, 'schemas', 'trl-grpo.json').fsPath, 'utf8'),
+  ) as TrlSchema;
 }
 
 export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields: ReadonlySet<string>): void {
@@ -23,42 +25,53 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
       diagnostics.delete(doc.uri);
       return;
     }
-    diagnostics.set(doc.uri, checkRunConfig(doc.getText(), schema, ownFields).map((p) => {
-      const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
-      const diagnostic = new vscode.Diagnostic(range, p.message, p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
-      diagnostic.source = `GRPO Studio (TRL ${schema.trl})`;
-      return diagnostic;
-    }));
+    diagnostics.set(
+      doc.uri,
+      checkRunConfig(doc.getText(), schema, ownFields).map((p) => {
+        const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
+        const diagnostic = new vscode.Diagnostic(
+          range,
+          p.message,
+          p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
+        );
+        diagnostic.source = `GRPO Studio (TRL ${schema.trl})`;
+        return diagnostic;
+      }),
+    );
   };
   vscode.workspace.textDocuments.forEach(check);
   ctx.register(vscode.workspace.onDidOpenTextDocument(check));
   ctx.register(vscode.workspace.onDidChangeTextDocument((event) => check(event.document)));
   ctx.register(vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.delete(doc.uri)));
 
-  ctx.register(vscode.languages.registerHoverProvider(selector, {
-    provideHover(doc, position) {
-      if (!isRunConfig(doc)) return undefined;
-      const match = /^(\w+)\s*:/.exec(doc.lineAt(position.line).text);
-      const field = match && schema.fields[match[1]];
-      if (!match || !field || position.character > match[1].length) return undefined;
-      const md = new vscode.MarkdownString();
-      md.appendMarkdown(`**${match[1]}** \`${field.type}\` — ${field.group} (TRL ${schema.trl})\n\n`);
-      if (field.help) md.appendText(`${field.help}\n\n`);
-      md.appendMarkdown(`${vscode.l10n.t('Default')}: \`${JSON.stringify(field.default)}\``);
-      return new vscode.Hover(md, new vscode.Range(position.line, 0, position.line, match[1].length));
-    },
-  }));
+  ctx.register(
+    vscode.languages.registerHoverProvider(selector, {
+      provideHover(doc, position) {
+        if (!isRunConfig(doc)) return undefined;
+        const match = /^(\w+)\s*:/.exec(doc.lineAt(position.line).text);
+        const field = match && schema.fields[match[1]];
+        if (!match || !field || position.character > match[1].length) return undefined;
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown(`**${match[1]}** \`${field.type}\` — ${field.group} (TRL ${schema.trl})\n\n`);
+        if (field.help) md.appendText(`${field.help}\n\n`);
+        md.appendMarkdown(`${vscode.l10n.t('Default')}: \`${JSON.stringify(field.default)}\``);
+        return new vscode.Hover(md, new vscode.Range(position.line, 0, position.line, match[1].length));
+      },
+    }),
+  );
 
-  ctx.register(vscode.languages.registerCompletionItemProvider(selector, {
-    provideCompletionItems(doc, position) {
-      if (!isRunConfig(doc) || !/^\w*$/.test(doc.lineAt(position.line).text.slice(0, position.character))) return undefined;
-      return Object.entries(schema.fields).map(([name, field]) => {
-        const item = new vscode.CompletionItem(name, vscode.CompletionItemKind.Property);
-        item.detail = `${field.type} = ${JSON.stringify(field.default)} (${field.group})`;
-        item.documentation = field.help;
-        item.insertText = `${name}: `;
-        return item;
-      });
-    },
-  }));
+  ctx.register(
+    vscode.languages.registerCompletionItemProvider(selector, {
+      provideCompletionItems(doc, position) {
+        if (!isRunConfig(doc) || !/^\w*$/.test(doc.lineAt(position.line).text.slice(0, position.character))) return undefined;
+        return Object.entries(schema.fields).map(([name, field]) => {
+          const item = new vscode.CompletionItem(name, vscode.CompletionItemKind.Property);
+          item.detail = `${field.type} = ${JSON.stringify(field.default)} (${field.group})`;
+          item.documentation = field.help;
+          item.insertText = `${name}: `;
+          return item;
+        });
+      },
+    }),
+  );
 }

@@ -22,7 +22,9 @@ export class RunsView implements vscode.TreeDataProvider<RunState>, vscode.Dispo
     const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
     item.id = run.dir;
     item.description = describeRun(run);
-    item.tooltip = new vscode.MarkdownString(`**${run.name}**\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`);
+    item.tooltip = new vscode.MarkdownString(
+      `**${run.name}**\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
+    );
     item.iconPath = statusIcon(run.status);
     item.contextValue = `run.${run.status}`;
     item.resourceUri = vscode.Uri.file(run.dir);
@@ -45,7 +47,10 @@ const STATUS: Record<RunState['status'], () => string> = {
 };
 
 export function describeRun(run: RunState, now = Date.now() / 1000): string {
-  const parts = [run.stopping ? vscode.l10n.t('stopping') : STATUS[run.status](), vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step)];
+  const parts = [
+    run.stopping ? vscode.l10n.t('stopping') : STATUS[run.status](),
+    vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step),
+  ];
   const trained = elapsed(run, now);
   if (trained !== undefined) parts.push(duration(trained));
   const left = eta(run, now);
@@ -92,7 +97,8 @@ export class RunStatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    this.item.text = `$(pulse) GRPO ${running.maxSteps ? `${running.step}/${running.maxSteps}` : running.step}` +
+    this.item.text =
+      `$(pulse) GRPO ${running.maxSteps ? `${running.step}/${running.maxSteps}` : running.step}` +
       (running.reward !== undefined ? ` · ${running.reward.toFixed(3)}` : '');
     this.item.tooltip = describeRun(running);
     this.item.show();

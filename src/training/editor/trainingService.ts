@@ -4,7 +4,20 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { RunEvent } from '../core/events';
 import { newRunDir } from '../core/runFolder';
-import { EVENTS_FILE, EventFollower, isRunnerAlive, isStopping, killRunner, launchRunner, listRuns, PID_FILE, requestStop, RUNNER_SCRIPT, runState, type RunState } from '../core/runs';
+import {
+  EVENTS_FILE,
+  EventFollower,
+  isRunnerAlive,
+  isStopping,
+  killRunner,
+  launchRunner,
+  listRuns,
+  PID_FILE,
+  requestStop,
+  RUNNER_SCRIPT,
+  runState,
+  type RunState,
+} from '../core/runs';
 import { append } from '../../shared/numbers';
 
 /**
@@ -53,14 +66,16 @@ export class TrainingService implements vscode.Disposable {
   private stateOf(dir: string): RunState {
     const history = this.histories.get(dir);
     if (history) return runState(dir, history);
-    const stamp = [EVENTS_FILE, PID_FILE].map((file) => {
-      try {
-        const { size, mtimeMs } = fs.statSync(path.join(dir, file));
-        return `${size}:${mtimeMs}`;
-      } catch {
-        return '-';
-      }
-    }).join('|');
+    const stamp = [EVENTS_FILE, PID_FILE]
+      .map((file) => {
+        try {
+          const { size, mtimeMs } = fs.statSync(path.join(dir, file));
+          return `${size}:${mtimeMs}`;
+        } catch {
+          return '-';
+        }
+      })
+      .join('|');
     const cached = this.unfollowed.get(dir);
     if (cached?.stamp === stamp && cached.state.status !== 'running') return cached.state;
     const state = runState(dir);
@@ -113,7 +128,10 @@ export class TrainingService implements vscode.Disposable {
     }
     const kill = vscode.l10n.t('Kill');
     const answer = await vscode.window.showWarningMessage(
-      vscode.l10n.t('{0} is stopping: it finishes its current step, then saves a checkpoint. Kill it now, without a checkpoint?', path.basename(dir)),
+      vscode.l10n.t(
+        '{0} is stopping: it finishes its current step, then saves a checkpoint. Kill it now, without a checkpoint?',
+        path.basename(dir),
+      ),
       { modal: true, detail: vscode.l10n.t('A reward that hangs never lets the step end. The events logged so far stay.') },
       kill,
     );

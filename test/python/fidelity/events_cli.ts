@@ -8,6 +8,10 @@ process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => (input += chunk));
 process.stdin.on('end', () => {
   const lines = input.split('\n').filter((line) => line.trim());
-  const report = lines.map((line, i) => ({ line: i + 1, event: JSON.parse(line).event as string, problems: eventProblems(JSON.parse(line)) }));
+  const report = lines.map((line, i) => ({
+    line: i + 1,
+    event: JSON.parse(line).event as string,
+    problems: eventProblems(JSON.parse(line)),
+  }));
   process.stdout.write(JSON.stringify(report));
 });

@@ -182,17 +182,14 @@ class StopRequest:
         return "stop_file" if self.stop_file.exists() else None
 
 
-class StudioCallback(TrainerCallback):
-    """Writes TRL's logs, a sample of its completions and checkpoints to events.jsonl; honours stops."""
+class StopControlCallback(TrainerCallback):
+    """Honours a stop request (the STOP file or a signal) at a step end: log, checkpoint, stop."""
 
     def __init__(self, events: EventLog, stop: StopRequest):
         self.events = events
         self.stop = stop
         self.trainer: Any = None  # set once GRPOTrainer exists (callbacks are not given the trainer)
         self.stop_reason: str | None = None
-        self._last_rows: list[dict[str, Any]] | None = None
-        self._saved_steps: set[int] = set()
-        self._last_logged_step = -1
 
     def _stop_requested_anywhere(self) -> str | None:
         reason = self.stop.reason()
@@ -207,10 +204,6 @@ class StudioCallback(TrainerCallback):
             return None
         return reason
 
-    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
-        if state.is_world_process_zero:  # max_steps is known now, also for epoch-based configs
-            self.events.emit("train_begin", step=state.global_step, max_steps=state.max_steps)
-
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
         if self.stop_reason is None:
             reason = self._stop_requested_anywhere()
@@ -224,6 +217,21 @@ class StudioCallback(TrainerCallback):
             control.should_save = True
             control.should_training_stop = True
         return control
+
+
+class EventLogCallback(TrainerCallback):
+    """Writes TRL's logs, a sample of its completions and its checkpoints to events.jsonl."""
+
+    def __init__(self, events: EventLog):
+        self.events = events
+        self.trainer: Any = None  # set once GRPOTrainer exists: its latest generation batch is read
+        self._last_rows: list[dict[str, Any]] | None = None
+        self._saved_steps: set[int] = set()
+        self._last_logged_step = -1
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
+        if state.is_world_process_zero:  # max_steps is known now, also for epoch-based configs
+            self.events.emit("train_begin", step=state.global_step, max_steps=state.max_steps)
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs: Any):
         if not state.is_world_process_zero or not logs:
@@ -623,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
     events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
     stop = StopRequest(run_dir / STOP_FILE)  # a STOP file is consumed when honoured
     stop.install()
-    callback = StudioCallback(events, stop)
+    stop_control = StopControlCallback(events, stop)
+    event_log = EventLogCallback(events)
     trainer = None
     try:
         training_args.output_dir = str(run_dir)  # checkpoints and the final model go to the run dir
@@ -679,13 +688,13 @@ def main(argv: list[str] | None = None) -> int:
             eval_dataset=eval_dataset,
             quantization_config=get_quantization_config(model_args),
             peft_config=get_peft_config(model_args),
-            callbacks=[callback],
+            callbacks=[event_log, stop_control],
         )
-        callback.trainer = trainer
+        event_log.trainer = stop_control.trainer = trainer
         trainer.train(resume_from_checkpoint=checkpoint)
 
         step = trainer.state.global_step
-        stopped = callback.stop_reason is not None and step < trainer.state.max_steps
+        stopped = stop_control.stop_reason is not None and step < trainer.state.max_steps
         if not stopped:  # as trl/scripts/grpo.py: the final model next to the checkpoints
             trainer.save_model(training_args.output_dir)
         if Version(transformers.__version__) >= Version("5.18.0"):

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Config } from './config';
+import { pythonScript, type PYTHON_SCRIPTS } from './shared/pythonScripts';
 
 /**
  * What every feature receives: the extension context, settings, the output channel, and one
@@ -21,6 +22,11 @@ export class Ctx {
 
   registerCommand(id: string, run: (...args: any[]) => unknown): void {
     this.register(vscode.commands.registerCommand(id, run));
+  }
+
+  /** A script the extension ships in python/. */
+  pythonScript(name: keyof typeof PYTHON_SCRIPTS): string {
+    return pythonScript(this.extension.extensionUri.fsPath, name);
   }
 
   get distPath(): string {

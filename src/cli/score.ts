@@ -11,6 +11,7 @@ import { parseSampleSet, type SampleSet } from '../scoring/samples';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 import { displayText } from '../shared/vocabulary';
+import { pythonScript } from '../shared/pythonScripts';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -67,7 +68,7 @@ export async function runScore(argv: string[]): Promise<number> {
   const worker = rewards.some((r) => !isModelReward(r))
     ? new RewardWorker({
         python: values.python ?? defaultPython(),
-        workerScript: path.join(__dirname, '..', 'python', 'grpo_studio_worker.py'),
+        workerScript: pythonScript(path.join(__dirname, '..'), 'worker'),
         cwd: process.cwd(),
         timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
         onOutput: (text) => process.stderr.write(text),

@@ -8,9 +8,10 @@ import { runPreflight } from '../training/core/preflight';
 import type { RunEvent } from '../training/core/events';
 import { RunFold } from '../training/core/runFold';
 import { findResumableRun, newRunDir, runDirProblem } from '../training/core/runFolder';
-import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, RUNNER_SCRIPT, runState } from '../training/core/runs';
+import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, runState } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
+import { pythonScript } from '../shared/pythonScripts';
 
 /** `grpo-studio train`: the editor's runner in the foreground, with a progress bar on stderr. */
 export async function runTrain(argv: string[]): Promise<number> {
@@ -74,7 +75,7 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   const child = launchRunner({
     python: defaultPython(),
-    runnerScript: path.join(__dirname, '..', 'python', RUNNER_SCRIPT),
+    runnerScript: pythonScript(path.join(__dirname, '..'), 'runner'),
     config,
     runDir,
     cwd: process.cwd(),

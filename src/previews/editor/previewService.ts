@@ -232,7 +232,7 @@ export class PreviewService implements vscode.Disposable {
     this.ctx.output.info(`Reward previews run with ${this.interpreterDescription}.`);
     this.worker = new RewardWorker({
       python: this.interpreter.path,
-      workerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', 'grpo_studio_worker.py').fsPath,
+      workerScript: this.ctx.pythonScript('worker'),
       cwd: folder?.uri.fsPath ?? this.ctx.extension.extensionUri.fsPath,
       timeoutMs: this.ctx.config.previewTimeoutMs,
       onOutput: (text) => this.ctx.output.append(text),

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventReader, type RunEvent, type RunStatus } from './events';
 import { RunFold } from './runFold';
+import { PYTHON_SCRIPTS } from '../../shared/pythonScripts';
 
 /** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
 export interface RunState {
@@ -62,7 +63,7 @@ export function isRunnerAlive(dir: string): boolean {
 }
 
 /** The runner's file name, as it appears in its command line. */
-export const RUNNER_SCRIPT = 'grpo_studio_runner.py';
+export const RUNNER_SCRIPT = PYTHON_SCRIPTS.runner;
 
 /** The state of a run from its events; a run without an end whose runner is gone has failed. */
 export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {

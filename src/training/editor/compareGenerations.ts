@@ -100,7 +100,6 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
     await discovery.whenReady();
     const { refs, skipped } = rewardRefsOf(discovery.report.rewards, inputs.configFile);
     const interpreter = await findInterpreter(ctx.config, folder);
-    const scriptDir = vscode.Uri.joinPath(ctx.extension.extensionUri, 'python').fsPath;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-compare-'));
     const promptsFile = path.join(tmp, 'prompts.jsonl');
     fs.writeFileSync(promptsFile, prompts.map((p) => `${JSON.stringify({ prompt: p.prompt })}\n`).join(''));
@@ -120,7 +119,7 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
             let reported = 0;
             const { child, done } = runGenerate({
               python: interpreter.path,
-              script: path.join(scriptDir, 'grpo_studio_generate.py'),
+              script: ctx.pythonScript('generate'),
               model,
               tokenizer,
               promptsFile,
@@ -158,7 +157,7 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
           progress.report({ message: vscode.l10n.t('scoring with {0} reward function(s)', refs.length) });
           const worker = new RewardWorker({
             python: interpreter.path,
-            workerScript: path.join(scriptDir, 'grpo_studio_worker.py'),
+            workerScript: ctx.pythonScript('worker'),
             cwd,
             timeoutMs: 120_000,
             onOutput: (text) => ctx.output.append(text),

@@ -14,7 +14,6 @@ import {
   listRuns,
   PID_FILE,
   requestStop,
-  RUNNER_SCRIPT,
   runState,
   type RunState,
 } from '../core/runs';
@@ -103,7 +102,7 @@ export class TrainingService implements vscode.Disposable {
     const runDir = options.resumeDir ?? newRunDir(folder, config);
     const child = launchRunner({
       python,
-      runnerScript: vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'python', RUNNER_SCRIPT).fsPath,
+      runnerScript: this.ctx.pythonScript('runner'),
       config,
       runDir,
       cwd: folder,

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { previewRewards } from '../src/scoring/engine';
+import { scoreSamples } from '../src/scoring/engine';
 import { RewardWorker } from '../src/scoring/rewardWorker';
 import type { SampleSet } from '../src/scoring/samples';
 
@@ -84,18 +84,18 @@ async function main(): Promise<void> {
   const options = { scaleRewards: 'group' as const, aggregation: 'sum_then_normalize' as const };
   try {
     const small = sampleSet(64);
-    await previewRewards(worker, { rewards, set: small, paths: [dir], options }); // start + first import
+    await scoreSamples(worker, { rewards, set: small, paths: [dir], options }); // start + first import
     const overheads: number[] = [];
     const totals: number[] = [];
     for (let i = 0; i < 50; i++) {
-      const preview = await previewRewards(worker, { rewards, set: small, paths: [dir], options });
+      const preview = await scoreSamples(worker, { rewards, set: small, paths: [dir], options });
       totals.push(preview.ms);
       overheads.push(preview.ms - preview.functions.reduce((sum, f) => sum + f.ms, 0));
     }
     const cold = coldPythonMs(python, dir, 5);
     const big = sampleSet(10_000);
     const bigTimes: number[] = [];
-    for (let i = 0; i < 3; i++) bigTimes.push((await previewRewards(worker, { rewards, set: big, paths: [dir], options })).ms);
+    for (let i = 0; i < 3; i++) bigTimes.push((await scoreSamples(worker, { rewards, set: big, paths: [dir], options })).ms);
     const loop = inProcessMs(python, dir, 10_000, 3);
     process.stdout.write(
       JSON.stringify({

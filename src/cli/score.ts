@@ -5,7 +5,7 @@ import { loadPythonParser } from '../discovery/core/parser';
 import { RewardIndex } from '../discovery/core/rewardIndex';
 import type { Aggregation, ScaleRewards } from '../scoring/advantages';
 import { onnxModelReward } from '../scoring/rewardModel';
-import { isModelReward, previewRewards, type Preview, type PreviewReward } from '../scoring/engine';
+import { isModelReward, scoreSamples, type Preview, type PreviewReward } from '../scoring/engine';
 import { RewardWorker, WorkerFault } from '../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../scoring/samples';
 import { cliLocalizer } from './localizer';
@@ -76,7 +76,7 @@ export async function runScore(argv: string[]): Promise<number> {
     : undefined;
   let preview: Preview;
   try {
-    preview = await previewRewards(worker, {
+    preview = await scoreSamples(worker, {
       rewards,
       set,
       paths: [...new Set([process.cwd(), ...rewards.flatMap((r) => (isModelReward(r) ? [] : [path.dirname(r.file)]))])],

@@ -17,7 +17,7 @@ export function isModelReward(reward: PreviewReward): reward is ModelReward {
   return 'model' in reward;
 }
 
-export interface PreviewRequest {
+export interface ScoringRequest {
   /** In GRPOTrainer's order: functions go to the worker, models are scored here. */
   rewards: PreviewReward[];
   set: SampleSet;
@@ -51,7 +51,7 @@ export interface Preview {
  * Scores a sample set (reward functions in the worker, reward models here) and computes GRPO
  * totals and advantages as TRL does. The worker is needed only when there are functions.
  */
-export async function previewRewards(worker: RewardWorker | undefined, request: PreviewRequest): Promise<Preview> {
+export async function scoreSamples(worker: RewardWorker | undefined, request: ScoringRequest): Promise<Preview> {
   const started = performance.now();
   const { set, rewards } = request;
   const samples: ScoreSample[] = set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns }));

@@ -16,7 +16,6 @@ export interface TableHandlers {
   onReveal(row: PreviewRow): void;
 }
 
-export const NO_SIGNAL_WARNING = 'no learning signal (reward std = 0)';
 const noSignalWarning = () => l10n.t('no learning signal (reward std = 0)');
 
 /** Rows whose completion or prompt contains `filter` (case-insensitive). */

@@ -7,7 +7,7 @@ import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { RewardModelThread } from '../../scoring/rewardModelThread';
 import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
-import { previewRewards, type Preview, type PreviewReward } from '../../scoring/engine';
+import { scoreSamples, type Preview, type PreviewReward } from '../../scoring/engine';
 import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import { findInterpreter, type Interpreter } from '../../interpreter';
@@ -171,7 +171,7 @@ export class PreviewService implements vscode.Disposable {
     const worker = needsPython ? await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) : undefined;
     const inTotal = totalIndices(rewards);
     const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
-    return previewRewards(worker, {
+    return scoreSamples(worker, {
       rewards: rewards.map((r) => this.toPreviewReward(r)),
       set,
       paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
-import { previewRewards } from '../../scoring/engine';
+import { scoreSamples } from '../../scoring/engine';
 import { RewardWorker } from '../../scoring/rewardWorker';
 import { findInterpreter } from '../../interpreter';
 import { rewardRefsOf } from '../../discovery/core/rewardRefs';
@@ -169,7 +169,7 @@ export function registerCompareGenerations(ctx: Ctx, service: TrainingService, d
               return { line: i + 1, group: i, prompt: row.prompt, completion, columns: row.columns };
             });
             const preview = refs.length
-              ? await previewRewards(worker, {
+              ? await scoreSamples(worker, {
                   rewards: refs,
                   // Totals only: each answer is its own group (advantages are not shown).
                   set: { samples, groups: samples.map((_, g) => ({ index: g, start: g, size: 1 })), problems: [] },

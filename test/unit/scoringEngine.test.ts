@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { previewRewards } from '../../src/scoring/engine';
+import { scoreSamples } from '../../src/scoring/engine';
 import { RewardWorker, WorkerFault } from '../../src/scoring/rewardWorker';
 import { parseSampleSet } from '../../src/scoring/samples';
 import { repoRoot, workspace } from './helpers';
@@ -45,7 +45,7 @@ function setup(timeoutMs = 20_000) {
     onOutput: (text) => output.push(text),
   });
   const run = (attr: string) =>
-    previewRewards(worker, {
+    scoreSamples(worker, {
       rewards: [{ name: attr, file, attr }],
       set: parseSampleSet(SAMPLES),
       paths: [dir],
@@ -133,7 +133,7 @@ test('a native crash (segmentation fault) is a crash fault, and the worker resta
     timeoutMs: 20_000,
   });
   const run = (attr: string) =>
-    previewRewards(worker, {
+    scoreSamples(worker, {
       rewards: [{ name: attr, file, attr }],
       set: parseSampleSet(SAMPLES),
       paths: [dir],

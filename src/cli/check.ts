@@ -6,6 +6,7 @@ import { RewardIndex } from '../discovery/core/rewardIndex';
 import type { RewardFunction } from '../discovery/core/types';
 import { cliLocalizer } from './localizer';
 import type { DatasetFormat, Problem } from '../shared/vocabulary';
+import { numberOption } from './options';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -36,7 +37,12 @@ export async function runCheck(argv: string[]): Promise<number> {
   }
   const explicitFiles = new Set(targets.filter((t) => fs.statSync(t).isFile()));
   const roots = [...new Set(targets.map((t) => (explicitFiles.has(t) ? path.dirname(t) : t)))];
-  const maxFileBytes = values['max-file-kb'] ? Number(values['max-file-kb']) * 1024 : DEFAULT_MAX_FILE_BYTES;
+  const maxFileKb = values['max-file-kb'] === undefined ? undefined : numberOption(values['max-file-kb'], { integer: true, min: 1 });
+  if (values['max-file-kb'] !== undefined && maxFileKb === undefined) {
+    process.stderr.write('grpo-studio check: --max-file-kb must be a positive integer\n');
+    return 2;
+  }
+  const maxFileBytes = maxFileKb !== undefined ? maxFileKb * 1024 : DEFAULT_MAX_FILE_BYTES;
 
   const index = new RewardIndex({
     roots,

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { GenerationCancelled } from '../sampling/core/causalLm';
 import { ModelFolderError } from '../shared/onnx/modelFolder';
 import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../sampling/core/sampleJob';
+import { numberOption } from './options';
 
 /** `grpo-studio sample`: G completions per prompt from a local ONNX causal LM, as a samples file. */
 export async function runSample(argv: string[]): Promise<number> {
@@ -31,24 +32,21 @@ export async function runSample(argv: string[]): Promise<number> {
   if (!values.prompts) return usage('--prompts FILE.jsonl is required');
   if (!values.out) return usage('--out FILE.jsonl is required');
   if (!values['num-generations']) return usage('--num-generations G is required');
-  const integer = (text: string, min: number) => {
-    const value = Number(text);
-    return Number.isInteger(value) && value >= min ? value : undefined;
-  };
+  const integer = (text: string, min: number) => numberOption(text, { integer: true, min });
   const numGenerations = integer(values['num-generations'], 1);
   const maxNewTokens = integer(values['max-new-tokens'], 1);
   const topK = integer(values['top-k'], 0);
   const seed = integer(values.seed, 0);
   const threads = values.threads === undefined ? undefined : integer(values.threads, 1);
-  const temperature = Number(values.temperature);
-  const topP = Number(values['top-p']);
+  const temperature = numberOption(values.temperature!, { min: 0 });
+  const topP = numberOption(values['top-p']!, { above: 0, max: 1 });
   if (numGenerations === undefined) return usage('--num-generations must be a positive integer');
   if (maxNewTokens === undefined) return usage('--max-new-tokens must be a positive integer');
   if (topK === undefined) return usage('--top-k must be a non-negative integer (0 turns it off)');
   if (seed === undefined) return usage('--seed must be a non-negative integer');
   if (threads === undefined && values.threads !== undefined) return usage('--threads must be a positive integer');
-  if (!(temperature >= 0)) return usage('--temperature must be a number ≥ 0 (0 is greedy decoding)');
-  if (!(topP > 0 && topP <= 1)) return usage('--top-p must be in (0, 1]');
+  if (temperature === undefined) return usage('--temperature must be a number ≥ 0 (0 is greedy decoding)');
+  if (topP === undefined) return usage('--top-p must be in (0, 1]');
 
   const promptsFile = path.resolve(values.prompts);
   if (!fs.existsSync(promptsFile)) return usage(`no such prompts file: ${values.prompts}`);

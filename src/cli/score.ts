@@ -12,6 +12,7 @@ import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 import { displayText } from '../shared/vocabulary';
 import { pythonScript } from '../shared/pythonScripts';
+import { MAX_TIMER_SECONDS, numberOption } from './options';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -57,6 +58,9 @@ export async function runScore(argv: string[]): Promise<number> {
   } catch (error) {
     return usage((error as Error).message);
   }
+  const timeout = values.timeout === undefined ? undefined : numberOption(values.timeout, { above: 0, max: MAX_TIMER_SECONDS });
+  if (values.timeout !== undefined && timeout === undefined)
+    return usage(`--timeout must be a number of seconds above 0 and at most ${MAX_TIMER_SECONDS} (about 24 days)`);
   let weights: number[] | undefined;
   if (values.weights !== undefined) {
     weights = values.weights.split(',').map(Number);
@@ -70,7 +74,7 @@ export async function runScore(argv: string[]): Promise<number> {
         python: values.python ?? defaultPython(),
         workerScript: pythonScript(path.join(__dirname, '..'), 'worker'),
         cwd: process.cwd(),
-        timeoutMs: values.timeout ? Number(values.timeout) * 1000 : DEFAULT_TIMEOUT_MS,
+        timeoutMs: timeout !== undefined ? timeout * 1000 : DEFAULT_TIMEOUT_MS,
         onOutput: (text) => process.stderr.write(text),
       })
     : undefined;

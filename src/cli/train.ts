@@ -12,6 +12,7 @@ import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, runSta
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 import { pythonScript } from '../shared/pythonScripts';
+import { numberOption } from './options';
 
 /** `grpo-studio train`: the editor's runner in the foreground, with a progress bar on stderr. */
 export async function runTrain(argv: string[]): Promise<number> {
@@ -31,8 +32,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (!values.config) return usage('--config FILE is required');
   const config = path.resolve(values.config);
   if (!fs.existsSync(config)) return usage(`no such config: ${values.config}`);
-  const maxSteps = values['max-steps'] === undefined ? undefined : Number(values['max-steps']);
-  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps <= 0)) return usage('--max-steps must be a positive integer');
+  const maxSteps = values['max-steps'] === undefined ? undefined : numberOption(values['max-steps'], { integer: true, min: 1 });
+  if (values['max-steps'] !== undefined && maxSteps === undefined) return usage('--max-steps must be a positive integer');
 
   // Before minutes of model loading: the editor's pre-flight, each error with its place and fix.
   const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;

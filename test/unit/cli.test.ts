@@ -148,3 +148,18 @@ test('score reports a raising reward with its line and exits 1; bad weights exit
   assert.equal(weights.code, 2);
   assert.match(weights.stderr, /--weights needs 1 number/);
 });
+
+test('numeric options: a value that is not a number, or out of range, is a usage error naming the option', () => {
+  const dir = workspace(SCORE_FILES);
+  for (const bad of ['abc', '0', '-5', '3000000', '1e400', '']) {
+    const { code, stderr } = score(['--rewards', 'rewards.py::emoji_reward', '--samples', 'qa.samples.jsonl', `--timeout=${bad}`], dir);
+    assert.equal(code, 2, `--timeout ${bad}: ${stderr}`);
+    assert.match(stderr, /--timeout must be a number of seconds above 0/);
+    assert.doesNotMatch(stderr, /NaN|TimeoutOverflowWarning/);
+  }
+  for (const bad of ['abc', '0', '1.5']) {
+    const { code, stderr } = check([`--max-file-kb=${bad}`, '.'], { cwd: dir });
+    assert.equal(code, 2, `--max-file-kb ${bad}: ${stderr}`);
+    assert.match(stderr, /--max-file-kb must be a positive integer/);
+  }
+});

@@ -5,7 +5,7 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { findInterpreter } from '../../interpreter';
 import { loadPythonParser } from '../../discovery/core/parser';
-import { RUNNER_FIELDS } from '../../shared/runConfig';
+import { looksLikeRunConfig, RUNNER_FIELDS } from '../../shared/runConfig';
 import { runPreflight } from '../core/preflight';
 import { listCheckpoints } from '../core/runFolder';
 import { LOG_FILE, runState, type RunState } from '../core/runs';
@@ -207,7 +207,7 @@ async function pickConfig(): Promise<string | undefined> {
   const configs: string[] = [];
   for (const uri of uris) {
     const text = (await vscode.workspace.fs.readFile(uri)).toString();
-    if (/^(model_name_or_path|reward_funcs)\s*:/m.test(text)) configs.push(uri.fsPath);
+    if (looksLikeRunConfig(text)) configs.push(uri.fsPath);
   }
   if (configs.length === 0) {
     void vscode.window.showInformationMessage(

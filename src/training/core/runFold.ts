@@ -104,10 +104,10 @@ export class RunFold {
     this.error = undefined;
     this.stopRequested = false;
     const resumed = RunFold.resumedStep(event);
-    if (resumed === undefined) return {};
+    // Steps past the checkpoint were logged (kept here or not): the new session replaces them.
+    if (resumed === undefined || this.step <= resumed) return {};
     const cut = this.logs.findIndex((log) => log.step > resumed);
-    if (cut < 0) return {};
-    this.logs.length = cut;
+    if (cut >= 0) this.logs.length = cut;
     return { supersededAfter: resumed };
   }
 }

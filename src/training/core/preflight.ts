@@ -166,8 +166,6 @@ export interface PreflightOptions {
   l10n: Localizer;
   /** The workspace's rewards when an index already knows them (the editor's); else they are found now. */
   rewards?: readonly RewardFunction[];
-  /** Called before the interpreter is probed (that takes seconds: torch is imported). */
-  onProbe?: () => void;
 }
 
 export interface PreflightResult {
@@ -195,7 +193,6 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   );
   // A reward error first: it points at the line of Python to fix, and the config may be fine.
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
-  options.onProbe?.();
   const env = await probeEnvironment(options.python);
   const findings: PreflightFinding[] = [
     ...preflightIssues(env, configFile, options.runsDir, options.cwd),

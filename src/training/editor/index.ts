@@ -1,223 +1,25 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
-import { findInterpreter } from '../../interpreter';
-import { loadPythonParser } from '../../discovery/core/parser';
-import { looksLikeRunConfig, RUNNER_FIELDS } from '../../shared/runConfig';
-import { runPreflight } from '../core/preflight';
-import { listCheckpoints } from '../core/runFolder';
-import { LOG_FILE, runState, type RunState } from '../core/runs';
+import { RUNNER_FIELDS } from '../../shared/runConfig';
 import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
+import { registerRunCommands } from './runCommands';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
+import { registerTrainCommands } from './trainCommands';
+import type { TrainingContext } from './trainingContext';
 import { TrainingService } from './trainingService';
 
-/** "GRPO: Train": run configs, detached TRL runs, the Runs view and the status bar. */
-export function activateTraining(ctx: Ctx, discovery: DiscoveryService): TrainingService {
+/** Training in the editor: run configs, detached TRL runs, the Runs view, the dashboard, the status bar. */
+export function activateTraining(ctx: Ctx, discovery: DiscoveryService): void {
   const service = ctx.register(new TrainingService(ctx));
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
   const schema = loadTrlSchema(ctx);
   registerRunConfigSupport(ctx, schema, RUNNER_FIELDS);
   const dashboard = ctx.register(new DashboardPanel(ctx.extension.extensionUri, service));
-
-  const pickRun = async (run?: RunState, filter: (r: RunState) => boolean = () => true): Promise<RunState | undefined> => {
-    if (run) return run;
-    const candidates = service.runs.filter(filter);
-    if (candidates.length <= 1) return candidates[0];
-    const picked = await vscode.window.showQuickPick(candidates.map((r) => ({ label: r.name, description: r.status, run: r })));
-    return picked?.run;
-  };
-
-  /**
-   * The pre-flight (training/core/preflight.ts), shown where the user is looking: a reward or config
-   * error opens its line, other errors come as one notification. The interpreter to train with, or
-   * undefined when the run cannot start.
-   */
-  const checkBeforeRun = async (config: string): Promise<string | undefined> => {
-    if (!vscode.workspace.isTrusted) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
-      return undefined;
-    }
-    await discovery.whenReady();
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
-    const interpreter = await findInterpreter(ctx.config, folder);
-    const root = folder?.uri.fsPath ?? path.dirname(config);
-    const run = async (onProbe?: () => void) =>
-      runPreflight({
-        configFile: config,
-        python: interpreter.path,
-        cwd: root,
-        roots: [root],
-        runsDir: path.join(root, 'runs'),
-        schema,
-        parser: await loadPythonParser(ctx.distPath),
-        l10n: vscode.l10n,
-        rewards: discovery.report.rewards,
-        onProbe,
-      });
-    let result;
-    try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: checking {0}', interpreter.path) },
-        () => run(),
-      );
-    } catch (error) {
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} does not run: {1}', interpreter.path, (error as Error).message));
-      return undefined;
-    }
-    for (const finding of result.findings) ctx.output.appendLine(`[pre-flight] ${finding.severity}: ${finding.message}`);
-    if (result.env)
-      ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(result.env.versions)}`);
-    const errors = result.findings.filter((f) => f.severity === 'error');
-    if (errors.length === 0) return interpreter.path;
-    const located = errors.find((f) => f.location);
-    if (located?.location) {
-      const { start, end } = located.location.range;
-      await vscode.window.showTextDocument(vscode.Uri.file(located.location.file), {
-        selection: new vscode.Range(start.line, start.character, end.line, end.character),
-      });
-      void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join(' ')));
-      return undefined;
-    }
-    void vscode.window
-      .showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output'))
-      .then((choice) => {
-        if (choice) ctx.output.show();
-      });
-    return undefined;
-  };
-
-  /** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
-  const startRun = (config: string, python: string, resumeDir?: string) => {
-    const runDir = service.start(config, python, { resumeDir });
-    ctx.output.info(`${resumeDir ? 'Resuming' : 'Training'} ${config} in ${runDir} with ${python}`);
-    dashboard.show([service.runs.find((r) => r.dir === runDir) ?? runState(runDir)]);
-    const title = resumeDir
-      ? vscode.l10n.t('GRPO: loading the latest checkpoint of {0}', path.basename(runDir))
-      : vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir));
-    // Until the first step, or until the runner is gone (a config error, out of memory while loading).
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title },
-      () =>
-        new Promise<void>((resolve) => {
-          const subscriptions: vscode.Disposable[] = [];
-          const done = () => {
-            for (const subscription of subscriptions) subscription.dispose();
-            resolve();
-          };
-          subscriptions.push(
-            service.onEvents(({ dir, events }) => {
-              if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
-            }),
-            service.onDidChange(() => {
-              const run = service.runs.find((r) => r.dir === runDir);
-              if (run?.status !== 'failed') return;
-              done();
-              const openLog = vscode.l10n.t('Open runner.log');
-              void vscode.window
-                .showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog)
-                .then((choice) => {
-                  if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
-                });
-            }),
-          );
-        }),
-    );
-  };
-
-  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
-    const config = configUri?.fsPath ?? (await pickConfig());
-    if (!config) return;
-    const python = await checkBeforeRun(config);
-    if (python) startRun(config, python);
-  });
-
-  ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
-    const target = await pickRun(run, (r) => r.status === 'running');
-    if (target) await service.stop(target.dir);
-  });
-  ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
-    const target = await pickRun(run, (r) => r.status === 'stopped' || r.status === 'failed');
-    if (!target) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No stopped or failed run to resume.'));
-      return;
-    }
-    const config = service.configOf(target.dir);
-    if (!config || !fs.existsSync(config)) {
-      void vscode.window.showErrorMessage(
-        vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'),
-      );
-      return;
-    }
-    if (listCheckpoints(target.dir).length === 0) {
-      void vscode.window.showErrorMessage(
-        vscode.l10n.t(
-          'GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.',
-          target.name,
-        ),
-      );
-      return;
-    }
-    const python = await checkBeforeRun(config);
-    if (python) startRun(config, python, target.dir);
-  });
-  ctx.registerCommand('grpoStudio.openDashboard', async (run?: RunState) => {
-    const target = await pickRun(run);
-    if (target) dashboard.show([target]);
-    else void vscode.window.showInformationMessage(vscode.l10n.t('No training runs yet: GRPO: Train starts one.'));
-  });
-  ctx.registerCommand('grpoStudio.compareRuns', async () => {
-    const picked = await vscode.window.showQuickPick(
-      service.runs.map((r) => ({ label: r.name, description: r.status, run: r })),
-      { canPickMany: true, placeHolder: vscode.l10n.t('Runs to overlay (e.g. full fine-tune and LoRA)') },
-    );
-    if (picked?.length) dashboard.show(picked.map((p) => p.run));
-  });
-  ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
-    const target = await pickRun(run);
-    if (target) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.dir));
-  });
-  ctx.registerCommand('grpoStudio.deleteRun', async (run?: RunState) => {
-    const target = await pickRun(run);
-    if (!target) return;
-    const confirm = vscode.l10n.t('Delete');
-    const answer = await vscode.window.showWarningMessage(
-      vscode.l10n.t('Delete the run {0} with its checkpoints?', target.name),
-      { modal: true },
-      confirm,
-    );
-    if (answer !== confirm) return;
-    try {
-      service.delete(target.dir);
-    } catch (error) {
-      void vscode.window.showErrorMessage((error as Error).message);
-    }
-  });
-  registerCompareGenerations(ctx, service, discovery);
-  return service;
-}
-
-/** YAML files of the workspace that look like TRL run configs. */
-async function pickConfig(): Promise<string | undefined> {
-  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', '**/{node_modules,.venv,.git,runs}/**', 200);
-  const configs: string[] = [];
-  for (const uri of uris) {
-    const text = (await vscode.workspace.fs.readFile(uri)).toString();
-    if (looksLikeRunConfig(text)) configs.push(uri.fsPath);
-  }
-  if (configs.length === 0) {
-    void vscode.window.showInformationMessage(
-      vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'),
-    );
-    return undefined;
-  }
-  const picked = await vscode.window.showQuickPick(
-    configs.map((file) => ({ label: path.basename(file), description: vscode.workspace.asRelativePath(path.dirname(file)), file })),
-    { placeHolder: vscode.l10n.t('Run config to train with') },
-  );
-  return picked?.file;
+  const training: TrainingContext = { ctx, service, dashboard, discovery, schema };
+  registerTrainCommands(training);
+  registerRunCommands(training);
+  registerCompareGenerations(training);
 }

@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import type { RunState } from '../core/runs';
+import { pickRun, type TrainingContext } from './trainingContext';
+
+/** Commands on runs that exist: stop, open the dashboard, overlay runs, reveal, delete. */
+export function registerRunCommands({ ctx, service, dashboard }: TrainingContext): void {
+  ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
+    const target = await pickRun(service, run, (r) => r.status === 'running');
+    if (target) await service.stop(target.dir);
+  });
+  ctx.registerCommand('grpoStudio.openDashboard', async (run?: RunState) => {
+    const target = await pickRun(service, run);
+    if (target) dashboard.show([target]);
+    else void vscode.window.showInformationMessage(vscode.l10n.t('No training runs yet: GRPO: Train starts one.'));
+  });
+  ctx.registerCommand('grpoStudio.compareRuns', async () => {
+    const picked = await vscode.window.showQuickPick(
+      service.runs.map((r) => ({ label: r.name, description: r.status, run: r })),
+      { canPickMany: true, placeHolder: vscode.l10n.t('Runs to overlay (e.g. full fine-tune and LoRA)') },
+    );
+    if (picked?.length) dashboard.show(picked.map((p) => p.run));
+  });
+  ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
+    const target = await pickRun(service, run);
+    if (target) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.dir));
+  });
+  ctx.registerCommand('grpoStudio.deleteRun', async (run?: RunState) => {
+    const target = await pickRun(service, run);
+    if (!target) return;
+    const confirm = vscode.l10n.t('Delete');
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Delete the run {0} with its checkpoints?', target.name),
+      { modal: true },
+      confirm,
+    );
+    if (answer !== confirm) return;
+    try {
+      service.delete(target.dir);
+    } catch (error) {
+      void vscode.window.showErrorMessage((error as Error).message);
+    }
+  });
+}

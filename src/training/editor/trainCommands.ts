@@ -1,0 +1,164 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { loadPythonParser } from '../../discovery/core/parser';
+import { findInterpreter } from '../../interpreter';
+import { looksLikeRunConfig } from '../../shared/runConfig';
+import { runPreflight } from '../core/preflight';
+import { listCheckpoints } from '../core/runFolder';
+import { LOG_FILE, runState, type RunState } from '../core/runs';
+import { pickRun, type TrainingContext } from './trainingContext';
+
+/** "GRPO: Train" and "GRPO: Resume Run": the pre-flight, then a detached run with its dashboard. */
+export function registerTrainCommands(training: TrainingContext): void {
+  const { ctx, service } = training;
+  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
+    const config = configUri?.fsPath ?? (await pickConfig());
+    if (!config) return;
+    const python = await checkBeforeRun(training, config);
+    if (python) startRun(training, config, python);
+  });
+
+  ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
+    const target = await pickRun(service, run, (r) => r.status === 'stopped' || r.status === 'failed');
+    if (!target) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No stopped or failed run to resume.'));
+      return;
+    }
+    const config = service.configOf(target.dir);
+    if (!config || !fs.existsSync(config)) {
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'),
+      );
+      return;
+    }
+    if (listCheckpoints(target.dir).length === 0) {
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          'GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.',
+          target.name,
+        ),
+      );
+      return;
+    }
+    const python = await checkBeforeRun(training, config);
+    if (python) startRun(training, config, python, target.dir);
+  });
+}
+
+/**
+ * The pre-flight (training/core/preflight.ts), shown where the user is looking: a reward or config
+ * error opens its line, other errors come as one notification. The interpreter to train with, or
+ * undefined when the run cannot start.
+ */
+export async function checkBeforeRun(training: TrainingContext, config: string): Promise<string | undefined> {
+  const { ctx, discovery, schema } = training;
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
+    return undefined;
+  }
+  await discovery.whenReady();
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config));
+  const interpreter = await findInterpreter(ctx.config, folder);
+  const root = folder?.uri.fsPath ?? path.dirname(config);
+  let result;
+  try {
+    result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('GRPO: checking {0}', interpreter.path) },
+      async () =>
+        runPreflight({
+          configFile: config,
+          python: interpreter.path,
+          cwd: root,
+          roots: [root],
+          runsDir: path.join(root, 'runs'),
+          schema,
+          parser: await loadPythonParser(ctx.distPath),
+          l10n: vscode.l10n,
+          rewards: discovery.report.rewards,
+        }),
+    );
+  } catch (error) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: {0} does not run: {1}', interpreter.path, (error as Error).message));
+    return undefined;
+  }
+  for (const finding of result.findings) ctx.output.appendLine(`[pre-flight] ${finding.severity}: ${finding.message}`);
+  if (result.env) ctx.output.appendLine(`[pre-flight] ${interpreter.path} (${interpreter.source}): ${JSON.stringify(result.env.versions)}`);
+  const errors = result.findings.filter((f) => f.severity === 'error');
+  if (errors.length === 0) return interpreter.path;
+  const located = errors.find((f) => f.location);
+  if (located?.location) {
+    const { start, end } = located.location.range;
+    await vscode.window.showTextDocument(vscode.Uri.file(located.location.file), {
+      selection: new vscode.Range(start.line, start.character, end.line, end.character),
+    });
+    void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join(' ')));
+    return undefined;
+  }
+  void vscode.window
+    .showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', errors.map((e) => e.message).join('; ')), vscode.l10n.t('Show Output'))
+    .then((choice) => {
+      if (choice) ctx.output.show();
+    });
+  return undefined;
+}
+
+/** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
+export function startRun(training: TrainingContext, config: string, python: string, resumeDir?: string): void {
+  const { ctx, service, dashboard } = training;
+  const runDir = service.start(config, python, { resumeDir });
+  ctx.output.info(`${resumeDir ? 'Resuming' : 'Training'} ${config} in ${runDir} with ${python}`);
+  dashboard.show([service.runs.find((r) => r.dir === runDir) ?? runState(runDir)]);
+  const title = resumeDir
+    ? vscode.l10n.t('GRPO: loading the latest checkpoint of {0}', path.basename(runDir))
+    : vscode.l10n.t('GRPO: loading the model and starting {0}', path.basename(runDir));
+  // Until the first step, or until the runner is gone (a config error, out of memory while loading).
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title },
+    () =>
+      new Promise<void>((resolve) => {
+        const subscriptions: vscode.Disposable[] = [];
+        const done = () => {
+          for (const subscription of subscriptions) subscription.dispose();
+          resolve();
+        };
+        subscriptions.push(
+          service.onEvents(({ dir, events }) => {
+            if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
+          }),
+          service.onDidChange(() => {
+            const run = service.runs.find((r) => r.dir === runDir);
+            if (run?.status !== 'failed') return;
+            done();
+            const openLog = vscode.l10n.t('Open runner.log');
+            void vscode.window
+              .showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog)
+              .then((choice) => {
+                if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
+              });
+          }),
+        );
+      }),
+  );
+}
+
+/** YAML files of the workspace that look like TRL run configs. */
+async function pickConfig(): Promise<string | undefined> {
+  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', '**/{node_modules,.venv,.git,runs}/**', 200);
+  const configs: string[] = [];
+  for (const uri of uris) {
+    const text = (await vscode.workspace.fs.readFile(uri)).toString();
+    if (looksLikeRunConfig(text)) configs.push(uri.fsPath);
+  }
+  if (configs.length === 0) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'),
+    );
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    configs.map((file) => ({ label: path.basename(file), description: vscode.workspace.asRelativePath(path.dirname(file)), file })),
+    { placeHolder: vscode.l10n.t('Run config to train with') },
+  );
+  return picked?.file;
+}

@@ -186,8 +186,13 @@ function named(node: Node): Node[] {
   return node.namedChildren.filter((c): c is Node => c !== null);
 }
 
-export function summarizeModule(tree: Tree): ModuleSummary {
-  const summary: ModuleSummary = {
+/**
+ * One walk of a module's syntax tree into its summary: the bindings, functions and classes, trainer
+ * calls with their reward_funcs, and what each function does with completions. State shared by the
+ * steps of the walk (the scope being visited, what local names were assigned) lives on the instance.
+ */
+class ModuleSummarizer {
+  readonly summary: ModuleSummary = {
     bindings: new Map(),
     functions: [],
     classes: [],
@@ -195,13 +200,16 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     starImports: [],
     columnsSeen: [],
   };
-  const columns = new Set<string>();
+  private readonly columns = new Set<string>();
+  /** The function whose body is being visited; undefined at module level. */
+  private currentScope: FunctionInfo | undefined;
+  private readonly assignedKinds = new WeakMap<FunctionInfo, Map<string, ValueKind[]>>();
 
-  const bind = (scope: FunctionInfo | undefined, name: string, binding: Binding) => {
-    (scope ? scope.locals : summary.bindings).set(name, binding);
+  private readonly bind = (scope: FunctionInfo | undefined, name: string, binding: Binding) => {
+    (scope ? scope.locals : this.summary.bindings).set(name, binding);
   };
 
-  const toExpr = (node: Node): Expr => {
+  private readonly toExpr = (node: Node): Expr => {
     const range = rangeOf(node);
     switch (node.type) {
       case 'identifier':
@@ -209,7 +217,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       case 'attribute': {
         const object = node.childForFieldName('object');
         const attr = node.childForFieldName('attribute');
-        if (object && attr) return { type: 'attribute', object: toExpr(object), attr: attr.text, range };
+        if (object && attr) return { type: 'attribute', object: this.toExpr(object), attr: attr.text, range };
         break;
       }
       case 'call': {
@@ -224,25 +232,25 @@ export function summarizeModule(tree: Tree): ModuleSummary {
             const name = arg.childForFieldName('name');
             if (name) keywords.push(name.text);
           } else if (arg.type !== 'comment') {
-            args.push(args.length === 0 ? toExpr(arg) : { type: 'other', range: rangeOf(arg) });
+            args.push(args.length === 0 ? this.toExpr(arg) : { type: 'other', range: rangeOf(arg) });
           }
         }
-        return { type: 'call', callee: toExpr(callee), args, keywords, range };
+        return { type: 'call', callee: this.toExpr(callee), args, keywords, range };
       }
       case 'lambda':
-        return { type: 'lambda', fn: lambdaInfo(node), range };
+        return { type: 'lambda', fn: this.lambdaInfo(node), range };
       case 'list':
       case 'tuple':
         return {
           type: 'sequence',
           items: named(node)
             .filter((n) => n.type !== 'comment')
-            .map(toExpr),
+            .map(this.toExpr),
           range,
         };
       case 'parenthesized_expression': {
         const inner = named(node).find((n) => n.type !== 'comment');
-        if (inner) return toExpr(inner);
+        if (inner) return this.toExpr(inner);
         break;
       }
       case 'string': {
@@ -254,7 +262,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     return { type: 'other', range };
   };
 
-  const parseParams = (paramsNode: Node | null, fn: FunctionInfo) => {
+  private readonly parseParams = (paramsNode: Node | null, fn: FunctionInfo) => {
     if (!paramsNode) return;
     const children = named(paramsNode).filter((n) => n.type !== 'comment');
     const hasSlash = children.some((c) => c.type === 'positional_separator');
@@ -300,7 +308,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
   };
 
-  const newFunction = (node: Node, name: string, nameRange: Range, parent?: FunctionInfo): FunctionInfo => ({
+  private readonly newFunction = (node: Node, name: string, nameRange: Range, parent?: FunctionInfo): FunctionInfo => ({
     name,
     isLambda: node.type === 'lambda',
     isAsync: node.firstChild?.type === 'async',
@@ -316,21 +324,19 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     parent,
   });
 
-  let currentScope: FunctionInfo | undefined;
-
   /** Walks a function's body with the function as the current scope. */
-  const visitBody = (body: Node, fn: FunctionInfo) => {
-    const saved = currentScope;
-    currentScope = fn;
-    visit(body);
-    currentScope = saved;
-    analyzeCompletionUse(body, fn);
+  private readonly visitBody = (body: Node, fn: FunctionInfo) => {
+    const saved = this.currentScope;
+    this.currentScope = fn;
+    this.visit(body);
+    this.currentScope = saved;
+    this.analyzeCompletionUse(body, fn);
   };
 
-  const lambdaInfo = (node: Node): FunctionInfo => {
-    const fn = newFunction(node, '<lambda>', rangeOf(node.child(0) ?? node), currentScope);
+  private readonly lambdaInfo = (node: Node): FunctionInfo => {
+    const fn = this.newFunction(node, '<lambda>', rangeOf(node.child(0) ?? node), this.currentScope);
     const params = node.childForFieldName('parameters');
-    parseParams(params, fn);
+    this.parseParams(params, fn);
     if (!params) {
       // `lambda: 0`: insert after the keyword
       fn.kwargsInsertAt = rangeOf(node.child(0) ?? node).end;
@@ -338,21 +344,26 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
     const body = node.childForFieldName('body');
     if (body) {
-      visitBody(body, fn);
-      fn.returns.push({ range: rangeOf(body), kind: valueKind(body, fn), expr: toExpr(body), literalLength: literalLength(body) });
+      this.visitBody(body, fn);
+      fn.returns.push({
+        range: rangeOf(body),
+        kind: this.valueKind(body, fn),
+        expr: this.toExpr(body),
+        literalLength: literalLength(body),
+      });
     }
     return fn;
   };
 
-  const functionInfo = (node: Node): FunctionInfo => {
+  private readonly functionInfo = (node: Node): FunctionInfo => {
     const nameNode = node.childForFieldName('name');
-    const fn = newFunction(node, nameNode?.text ?? '', rangeOf(nameNode ?? node), currentScope);
-    parseParams(node.childForFieldName('parameters'), fn);
+    const fn = this.newFunction(node, nameNode?.text ?? '', rangeOf(nameNode ?? node), this.currentScope);
+    this.parseParams(node.childForFieldName('parameters'), fn);
     const returnType = node.childForFieldName('return_type');
     if (returnType) fn.returnAnnotation = { text: returnType.text, range: rangeOf(returnType) };
     const body = node.childForFieldName('body');
     if (body) {
-      visitBody(body, fn);
+      this.visitBody(body, fn);
       const varPositional = fn.params.find((p) => p.kind === 'var-positional');
       const use = varPositional && body.descendantsOfType('identifier').find((n) => n?.text === varPositional.name);
       if (use) fn.varPositionalUse = rangeOf(use);
@@ -361,9 +372,8 @@ export function summarizeModule(tree: Tree): ModuleSummary {
   };
 
   /** Local variable kinds, from assignments seen in the body, for `return rewards`. */
-  const assignedKinds = new WeakMap<FunctionInfo, Map<string, ValueKind[]>>();
 
-  const valueKind = (node: Node, fn: FunctionInfo | undefined): ValueKind => {
+  private readonly valueKind = (node: Node, fn: FunctionInfo | undefined): ValueKind => {
     switch (node.type) {
       case 'integer':
       case 'float':
@@ -383,33 +393,33 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         return 'number';
       case 'parenthesized_expression': {
         const inner = named(node)[0];
-        return inner ? valueKind(inner, fn) : 'unknown';
+        return inner ? this.valueKind(inner, fn) : 'unknown';
       }
       case 'unary_operator': {
         const operand = node.childForFieldName('argument');
-        return operand && valueKind(operand, fn) === 'number' ? 'number' : 'unknown';
+        return operand && this.valueKind(operand, fn) === 'number' ? 'number' : 'unknown';
       }
       case 'binary_operator': {
         const left = node.childForFieldName('left');
         const right = node.childForFieldName('right');
         if (!left || !right) return 'unknown';
-        const l = valueKind(left, fn);
-        const r = valueKind(right, fn);
+        const l = this.valueKind(left, fn);
+        const r = this.valueKind(right, fn);
         if (l === 'number' && r === 'number') return 'number';
         if ((l === 'list-of-numbers' || l === 'iterable') && r === 'number') return l;
         return 'unknown';
       }
       case 'conditional_expression': {
         const branches = named(node).filter((n) => n.type !== 'comment');
-        const a = branches[0] ? valueKind(branches[0], fn) : 'unknown';
-        const b = branches[2] ? valueKind(branches[2], fn) : 'unknown';
+        const a = branches[0] ? this.valueKind(branches[0], fn) : 'unknown';
+        const b = branches[2] ? this.valueKind(branches[2], fn) : 'unknown';
         return a === b ? a : 'unknown';
       }
       case 'list':
       case 'tuple': {
         const items = named(node).filter((n) => n.type !== 'comment');
         if (items.length === 0) return 'iterable';
-        const kinds = items.map((n) => valueKind(n, fn));
+        const kinds = items.map((n) => this.valueKind(n, fn));
         if (kinds.every((k) => k === 'str')) return 'list-of-str';
         if (kinds.every((k) => k === 'number' || k === 'none')) return 'list-of-numbers';
         return 'iterable';
@@ -417,7 +427,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       case 'list_comprehension':
       case 'generator_expression': {
         const body = node.childForFieldName('body');
-        const k = body ? valueKind(body, fn) : 'unknown';
+        const k = body ? this.valueKind(body, fn) : 'unknown';
         if (k === 'str') return 'list-of-str';
         if (k === 'number' || k === 'none') return 'list-of-numbers';
         return 'iterable';
@@ -438,7 +448,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
         return 'unknown';
       }
       case 'identifier': {
-        const kinds = fn && assignedKinds.get(fn)?.get(node.text);
+        const kinds = fn && this.assignedKinds.get(fn)?.get(node.text);
         if (!kinds || kinds.length === 0) return 'unknown';
         return kinds.every((k) => k === kinds[0]) ? kinds[0] : 'unknown';
       }
@@ -446,16 +456,16 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     return 'unknown';
   };
 
-  const noteAssignedKind = (fn: FunctionInfo, name: string, kind: ValueKind) => {
-    let map = assignedKinds.get(fn);
-    if (!map) assignedKinds.set(fn, (map = new Map()));
+  private readonly noteAssignedKind = (fn: FunctionInfo, name: string, kind: ValueKind) => {
+    let map = this.assignedKinds.get(fn);
+    if (!map) this.assignedKinds.set(fn, (map = new Map()));
     const list = map.get(name) ?? [];
     list.push(kind);
     map.set(name, list);
   };
 
   /** Which names in the body stand for one completion, and how they are used. */
-  const analyzeCompletionUse = (body: Node, fn: FunctionInfo) => {
+  private readonly analyzeCompletionUse = (body: Node, fn: FunctionInfo) => {
     const completionsParam = fn.params.find((p) => p.name === 'completions' && p.kind !== 'var-keyword');
     if (!completionsParam) return;
     const elementNames = new Set<string>();
@@ -527,7 +537,7 @@ export function summarizeModule(tree: Tree): ModuleSummary {
     }
   };
 
-  const noteDictionary = (node: Node) => {
+  private readonly noteDictionary = (node: Node) => {
     let hasPrompt = false;
     let promptIsMessages = false;
     const keys: string[] = [];
@@ -550,20 +560,20 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       }
     }
     if (!hasPrompt) return;
-    for (const key of keys) if (key !== 'prompt') columns.add(key);
-    if (promptIsMessages && !summary.conversationalEvidence) summary.conversationalEvidence = rangeOf(node);
+    for (const key of keys) if (key !== 'prompt') this.columns.add(key);
+    if (promptIsMessages && !this.summary.conversationalEvidence) this.summary.conversationalEvidence = rangeOf(node);
   };
 
-  const visitImport = (node: Node) => {
+  private readonly visitImport = (node: Node) => {
     if (node.type === 'import_statement') {
       for (const child of named(node)) {
         if (child.type === 'dotted_name') {
           const first = child.text.split('.')[0];
-          bind(currentScope, first, { type: 'import-module', module: first, level: 0 });
+          this.bind(this.currentScope, first, { type: 'import-module', module: first, level: 0 });
         } else if (child.type === 'aliased_import') {
           const name = child.childForFieldName('name')?.text;
           const alias = child.childForFieldName('alias')?.text;
-          if (name && alias) bind(currentScope, alias, { type: 'import-module', module: name, level: 0 });
+          if (name && alias) this.bind(this.currentScope, alias, { type: 'import-module', module: name, level: 0 });
         }
       }
       return;
@@ -578,36 +588,36 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       module = named(moduleNode).find((c) => c.type === 'dotted_name')?.text ?? '';
     }
     if (named(node).some((c) => c.type === 'wildcard_import')) {
-      summary.starImports.push({ module, level });
+      this.summary.starImports.push({ module, level });
       return;
     }
     for (const child of node.childrenForFieldName('name')) {
       if (!child) continue;
       if (child.type === 'dotted_name') {
-        bind(currentScope, child.text, { type: 'import-name', module, level, name: child.text });
+        this.bind(this.currentScope, child.text, { type: 'import-name', module, level, name: child.text });
       } else if (child.type === 'aliased_import') {
         const name = child.childForFieldName('name')?.text;
         const alias = child.childForFieldName('alias')?.text;
-        if (name && alias) bind(currentScope, alias, { type: 'import-name', module, level, name });
+        if (name && alias) this.bind(this.currentScope, alias, { type: 'import-name', module, level, name });
       }
     }
   };
 
   /** A `def` or `class` (decorated or not); `owner` is set for the methods of a class. */
-  const visitDefinition = (node: Node, owner?: ClassInfo) => {
+  private readonly visitDefinition = (node: Node, owner?: ClassInfo) => {
     const definition = node.type === 'decorated_definition' ? node.childForFieldName('definition') : node;
     if (definition?.type === 'function_definition') {
-      const fn = functionInfo(definition);
+      const fn = this.functionInfo(definition);
       fn.className = owner?.name;
       if (owner) owner.methods.set(fn.name, fn);
-      else bind(currentScope, fn.name, { type: 'function', fn });
-      summary.functions.push(fn);
+      else this.bind(this.currentScope, fn.name, { type: 'function', fn });
+      this.summary.functions.push(fn);
     } else if (definition?.type === 'class_definition') {
-      visitClass(definition);
+      this.visitClass(definition);
     }
   };
 
-  const visitClass = (node: Node) => {
+  private readonly visitClass = (node: Node) => {
     const nameNode = node.childForFieldName('name');
     const superclasses = node.childForFieldName('superclasses');
     const cls: ClassInfo = {
@@ -616,68 +626,68 @@ export function summarizeModule(tree: Tree): ModuleSummary {
       bases: superclasses
         ? named(superclasses)
             .filter((n) => n.type !== 'keyword_argument')
-            .map(toExpr)
+            .map(this.toExpr)
         : [],
       methods: new Map(),
     };
-    bind(currentScope, cls.name, { type: 'class', cls });
-    summary.classes.push(cls);
+    this.bind(this.currentScope, cls.name, { type: 'class', cls });
+    this.summary.classes.push(cls);
     const body = node.childForFieldName('body');
     for (const stmt of body ? named(body) : []) {
-      if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') visitDefinition(stmt, cls);
-      else visit(stmt);
+      if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') this.visitDefinition(stmt, cls);
+      else this.visit(stmt);
     }
   };
 
-  const visit = (node: Node): void => {
+  private readonly visit = (node: Node): void => {
     switch (node.type) {
       case 'function_definition':
       case 'class_definition':
       case 'decorated_definition':
-        visitDefinition(node);
+        this.visitDefinition(node);
         return;
       case 'lambda':
         // Lambdas not bound to a name or passed as reward_funcs are of no interest.
         return;
       case 'import_statement':
       case 'import_from_statement':
-        visitImport(node);
+        this.visitImport(node);
         return;
       case 'assignment': {
         const left = node.childForFieldName('left');
         const right = node.childForFieldName('right');
         if (left?.type === 'identifier' && right) {
-          bind(currentScope, left.text, { type: 'value', expr: toExpr(right) });
-          if (currentScope) noteAssignedKind(currentScope, left.text, valueKind(right, currentScope));
+          this.bind(this.currentScope, left.text, { type: 'value', expr: this.toExpr(right) });
+          if (this.currentScope) this.noteAssignedKind(this.currentScope, left.text, this.valueKind(right, this.currentScope));
         }
-        if (right) visit(right);
+        if (right) this.visit(right);
         return;
       }
       case 'augmented_assignment': {
         const left = node.childForFieldName('left');
         const right = node.childForFieldName('right');
-        if (currentScope && left?.type === 'identifier' && right) {
-          const kind = valueKind(right, currentScope);
-          noteAssignedKind(currentScope, left.text, kind === 'number' ? 'number' : 'unknown');
+        if (this.currentScope && left?.type === 'identifier' && right) {
+          const kind = this.valueKind(right, this.currentScope);
+          this.noteAssignedKind(this.currentScope, left.text, kind === 'number' ? 'number' : 'unknown');
         }
-        if (right) visit(right);
+        if (right) this.visit(right);
         return;
       }
       case 'return_statement': {
         const value = named(node).find((n) => n.type !== 'comment');
-        if (currentScope) {
-          currentScope.returns.push({
+        if (this.currentScope) {
+          this.currentScope.returns.push({
             range: rangeOf(node),
-            kind: value ? valueKind(value, currentScope) : 'none',
-            expr: value ? toExpr(value) : undefined,
+            kind: value ? this.valueKind(value, this.currentScope) : 'none',
+            expr: value ? this.toExpr(value) : undefined,
             literalLength: value ? literalLength(value) : undefined,
           });
         }
-        if (value) visit(value);
+        if (value) this.visit(value);
         return;
       }
       case 'yield':
-        if (currentScope) currentScope.hasYield = true;
+        if (this.currentScope) this.currentScope.hasYield = true;
         break;
       case 'call': {
         const text = node.text;
@@ -687,26 +697,32 @@ export function summarizeModule(tree: Tree): ModuleSummary {
           for (const arg of argList ? named(argList) : []) {
             if (arg.type !== 'keyword_argument' || arg.childForFieldName('name')?.text !== 'reward_funcs') continue;
             const value = arg.childForFieldName('value');
-            if (value) summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: toExpr(value), scope: currentScope });
+            if (value) this.summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: this.toExpr(value), scope: this.currentScope });
           }
         }
         // `rewards.append(x)` makes `rewards` a list.
         const callee = node.childForFieldName('function');
-        if (currentScope && callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'append') {
+        if (this.currentScope && callee?.type === 'attribute' && callee.childForFieldName('attribute')?.text === 'append') {
           const object = callee.childForFieldName('object');
-          if (object?.type === 'identifier') noteAssignedKind(currentScope, object.text, 'iterable');
+          if (object?.type === 'identifier') this.noteAssignedKind(this.currentScope, object.text, 'iterable');
         }
         break;
       }
       case 'dictionary':
-        noteDictionary(node);
+        this.noteDictionary(node);
         break;
     }
     if (!STATEMENT_CONTAINERS.has(node.type) && !MAY_MATTER.test(node.text)) return;
-    for (const child of named(node)) visit(child);
+    for (const child of named(node)) this.visit(child);
   };
 
-  visit(tree.rootNode);
-  summary.columnsSeen = [...columns];
-  return summary;
+  run(tree: Tree): ModuleSummary {
+    this.visit(tree.rootNode);
+    this.summary.columnsSeen = [...this.columns];
+    return this.summary;
+  }
+}
+
+export function summarizeModule(tree: Tree): ModuleSummary {
+  return new ModuleSummarizer().run(tree);
 }

@@ -59,8 +59,6 @@ const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, ch
 export class RewardIndex implements ModuleHost {
   private readonly files = new Map<string, FileEntry>();
   private readonly results = new Map<string, FileResult>();
-  private readonly resolver = new RewardResolver(this);
-  private dependencyLog?: Set<string>;
   private context: CheckContext;
   private contextKey = '';
 
@@ -159,12 +157,15 @@ export class RewardIndex implements ModuleHost {
     return { rewards, problemsByFile, skippedLarge };
   }
 
-  // ModuleHost
+  // Modules, as a resolution reads them
+
+  isPythonFile(file: string): boolean {
+    return this.files.get(file)?.kind === 'python';
+  }
 
   summaryOf(file: string): ModuleSummary | undefined {
     const entry = this.files.get(file);
     if (!entry || entry.kind !== 'python') return undefined;
-    this.dependencyLog?.add(file);
     if (!entry.parsed && entry.size <= this.options.maxFileBytes) {
       const text = this.readText(file, entry);
       if (text !== undefined) this.parse(file, entry, text);
@@ -200,10 +201,7 @@ export class RewardIndex implements ModuleHost {
   private moduleFile(stem: string, packageOnly: boolean): string | undefined {
     const candidates = packageOnly ? [path.join(stem, '__init__.py')] : [`${stem}.py`, path.join(stem, '__init__.py')];
     for (const candidate of candidates) {
-      if (this.files.get(candidate)?.kind === 'python') {
-        this.dependencyLog?.add(candidate);
-        return candidate;
-      }
+      if (this.files.get(candidate)?.kind === 'python') return candidate;
     }
     return undefined;
   }
@@ -286,43 +284,39 @@ export class RewardIndex implements ModuleHost {
   }
 
   private resolveFile(file: string, entry: FileEntry): FileResult {
-    const dependencies = new Set<string>([file]);
-    this.dependencyLog = dependencies;
-    try {
-      const rewards: RewardFunction[] = [];
-      if (entry.kind === 'config') {
-        for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(file, configEntry));
-        return { rewards, dependencies };
-      }
-      const summary = entry.summary!;
-      for (const call of summary.trainerCalls) {
-        for (const { expr, value } of this.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
-          const reward = this.toReward(value, exprText(expr), 'trainer', { file, range: expr.range });
-          if (reward) rewards.push(reward);
-        }
-      }
-      if (this.options.byShape) {
-        for (const fn of summary.functions) {
-          if (!looksLikeReward(fn, summary)) continue;
-          if (fn.className) {
-            const cls = summary.classes.find((c) => c.methods.get('__call__') === fn);
-            if (cls) {
-              const reward = this.toReward({ kind: 'instance', cls, file }, cls.name, 'shape');
-              if (reward) rewards.push(reward);
-            }
-            continue;
-          }
-          const reward = this.toReward({ kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
-          if (reward) rewards.push(reward);
-        }
-      }
+    const resolution = new Resolution(this, file);
+    const dependencies = resolution.dependencies;
+    const rewards: RewardFunction[] = [];
+    if (entry.kind === 'config') {
+      for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(resolution, file, configEntry));
       return { rewards, dependencies };
-    } finally {
-      this.dependencyLog = undefined;
     }
+    const summary = entry.summary!;
+    for (const call of summary.trainerCalls) {
+      for (const { expr, value } of resolution.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
+        const reward = this.toReward(resolution, value, exprText(expr), 'trainer', { file, range: expr.range });
+        if (reward) rewards.push(reward);
+      }
+    }
+    if (this.options.byShape) {
+      for (const fn of summary.functions) {
+        if (!looksLikeReward(fn, summary)) continue;
+        if (fn.className) {
+          const cls = summary.classes.find((c) => c.methods.get('__call__') === fn);
+          if (cls) {
+            const reward = this.toReward(resolution, { kind: 'instance', cls, file }, cls.name, 'shape');
+            if (reward) rewards.push(reward);
+          }
+          continue;
+        }
+        const reward = this.toReward(resolution, { kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
+        if (reward) rewards.push(reward);
+      }
+    }
+    return { rewards, dependencies };
   }
 
-  private fromConfigEntry(file: string, entry: ConfigRewardEntry): RewardFunction {
+  private fromConfigEntry(resolution: Resolution, file: string, entry: ConfigRewardEntry): RewardFunction {
     const reference = { file, range: entry.range };
     const { l10n } = this.options;
     if (TRL_BUILTIN_REWARDS.has(entry.text)) {
@@ -365,7 +359,9 @@ export class RewardIndex implements ModuleHost {
         ],
       };
     }
-    const moduleFile = modulePath.endsWith('.py') ? this.findFileByPath(file, modulePath) : this.resolveModule(file, modulePath, 0);
+    const moduleFile = modulePath.endsWith('.py')
+      ? this.findFileByPath(resolution, file, modulePath)
+      : resolution.resolveModule(file, modulePath, 0);
     if (!moduleFile) {
       return this.external(
         entry.text,
@@ -374,7 +370,7 @@ export class RewardIndex implements ModuleHost {
         l10n.t("Module '{0}' is not in this workspace (an installed package?), so '{1}' is not checked here.", modulePath, name),
       );
     }
-    const value = this.resolver.lookupInModule(moduleFile, name);
+    const value = resolution.resolver.lookupInModule(moduleFile, name);
     if (value.kind === 'unknown') {
       return {
         ...this.external(entry.text, reference, 'config'),
@@ -389,7 +385,7 @@ export class RewardIndex implements ModuleHost {
         ],
       };
     }
-    return this.toReward(value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
+    return this.toReward(resolution, value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
   }
 
   /** A reward model path (`models/rm`, `./rm`) as a folder next to `file` or under a root; a hub id is none. */
@@ -405,11 +401,10 @@ export class RewardIndex implements ModuleHost {
     });
   }
 
-  private findFileByPath(configFile: string, relative: string): string | undefined {
+  private findFileByPath(resolution: Resolution, configFile: string, relative: string): string | undefined {
     const candidates = [path.resolve(path.dirname(configFile), relative), ...this.options.roots.map((r) => path.resolve(r, relative))];
     const found = candidates.find((c) => this.files.get(c)?.kind === 'python');
-    if (found) this.dependencyLog?.add(found);
-    return found;
+    return resolution.note(found);
   }
 
   private external(name: string, reference: { file: string; range: Range }, origin: RewardOrigin, note?: string): RewardFunction {
@@ -426,6 +421,7 @@ export class RewardIndex implements ModuleHost {
   }
 
   private toReward(
+    resolution: Resolution,
     value: Value,
     written: string,
     origin: RewardOrigin,
@@ -458,18 +454,18 @@ export class RewardIndex implements ModuleHost {
         const reward = this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references);
         const moduleLevel = !value.fn.parent && !value.fn.className && value.boundPositional === 0 && kind !== 'partial';
         const attr = value.fn.isLambda ? value.alias : value.fn.name;
-        if (moduleLevel && attr && this.summaryOf(value.file)?.bindings.has(attr)) reward.handle = { file: value.file, attr };
+        if (moduleLevel && attr && resolution.summaryOf(value.file)?.bindings.has(attr)) reward.handle = { file: value.file, attr };
         return reward;
       }
       case 'partial':
-        return this.toReward(value.target, written, origin, reference, 'partial');
+        return this.toReward(resolution, value.target, written, origin, reference, 'partial');
       case 'factory-result': {
-        const inner = this.toReward(value.inner, written, origin, reference, 'factory');
+        const inner = this.toReward(resolution, value.inner, written, origin, reference, 'factory');
         if (inner && inner.name === '<lambda>') inner.name = value.factory.name;
         return inner;
       }
       case 'instance': {
-        const call = this.resolver.findMethod(value.cls, value.file, '__call__');
+        const call = resolution.resolver.findMethod(value.cls, value.file, '__call__');
         if (!call) {
           return {
             name: value.cls.name,
@@ -489,11 +485,11 @@ export class RewardIndex implements ModuleHost {
         }
         const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
         const reward = this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
-        const init = this.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
+        const init = resolution.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
         const needsArguments = init?.params
           .slice(1)
           .some((p) => !p.hasDefault && (p.kind === 'positional-or-keyword' || p.kind === 'positional-only' || p.kind === 'keyword-only'));
-        if (!needsArguments && this.summaryOf(value.file)?.bindings.get(value.cls.name)?.type === 'class') {
+        if (!needsArguments && resolution.summaryOf(value.file)?.bindings.get(value.cls.name)?.type === 'class') {
           reward.handle = { file: value.file, attr: value.cls.name, instantiate: true };
         }
         return reward;
@@ -596,5 +592,40 @@ function statSize(file: string): number | undefined {
     return fs.statSync(file).size;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * One file's resolution through the index: the modules it reads, each recorded as a dependency (when
+ * one of them changes, the file's rewards are resolved again).
+ */
+class Resolution implements ModuleHost {
+  readonly dependencies: Set<string>;
+  readonly resolver: RewardResolver;
+
+  constructor(
+    private readonly index: RewardIndex,
+    file: string,
+  ) {
+    this.dependencies = new Set([file]);
+    this.resolver = new RewardResolver(this);
+  }
+
+  summaryOf(file: string): ModuleSummary | undefined {
+    if (this.index.isPythonFile(file)) this.dependencies.add(file);
+    return this.index.summaryOf(file);
+  }
+
+  resolveModule(fromFile: string, module: string, level: number): string | undefined {
+    return this.note(this.index.resolveModule(fromFile, module, level));
+  }
+
+  resolveSubmodule(packageFile: string, name: string): string | undefined {
+    return this.note(this.index.resolveSubmodule(packageFile, name));
+  }
+
+  note(file: string | undefined): string | undefined {
+    if (file) this.dependencies.add(file);
+    return file;
   }
 }

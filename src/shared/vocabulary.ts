@@ -44,6 +44,11 @@ export interface Localizer {
   t: Translate;
 }
 
+/** English as written: `{0}`, `{1}`… filled in, nothing translated. */
+export const untranslated: Localizer = {
+  t: (message, ...args) => message.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)])),
+};
+
 /** TRL's dataset formats: `prompt` a string, or a list of chat messages. */
 export type DatasetFormat = 'standard' | 'conversational';
 

@@ -4,11 +4,10 @@ import * as path from 'node:path';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { RewardIndex, type DiscoveryReport, type IndexOptions } from '../../src/discovery/core/rewardIndex';
 import type { RewardFunction } from '../../src/discovery/core/types';
+import { untranslated } from '../../src/shared/vocabulary';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
-export const english = {
-  t: (message: string, ...args: Array<string | number>) => message.replace(/\{(\d+)\}/g, (_, i) => String(args[Number(i)])),
-};
+export const english = untranslated;
 
 /** Writes `files` into a fresh temporary workspace and returns its path. */
 export function workspace(files: Record<string, string | Buffer>, name = 'ws'): string {

@@ -1,6 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { RUNNER_FIELDS } from '../../shared/runConfig';
-import type { Range } from '../../shared/vocabulary';
+import { untranslated, type Localizer, type Range } from '../../shared/vocabulary';
 
 /** python/grpo_studio_schema.py's output: the fields of TRL's four run-config dataclasses. */
 export interface TrlSchema {
@@ -15,16 +15,26 @@ export interface ConfigProblem {
 }
 
 /** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
-const REMOVED: Record<string, string> = {
-  max_prompt_length:
-    'was removed from GRPOConfig in TRL\'s "Remove deprecated parameters" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line',
-};
+function removedField(key: string, l10n: Localizer): string | undefined {
+  switch (key) {
+    case 'max_prompt_length':
+      return l10n.t(
+        "'max_prompt_length' was removed from GRPOConfig in TRL's \"Remove deprecated parameters\" change (early 2026): the trainer no longer truncates prompts. Shorten the prompts in the dataset (or filter long ones) and delete this line.",
+      );
+  }
+  return undefined;
+}
 
 /**
  * Checks a run config against the installed TRL's fields before anything starts: unknown keys
  * (with the closest real one), removed ones (explained), and values of the wrong basic type.
  */
-export function checkRunConfig(text: string, schema: TrlSchema, ownFields: ReadonlySet<string> = RUNNER_FIELDS): ConfigProblem[] {
+export function checkRunConfig(
+  text: string,
+  schema: TrlSchema,
+  ownFields: ReadonlySet<string> = RUNNER_FIELDS,
+  l10n: Localizer = untranslated,
+): ConfigProblem[] {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const toRange = (node: YamlNode | null | undefined): Range => {
@@ -46,38 +56,42 @@ export function checkRunConfig(text: string, schema: TrlSchema, ownFields: Reado
     const field = schema.fields[key];
     if (!field) {
       if (ownFields.has(key)) continue;
-      const removed = REMOVED[key];
+      const removed = removedField(key, l10n);
       const suggestion = removed ? undefined : closest(key, Object.keys(schema.fields));
+      const unknown = l10n.t(
+        "'{0}' is not a field of TRL {1}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture, accelerate launch options): training stops with an error before it starts.",
+        key,
+        schema.trl,
+      );
       problems.push({
         severity: 'error',
         range,
-        message: removed
-          ? `'${key}' ${removed}.`
-          : `'${key}' is not a field of TRL ${schema.trl}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture, accelerate launch options): training stops with an error before it starts.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+        message: removed ?? (suggestion ? `${unknown} ${l10n.t("Did you mean '{0}'?", suggestion)}` : unknown),
       });
       continue;
     }
     const value = isScalar(pair.value) ? pair.value.value : undefined;
-    const mismatch = typeMismatch(field.type, value);
+    const mismatch = typeMismatch(field.type, value, l10n);
     if (mismatch)
       problems.push({
         severity: 'error',
         range: toRange(pair.value as YamlNode),
-        message: `'${key}' expects ${mismatch} (${field.type}); got ${JSON.stringify(value)}.`,
+        message: l10n.t("'{0}' expects {1} ({2}); got {3}.", key, mismatch, field.type, JSON.stringify(value)),
       });
   }
   return problems;
 }
 
 /** A basic type check on scalars: what the value should be, when it is clearly not. */
-function typeMismatch(type: string, value: unknown): string | undefined {
+function typeMismatch(type: string, value: unknown, l10n: Localizer): string | undefined {
   if (value === undefined || value === null) return undefined;
   const kinds = type.split('|').map((t) => t.trim());
   if (kinds.includes('str') || kinds.some((k) => k.startsWith('Literal') || k.includes('Any') || k.includes('list') || k.includes('dict')))
     return undefined;
-  if (kinds.includes('bool') && typeof value !== 'boolean') return 'true or false';
-  if (kinds.includes('int') && !kinds.includes('float') && !(typeof value === 'number' && Number.isInteger(value))) return 'an integer';
-  if (kinds.includes('float') && typeof value !== 'number') return 'a number';
+  if (kinds.includes('bool') && typeof value !== 'boolean') return l10n.t('true or false');
+  if (kinds.includes('int') && !kinds.includes('float') && !(typeof value === 'number' && Number.isInteger(value)))
+    return l10n.t('an integer');
+  if (kinds.includes('float') && typeof value !== 'number') return l10n.t('a number');
   return undefined;
 }
 

@@ -30,10 +30,10 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
     (file) => !/\.parquet$/i.test(file),
   );
   if (files.length === 0 && parquet.length)
-    return [{ severity: 'info', message: `${path.basename(parquet[0])}: columns are checked when it loads` }];
+    return [{ severity: 'info', message: options.l10n.t('{0}: columns are checked when it loads', path.basename(parquet[0])) }];
   if (files.length === 0) {
     const named = config.dataset_name ?? (Array.isArray(config.datasets) ? 'datasets' : undefined);
-    return named ? [{ severity: 'info', message: `dataset ${String(named)}: columns are checked when it loads` }] : [];
+    return named ? [{ severity: 'info', message: options.l10n.t('dataset {0}: columns are checked when it loads', String(named)) }] : [];
   }
   return files.flatMap((file): PreflightIssue[] => {
     try {
@@ -42,7 +42,10 @@ export function runConfigDatasetIssues(configFile: string, options: DatasetCheck
         return [
           {
             severity: 'info',
-            message: `${path.basename(file)}: its first line is longer than the pre-flight reads; columns are checked when it loads`,
+            message: options.l10n.t(
+              '{0}: its first line is longer than the pre-flight reads; columns are checked when it loads',
+              path.basename(file),
+            ),
           },
         ];
       return datasetIssues({ ...options, configFile, shape });
@@ -64,7 +67,11 @@ export function datasetIssues(options: DatasetCheckOptions & { configFile: strin
   if (!shape.columns.includes('prompt')) {
     issues.push({
       severity: 'error',
-      message: `${path.basename(shape.file)} has no 'prompt' column (columns: ${listed}): rename one with column_mapping, e.g. column_mapping: {question: prompt}`,
+      message: options.l10n.t(
+        "{0} has no 'prompt' column (columns: {1}): rename one with column_mapping, e.g. column_mapping: {question: prompt}",
+        path.basename(shape.file),
+        listed,
+      ),
     });
   }
   const index = new RewardIndex({

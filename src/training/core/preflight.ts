@@ -4,10 +4,18 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
 import type { RewardFunction } from '../../discovery/core/types';
-import type { Localizer, Range } from '../../shared/vocabulary';
+import { untranslated, type Localizer, type Range } from '../../shared/vocabulary';
 import { checkRunConfig, type TrlSchema } from './configCheck';
 import { runConfigDatasetIssues } from './datasetCheck';
-import { namedDataFiles, readRunConfig, resolveLike, rewardSpecs, searchDirs, type RunConfigValues } from '../../shared/runConfig';
+import {
+  namedDataFiles,
+  RUNNER_FIELDS,
+  readRunConfig,
+  resolveLike,
+  rewardSpecs,
+  searchDirs,
+  type RunConfigValues,
+} from '../../shared/runConfig';
 
 export interface PreflightIssue {
   severity: 'error' | 'warning' | 'info';
@@ -74,32 +82,42 @@ export async function probeEnvironment(python: string): Promise<Environment> {
  * `cwd` is where the runner will run (the workspace folder): it reads relative paths from there
  * first, then next to the config, and so does this.
  */
-export function preflightIssues(env: Environment, configFile: string, runsDir: string, cwd = path.dirname(runsDir)): PreflightIssue[] {
-  const issues = environmentIssues(env);
+export function preflightIssues(
+  env: Environment,
+  configFile: string,
+  runsDir: string,
+  cwd = path.dirname(runsDir),
+  l10n: Localizer = untranslated,
+): PreflightIssue[] {
+  const issues = environmentIssues(env, l10n);
   let config: RunConfigValues = {};
   try {
     config = readRunConfig(configFile);
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
-    issues.push({ severity: 'error', message: code ? `cannot read ${configFile}: ${message}` : message });
+    issues.push({ severity: 'error', message: code ? l10n.t('cannot read {0}: {1}', configFile, message) : message });
   }
-  issues.push(...configPathIssues(config, configFile, cwd));
+  issues.push(...configPathIssues(config, configFile, cwd, l10n));
   try {
     fs.mkdirSync(runsDir, { recursive: true });
     fs.accessSync(runsDir, fs.constants.W_OK);
   } catch {
-    issues.push({ severity: 'error', message: `cannot write to ${runsDir}` });
+    issues.push({ severity: 'error', message: l10n.t('cannot write to {0}', runsDir) });
   }
   return issues;
 }
 
-function environmentIssues(env: Environment): PreflightIssue[] {
+function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
   for (const name of ['torch', 'transformers', 'trl', 'datasets', 'accelerate']) {
     if (!env.versions[name]) {
       issues.push({
         severity: 'error',
-        message: `${name} is not installed in ${env.python}: pip install ${name} (or choose another interpreter with grpoStudio.pythonPath)`,
+        message: l10n.t(
+          '{0} is not installed in {1}: pip install {0} (or choose another interpreter with grpoStudio.pythonPath)',
+          name,
+          env.python,
+        ),
       });
     }
   }
@@ -107,23 +125,37 @@ function environmentIssues(env: Environment): PreflightIssue[] {
     env.cuda
       ? {
           severity: 'info',
-          message: `CUDA: ${env.devices.join(', ')}${env.gpuMemory.length ? `; GPU memory used ${env.gpuMemory.map((m) => `${m.used}/${m.total} MiB`).join(', ')}` : ''}`,
+          message: env.gpuMemory.length
+            ? l10n.t(
+                'CUDA: {0}; GPU memory used {1}',
+                env.devices.join(', '),
+                env.gpuMemory.map((m) => `${m.used}/${m.total} MiB`).join(', '),
+              )
+            : l10n.t('CUDA: {0}', env.devices.join(', ')),
         }
-      : { severity: 'warning', message: 'No CUDA device visible: training runs on the CPU (fine for tiny models, slow for real ones)' },
+      : {
+          severity: 'warning',
+          message: l10n.t('No CUDA device visible: training runs on the CPU (fine for tiny models, slow for real ones)'),
+        },
   );
   return issues;
 }
 
 /** Every local data file the config names exists; reward models are loadable by TRL; a reward is named. */
-function configPathIssues(config: RunConfigValues, configFile: string, cwd: string): PreflightIssue[] {
+function configPathIssues(config: RunConfigValues, configFile: string, cwd: string, l10n: Localizer): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
   const dirs = searchDirs(cwd, configFile);
-  const where = dirs.join(', then ');
+  const where = dirs.join(l10n.t(', then '));
   for (const file of namedDataFiles(config, dirs)) {
     if (!file.resolved)
       issues.push({
         severity: 'error',
-        message: `${file.key}: ${file.value} does not exist (relative paths are read from ${where}); fix the path or create the file`,
+        message: l10n.t(
+          '{0}: {1} does not exist (relative paths are read from {2}); fix the path or create the file',
+          file.key,
+          file.value,
+          where,
+        ),
       });
   }
   for (const entry of [config.reward_model_name_or_path, ...rewardSpecs(config)]) {
@@ -132,12 +164,15 @@ function configPathIssues(config: RunConfigValues, configFile: string, cwd: stri
     if (path.isAbsolute(dir) && fs.existsSync(dir) && fs.statSync(dir).isDirectory() && !hasTorchWeights(dir)) {
       issues.push({
         severity: 'error',
-        message: `reward model ${entry} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only`,
+        message: l10n.t(
+          'reward model {0} has no PyTorch weights (*.safetensors or pytorch_model.bin): GRPOTrainer loads reward models with from_pretrained; an ONNX export is for previews only',
+          entry,
+        ),
       });
     }
   }
   if (!config.reward_funcs && !config.reward_model_name_or_path) {
-    issues.push({ severity: 'error', message: 'the config names no reward: add reward_funcs (dotted paths or file.py::name)' });
+    issues.push({ severity: 'error', message: l10n.t('the config names no reward: add reward_funcs (dotted paths or file.py::name)') });
   }
   return issues;
 }
@@ -183,7 +218,12 @@ export interface PreflightResult {
  */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightResult> {
   const { configFile } = options;
-  const configFindings: PreflightFinding[] = checkRunConfig(fs.readFileSync(configFile, 'utf8'), options.schema)
+  const configFindings: PreflightFinding[] = checkRunConfig(
+    fs.readFileSync(configFile, 'utf8'),
+    options.schema,
+    RUNNER_FIELDS,
+    options.l10n,
+  )
     .filter((p) => p.severity === 'error')
     .map((p) => ({ severity: 'error', message: p.message, location: { file: configFile, range: p.range } }));
   const rewardFindings: PreflightFinding[] = configRewards(options).flatMap((r) =>
@@ -195,7 +235,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
   const env = await probeEnvironment(options.python);
   const findings: PreflightFinding[] = [
-    ...preflightIssues(env, configFile, options.runsDir, options.cwd),
+    ...preflightIssues(env, configFile, options.runsDir, options.cwd, options.l10n),
     ...runConfigDatasetIssues(configFile, { roots: options.roots, parser: options.parser, l10n: options.l10n }),
   ];
   return { findings, env };

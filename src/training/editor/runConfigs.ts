@@ -27,7 +27,7 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
     }
     diagnostics.set(
       doc.uri,
-      checkRunConfig(doc.getText(), schema, ownFields).map((p) => {
+      checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n).map((p) => {
         const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
         const diagnostic = new vscode.Diagnostic(
           range,

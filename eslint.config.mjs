@@ -84,7 +84,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': restrict(
         rule(
-          '(^|/)src/(?!shared/|training/core/(dashboardProtocol|events|runFold)$|previews/core/panelProtocol$|scoring/advantages$)',
+          '(^|/)src/(?!shared/|training/core/(dashboardProtocol|events|runFold)$|previews/core/rewardPreviewProtocol$|scoring/advantages$)',
           'a page imports only the shared floor and the protocols it speaks',
         ),
       ),

@@ -1,8 +1,8 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
-import { activateOnnx } from './sampling/editor';
 import { activatePreviews } from './previews/editor';
+import { activateSampling } from './sampling/editor';
 import { activateTraining } from './training/editor';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -10,7 +10,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const discovery = activateDiscovery(ctx);
   activatePreviews(ctx, discovery);
   activateTraining(ctx, discovery);
-  activateOnnx(ctx);
+  activateSampling(ctx);
 }
 
 export function deactivate(): void {}

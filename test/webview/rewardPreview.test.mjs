@@ -16,7 +16,7 @@ const screenshots = join(root, 'test-results', 'webview');
 const SAMPLES_FILE = '/workspace/data/qa.samples.jsonl';
 
 let outdir;
-let host; // html.ts, panelProtocol.ts and advantages.ts, bundled for Node
+let host; // html.ts, rewardPreviewProtocol.ts and advantages.ts, bundled for Node
 let server;
 let origin;
 let browser;
@@ -115,7 +115,7 @@ before(async () => {
   mkdirSync(screenshots, { recursive: true });
   await esbuild.build({ ...webviewBuild(), absWorkingDir: root, outdir, logLevel: 'warning' });
   host = await bundleHostModules(outdir, [
-    "export { parseWebviewMessage } from './src/previews/core/panelProtocol.ts';",
+    "export { parseWebviewMessage } from './src/previews/core/rewardPreviewProtocol.ts';",
     "export { computeAdvantages } from './src/scoring/advantages.ts';",
   ]);
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));

@@ -10,7 +10,7 @@ import {
   type ChartDataset,
   type TooltipItem,
 } from 'chart.js';
-import type { PreviewData, PreviewRow } from '../../src/previews/core/panelProtocol';
+import type { PreviewData, PreviewRow } from '../../src/previews/core/rewardPreviewProtocol';
 import { formatNumber } from '../shared/text';
 import type { ChartTheme } from '../shared/theme';
 

@@ -10,7 +10,7 @@ import {
   type PreviewData,
   type PreviewFunction,
   type PreviewOptions,
-} from '../../src/previews/core/panelProtocol';
+} from '../../src/previews/core/rewardPreviewProtocol';
 import { h } from '../shared/dom';
 import { l10n } from '../shared/l10n';
 

@@ -3,7 +3,7 @@
  * with GRPO totals and advantages as TRL computes them (the host does the math and posts
  * `update`s; this page shows them, and posts `setOptions` and `reveal` back).
  */
-import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/panelProtocol';
+import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/rewardPreviewProtocol';
 import { RewardChart } from './chart';
 import { createControls } from './controls';
 import { h } from '../shared/dom';

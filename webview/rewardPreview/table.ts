@@ -1,4 +1,4 @@
-import type { PreviewData, PreviewFunction, PreviewGroup, PreviewRow } from '../../src/previews/core/panelProtocol';
+import type { PreviewData, PreviewFunction, PreviewGroup, PreviewRow } from '../../src/previews/core/rewardPreviewProtocol';
 import { h } from '../shared/dom';
 import { l10n } from '../shared/l10n';
 import { formatNumber, pythonLength, withEmojiHighlighted } from '../shared/text';

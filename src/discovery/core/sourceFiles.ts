@@ -20,6 +20,12 @@ const SKIPPED_DIRS = new Set([
   '.ipynb_checkpoints',
 ]);
 
+/**
+ * The same folders as a `findFiles` exclude glob, for the editor's searches of the workspace (sample
+ * sets, run configs, models); `runs` too (run folders hold copies and checkpoints, not sources).
+ */
+export const SEARCH_EXCLUDE = `**/{${[...SKIPPED_DIRS, 'runs'].join(',')}}/**`;
+
 export type SourceKind = 'python' | 'config';
 
 export interface SourceFile {

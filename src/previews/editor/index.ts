@@ -3,11 +3,11 @@ import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { InlineScores } from './inlineScores';
 import { describeScores, SampleLenses, selectionSample } from './lenses';
-import { PreviewPanel } from './previewPanel';
+import { RewardPreviewPanel } from './rewardPreviewPanel';
 import { PreviewService } from './previewService';
 
 /** Live reward previews: inline numbers, "Score this completion", the Reward Preview panel. */
-export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): PreviewService {
+export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): void {
   const service = ctx.register(new PreviewService(ctx, discovery));
   ctx.register(new InlineScores(service, () => ctx.config.previewInline));
   const lenses = ctx.register(new SampleLenses(service));
@@ -21,7 +21,7 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
     ),
   );
 
-  const panel = ctx.register(new PreviewPanel(ctx.extension.extensionUri, service));
+  const panel = ctx.register(new RewardPreviewPanel(ctx.extension.extensionUri, service));
   ctx.registerCommand('grpoStudio.openRewardPreview', () => panel.show());
   ctx.registerCommand('grpoStudio.scoreSample', async (file: string, line: number) => {
     await lenses.scoreLine(file, line);
@@ -46,5 +46,4 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
   });
   void discovery.whenReady().then(() => service.refresh());
   ctx.register(discovery.onDidChange(() => service.notifyRewardsChanged()));
-  return service;
 }

@@ -6,11 +6,12 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { RewardModelThread } from '../../scoring/rewardModelThread';
-import type { PreviewOptions as PanelOptions } from '../core/panelProtocol';
+import type { WeightedPreviewOptions } from '../core/rewardPreviewProtocol';
 import { scoreSamples, type Preview, type PreviewReward } from '../../scoring/engine';
 import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import { findInterpreter, type Interpreter } from '../../interpreter';
+import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
 export interface SampleSetPreview {
   file: string;
@@ -20,8 +21,6 @@ export interface SampleSetPreview {
   /** Why there are no numbers (worker fault, no trust, nothing to score). */
   failure?: string;
 }
-
-export type PreviewOptions = PanelOptions & { weights?: number[] };
 
 /**
  * Runs the workspace's reward functions on its sample sets in a persistent Python worker, after
@@ -41,7 +40,7 @@ export class PreviewService implements vscode.Disposable {
   /** ONNX reward models, loaded once each and run off the extension host's thread. */
   private readonly rewardModels: RewardModelThread;
   readonly previews = new Map<string, SampleSetPreview>();
-  options: PreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
+  options: WeightedPreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
   /** The sample set the user looked at last; the inline numbers come from it. */
   activeSamples?: string;
 
@@ -107,7 +106,7 @@ export class PreviewService implements vscode.Disposable {
     }
   }
 
-  setOptions(options: PreviewOptions): void {
+  setOptions(options: WeightedPreviewOptions): void {
     this.options = options;
     this.refresh();
   }
@@ -131,9 +130,7 @@ export class PreviewService implements vscode.Disposable {
 
   private async runAll(): Promise<void> {
     await this.discovery.whenReady();
-    const files = (await vscode.workspace.findFiles(this.ctx.config.previewSamples, '**/{node_modules,.venv,.git}/**', 50))
-      .map((uri) => uri.fsPath)
-      .sort();
+    const files = (await vscode.workspace.findFiles(this.ctx.config.previewSamples, SEARCH_EXCLUDE, 50)).map((uri) => uri.fsPath).sort();
     for (const file of [...this.previews.keys()]) if (!files.includes(file)) this.previews.delete(file);
     for (const file of files) {
       const text = (await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString();

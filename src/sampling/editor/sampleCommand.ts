@@ -8,8 +8,7 @@ import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
 import type { FromSampler, ToSampler } from './sampleWorker';
-
-const EXCLUDE = '**/{node_modules,.venv,.git,runs}/**';
+import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
 /** "GRPO: Sample Completions": G completions per prompt from a local ONNX model, as a sample set. */
 export function registerSampleCommand(ctx: Ctx): void {
@@ -155,7 +154,7 @@ async function pickModel(ctx: Ctx): Promise<string | undefined> {
     if (isOnnxModelFolder(resolved)) return resolved;
     ctx.output.warn(`grpoStudio.sampling.model: ${resolved} is not an ONNX model folder`);
   }
-  const graphs = await vscode.workspace.findFiles('**/onnx/{model,decoder_model_merged}.onnx', EXCLUDE, 50);
+  const graphs = await vscode.workspace.findFiles('**/onnx/{model,decoder_model_merged}.onnx', SEARCH_EXCLUDE, 50);
   const models = [...new Set(graphs.map((uri) => path.dirname(path.dirname(uri.fsPath))))].filter(
     (dir) => isOnnxModelFolder(dir) && isCausalLm(dir),
   );
@@ -186,8 +185,8 @@ function isCausalLm(dir: string): boolean {
 
 async function pickPromptSource(): Promise<string | undefined> {
   const editor = vscode.window.activeTextEditor?.document.uri.fsPath;
-  const jsonl = await vscode.workspace.findFiles('**/*.jsonl', EXCLUDE, 200);
-  const yaml = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 200);
+  const jsonl = await vscode.workspace.findFiles('**/*.jsonl', SEARCH_EXCLUDE, 200);
+  const yaml = await vscode.workspace.findFiles('**/*.{yaml,yml}', SEARCH_EXCLUDE, 200);
   const items: { label: string; description: string; file: string }[] = [];
   const where = (file: string) => {
     const dir = vscode.workspace.asRelativePath(path.dirname(file), false);

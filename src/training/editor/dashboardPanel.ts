@@ -7,6 +7,7 @@ import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type Sa
 import { metricsCsv } from '../core/metricsCsv';
 import type { RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
+import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
 /**
  * The training dashboard: live charts of every metric of one or more runs (overlaid), and the
@@ -130,7 +131,7 @@ export class DashboardPanel implements vscode.Disposable {
 
 /** Appends completions to a samples file the previews score (chosen, or a new `captured.samples.jsonl`). */
 async function addToSamples(rows: SampleRow[]): Promise<void> {
-  const existing = await vscode.workspace.findFiles('**/*.samples.jsonl', '**/{node_modules,.venv,runs}/**', 50);
+  const existing = await vscode.workspace.findFiles('**/*.samples.jsonl', SEARCH_EXCLUDE, 50);
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const fresh = folder ? path.join(folder, 'captured.samples.jsonl') : undefined;
   const choices = [...existing.map((uri) => uri.fsPath), ...(fresh && !existing.some((u) => u.fsPath === fresh) ? [fresh] : [])];

@@ -8,6 +8,7 @@ import { runPreflight } from '../core/preflight';
 import { listCheckpoints } from '../core/runFolder';
 import { LOG_FILE, runState, type RunState } from '../core/runs';
 import { pickRun, type TrainingContext } from './trainingContext';
+import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
 /** "GRPO: Train" and "GRPO: Resume Run": the pre-flight, then a detached run with its dashboard. */
 export function registerTrainCommands(training: TrainingContext): void {
@@ -144,7 +145,7 @@ export function startRun(training: TrainingContext, config: string, python: stri
 
 /** YAML files of the workspace that look like TRL run configs. */
 async function pickConfig(): Promise<string | undefined> {
-  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', '**/{node_modules,.venv,.git,runs}/**', 200);
+  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', SEARCH_EXCLUDE, 200);
   const configs: string[] = [];
   for (const uri of uris) {
     const text = (await vscode.workspace.fs.readFile(uri)).toString();

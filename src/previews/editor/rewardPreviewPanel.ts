@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { renderWebviewHtml } from '../../shared/html';
-import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/panelProtocol';
+import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/rewardPreviewProtocol';
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 
@@ -9,7 +9,7 @@ import { displayText } from '../../shared/vocabulary';
  * The Reward Preview panel: completions × reward functions, weighted totals and GRPO advantages
  * of the current sample set. One panel; it follows the sample set the editor shows numbers for.
  */
-export class PreviewPanel implements vscode.Disposable {
+export class RewardPreviewPanel implements vscode.Disposable {
   private panel?: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
 

@@ -51,6 +51,9 @@ export interface PreviewOptions {
   aggregation: Aggregation;
 }
 
+/** The options with the panel's weights: one per function (absent: the trainer's, or all 1). */
+export type WeightedPreviewOptions = PreviewOptions & { weights?: number[] };
+
 export interface PreviewData {
   samplesFile: string;
   functions: PreviewFunction[];
@@ -69,7 +72,7 @@ export type WebviewMessage =
   /** Open the samples file at this one-based line. */
   | { type: 'reveal'; file: string; line: number }
   /** Recompute with these options; `weights` has one entry per function. */
-  | { type: 'setOptions'; options: PreviewOptions & { weights?: number[] } };
+  | { type: 'setOptions'; options: WeightedPreviewOptions };
 
 type Fields = Record<string, unknown>;
 

@@ -64,7 +64,7 @@ async function python() {
   step('python environment');
   const py = await ensurePythonEnv();
   await esbuild.build({
-    entryPoints: ['advantages_cli.ts', 'events_cli.ts'].map((name) => join(root, 'test', 'python', 'fidelity', name)),
+    entryPoints: ['advantages_cli.ts', 'events_cli.ts', 'run_name_cli.ts'].map((name) => join(root, 'test', 'python', 'fidelity', name)),
     outdir: join(root, 'out', 'fidelity'),
     bundle: true,
     platform: 'node',

@@ -67,12 +67,13 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments  # noqa: E402
-from transformers.trainer_utils import get_last_checkpoint  # noqa: E402
 from trl import DatasetMixtureConfig, GRPOConfig, ModelConfig, TrlParser  # noqa: E402
 from trl.scripts.grpo import GRPOScriptArguments  # noqa: E402
 
 EVENTS_FILE = "events.jsonl"
 STOP_FILE = "STOP"
+LOCK_FILE = "runner.lock"
+EXIT_RUN_BUSY = 75  # EX_TEMPFAIL: another runner owns the run folder; grpo-studio train says so
 COMPLETION_ROWS = 16  # rows of each logged generation batch copied into a completions event
 SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 DATASET_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
@@ -165,6 +166,7 @@ class StopRequest:
     def __init__(self, stop_file: Path):
         self.stop_file = stop_file
         self.signal_name: str | None = _early_signals[0] if _early_signals else None
+        self.parent_gone = False
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,9 +178,29 @@ class StopRequest:
         self.signal_name = signal.Signals(signum).name
         print(f"{self.signal_name}: stopping after this step (send it again to abort)", file=sys.stderr, flush=True)
 
+    def watch_parent(self) -> None:
+        """A foreground runner (grpo-studio train) stops when the command that started it is gone:
+        it holds our stdin open, and its end (even kill -9) closes it."""
+        import threading
+
+        def wait_for_eof() -> None:
+            # The raw descriptor: a daemon thread blocked in the buffered stdin would hold its lock
+            # at interpreter shutdown, which Python treats as fatal.
+            try:
+                while os.read(0, 65536):
+                    pass
+            except OSError:
+                pass
+            self.parent_gone = True
+            print("the command that started this run has exited: stopping after this step", file=sys.stderr, flush=True)
+
+        threading.Thread(target=wait_for_eof, name="grpo-studio-parent", daemon=True).start()
+
     def reason(self) -> str | None:
         if self.signal_name is not None:
             return self.signal_name
+        if self.parent_gone:
+            return "parent_exited"
         return "stop_file" if self.stop_file.exists() else None
 
 
@@ -530,6 +552,94 @@ def _is_main_rank() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+# ---------------------------------------------------------------------------------------------
+# The run folder: its owner and its checkpoints
+
+
+class RunBusy(ValueError):
+    """Another live runner owns the run folder."""
+
+    @classmethod
+    def of(cls, run_dir: Path, pid: str) -> RunBusy:
+        return cls(f"{run_dir} is still training (pid {pid}): stop it first (GRPO: Stop Run, or create {run_dir / STOP_FILE})")
+
+
+class RunLock:
+    """The run folder's owner: an OS lock on runner.lock, held for this process's life, so a crash
+    or kill -9 never leaves it held. The file says whose it is (the pid)."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self._fd: int | None = None
+
+    def _try_lock(self, fd: int) -> bool:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def holder(self) -> str | None:
+        """The pid of a live owner, or None when nobody holds the lock (probed, not kept)."""
+        path = self.run_dir / LOCK_FILE
+        if not path.exists():
+            return None
+        fd = os.open(path, os.O_RDWR)
+        try:
+            if self._try_lock(fd):
+                return None
+            return Path(path).read_text(encoding="utf-8").strip() or "?"
+        finally:
+            os.close(fd)  # closing releases a probe's lock
+
+    def acquire(self) -> None:
+        fd = os.open(self.run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        if not self._try_lock(fd):
+            pid = Path(self.run_dir / LOCK_FILE).read_text(encoding="utf-8").strip() or "?"
+            os.close(fd)
+            raise RunBusy.of(self.run_dir, pid)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd  # kept open: the lock lasts as long as this process
+
+
+def _checkpoint_problem(path: Path) -> str | None:
+    """Why Trainer cannot resume from this checkpoint (a save cut short by a crash or a full disk)."""
+    try:
+        json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "no trainer_state.json"
+    except (OSError, ValueError) as error:
+        return f"trainer_state.json is unreadable ({error})"
+    weights = ("model.safetensors", "adapter_model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+    if not any((path / name).exists() for name in weights):
+        return "no model weights"
+    return None
+
+
+def last_complete_checkpoint(run_dir: Path) -> tuple[Path | None, list[str]]:
+    """The newest checkpoint-N that Trainer can load, and why each newer one was skipped."""
+    numbered = []
+    for child in run_dir.glob("checkpoint-*") if run_dir.is_dir() else []:
+        match = re.fullmatch(r"checkpoint-(\d+)", child.name)
+        if match and child.is_dir():
+            numbered.append((int(match.group(1)), child))
+    skipped = []
+    for _, path in sorted(numbered, reverse=True):
+        problem = _checkpoint_problem(path)
+        if problem is None:
+            return path, skipped
+        skipped.append(f"{path.name}: {problem}")
+    return None, skipped
+
+
 def _pick_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
     if script_args.run_dir:
         run_dir = Path(script_args.run_dir).resolve()
@@ -537,14 +647,20 @@ def _pick_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path
         name = re.sub(r"[^\w.-]+", "-", config_path.stem)
         runs = Path.cwd() / "runs"
         if script_args.resume:  # the newest run of this config that has a checkpoint
-            candidates = sorted(p for p in runs.glob(f"*-{name}") if any(p.glob("checkpoint-*")))
+            candidates = sorted(p for p in runs.glob(f"*-{name}") if last_complete_checkpoint(p)[0])
             if not candidates:
                 raise ValueError(f"--resume: no run of {config_path.name} with a checkpoint under {runs}")
             run_dir = candidates[-1]
         else:
             run_dir = runs / f"{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}-{name}"
-    if script_args.resume and not (run_dir.is_dir() and get_last_checkpoint(str(run_dir))):
-        raise ValueError(f"--resume: no checkpoint in {run_dir}")
+    holder = RunLock(run_dir).holder()
+    if holder is not None:
+        raise RunBusy.of(run_dir, holder)
+    if script_args.resume:
+        checkpoint, skipped = last_complete_checkpoint(run_dir)
+        if checkpoint is None:
+            detail = f" ({'; '.join(skipped)})" if skipped else ""
+            raise ValueError(f"--resume: no complete checkpoint in {run_dir}{detail}")
     if not script_args.resume and (run_dir / EVENTS_FILE).exists():
         raise ValueError(f"{run_dir} already holds a run: use --resume or another --run-dir")
     return run_dir
@@ -554,19 +670,20 @@ def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Pat
     """Rank 0 picks and checks the run dir; under a launcher every rank gets its answer."""
     run_dir: Path | None = None
     error: str | None = None
+    busy = False
     if _is_main_rank():
         try:
             run_dir = _pick_run_dir(script_args, config_path)
         except ValueError as e:
-            error = str(e)
+            error, busy = str(e), isinstance(e, RunBusy)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         from accelerate import PartialState
         from accelerate.utils import broadcast_object_list
 
         PartialState()  # initializes the process group, as the trainer would
-        run_dir, error = broadcast_object_list([run_dir, error], from_process=0)
+        run_dir, error, busy = broadcast_object_list([run_dir, error, busy], from_process=0)
     if error is not None or run_dir is None:
-        raise ValueError(error)
+        raise (RunBusy if busy else ValueError)(error)
     return Path(run_dir)
 
 
@@ -619,18 +736,29 @@ def main(argv: list[str] | None = None) -> int:
     main_rank = _is_main_rank()
     try:
         run_dir = choose_run_dir(script_args, config_path)
+        if main_rank:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            RunLock(run_dir).acquire()
     except ValueError as error:
         if main_rank:
             print(error, file=sys.stderr)
-        return 2
-    checkpoint = get_last_checkpoint(str(run_dir)) if script_args.resume else None
+        return EXIT_RUN_BUSY if isinstance(error, RunBusy) else 2
+    checkpoint: str | None = None
+    skipped: list[str] = []
+    if script_args.resume:
+        found, skipped = last_complete_checkpoint(run_dir)
+        checkpoint = str(found)
+        if main_rank:
+            for reason in skipped:
+                print(f"resuming from {found.name}, the newest complete checkpoint; skipped {reason}", file=sys.stderr)
     if main_rank:
-        run_dir.mkdir(parents=True, exist_ok=True)
         print(f"run_dir: {run_dir}", flush=True)
 
     events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
     stop = StopRequest(run_dir / STOP_FILE)  # a STOP file is consumed when honoured
     stop.install()
+    if main_rank and os.environ.get("GRPO_STUDIO_STOP_WITH_PARENT") == "1":
+        stop.watch_parent()
     stop_control = StopControlCallback(events, stop)
     event_log = EventLogCallback(events)
     trainer = None
@@ -642,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         resumed_from = None
         if checkpoint is not None:
             state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
-            resumed_from = {"checkpoint": str(Path(checkpoint).resolve()), "step": state.get("global_step")}
+            resumed_from = {"checkpoint": str(Path(checkpoint).resolve()), "step": state.get("global_step"), "skipped": skipped}
         events.emit(
             "start",
             config_file=str(config_path),

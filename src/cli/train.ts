@@ -8,7 +8,18 @@ import { runPreflight } from '../training/core/preflight';
 import type { RunEvent } from '../training/core/events';
 import { RunFold } from '../training/core/runFold';
 import { findResumableRun, newRunDir, runDirProblem } from '../training/core/runFolder';
-import { EVENTS_FILE, EventFollower, LOG_FILE, launchRunner, requestStop, runState } from '../training/core/runs';
+import {
+  EVENTS_FILE,
+  EventFollower,
+  EXIT_RUN_BUSY,
+  LOCK_FILE,
+  LOG_FILE,
+  launchRunner,
+  PID_FILE,
+  requestStop,
+  RunBusyError,
+  runState,
+} from '../training/core/runs';
 import { cliLocalizer } from './localizer';
 import { defaultPython } from './python';
 import { pythonScript } from '../shared/pythonScripts';
@@ -74,6 +85,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (problem) return usage(problem);
   process.stdout.write(`run dir: ${runDir}\n`);
 
+  // Foreground: the runner stops with a checkpoint when this command ends, even by kill -9.
   const child = launchRunner({
     python: defaultPython(),
     runnerScript: pythonScript(path.join(__dirname, '..'), 'runner'),
@@ -101,12 +113,16 @@ export async function runTrain(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  let killedBy: NodeJS.Signals | undefined;
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {
       process.stderr.write(`grpo-studio train: could not start ${defaultPython()}: ${error.message}\n`);
       resolve(127);
     });
-    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : 1)));
+    child.on('exit', (exitCode, signal) => {
+      killedBy = signal ?? undefined;
+      resolve(exitCode ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+    });
   });
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
@@ -114,6 +130,15 @@ export async function runTrain(argv: string[]): Promise<number> {
   follower.stop();
   progress.finish();
 
+  if (code === EXIT_RUN_BUSY) {
+    // Another runner took the folder between our check and this start: it owns the pid file again.
+    const owner = readOwner(runDir);
+    if (owner !== undefined) fs.writeFileSync(path.join(runDir, PID_FILE), String(owner));
+    process.stderr.write(`grpo-studio train: ${new RunBusyError(runDir, owner ?? '?').message}\n`);
+    return 1;
+  }
+  if (killedBy)
+    process.stderr.write(`grpo-studio train: the runner was killed (${killedBy}); resume from its last checkpoint with --resume\n`);
   const state = runState(runDir, undefined, false);
   // A runner that exits with an error before its first event leaves an earlier session's end standing.
   if (code !== 0 && !stoppedBy && state.status !== 'failed') [state.status, state.error] = ['failed', undefined];
@@ -179,5 +204,15 @@ class ProgressLine {
       (reward !== undefined ? ` · reward ${reward.toFixed(3)}` : '') +
       (perStep !== undefined ? ` · ${perStep.toFixed(1)} s/step` : '')
     );
+  }
+}
+
+/** The pid in the runner's lock file: the live owner of the folder when a runner refused it. */
+function readOwner(runDir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(runDir, LOCK_FILE), 'utf8').trim());
+    return pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -30,6 +30,38 @@ export const EVENTS_FILE = 'events.jsonl';
 export const STOP_FILE = 'STOP';
 export const PID_FILE = 'runner.pid';
 export const LOG_FILE = 'runner.log';
+/** The runner holds an OS lock on this file while it owns the folder; it holds the owner's pid. */
+export const LOCK_FILE = 'runner.lock';
+/** The runner's exit status when another live runner owns the folder (EX_TEMPFAIL). */
+export const EXIT_RUN_BUSY = 75;
+
+/** A run folder whose trainer is still running cannot take another. */
+export class RunBusyError extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly pid: number | string,
+  ) {
+    super(`${runDir} is still training (pid ${pid}): stop it first (GRPO: Stop Run, or create ${path.join(runDir, STOP_FILE)})`);
+  }
+}
+
+/** A pid written in the run folder (`runner.pid` by whoever launched it, `runner.lock` by the runner itself). */
+function pidIn(dir: string, file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dir, file), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The live runner that owns the folder, if any: the one its launcher recorded, or the one holding
+ * the runner's lock (a runner started by hand, or by another window).
+ */
+export function ownerPid(dir: string): number | undefined {
+  return [pidIn(dir, PID_FILE), pidIn(dir, LOCK_FILE)].find((pid) => pid !== undefined && isLiveRunner(pid));
+}
 
 export function readEvents(dir: string): RunEvent[] {
   try {
@@ -39,15 +71,12 @@ export function readEvents(dir: string): RunEvent[] {
   }
 }
 
-/** Whether the runner process recorded in the run folder is alive. */
+/** Whether a runner process owns the run folder. */
 export function isRunnerAlive(dir: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+  return ownerPid(dir) !== undefined;
+}
+
+function isLiveRunner(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -145,9 +174,14 @@ export interface LaunchOptions {
 
 /**
  * Starts the runner without a shell. Its output goes to `runner.log` in the run folder (so a
- * detached run keeps logging after the window closes) and its pid to `runner.pid`.
+ * detached run keeps logging after the window closes) and its pid to `runner.pid`. A foreground
+ * runner holds a pipe from us as its stdin and stops with a checkpoint when that closes: when the
+ * command that started it ends, however it ends. Throws RunBusyError when a live runner owns the
+ * folder (the runner refuses too, with EXIT_RUN_BUSY, for a race this check cannot see).
  */
 export function launchRunner(options: LaunchOptions): ChildProcess {
+  const owner = ownerPid(options.runDir);
+  if (owner !== undefined) throw new RunBusyError(options.runDir, owner);
   fs.mkdirSync(options.runDir, { recursive: true });
   fs.rmSync(path.join(options.runDir, STOP_FILE), { force: true });
   const log = fs.openSync(path.join(options.runDir, LOG_FILE), 'a');
@@ -157,8 +191,14 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
   const child = spawn(options.python, args, {
     cwd: options.cwd,
     detached: options.detached,
-    stdio: ['ignore', log, log],
-    env: { ...process.env, ...options.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
+    stdio: [options.detached ? 'ignore' : 'pipe', log, log],
+    env: {
+      ...process.env,
+      ...options.env,
+      PYTHONUNBUFFERED: '1',
+      PYTHONIOENCODING: 'utf-8',
+      ...(options.detached ? {} : { GRPO_STUDIO_STOP_WITH_PARENT: '1' }),
+    },
   });
   fs.closeSync(log);
   if (child.pid) fs.writeFileSync(path.join(options.runDir, PID_FILE), String(child.pid));
@@ -190,8 +230,8 @@ export function requestStop(dir: string, events: RunEvent[] = readEvents(dir)): 
  * the process. The events written so far stay; the run then reads as failed.
  */
 export function killRunner(dir: string): void {
-  const pid = Number(fs.readFileSync(path.join(dir, PID_FILE), 'utf8').trim());
-  if (!(pid > 0) || !isRunnerAlive(dir)) return;
+  const pid = ownerPid(dir);
+  if (pid === undefined) return;
   try {
     process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
   } catch {

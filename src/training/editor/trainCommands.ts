@@ -5,7 +5,7 @@ import { loadPythonParser } from '../../discovery/core/parser';
 import { findInterpreter } from '../../interpreter';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { runPreflight } from '../core/preflight';
-import { listCheckpoints } from '../core/runFolder';
+import { completeCheckpoints } from '../core/runFolder';
 import { LOG_FILE, runState, type RunState } from '../core/runs';
 import { pickRun, type TrainingContext } from './trainingContext';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
@@ -33,7 +33,7 @@ export function registerTrainCommands(training: TrainingContext): void {
       );
       return;
     }
-    if (listCheckpoints(target.dir).length === 0) {
+    if (completeCheckpoints(target.dir).length === 0) {
       void vscode.window.showErrorMessage(
         vscode.l10n.t(
           'GRPO: {0} has no checkpoint to resume from (it saves one on Stop and every save_steps); GRPO: Train starts it afresh.',
@@ -107,7 +107,13 @@ export async function checkBeforeRun(training: TrainingContext, config: string):
 /** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
 export function startRun(training: TrainingContext, config: string, python: string, resumeDir?: string): void {
   const { ctx, service, dashboard } = training;
-  const runDir = service.start(config, python, { resumeDir });
+  let runDir: string;
+  try {
+    runDir = service.start(config, python, { resumeDir });
+  } catch (error) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', (error as Error).message));
+    return;
+  }
   ctx.output.info(`${resumeDir ? 'Resuming' : 'Training'} ${config} in ${runDir} with ${python}`);
   dashboard.show([service.runs.find((r) => r.dir === runDir) ?? runState(runDir)]);
   const title = resumeDir

@@ -21,12 +21,13 @@ Commands:
       (default runs/<timestamp>-<name>/). Exits 0 when the run finished, 1 when it failed;
       Ctrl+C or SIGTERM stops it with a checkpoint and exits 130 or 143.
   sample --model DIR --prompts FILE.jsonl --num-generations G [--max-new-tokens N]
-         [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N] --out FILE.jsonl
+         [--temperature T] [--top-p P] [--top-k K] [--seed S] [--threads N] --out FILE.jsonl [--force]
       Draw G completions per prompt from a local ONNX causal LM (optimum export layout) with
       onnxruntime, no Python needed. The output has G lines {"prompt", "completion", <other
       columns>} per prompt, in prompt order: a sample set for 'score' and the editor's previews.
       Temperature 0 is greedy decoding. Defaults: 128 tokens, temperature 1, top-p 1, seed 42.
-  report RUN_DIR [--out FILE]
+      An existing --out is replaced only with --force, and never the --prompts file.
+  report RUN_DIR [--out FILE] [--force]
       Write a self-contained HTML report of a run (charts, config, sample completions) to
       share; default RUN_DIR/report.html.
 `;

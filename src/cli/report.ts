@@ -3,16 +3,21 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderRunReport } from '../training/core/report';
 import { EVENTS_FILE, readEvents } from '../training/core/runs';
+import { outputProblem, writeFileAtomically } from './options';
 
 /** `grpo-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of a run, to share. */
 export async function runReport(argv: string[]): Promise<number> {
   const usage = (message: string) => {
-    process.stderr.write(`grpo-studio report: ${message}\nUsage: grpo-studio report RUN_DIR [--out FILE]\n`);
+    process.stderr.write(`grpo-studio report: ${message}\nUsage: grpo-studio report RUN_DIR [--out FILE] [--force]\n`);
     return 2;
   };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, force: { type: 'boolean', default: false } },
+    });
   } catch (error) {
     return usage((error as Error).message);
   }
@@ -24,8 +29,14 @@ export async function runReport(argv: string[]): Promise<number> {
     return 1;
   }
   const out = path.resolve(values.out ?? path.join(runDir, 'report.html'));
+  // The default report.html is the report's own file: written again on every report.
+  const problem =
+    values.out === undefined
+      ? undefined
+      : outputProblem('--out', values.out, { inputs: [{ option: 'RUN_DIR', path: runDir }], force: values.force });
+  if (problem) return usage(problem);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, renderRunReport(readEvents(runDir), path.basename(runDir)));
+  writeFileAtomically(out, renderRunReport(readEvents(runDir), path.basename(runDir)));
   process.stdout.write(`${out}\n`);
   return 0;
 }

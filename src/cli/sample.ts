@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { GenerationCancelled } from '../sampling/core/causalLm';
 import { ModelFolderError } from '../shared/onnx/modelFolder';
 import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../sampling/core/sampleJob';
-import { numberOption } from './options';
+import { numberOption, outputProblem } from './options';
 
 /** `grpo-studio sample`: G completions per prompt from a local ONNX causal LM, as a samples file. */
 export async function runSample(argv: string[]): Promise<number> {
@@ -21,6 +21,7 @@ export async function runSample(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '42' },
       threads: { type: 'string' },
       out: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   const usage = (message: string) => {
@@ -58,6 +59,8 @@ export async function runSample(argv: string[]): Promise<number> {
   const out = path.resolve(values.out);
   if (fs.existsSync(out) && fs.statSync(out).isDirectory())
     return usage(`--out ${values.out} is a folder; give a file name (e.g. ${path.join(values.out, 'sampled.samples.jsonl')})`);
+  const outProblem = outputProblem('--out', values.out, { inputs: [{ option: '--prompts', path: promptsFile }], force: values.force });
+  if (outProblem) return usage(outProblem);
   try {
     fs.mkdirSync(path.dirname(out), { recursive: true });
   } catch (error) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { repoRoot, workspace } from './helpers';
@@ -162,4 +163,41 @@ test('numeric options: a value that is not a number, or out of range, is a usage
     assert.equal(code, 2, `--max-file-kb ${bad}: ${stderr}`);
     assert.match(stderr, /--max-file-kb must be a positive integer/);
   }
+});
+
+function cliRun(command: string, args: string[], cwd: string) {
+  const result = spawnSync(process.execPath, [cli, command, ...args], {
+    encoding: 'utf8',
+    cwd,
+    env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '' },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('sample and report never write over their input, nor an existing file without --force', () => {
+  const prompts = '{"prompt": "富士山は？"}\n';
+  const events = '{"event":"start","time":1,"config":{}}\n{"event":"log","time":2,"step":1,"metrics":{"reward":1}}\n';
+  const dir = workspace({ 'p.jsonl': prompts, 'old.jsonl': 'keep me\n', 'run/events.jsonl': events });
+  const sample = (out: string, ...extra: string[]) =>
+    cliRun('sample', ['--model', 'no-model', '--prompts', 'p.jsonl', '--num-generations', '2', '--out', out, ...extra], dir);
+  let result = sample('p.jsonl');
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--out p\.jsonl is the --prompts file/);
+  result = sample('./sub/../p.jsonl', '--force');
+  assert.equal(result.code, 2, 'not even with --force, and not through another spelling of the path');
+  result = sample('old.jsonl');
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /old\.jsonl exists: add --force/);
+  assert.equal(fs.readFileSync(path.join(dir, 'p.jsonl'), 'utf8'), prompts);
+  assert.equal(fs.readFileSync(path.join(dir, 'old.jsonl'), 'utf8'), 'keep me\n');
+
+  result = cliRun('report', ['run', '--out', 'run/events.jsonl'], dir);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /one of the files of RUN_DIR/);
+  assert.equal(fs.readFileSync(path.join(dir, 'run', 'events.jsonl'), 'utf8'), events, "the run's history is kept");
+  assert.equal(cliRun('report', ['run', '--out', 'shared.html'], dir).code, 0);
+  assert.equal(cliRun('report', ['run', '--out', 'shared.html'], dir).code, 2, 'an existing report needs --force');
+  assert.equal(cliRun('report', ['run', '--out', 'shared.html', '--force'], dir).code, 0);
+  assert.equal(cliRun('report', ['run'], dir).code, 0, "the run's own report.html is written again");
+  assert.equal(cliRun('report', ['run'], dir).code, 0);
 });

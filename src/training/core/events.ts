@@ -17,7 +17,7 @@ export interface StartEvent extends Timed {
   /** The runner's own arguments. */
   argv: string[];
   /** The checkpoint this session loads, with its step; null for a fresh run. */
-  resumed_from: { checkpoint: string; step: number | null } | null;
+  resumed_from: { checkpoint: string; step: number | null; skipped?: string[] } | null;
   /** Null when epochs decide the length: `train_begin` has it then. */
   max_steps: number | null;
   /** The run's configuration as the runner resolved it: `script`, `training`, `model`, `datasets`, `launcher_only`. */

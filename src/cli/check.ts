@@ -62,6 +62,8 @@ export async function runCheck(argv: string[]): Promise<number> {
   index.scan();
   for (const file of explicitFiles) index.update(file);
   const report = index.report();
+  for (const { file, reason } of report.unchecked) process.stderr.write(`grpo-studio check: skipped ${display(file)}: ${reason}\n`);
+  for (const { file, message } of report.notices) process.stderr.write(`grpo-studio check: ${display(file)}: ${message}\n`);
   for (const file of report.skippedLarge) {
     process.stderr.write(
       `grpo-studio check: skipped ${display(file)} (larger than ${Math.round(maxFileBytes / 1024)} KB; raise --max-file-kb to include it)\n`,

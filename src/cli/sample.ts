@@ -5,6 +5,7 @@ import { GenerationCancelled } from '../sampling/core/causalLm';
 import { ModelFolderError } from '../shared/onnx/modelFolder';
 import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../sampling/core/sampleJob';
 import { numberOption, outputProblem } from './options';
+import { readUtf8File } from '../shared/encoding';
 
 /** `grpo-studio sample`: G completions per prompt from a local ONNX causal LM, as a samples file. */
 export async function runSample(argv: string[]): Promise<number> {
@@ -52,7 +53,7 @@ export async function runSample(argv: string[]): Promise<number> {
   const promptsFile = path.resolve(values.prompts);
   if (!fs.existsSync(promptsFile)) return usage(`no such prompts file: ${values.prompts}`);
   if (!fs.statSync(promptsFile).isFile()) return usage(`--prompts ${values.prompts} is a folder; give a JSON Lines file`);
-  const { prompts, problems } = parsePromptsJsonl(fs.readFileSync(promptsFile, 'utf8'));
+  const { prompts, problems } = parsePromptsJsonl(readUtf8File(promptsFile));
   for (const problem of problems) process.stderr.write(`${values.prompts}:${problem.line}: skipped: ${problem.message}\n`);
   if (prompts.length === 0) return usage(`no prompts in ${values.prompts} (one JSON object per line with a "prompt")`);
 

@@ -13,6 +13,7 @@ import { defaultPython } from './python';
 import { displayText } from '../shared/vocabulary';
 import { pythonScript } from '../shared/pythonScripts';
 import { MAX_TIMER_SECONDS, numberOption } from './options';
+import { readUtf8File } from '../shared/encoding';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -46,7 +47,13 @@ export async function runScore(argv: string[]): Promise<number> {
   }
   const samplesFile = path.resolve(values.samples);
   if (!fs.existsSync(samplesFile)) return usage(`no such samples file: ${samplesFile}`);
-  const set = parseSampleSet(fs.readFileSync(samplesFile, 'utf8'));
+  if (fs.statSync(samplesFile).isDirectory()) return usage(`--samples ${values.samples} is a folder; give a JSON Lines file`);
+  let set: SampleSet;
+  try {
+    set = parseSampleSet(readUtf8File(samplesFile));
+  } catch (error) {
+    return usage((error as Error).message);
+  }
   for (const problem of set.problems) {
     process.stderr.write(`${values.samples}:${problem.line}: skipped: ${problem.message}\n`);
   }

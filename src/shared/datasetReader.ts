@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { applyPromptTransform, mappedColumn, promptTransform, type RunConfigValues } from './runConfig';
 import { isPromptValue, type DatasetFormat, type PromptValue } from './vocabulary';
 import { extent } from './numbers';
+import { decodeUtf8, readUtf8File } from './encoding';
 
 /** The columns of a local dataset file, after the run config's `column_mapping`. */
 export interface DatasetShape {
@@ -54,7 +55,7 @@ export function readDatasetRecords(
   config: RunConfigValues,
   limit = Infinity,
 ): { records: Record<string, unknown>[]; problems: LineProblem[] } {
-  const text = stripBom(fs.readFileSync(file, 'utf8'));
+  const text = readUtf8File(file);
   let problems: LineProblem[] = [];
   let raw: Record<string, unknown>[];
   const document = /\.json$/i.test(file) ? parseJsonDocument(text) : undefined;
@@ -166,7 +167,7 @@ function parseJsonDocument(text: string): Record<string, unknown>[] | undefined 
 
 /** The first records of a JSON document (not JSON Lines), or undefined. */
 function jsonDocumentRecords(file: string): Record<string, unknown>[] | undefined {
-  return parseJsonDocument(stripBom(fs.readFileSync(file, 'utf8')))?.slice(0, SHAPE_RECORDS);
+  return parseJsonDocument(readUtf8File(file))?.slice(0, SHAPE_RECORDS);
 }
 
 function readHead(file: string, bytes: number): string {
@@ -174,7 +175,7 @@ function readHead(file: string, bytes: number): string {
   try {
     const buffer = Buffer.alloc(bytes);
     const read = fs.readSync(fd, buffer, 0, bytes, 0);
-    return stripBom(buffer.subarray(0, read).toString('utf8'));
+    return decodeUtf8(buffer.subarray(0, read), file, { partial: read === bytes });
   } finally {
     fs.closeSync(fd);
   }

@@ -201,3 +201,71 @@ test('sample and report never write over their input, nor an existing file witho
   assert.equal(cliRun('report', ['run'], dir).code, 0, "the run's own report.html is written again");
   assert.equal(cliRun('report', ['run'], dir).code, 0);
 });
+
+const REWARD = 'def deep_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\n';
+
+test('check: a file the checker cannot walk is skipped with its name and why; every other file is still checked', () => {
+  const sjis = Buffer.concat([
+    Buffer.from('# '),
+    Buffer.from([0x95, 0xf1, 0x8f, 0x56]),
+    Buffer.from('\ndef sjis_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n'),
+  ]);
+  const dir = workspace({
+    'good.py': 'def bad_reward(prompts, completions):\n    return [0.0 for c in completions]\n',
+    // Each also defines a reward, so the text pre-filter does not leave it out unparsed.
+    'parens.py': `${REWARD}x = ${'('.repeat(4000)}1${')'.repeat(4000)}\n`,
+    'defs.py': `${REWARD}${Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}def f${i}():`).join('\n')}\n${' '.repeat(1000)}pass\n`,
+    'brackets.py': `${REWARD}x = ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+    'chain.py': `${REWARD}x = ${Array.from({ length: 200_000 }, () => '1').join(' + ')}\n`,
+    'sjis.py': sjis,
+  });
+  const { code, stdout, stderr } = check(['--json', '.'], { cwd: dir });
+  assert.equal(code, 1, stderr);
+  const json = JSON.parse(stdout);
+  const found = json.functions.map((f: { file: string; name: string }) => `${f.file}:${f.name}`);
+  assert.ok(found.includes('good.py:bad_reward') && found.includes('sjis.py:sjis_reward'), `the other files are still checked: ${found}`);
+  assert.doesNotMatch(stderr, /Maximum call stack|RangeError/);
+  // Those the walk cannot take are named; the others (a long flat chain) are checked like any file.
+  for (const file of ['parens.py', 'brackets.py']) {
+    assert.match(stderr, new RegExp(`skipped ${file.replace('.', '\\.')}: nested too deeply`), `${file}: ${stderr}`);
+  }
+  assert.ok(found.includes('chain.py:deep_reward'), 'a 200,000-term sum is walked without recursion trouble');
+  assert.match(stderr, /check: sjis\.py: not UTF-8 \(looks like Shift_JIS\) and no coding line: Python refuses to import it/);
+});
+
+test('check: a source too large for the parser is refused before it is parsed, whatever --max-file-kb says', () => {
+  const dir = workspace({
+    'big.py': `${'x = 1\n'.repeat(3_500_000)}def r(completions, **kwargs):\n    return [0.0 for c in completions]\n`,
+    'ok.py': 'def ok_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n',
+  });
+  const { code, stdout, stderr } = check(['--json', '--max-file-kb=100000', '.'], { cwd: dir });
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /skipped big\.py: 20 MB: too large for the Python parser \(the limit is 16 MB/);
+  assert.deepEqual(
+    JSON.parse(stdout).functions.map((f: { name: string }) => f.name),
+    ['ok_reward'],
+  );
+});
+
+test('score: a samples file in another encoding says which and how to convert; a BOM does not drop line 1; a folder is a usage error', () => {
+  const rewards = 'def one(completions, **kwargs):\n    return [1.0 for c in completions]\n';
+  const line = '{"prompt": "富士山は？", "completion": "高い"}\n';
+  const sjis = Buffer.from([
+    0x7b, 0x22, 0x70, 0x72, 0x6f, 0x6d, 0x70, 0x74, 0x22, 0x3a, 0x22, 0x95, 0xf1, 0x22, 0x2c, 0x22, 0x63, 0x6f, 0x6d, 0x70, 0x6c, 0x65,
+    0x74, 0x69, 0x6f, 0x6e, 0x22, 0x3a, 0x22, 0x8f, 0x56, 0x22, 0x7d, 0x0a,
+  ]);
+  const dir = workspace({ 'r.py': rewards, 'sjis.samples.jsonl': sjis, 'bom.samples.jsonl': `\uFEFF${line}${line}`, 'folder/x.txt': '' });
+  let result = score(['--rewards', 'r.py', '--samples', 'sjis.samples.jsonl', '--json'], dir);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    /sjis\.samples\.jsonl is not UTF-8 \(looks like Shift_JIS\): convert it to UTF-8 \(iconv -f SHIFT_JIS -t UTF-8/,
+  );
+  result = score(['--rewards', 'r.py', '--samples', 'bom.samples.jsonl', '--json'], dir);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).samples.length, 2, 'line 1 is a sample too');
+  result = score(['--rewards', 'r.py', '--samples', 'folder', '--json'], dir);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--samples folder is a folder/);
+  assert.doesNotMatch(result.stderr, /EISDIR|at /);
+});

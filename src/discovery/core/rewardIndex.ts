@@ -5,7 +5,7 @@ import { checkCallable, Code, type CheckContext, type CheckTarget } from './cont
 import { parsePython } from './parser';
 import { summarizeModule, type FunctionInfo, type ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
-import { decodePythonSource, sourceKindOf, walkSourceFiles, type SourceKind } from './sourceFiles';
+import { decodePythonSource, sourceKindOf, undeclaredEncoding, walkSourceFiles, type SourceKind } from './sourceFiles';
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
 import type { RewardFunction, RewardKind, RewardOrigin } from './types';
 import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
@@ -39,6 +39,10 @@ interface FileEntry {
   summary?: ModuleSummary;
   configEntries?: ConfigRewardEntry[];
   parsed: boolean;
+  /** Why the file is not checked (too big for the parser, too deeply nested). */
+  skipped?: string;
+  /** What Python will say about the file that the checker does not (an encoding it refuses). */
+  notice?: string;
 }
 
 /** What one file contributes: the rewards it wires or defines, and the files that took part. */
@@ -52,7 +56,17 @@ export interface DiscoveryReport {
   problemsByFile: Map<string, Problem[]>;
   /** Files left out because they are larger than `maxFileBytes`. */
   skippedLarge: string[];
+  /** Other files read but not checked, each with why and what to do. */
+  unchecked: { file: string; reason: string }[];
+  /** Files checked with something to know (Python refuses to import them). */
+  notices: { file: string; message: string }[];
 }
+
+/**
+ * Sources larger than this are never given to the parser, whatever maxFileBytes says: tree-sitter
+ * needs ~160 MB of memory per MB of Python and aborts past ~20 MB.
+ */
+export const PARSER_LIMIT_BYTES = 16 << 20;
 
 const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
@@ -118,7 +132,16 @@ export class RewardIndex implements ModuleHost {
     this.refreshContext();
     for (const [file, entry] of this.files) {
       if (this.results.has(file) || !entry.parsed) continue;
-      this.results.set(file, this.resolveFile(file, entry));
+      try {
+        this.results.set(file, this.resolveFile(file, entry));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        // An expression nested thousands deep (a 100,000-item literal) exhausts the resolver's stack.
+        entry.parsed = false;
+        entry.skipped = this.options.l10n.t(
+          'nested too deeply for the checker (thousands of levels of brackets, calls or defs): not checked',
+        );
+      }
     }
     const merged = new Map<string, RewardFunction>();
     const wiredLocations = new Set<string>();
@@ -154,7 +177,9 @@ export class RewardIndex implements ModuleHost {
       }
     }
     const skippedLarge = [...this.files].filter(([, e]) => e.size > this.options.maxFileBytes).map(([f]) => f);
-    return { rewards, problemsByFile, skippedLarge };
+    const unchecked = [...this.files].flatMap(([file, e]) => (e.skipped ? [{ file, reason: e.skipped }] : []));
+    const notices = [...this.files].flatMap(([file, e]) => (e.notice ? [{ file, message: e.notice }] : []));
+    return { rewards, problemsByFile, skippedLarge, unchecked, notices };
   }
 
   // Modules, as a resolution reads them
@@ -218,22 +243,54 @@ export class RewardIndex implements ModuleHost {
 
   private readText(file: string, entry: FileEntry): string | undefined {
     if (entry.text !== undefined) return entry.text;
+    const { l10n } = this.options;
     try {
-      return decodePythonSource(fs.readFileSync(file));
+      const bytes = fs.readFileSync(file);
+      const legacy = entry.kind === 'python' ? undeclaredEncoding(bytes) : undefined;
+      // Read as Python would not: the rewards are still listed, and the notice says why they cannot run.
+      entry.notice = undefined;
+      if (legacy !== undefined) {
+        entry.notice = legacy
+          ? l10n.t(
+              "not UTF-8 (looks like {0}) and no coding line: Python refuses to import it (SyntaxError). Convert it to UTF-8, or add '# -*- coding: {1} -*-' as its first line",
+              legacy === 'shift_jis' ? 'Shift_JIS' : legacy.toUpperCase(),
+              legacy,
+            )
+          : l10n.t('not UTF-8 and no coding line: Python refuses to import it (SyntaxError). Convert it to UTF-8');
+      }
+      return decodePythonSource(bytes);
     } catch {
       return undefined;
     }
   }
 
+  /** Summarizes a module; a file the parser or the summarizer cannot walk is skipped, with why. */
   private parse(file: string, entry: FileEntry, text: string): void {
-    const tree = parsePython(this.options.parser, text);
-    try {
-      entry.summary = summarizeModule(tree);
-    } finally {
-      tree.delete();
-    }
-    entry.parsed = true;
+    const { l10n } = this.options;
     this.results.delete(file);
+    if (text.length > PARSER_LIMIT_BYTES) {
+      entry.skipped = l10n.t(
+        '{0} MB: too large for the Python parser (the limit is {1} MB whatever the size setting)',
+        Math.round(text.length / 2 ** 20),
+        PARSER_LIMIT_BYTES >> 20,
+      );
+      return;
+    }
+    let tree;
+    try {
+      tree = parsePython(this.options.parser, text);
+      entry.summary = summarizeModule(tree);
+      entry.parsed = true;
+      entry.skipped = undefined;
+    } catch (error) {
+      // Thousands of nested brackets or defs exhaust the stack of the walk; the rest of the workspace is still checked.
+      entry.skipped =
+        error instanceof RangeError
+          ? l10n.t('nested too deeply for the checker (thousands of levels of brackets, calls or defs): not checked')
+          : l10n.t('the Python parser failed on it ({0}): not checked', (error as Error).message);
+    } finally {
+      tree?.delete();
+    }
   }
 
   private loadConfig(file: string, entry: FileEntry): void {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { guessLegacyEncoding } from '../../shared/encoding';
 
 /** Directories that never hold the user's own reward code. */
 const SKIPPED_DIRS = new Set([
@@ -117,16 +118,32 @@ const CODING = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
  * says otherwise (Shift_JIS and EUC-JP are common in Japanese code). Invalid bytes become U+FFFD
  * instead of failing, so a stray byte never hides the rest of the file.
  */
-export function decodePythonSource(bytes: Uint8Array): string {
+/** The PEP 263 coding declaration of the first two lines, if any. */
+function declaredEncoding(bytes: Uint8Array): string | undefined {
   const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1').split(/\r?\n/).slice(0, 2);
-  let encoding = 'utf-8';
   for (const line of head) {
     const match = CODING.exec(line);
-    if (match) {
-      encoding = match[1].toLowerCase().replace(/_/g, '-');
-      break;
-    }
+    if (match) return match[1].toLowerCase().replace(/_/g, '-');
   }
+  return undefined;
+}
+
+/**
+ * The legacy encoding of a `.py` file that Python refuses to import (not UTF-8 and no coding
+ * declaration: SyntaxError), or undefined when Python reads it. `''` when no known encoding fits.
+ */
+export function undeclaredEncoding(bytes: Uint8Array): string | undefined {
+  if (declaredEncoding(bytes) !== undefined) return undefined;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    return guessLegacyEncoding(bytes) ?? '';
+  }
+}
+
+export function decodePythonSource(bytes: Uint8Array): string {
+  const encoding = declaredEncoding(bytes) ?? 'utf-8';
   try {
     return new TextDecoder(encoding).decode(bytes);
   } catch {

@@ -7,7 +7,7 @@ import { RewardIndex, type DiscoveryReport } from '../core/rewardIndex';
 import { isInSkippedDir, sourceKindOf } from '../core/sourceFiles';
 import type { Problem, Range } from '../../shared/vocabulary';
 
-const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [] };
+const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [], unchecked: [], notices: [] };
 
 /**
  * Owns the workspace's reward index: scans once, then re-reads only the file that changed
@@ -90,10 +90,20 @@ export class DiscoveryService implements vscode.Disposable {
     }
     this.index = index;
     this.publish();
-    const { rewards, skippedLarge } = this.report;
+    const { rewards, skippedLarge, unchecked, notices } = this.report;
     this.ctx.output.info(`Found ${rewards.length} reward function(s) in ${Math.round(performance.now() - started)} ms.`);
     for (const file of skippedLarge) {
       this.ctx.output.warn(`Skipped ${file}: larger than grpoStudio.discovery.maxFileSizeKb.`);
+    }
+    for (const { file, reason } of unchecked) this.ctx.output.warn(`Skipped ${file}: ${reason}`);
+    for (const { file, message } of notices) this.ctx.output.warn(`${file}: ${message}`);
+    const attention = [...unchecked, ...notices.map(({ file, message }) => ({ file, reason: message }))];
+    if (attention.length > 0) {
+      const [first] = attention;
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('GRPO Studio did not check {0}: {1}', vscode.workspace.asRelativePath(first.file), first.reason) +
+          (attention.length > 1 ? ` ${vscode.l10n.t('({0} more in the output)', attention.length - 1)}` : ''),
+      );
     }
     if (skippedLarge.length > 0) {
       void vscode.window.showInformationMessage(

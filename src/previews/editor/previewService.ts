@@ -12,6 +12,7 @@ import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import { findInterpreter, type Interpreter } from '../../interpreter';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
+import { decodeUtf8 } from '../../shared/encoding';
 
 export interface SampleSetPreview {
   file: string;
@@ -133,8 +134,12 @@ export class PreviewService implements vscode.Disposable {
     const files = (await vscode.workspace.findFiles(this.ctx.config.previewSamples, SEARCH_EXCLUDE, 50)).map((uri) => uri.fsPath).sort();
     for (const file of [...this.previews.keys()]) if (!files.includes(file)) this.previews.delete(file);
     for (const file of files) {
-      const text = (await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString();
-      const set = parseSampleSet(text);
+      let set: SampleSet;
+      try {
+        set = parseSampleSet(decodeUtf8(await vscode.workspace.fs.readFile(vscode.Uri.file(file)), file));
+      } catch (error) {
+        set = { samples: [], groups: [], problems: [{ line: 1, message: (error as Error).message }] };
+      }
       this.publishSampleProblems(file, set);
       const rewards = this.rewardsFor(file);
       const entry: SampleSetPreview = { file, set, rewards };

@@ -9,6 +9,7 @@ import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
 import type { FromSampler, ToSampler } from './sampleWorker';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
+import { readUtf8File } from '../../shared/encoding';
 
 /** "GRPO: Sample Completions": G completions per prompt from a local ONNX model, as a sample set. */
 export function registerSampleCommand(ctx: Ctx): void {
@@ -143,7 +144,7 @@ function readSource(source: string, settings: SamplingSettings): { prompts: Prom
     return { prompts, settings: fromConfig };
   }
   const sampleSet = /"completions?"\s*:/.test(firstLine(source));
-  return { prompts: parsePromptsJsonl(fs.readFileSync(source, 'utf8'), { sampleSet }).prompts, settings };
+  return { prompts: parsePromptsJsonl(readUtf8File(source), { sampleSet }).prompts, settings };
 }
 
 async function pickModel(ctx: Ctx): Promise<string | undefined> {

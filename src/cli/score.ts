@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser } from '../discovery/core/parser';
@@ -85,6 +86,14 @@ export async function runScore(argv: string[]): Promise<number> {
         onOutput: (text) => process.stderr.write(text),
       })
     : undefined;
+  // The worker has a process group of its own: Ctrl+C reaches only us, and we end it and what it started.
+  const interrupt = (signal: NodeJS.Signals) => {
+    worker?.dispose();
+    process.stderr.write(`\ngrpo-studio score: interrupted (${signal})\n`);
+    process.exit(128 + os.constants.signals[signal]);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
   let preview: Preview;
   try {
     preview = await scoreSamples(worker, {
@@ -99,6 +108,8 @@ export async function runScore(argv: string[]): Promise<number> {
     process.stderr.write(`grpo-studio score: ${worker ? 'the reward worker' : 'scoring'} failed${kind}: ${(error as Error).message}\n`);
     return 1;
   } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     worker?.dispose();
   }
 

@@ -1,7 +1,7 @@
 import { computeAdvantages, type AdvantageOptions, type GroupStats } from './advantages';
-import type { RewardWorker } from './rewardWorker';
+import { WorkerFault, type RewardWorker } from './rewardWorker';
 import type { SampleSet } from './samples';
-import type { RewardOutcome, ScoreResult } from './workerProtocol';
+import type { RewardOutcome, ScoreParams, ScoreResult } from './workerProtocol';
 import type { RewardRef, ScoreSample } from '../shared/vocabulary';
 import { extent } from '../shared/numbers';
 
@@ -59,7 +59,7 @@ export async function scoreSamples(worker: RewardWorker | undefined, request: Sc
   let result: ScoreResult | undefined;
   if (functions.length) {
     if (!worker) throw new Error('reward functions need the Python worker');
-    result = await worker.score({ paths: request.paths, rewards: functions, samples, tokenizer: request.tokenizer });
+    result = await scoreFunctions(worker, { paths: request.paths, rewards: functions, samples, tokenizer: request.tokenizer });
   }
   const fromWorker = result?.rewards ?? [];
   let next = 0;
@@ -89,6 +89,43 @@ export async function scoreSamples(worker: RewardWorker | undefined, request: Sc
     python: result?.python,
     ms: performance.now() - started,
   };
+}
+
+/**
+ * All functions in one request; when one of them takes the worker down (os._exit, a segfault, a
+ * hang past the time limit), each is scored alone, so the others' results are kept and the one
+ * that crashed or hung is named.
+ */
+async function scoreFunctions(worker: RewardWorker, params: ScoreParams): Promise<ScoreResult> {
+  try {
+    return await worker.score(params);
+  } catch (error) {
+    if (!(error instanceof WorkerFault) || error.kind === 'start') throw error;
+    if (params.rewards.length === 1) throw new WorkerFault(error.kind, `${params.rewards[0].name}: ${error.message}`);
+  }
+  const outcomes: RewardOutcome[] = [];
+  let scored: ScoreResult | undefined;
+  const faults: string[] = [];
+  for (const reward of params.rewards) {
+    try {
+      scored = await worker.score({ ...params, rewards: [reward] });
+      outcomes.push(scored.rewards[0]);
+    } catch (error) {
+      if (!(error instanceof WorkerFault) || error.kind === 'start') throw error;
+      faults.push(`${reward.name}: ${error.message}`);
+      const type = error.kind === 'timeout' ? 'Timeout' : 'WorkerCrash';
+      outcomes.push({
+        name: reward.name,
+        error: { type, message: error.message, traceback: [] },
+        ms: 0,
+        metrics: {},
+        extra: {},
+        warnings: [],
+      });
+    }
+  }
+  if (!scored) throw new WorkerFault('crash', faults.join('\n'));
+  return { ...scored, rewards: outcomes };
 }
 
 async function scoreModel(reward: ModelReward, samples: ScoreSample[]): Promise<RewardOutcome> {

@@ -62,10 +62,17 @@ export class RewardWorker {
     return this.enqueue({ method: 'ping' }) as Promise<{ pong: true; python: ScoreResult['python'] }>;
   }
 
-  /** Ends the process; a later request starts a new one. */
+  /**
+   * Ends the process and everything it started (a reward's `subprocess.Popen` included: they share
+   * its process group), and lets go of its pipes, which such children may still hold open. A later
+   * request starts a new one.
+   */
   restart(): void {
-    this.child?.kill('SIGKILL');
+    const child = this.child;
     this.detach();
+    if (!child) return;
+    killGroup(child);
+    for (const stream of child.stdio) stream?.destroy();
   }
 
   dispose(): void {
@@ -94,8 +101,7 @@ export class RewardWorker {
         this.fail(
           new WorkerFault('timeout', `no answer within ${this.options.timeoutMs / 1000} s; the reward worker was stopped and will restart`),
         );
-        this.child?.kill('SIGKILL');
-        this.detach();
+        this.restart();
       }, this.options.timeoutMs);
       this.pending = { id, resolve, reject, timer };
       this.requests!.write(`${JSON.stringify({ id, ...request })}\n`);
@@ -108,6 +114,8 @@ export class RewardWorker {
       cwd: this.options.cwd,
       // stdin: /dev/null; stdout/stderr: the user's prints; fd 3: requests; fd 4: responses.
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // A process group of its own (POSIX), so that a timeout or shutdown ends what rewards started.
+      detached: process.platform !== 'win32',
       env: { ...process.env, ...this.options.env, PYTHONIOENCODING: 'utf-8', PYTHONUNBUFFERED: '1' },
     });
     this.child = child;
@@ -127,6 +135,7 @@ export class RewardWorker {
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
+      killGroup(child); // what the worker started dies with it
       const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
       this.fail(
         new WorkerFault('crash', `the reward worker exited (${signal ?? `exit code ${code}`}) while scoring${tail ? `:\n${tail}` : ''}`),
@@ -187,4 +196,14 @@ function readLines(stream: Readable, onLine: (line: string) => void): void {
     }
   });
   stream.on('error', () => undefined);
+}
+
+/** SIGKILL to the worker's process group (POSIX: it leads one), else to the worker alone. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { scoreSamples } from '../../src/scoring/engine';
@@ -27,15 +28,26 @@ def chatty_reward(completions, **kwargs):
 def stdin_reward(completions, **kwargs):
     data = sys.stdin.read()
     return [float(len(data)) for c in completions]
+
+def spawning_reward(completions, **kwargs):
+    import subprocess
+    with open(os.environ["GRPO_TEST_PIDFILE"], "w") as f:
+        f.write(str(subprocess.Popen(["sleep", "60"]).pid))
+    time.sleep(30)
+    return [0.0 for c in completions]
 `;
 
 const SAMPLES = ['{"prompt": "日本の首都は？", "completion": "東京です😀"}', '{"prompt": "日本の首都は？", "completion": "東京"}'].join(
   '\n',
 );
 
+let lastSetup: { dir: string; file: string } | undefined;
+const paths = () => lastSetup!;
+
 function setup(timeoutMs = 20_000) {
   const dir = workspace({ 'my rewards/報酬.py': REWARDS });
   const file = path.join(dir, 'my rewards', '報酬.py');
+  lastSetup = { dir, file };
   const output: string[] = [];
   const worker = new RewardWorker({
     python: 'python3',
@@ -146,6 +158,62 @@ test('a native crash (segmentation fault) is a crash fault, and the worker resta
     );
     assert.deepEqual((await run('ok_reward')).rewards, [[1], [1]]);
   } finally {
+    worker.dispose();
+  }
+});
+
+test('a reward that takes the worker down is named, and the other rewards keep their results', async () => {
+  const { worker, file, dir } = { ...setup(), ...paths() };
+  try {
+    const preview = await scoreSamples(worker, {
+      rewards: ['length_reward', 'crashing_reward'].map((attr) => ({ name: attr, file, attr })),
+      set: parseSampleSet(SAMPLES),
+      paths: [dir],
+      options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
+    });
+    assert.deepEqual(
+      preview.rewards.map((row) => row[0]),
+      [5, 2],
+      "length_reward's scores are kept",
+    );
+    const crashed = preview.functions[1];
+    assert.equal(crashed.name, 'crashing_reward');
+    assert.equal(crashed.error?.type, 'WorkerCrash');
+    assert.match(crashed.error!.message, /exit code 7/);
+    await assert.rejects(
+      scoreSamples(worker, {
+        rewards: [{ name: 'crashing_reward', file, attr: 'crashing_reward' }],
+        set: parseSampleSet(SAMPLES),
+        paths: [dir],
+        options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
+      }),
+      (error: unknown) => error instanceof WorkerFault && /^crashing_reward: the reward worker exited/.test(error.message),
+      'alone, the fault names it',
+    );
+  } finally {
+    worker.dispose();
+  }
+});
+
+test('a timeout ends the worker and the processes its reward started', async () => {
+  const pidFile = path.join(workspace({}), 'child.pid');
+  process.env.GRPO_TEST_PIDFILE = pidFile;
+  const { worker, run } = setup(3000);
+  try {
+    await assert.rejects(run('spawning_reward'), (error: unknown) => error instanceof WorkerFault && error.kind === 'timeout');
+    const child = Number(fs.readFileSync(pidFile, 'utf8'));
+    // Killed, it may linger a moment as a zombie until init reaps it.
+    const gone = () => {
+      try {
+        return fs.readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 50 && !gone(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(gone(), 'the sleep the reward started is gone too');
+  } finally {
+    delete process.env.GRPO_TEST_PIDFILE;
     worker.dispose();
   }
 });

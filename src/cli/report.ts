@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderRunReport } from '../training/core/report';
-import { EVENTS_FILE, readEvents } from '../training/core/runs';
+import { EVENTS_FILE, eventsIn } from '../training/core/runs';
 import { outputProblem, writeFileAtomically } from './options';
 
 /** `grpo-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of a run, to share. */
@@ -36,7 +36,7 @@ export async function runReport(argv: string[]): Promise<number> {
       : outputProblem('--out', values.out, { inputs: [{ option: 'RUN_DIR', path: runDir }], force: values.force });
   if (problem) return usage(problem);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  writeFileAtomically(out, renderRunReport(readEvents(runDir), path.basename(runDir)));
+  writeFileAtomically(out, renderRunReport(eventsIn(runDir), path.basename(runDir)));
   process.stdout.write(`${out}\n`);
   return 0;
 }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunEvent } from '../../src/training/core/events';
 import { renderRunReport } from '../../src/training/core/report';
+import { eventsIn } from '../../src/training/core/runs';
+import { workspace } from './helpers';
 
 const events = [
   {
@@ -107,4 +111,23 @@ test("report of a resumed run: the latest session's settings and closing numbers
   assert.doesNotMatch(html, /learning_rate/, "the first session's config is not shown");
   assert.match(html, /Sessions<\/th><td>2 \(resumed from step 1\)/);
   assert.match(html, /1970-01-01/, 'started at the first start');
+});
+
+test('report: 25,000 logged steps and an event of the wrong shape, read a megabyte at a time', () => {
+  const dir = workspace({});
+  const lines = [JSON.stringify({ event: 'start', time: 1, max_steps: 25_000, config: {} })];
+  for (let step = 1; step <= 25_000; step++)
+    lines.push(JSON.stringify({ event: 'log', time: 1 + step, step, metrics: { reward: step % 7, note_日本語: 0.5 } }));
+  lines.splice(10, 0, '{"event": "log", "step": "twelve", "metrics": "oops"}', '{"event": "end"', 'not json');
+  lines.push(JSON.stringify({ event: 'end', time: 30_000, status: 'finished', step: 25_000 }));
+  fs.writeFileSync(path.join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+  assert.ok(
+    fs.statSync(path.join(dir, 'events.jsonl')).size > 2 << 20,
+    'more than one read chunk, with multi-byte text across their edges',
+  );
+  const events = Array.from(eventsIn(dir));
+  assert.equal(events.length, 25_002, 'every well-formed line, none of the malformed ones');
+  const html = renderRunReport(eventsIn(dir), 'long');
+  assert.match(html, /<th>Steps<\/th><td>25000 \/ 25000<\/td>/);
+  assert.match(html, /finished/);
 });

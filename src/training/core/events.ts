@@ -153,33 +153,38 @@ function jsonType(value: unknown): FieldType {
   return typeof value as FieldType;
 }
 
-function fieldProblems(record: Record<string, unknown>, table: Record<string, FieldSpec>, where: string): string[] {
+function fieldProblems(record: Record<string, unknown>, table: Record<string, FieldSpec>, where: string, strict: boolean): string[] {
   const problems: string[] = [];
   for (const [field, spec] of Object.entries(table)) {
-    const optional = spec.endsWith('?');
+    const optional = spec.endsWith('?') || !strict;
     const types = spec.replace('?', '').split('|');
     if (!(field in record)) {
       if (!optional) problems.push(`${where}: '${field}' is missing`);
     } else if (!types.includes(jsonType(record[field])))
       problems.push(`${where}: '${field}' is ${jsonType(record[field])}, expected ${types.join(' or ')}`);
   }
+  if (!strict) return problems;
   for (const field of Object.keys(record))
     if (field !== 'event' && !(field in table)) problems.push(`${where}: '${field}' is not in the event's definition`);
   return problems;
 }
 
-/** How a parsed line differs from the definition above (empty: it is a well-formed event). */
-export function eventProblems(value: unknown): string[] {
+/**
+ * How a parsed line differs from the definition above (empty: it is a well-formed event). Not
+ * `strict`, as readers take lines: fields may be missing (older runners, hand-made files) or extra
+ * (newer runners), but a field that is there has its type.
+ */
+export function eventProblems(value: unknown, { strict = true } = {}): string[] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['not a JSON object'];
   const record = value as Record<string, unknown>;
   const name = record.event as EventName;
   if (!Object.hasOwn(EVENT_FIELDS, name)) return [`unknown event ${JSON.stringify(record.event)}`];
-  const problems = fieldProblems(record, EVENT_FIELDS[name], name);
+  const problems = fieldProblems(record, EVENT_FIELDS[name], name, strict);
   if (name === 'completions' && Array.isArray(record.rows)) {
     record.rows.forEach((row, i) => {
       problems.push(
         ...(typeof row === 'object' && row !== null
-          ? fieldProblems(row as Record<string, unknown>, COMPLETION_ROW_FIELDS, `completions.rows[${i}]`)
+          ? fieldProblems(row as Record<string, unknown>, COMPLETION_ROW_FIELDS, `completions.rows[${i}]`, strict)
           : [`completions.rows[${i}]: not an object`]),
       );
     });
@@ -219,7 +224,7 @@ export function parseEventLine(line: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || !Object.hasOwn(EVENT_FIELDS, (value as { event?: string }).event ?? ''))
-    return undefined;
-  return value as RunEvent;
+  // A line of the wrong shape (metrics that are not an object, a step that is a string) is skipped
+  // and counted, never handed to the views to throw on.
+  return eventProblems(value, { strict: false }).length === 0 ? (value as RunEvent) : undefined;
 }

@@ -6,7 +6,7 @@ import { append, extent } from '../../shared/numbers';
  * A run as one self-contained HTML page to share: no scripts, no network (the CSP says so), the
  * charts as inline SVG. Everything that came from the run (names, config, completions) is escaped.
  */
-export function renderRunReport(events: RunEvent[], runName: string): string {
+export function renderRunReport(events: Iterable<RunEvent>, runName: string): string {
   const fold = new RunFold(events);
   // A resumed run has a start per session: it started with the first, its settings are the latest's.
   const starts = fold.sessions;

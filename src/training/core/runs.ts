@@ -63,12 +63,31 @@ export function ownerPid(dir: string): number | undefined {
   return [pidIn(dir, PID_FILE), pidIn(dir, LOCK_FILE)].find((pid) => pid !== undefined && isLiveRunner(pid));
 }
 
-export function readEvents(dir: string): RunEvent[] {
+/**
+ * A run's events, read a megabyte at a time: memory follows what the caller keeps, not the file
+ * (an events.jsonl of long completions passes 512 MB, more than one JavaScript string holds).
+ */
+export function* eventsIn(dir: string): Generator<RunEvent> {
+  let fd: number;
   try {
-    return new EventReader().push(fs.readFileSync(path.join(dir, EVENTS_FILE)));
+    fd = fs.openSync(path.join(dir, EVENTS_FILE), 'r');
   } catch {
-    return [];
+    return;
   }
+  try {
+    const reader = new EventReader();
+    const buffer = Buffer.alloc(1 << 20);
+    let position = 0;
+    for (let read; (read = fs.readSync(fd, buffer, 0, buffer.length, position)) > 0; position += read) {
+      yield* reader.push(buffer.subarray(0, read));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function readEvents(dir: string): RunEvent[] {
+  return Array.from(eventsIn(dir));
 }
 
 /** Whether a runner process owns the run folder. */
@@ -95,8 +114,8 @@ function isLiveRunner(pid: number): boolean {
 export const RUNNER_SCRIPT = PYTHON_SCRIPTS.runner;
 
 /** The state of a run from its events; a run without an end whose runner is gone has failed. */
-export function runState(dir: string, events: RunEvent[] = readEvents(dir), alive = isRunnerAlive(dir)): RunState {
-  const fold = new RunFold(events);
+export function runState(dir: string, events: Iterable<RunEvent> = eventsIn(dir), alive = isRunnerAlive(dir)): RunState {
+  const fold = new RunFold(events, { keepLogs: false });
   const state: RunState = {
     dir,
     name: path.basename(dir),
@@ -210,8 +229,8 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
  * Whether a stop is under way: asked for and not yet honoured (the STOP file), or honoured and the
  * checkpoint still being saved (`stop_requested` in the session, no `end` yet).
  */
-export function isStopping(dir: string, events: RunEvent[] = readEvents(dir)): boolean {
-  return fs.existsSync(path.join(dir, STOP_FILE)) || new RunFold(events).stopRequested;
+export function isStopping(dir: string, events: Iterable<RunEvent> = eventsIn(dir)): boolean {
+  return fs.existsSync(path.join(dir, STOP_FILE)) || new RunFold(events, { keepLogs: false }).stopRequested;
 }
 
 /**

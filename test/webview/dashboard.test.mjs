@@ -481,6 +481,34 @@ test('Export PNG posts a PNG data URL; Stop and Export CSV post the run', async 
   await page.close();
 });
 
+test('a failed run shows why in its header: the traceback of its end event, or the cause the host gives for a runner that died', async () => {
+  const { page, post, assertClean } = await openDashboard({ runs: [RUN, LORA] });
+  const traceback = 'Traceback (most recent call last):\n  File "x.py", line 3\nFileNotFoundError: data/none.jsonl';
+  await post({
+    type: 'events',
+    runId: RUN.id,
+    events: [...trainingEvents({ steps: 5 }), { event: 'end', time: 1_760_000_900, status: 'failed', step: 5, error: traceback }],
+  });
+  await post({ type: 'events', runId: LORA.id, events: trainingEvents({ steps: 5 }) });
+  await post({
+    type: 'status',
+    runId: LORA.id,
+    status: 'failed',
+    step: 5,
+    error: 'the runner stopped without an end event (killed or crashed); see runner.log',
+  });
+  const cause = (id) => page.locator(`.run[data-run="${id}"] .cause`);
+  await cause(RUN.id).waitFor();
+  assert.equal(await cause(RUN.id).textContent(), 'Failed: FileNotFoundError: data/none.jsonl');
+  assert.equal(await cause(RUN.id).getAttribute('title'), traceback, 'the whole traceback on hover');
+  assert.equal(await cause(LORA.id).textContent(), 'Failed: the runner stopped without an end event (killed or crashed); see runner.log');
+  await post({ type: 'status', runId: LORA.id, status: 'running', step: 6 });
+  assert.ok(await cause(LORA.id).isHidden(), 'a resumed run no longer shows the old cause');
+  await page.screenshot({ path: join(screenshots, 'dashboard-failed-cause.png') });
+  await assertClean();
+  await page.close();
+});
+
 test('follows the theme: light and dark', async () => {
   const { page, post, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
   await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 150, seed: 1 }) });

@@ -75,10 +75,10 @@ export class Dashboard {
     this.runsBar.update(run, this.colorOf(run));
   }
 
-  setStatus(runId: string, status: RunStatus, step?: number, maxSteps?: number): void {
+  setStatus(runId: string, status: RunStatus, step?: number, maxSteps?: number, error?: string): void {
     const run = this.runs.find((r) => r.info.id === runId);
     if (!run) return;
-    run.setStatus(status, step, maxSteps);
+    run.setStatus(status, step, maxSteps, error);
     this.runsBar.update(run, this.colorOf(run));
   }
 

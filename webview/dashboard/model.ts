@@ -31,6 +31,7 @@ export class RunData {
   private readonly fold = new RunFold([], { keepLogs: false });
   private reportedStep: number | undefined;
   private reportedMaxSteps: number | undefined;
+  private reportedError: string | undefined;
 
   constructor(public info: RunInfo) {}
 
@@ -48,11 +49,12 @@ export class RunData {
   }
 
   get error(): string | undefined {
-    return this.fold.error;
+    return this.fold.error ?? this.reportedError;
   }
 
-  setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined): void {
+  setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined, error?: string): void {
     this.info = { ...this.info, status };
+    this.reportedError = status === 'failed' ? error : undefined;
     this.reportedStep = step ?? this.reportedStep;
     this.reportedMaxSteps = maxSteps ?? this.reportedMaxSteps;
   }

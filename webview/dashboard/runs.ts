@@ -35,6 +35,8 @@ class RunChip {
   private readonly progressLabel = h('span', { className: 'progress-label' });
   private readonly progress = h('vscode-progress-bar', { className: 'progress' });
   private readonly stop = h('vscode-button', { className: 'stop', attrs: { secondary: '' } }, l10n.t('Stop'));
+  /** Why a failed run failed, where the user looks: the last line of its error (all of it on hover). */
+  private readonly cause = h('div', { className: 'cause', attrs: { role: 'alert' } });
 
   constructor(
     private readonly run: RunData,
@@ -56,6 +58,7 @@ class RunChip {
       this.status,
       h('span', { className: 'progress-cell' }, this.progressLabel, this.progress),
       h('span', { className: 'actions' }, this.stop, csv),
+      this.cause,
     );
   }
 
@@ -73,7 +76,20 @@ class RunChip {
       this.progress.value = run.step ?? 0;
     }
     this.stop.hidden = !running || run.stopRequested;
+    const cause = run.info.status === 'failed' ? lastLine(run.error) : undefined;
+    this.cause.hidden = !cause;
+    this.cause.textContent = cause ? l10n.t('Failed: {0}', cause) : '';
+    this.cause.title = run.error ?? '';
   }
+}
+
+/** The line of a traceback that says what happened (its last non-empty one). */
+function lastLine(text: string | undefined): string | undefined {
+  return text
+    ?.split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .at(-1);
 }
 
 /** The runs shown, one chip each. */

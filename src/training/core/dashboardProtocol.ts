@@ -24,7 +24,8 @@ export type DashboardHostMessage =
   | { type: 'reset'; runs: RunInfo[]; strings?: Record<string, string> }
   /** Events appended to the run's events.jsonl, in order: first the whole history, then live batches. */
   | { type: 'events'; runId: string; events: RunEvent[] }
-  | { type: 'status'; runId: string; status: RunStatus; step?: number; maxSteps?: number };
+  /** `error`: why a failed run failed, when its events do not say (a runner that died). */
+  | { type: 'status'; runId: string; status: RunStatus; step?: number; maxSteps?: number; error?: string };
 
 /** A completion to append to a samples file (webview/rewardPreview's format). */
 export interface SampleRow {

@@ -28,7 +28,7 @@ export class DashboardPanel implements vscode.Disposable {
       }),
       service.onDidChange(() => {
         for (const run of service.runs.filter((r) => this.isShown(r.dir))) {
-          this.post({ type: 'status', runId: run.dir, status: run.status, step: run.step, maxSteps: run.maxSteps });
+          this.post({ type: 'status', runId: run.dir, status: run.status, step: run.step, maxSteps: run.maxSteps, error: run.error });
         }
       }),
     );

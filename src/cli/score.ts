@@ -148,7 +148,12 @@ async function resolveRewardSpec(spec: string): Promise<PreviewReward[]> {
   });
   index.scan();
   index.update(file);
-  const found = index.report().rewards.filter((r) => r.handle?.file === file);
+  const report = index.report();
+  if (report.skippedLarge.includes(file))
+    throw new Error(`${fileText} is larger than 8 MB: the checker does not read it; name its rewards with ${fileText}::name`);
+  const unchecked = report.unchecked.find((u) => u.file === file);
+  if (unchecked) throw new Error(`${fileText}: ${unchecked.reason}; name its rewards with ${fileText}::name`);
+  const found = report.rewards.filter((r) => r.handle?.file === file);
   const names = namesText
     ?.split(',')
     .map((n) => n.trim())

@@ -153,3 +153,27 @@ test("pre-flight: relative dataset paths are read from the workspace folder firs
   assert.match(missing, /data\/none\.jsonl does not exist/);
   assert.ok(missing.includes(`${root}, then ${path.join(root, 'configs')}`), missing);
 });
+
+test('pre-flight: a local model folder without tokenizer files is named before loading (it was an IndexError)', () => {
+  const env = {
+    python: 'python3',
+    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
+    cuda: false,
+    devices: ['cpu'],
+    gpuMemory: [],
+  };
+  const root = workspace({
+    'run.yaml': 'model_name_or_path: models/bare\ndataset_name: q.jsonl\nreward_funcs: [rewards.length_reward]\n',
+    'ok.yaml': 'model_name_or_path: models/full\ndataset_name: q.jsonl\nreward_funcs: [rewards.length_reward]\n',
+    'q.jsonl': '{"prompt": "p"}\n',
+    'models/bare/config.json': '{}',
+    'models/full/config.json': '{}',
+    'models/full/tokenizer.json': '{}',
+  });
+  const errors = (config: string) =>
+    preflightIssues(env, path.join(root, config), path.join(root, 'runs'))
+      .filter((i) => i.severity === 'error')
+      .map((i) => i.message);
+  assert.match(errors('run.yaml').join('\n'), /model models\/bare has no tokenizer files/);
+  assert.deepEqual(errors('ok.yaml'), []);
+});

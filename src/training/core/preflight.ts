@@ -24,6 +24,8 @@ export interface PreflightIssue {
 
 export interface Environment {
   python: string;
+  /** Where that interpreter came from (a setting, the Python extension, .venv, PATH), for messages. */
+  source?: string;
   versions: Record<string, string | null>;
   cuda: boolean;
   devices: string[];
@@ -109,6 +111,7 @@ export function preflightIssues(
 
 function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] {
   const issues: PreflightIssue[] = [];
+  const python = env.source ? `${env.python} (${env.source})` : env.python;
   for (const name of ['torch', 'transformers', 'trl', 'datasets', 'accelerate']) {
     if (!env.versions[name]) {
       issues.push({
@@ -116,7 +119,7 @@ function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] 
         message: l10n.t(
           '{0} is not installed in {1}: pip install {0} (or choose another interpreter with grpoStudio.pythonPath)',
           name,
-          env.python,
+          python,
         ),
       });
     }
@@ -171,10 +174,24 @@ function configPathIssues(config: RunConfigValues, configFile: string, cwd: stri
       });
     }
   }
+  const model = typeof config.model_name_or_path === 'string' ? resolveLike(config.model_name_or_path, dirs) : undefined;
+  if (model && path.isAbsolute(model) && fs.existsSync(model) && fs.statSync(model).isDirectory() && !hasTokenizer(model)) {
+    issues.push({
+      severity: 'error',
+      message: l10n.t(
+        'model {0} has no tokenizer files (tokenizer.json, tokenizer_config.json, tokenizer.model or vocab.json): save the tokenizer next to the model (tokenizer.save_pretrained) or point model_name_or_path at a folder that has one',
+        String(config.model_name_or_path),
+      ),
+    });
+  }
   if (!config.reward_funcs && !config.reward_model_name_or_path) {
     issues.push({ severity: 'error', message: l10n.t('the config names no reward: add reward_funcs (dotted paths or file.py::name)') });
   }
   return issues;
+}
+
+function hasTokenizer(dir: string): boolean {
+  return ['tokenizer.json', 'tokenizer_config.json', 'tokenizer.model', 'vocab.json'].some((name) => fs.existsSync(path.join(dir, name)));
 }
 
 function hasTorchWeights(dir: string): boolean {
@@ -190,6 +207,8 @@ export interface PreflightOptions {
   configFile: string;
   /** The interpreter that will train. */
   python: string;
+  /** Where it came from, named in the messages about it. */
+  pythonSource?: string;
   /** Where the runner runs (the workspace folder; the CLI's working folder). */
   cwd: string;
   /** Where discovery looks for the config's rewards: `cwd` first. */
@@ -233,7 +252,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   );
   // A reward error first: it points at the line of Python to fix, and the config may be fine.
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
-  const env = await probeEnvironment(options.python);
+  const env = { ...(await probeEnvironment(options.python)), source: options.pythonSource };
   const findings: PreflightFinding[] = [
     ...preflightIssues(env, configFile, options.runsDir, options.cwd, options.l10n),
     ...runConfigDatasetIssues(configFile, { roots: options.roots, parser: options.parser, l10n: options.l10n }),

@@ -70,6 +70,7 @@ export async function checkBeforeRun(training: TrainingContext, config: string):
         runPreflight({
           configFile: config,
           python: interpreter.path,
+          pythonSource: interpreter.source,
           cwd: root,
           roots: [root],
           runsDir: path.join(root, 'runs'),

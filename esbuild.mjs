@@ -36,7 +36,7 @@ const external = ['onnxruntime-node'];
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...external] },
-  { ...common, entryPoints: ['src/sampling/editor/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
+  { ...common, entryPoints: ['src/sampling/core/sampleWorker.ts'], outfile: 'dist/sampleWorker.js', external },
   { ...common, entryPoints: ['src/scoring/rewardModelWorker.ts'], outfile: 'dist/rewardModelWorker.js', external },
   webviewBuild({ production }),
   {

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { GenerationCancelled } from '../sampling/core/causalLm';
-import { ModelFolderError } from '../shared/onnx/modelFolder';
-import { parsePromptsJsonl, runSampleJob, type SampleProgress } from '../sampling/core/sampleJob';
+import { parsePromptsJsonl, type SampleProgress } from '../sampling/core/sampleJob';
+import { runSampleThread } from '../sampling/core/sampleThread';
 import { numberOption, outputProblem } from './options';
 import { readUtf8File } from '../shared/encoding';
 
@@ -71,15 +70,26 @@ export async function runSample(argv: string[]): Promise<number> {
   }
   const progress = new ProgressBar(process.stderr);
   const controller = new AbortController();
+  // The job runs on a thread of its own: Ctrl+C is always heard here, even while a chat template
+  // or a decode step keeps that thread busy.
   const cancel = () => controller.abort();
   process.once('SIGINT', cancel);
   try {
-    const summary = await runSampleJob(
+    const outcome = await runSampleThread(
+      path.join(__dirname, 'sampleWorker.js'),
       { model: values.model, prompts, numGenerations, maxNewTokens, temperature, topP, topK, seed, threads, out },
-      (p) => progress.update(p),
-      controller.signal,
+      { onProgress: (p) => progress.update(p), signal: controller.signal },
     );
     progress.finish();
+    if (outcome.cancelled) {
+      process.stderr.write(`grpo-studio sample: cancelled; the finished groups are in ${out}\n`);
+      return 130;
+    }
+    if (!outcome.summary) {
+      process.stderr.write(`grpo-studio sample: ${outcome.error}\n`);
+      return 1;
+    }
+    const summary = outcome.summary;
     process.stderr.write(
       `${summary.completions} completions for ${summary.groups} prompt(s) in ${summary.seconds.toFixed(1)} s: ` +
         `${summary.tokensPerSecond.toFixed(1)} tokens/s, first token after ${summary.timeToFirstTokenMs.toFixed(0)} ms` +
@@ -87,15 +97,6 @@ export async function runSample(argv: string[]): Promise<number> {
     );
     process.stdout.write(`${out}\n`);
     return 0;
-  } catch (error) {
-    progress.finish();
-    if (error instanceof GenerationCancelled) {
-      process.stderr.write(`grpo-studio sample: cancelled; the finished groups are in ${out}\n`);
-      return 130;
-    }
-    const prefix = error instanceof ModelFolderError ? '' : 'sampling failed: ';
-    process.stderr.write(`grpo-studio sample: ${prefix}${(error as Error).message}\n`);
-    return 1;
   } finally {
     process.off('SIGINT', cancel);
   }

@@ -409,3 +409,46 @@ test('Ctrl+C while sampling keeps the groups already written, whole, and exits 1
     lines.map((_, k) => Math.floor(k / 4)),
   );
 });
+
+test(
+  'a chat template that never finishes is stopped after its time limit, and Ctrl+C ends sample at once',
+  { timeout: 60_000 },
+  async () => {
+    const dir = tempDir('template');
+    const model = path.join(dir, 'looping model');
+    fs.cpSync(LM, model, { recursive: true });
+    const configFile = path.join(model, 'tokenizer_config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    config.chat_template = '{% for i in range(100000) %}{% for j in range(100000) %}{% set k = j %}{% endfor %}{% endfor %}';
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    const prompts = path.join(dir, 'chat.jsonl');
+    fs.writeFileSync(prompts, `${JSON.stringify({ prompt: [{ role: 'user', content: '富士山は？' }] })}\n`);
+    const { spawn } = await import('node:child_process');
+    const start = (out: string) => {
+      const child = spawn(
+        process.execPath,
+        [cli, 'sample', '--model', model, '--prompts', prompts, '--num-generations', '2', '--out', out],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { child, exit, stderr: () => stderr };
+    };
+
+    let started = Date.now();
+    const limited = start(path.join(dir, 'a.jsonl'));
+    assert.equal(await limited.exit, 1, limited.stderr());
+    assert.match(limited.stderr(), /chat template of .*looping model did not finish rendering prompt 1 within 10 s/);
+    assert.ok(Date.now() - started < 30_000, 'ended by the time limit');
+
+    const interrupted = start(path.join(dir, 'b.jsonl'));
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // loaded, inside the template
+    started = Date.now();
+    interrupted.child.kill('SIGINT');
+    assert.equal(await interrupted.exit, 130, interrupted.stderr());
+    assert.ok(Date.now() - started < 5000, `Ctrl+C ended it in ${Date.now() - started} ms`);
+  },
+);

@@ -112,6 +112,8 @@ export interface SampleProgress {
   total: number;
   /** New tokens in the group being generated. */
   tokens: number;
+  /** The chat template is rendering the next prompt (a watchdog limits how long that may take). */
+  rendering?: boolean;
 }
 
 export interface SampleSummary {
@@ -149,6 +151,7 @@ export async function runSampleJob(
   let newTokens = 0;
   try {
     for (const [index, record] of job.prompts.entries()) {
+      onProgress?.({ done: index, total: job.prompts.length, tokens: 0, rendering: true });
       const ids = promptIds(lm, record.prompt);
       const groupStart = performance.now();
       const generations = await lm.generate(ids, {

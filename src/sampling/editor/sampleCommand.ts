@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
 import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from '../../shared/runConfig';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
-import { parsePromptsJsonl, type PromptRecord, type SampleJob, type SampleSummary } from '../core/sampleJob';
-import type { FromSampler, ToSampler } from './sampleWorker';
+import { parsePromptsJsonl, type PromptRecord, type SampleJob } from '../core/sampleJob';
+import { runSampleThread, type SampleOutcome } from '../core/sampleThread';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 import { readUtf8File } from '../../shared/encoding';
 
@@ -79,39 +78,19 @@ export function registerSampleCommand(ctx: Ctx): void {
   });
 }
 
-interface Outcome {
-  summary?: SampleSummary;
-  error?: string;
-  cancelled?: boolean;
-}
-
+/** The sampling thread, cancelled by the notification's Cancel. */
 function runInWorker(
   ctx: Ctx,
   job: SampleJob,
   token: vscode.CancellationToken,
   onProgress: (done: number, total: number, tokens: number) => void,
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const worker = new Worker(path.join(ctx.distPath, 'sampleWorker.js'));
-    const send = (message: ToSampler) => worker.postMessage(message);
-    const cancel = token.onCancellationRequested(() => send({ type: 'cancel' }));
-    let settled = false;
-    const finish = (outcome: Outcome) => {
-      if (settled) return;
-      settled = true;
-      cancel.dispose();
-      void worker.terminate();
-      resolve(outcome);
-    };
-    worker.on('message', (message: FromSampler) => {
-      if (message.type === 'progress') onProgress(message.progress.done, message.progress.total, message.progress.tokens);
-      else if (message.type === 'done') finish({ summary: message.summary });
-      else finish({ error: message.message, cancelled: message.cancelled });
-    });
-    worker.on('error', (error) => finish({ error: error.message }));
-    worker.on('exit', (code) => finish({ error: `the sampling thread exited (${code})` }));
-    send({ type: 'start', job });
-  });
+): Promise<SampleOutcome> {
+  const controller = new AbortController();
+  const cancel = token.onCancellationRequested(() => controller.abort());
+  return runSampleThread(path.join(ctx.distPath, 'sampleWorker.js'), job, {
+    signal: controller.signal,
+    onProgress: (p) => onProgress(p.done, p.total, p.tokens),
+  }).finally(() => cancel.dispose());
 }
 
 /** GRPOConfig fields of a run config that override the sampling settings when its dataset is the source. */

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { GenerationCancelled } from '../core/causalLm';
-import { runSampleJob, type SampleJob, type SampleProgress, type SampleSummary } from '../core/sampleJob';
+import { GenerationCancelled } from './causalLm';
+import { runSampleJob, type SampleJob, type SampleProgress, type SampleSummary } from './sampleJob';
 
 /** Messages between the extension host and the sampling thread (dist/sampleWorker.js). */
 export type ToSampler = { type: 'start'; job: SampleJob } | { type: 'cancel' };

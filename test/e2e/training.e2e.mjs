@@ -25,6 +25,16 @@ export async function run(ctx) {
   );
   await screenshot('config-check');
 
+  // A setting changed through the UI (code-server writes it to its User layer; it also has a Remote
+  // one) must leave the interpreter that Train's pre-flight uses as it was: the one the previews use.
+  await runCommand('Preferences: Color Theme');
+  const themes = page.locator('.quick-input-widget input');
+  await themes.waitFor({ state: 'visible' });
+  await themes.fill('Light Modern');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+
   await runCommand('GRPO: Train');
   const quickInput = page.locator('.quick-input-widget input');
   await quickInput.waitFor({ state: 'visible' });

@@ -456,6 +456,28 @@ test('completions table: emoji highlighted, filter, and Add to samples posts the
   await page.close();
 });
 
+test('a ticked completion stays in the table, and is added, after 200 newer rows arrive', async () => {
+  const { page, post, posted, assertClean } = await openDashboard();
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 10, completionsEvery: 10 }) });
+  await page.locator('vscode-tab-header', { hasText: 'Completions' }).click();
+  const first = page.locator('table.completions tbody tr').first();
+  await first.waitFor();
+  const ticked = await first.locator('div.completion').getAttribute('title');
+  await first.locator('input[type=checkbox]').check();
+  // Live steps push more than the 200 rows the table keeps.
+  const later = trainingEvents({ steps: 400, completionsEvery: 10 }).filter((e) => e.step > 10 && e.event !== 'start');
+  await post({ type: 'events', runId: RUN.id, events: later });
+  await page.locator('#add-to-samples').click();
+  const message = (await posted()).at(-1);
+  assert.equal(message.type, 'addToSamples');
+  assert.equal(message.rows.length, 1);
+  const { completion } = message.rows[0];
+  const text = typeof completion === 'string' ? completion : completion.map((m) => m.content).join('\n');
+  assert.equal(text, ticked, 'the row ticked before it scrolled out');
+  await assertClean();
+  await page.close();
+});
+
 test('Export PNG posts a PNG data URL; Stop and Export CSV post the run', async () => {
   const { page, post, posted, assertClean } = await openDashboard();
   await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 50 }) });

@@ -106,10 +106,12 @@ export class CompletionsTable {
     if (fresh.length === 0) return;
     const names = new Set(fresh.flatMap((row) => Object.keys(row.data.rewards ?? {})));
     const newFunctions = [...names].filter((name) => !this.functions.includes(name));
-    this.rows = [...fresh, ...this.rows];
-    for (const removed of this.rows.splice(MAX_ROWS)) {
-      removed.element.remove();
-      this.selected.delete(removed);
+    // The newest MAX_ROWS stay, and every ticked row with them until it is added or unticked.
+    const rows = [...fresh, ...this.rows];
+    this.rows = rows.slice(0, MAX_ROWS);
+    for (const row of rows.slice(MAX_ROWS)) {
+      if (this.selected.has(row)) this.rows.push(row);
+      else row.element.remove();
     }
     if (newFunctions.length) {
       append(this.functions, newFunctions);

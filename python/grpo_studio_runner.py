@@ -467,6 +467,36 @@ def load_datasets(
     return prepare_prompts(train, script_args), prepare_prompts(evaluation, script_args)
 
 
+def _local_json_files(script_args: StudioScriptArguments, dataset_args: DatasetMixtureConfig) -> list[str]:
+    names: list[Any] = [script_args.dataset_name]
+    for ds in dataset_args.datasets:
+        files = ds.data_files
+        names += [files] if isinstance(files, str) else list(files.values()) if isinstance(files, dict) else list(files or [])
+    flat = [n for item in names for n in (item if isinstance(item, list) else [item])]
+    return [n for n in flat if isinstance(n, str) and n.lower().endswith((".jsonl", ".json")) and os.path.isfile(n)]
+
+
+def _with_bad_line(error: Exception, script_args: StudioScriptArguments, dataset_args: DatasetMixtureConfig) -> Exception:
+    """datasets says only `DatasetGenerationError` for a malformed JSON Lines row past its first
+    chunk; the line is in its log. Name the file and line, as the pre-flight does for early ones."""
+    if type(error).__name__ != "DatasetGenerationError":
+        return error
+    for name in _local_json_files(script_args, dataset_args):
+        if not name.lower().endswith(".jsonl"):
+            continue
+        with open(name, encoding="utf-8", errors="replace") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except ValueError as bad:
+                    return ValueError(f"{name}:{number} is not valid JSON ({bad}): fix that line")
+                if not isinstance(value, dict):
+                    return ValueError(f"{name}:{number} is not a JSON object: fix that line")
+    return error
+
+
 def prepare_prompts(dataset: Any, script_args: StudioScriptArguments) -> Any:
     """Renames columns (column_mapping), then makes prompts chat messages if asked to."""
     if dataset is None:
@@ -806,7 +836,10 @@ def main(argv: list[str] | None = None) -> int:
         if training_args.model_init_kwargs is not None:
             model_init_kwargs.update(training_args.model_init_kwargs)
         training_args.model_init_kwargs = model_init_kwargs
-        train_dataset, eval_dataset = load_datasets(script_args, training_args, dataset_args)
+        try:
+            train_dataset, eval_dataset = load_datasets(script_args, training_args, dataset_args)
+        except Exception as error:
+            raise _with_bad_line(error, script_args, dataset_args) from error
 
         trainer = GRPOTrainer(
             model=model_args.model_name_or_path,

@@ -142,3 +142,27 @@ def read_complete(run_dir):
     path = Path(run_dir) / "events.jsonl"
     data = path.read_bytes() if path.exists() else b""
     return [json.loads(line) for line in data[: data.rfind(b"\n") + 1].decode("utf-8").splitlines()]
+
+
+def test_a_malformed_line_past_the_preflight_window_is_named_with_its_line(tmp_path):
+    example = TINY_CONFIG.parent
+    lines = [json.dumps({"question": f"質問 {i}"}, ensure_ascii=False) for i in range(3000)]
+    lines[2499] = '{"question": "壊れた行'
+    data = tmp_path / "many questions.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "big.yaml"
+    config.write_text(
+        TINY_CONFIG.read_text(encoding="utf-8")
+        .replace("models/tiny-qwen2", str(example / "models" / "tiny-qwen2"))
+        .replace("data/questions.jsonl", str(data))
+        .replace("rewards.emoji_reward", "rewards_example.emoji_reward")
+        .replace("rewards.length_reward", "rewards_example.length_reward"),
+        encoding="utf-8",
+    )
+    (tmp_path / "rewards_example.py").write_text((example / "rewards.py").read_text(encoding="utf-8"), encoding="utf-8")
+    run_dir = tmp_path / "runs" / "bad-line"
+    code, _, stderr = run_runner("--config", config, "--run-dir", run_dir, "--max-steps", 1, *FAST, cwd=tmp_path)
+    assert code != 0
+    end = read_events(run_dir)[-1]
+    assert end["event"] == "end" and end["status"] == "failed"
+    assert f"{data}:2500 is not valid JSON" in end["error"], end["error"][-2000:]

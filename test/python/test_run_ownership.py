@@ -51,8 +51,12 @@ def wait_for_exit(pid, timeout=90):
     return False
 
 
-def logged(events):
-    return any(e["event"] == "log" for e in events)
+def wait_for_first_log(run_dir, timeout=120):
+    wait_for_file(run_dir / "events.jsonl", timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while not any(e["event"] == "log" for e in read_complete(run_dir)):
+        assert time.monotonic() < deadline, f"no step logged in {run_dir}"
+        time.sleep(0.1)
 
 
 def test_a_second_runner_is_refused_while_the_first_trains(tmp_path):
@@ -85,10 +89,7 @@ def test_a_second_runner_is_refused_while_the_first_trains(tmp_path):
 def test_kill_9_of_the_cli_stops_its_runner_with_a_checkpoint(tmp_path):
     run_dir = tmp_path / "runs" / "orphan"
     cli = start_cli("--config", TINY_CONFIG, "--run-dir", run_dir, "--max-steps", 300, cwd=tmp_path)
-    wait_for_file(run_dir / "events.jsonl", timeout=120)
-    deadline = time.monotonic() + 120
-    while not logged(read_complete(run_dir)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_first_log(run_dir)
     runner_pid = int((run_dir / "runner.pid").read_text())
     cli.kill()  # SIGKILL: no handler runs in the CLI
     cli.communicate(timeout=30)
@@ -103,10 +104,7 @@ def test_kill_9_of_the_cli_stops_its_runner_with_a_checkpoint(tmp_path):
 def test_kill_9_of_the_runner_exits_137_and_says_so(tmp_path):
     run_dir = tmp_path / "runs" / "killed"
     cli = start_cli("--config", TINY_CONFIG, "--run-dir", run_dir, "--max-steps", 300, cwd=tmp_path)
-    wait_for_file(run_dir / "events.jsonl", timeout=120)
-    deadline = time.monotonic() + 120
-    while not logged(read_complete(run_dir)) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for_first_log(run_dir)
     os.kill(int((run_dir / "runner.pid").read_text()), signal.SIGKILL)
     _, stderr = cli.communicate(timeout=60)
     assert cli.returncode == 137, stderr[-2000:]

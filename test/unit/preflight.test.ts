@@ -7,6 +7,15 @@ import { readDatasetShape } from '../../src/shared/datasetReader';
 import { preflightIssues } from '../../src/training/core/preflight';
 import { english, repoRoot, workspace } from './helpers';
 
+/** An interpreter with every package, on a machine without CUDA. */
+const CPU_ENV = {
+  python: 'python3',
+  versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
+  cuda: false,
+  devices: ['cpu'],
+  gpuMemory: [],
+};
+
 const REWARDS = [
   'def length_reward(completions, **kwargs):',
   '    return [float(len(c)) for c in completions]',
@@ -101,14 +110,7 @@ test('pre-flight: a reward model folder without PyTorch weights cannot train (ON
     'rm-torch/config.json': '{}',
     'rm-torch/model.safetensors': 'x',
   });
-  const env = {
-    python: 'python3',
-    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
-    cuda: false,
-    devices: ['cpu'],
-    gpuMemory: [],
-  };
-  const errors = preflightIssues(env, path.join(root, 'run.yaml'), path.join(root, 'runs')).filter((i) => i.severity === 'error');
+  const errors = preflightIssues(CPU_ENV, path.join(root, 'run.yaml'), path.join(root, 'runs')).filter((i) => i.severity === 'error');
   assert.deepEqual(
     errors.map((e) => e.message.split(' has ')[0]),
     ['reward model rm-onnx'],
@@ -129,13 +131,6 @@ test("columns are the union of the first records' keys; a first line over a mega
 });
 
 test("pre-flight: relative dataset paths are read from the workspace folder first, then next to the config (the runner's order)", () => {
-  const env = {
-    python: 'python3',
-    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
-    cuda: false,
-    devices: ['cpu'],
-    gpuMemory: [],
-  };
   const root = workspace({
     'configs/run.yaml': 'model_name_or_path: m\ndataset_name: data/train.jsonl\nreward_funcs: [rewards.length_reward]\n',
     'configs/near.yaml': 'model_name_or_path: m\ndataset_name: near.jsonl\nreward_funcs: [rewards.length_reward]\n',
@@ -144,7 +139,7 @@ test("pre-flight: relative dataset paths are read from the workspace folder firs
     'data/train.jsonl': '{"prompt": "p"}\n',
   });
   const errors = (config: string) =>
-    preflightIssues(env, path.join(root, 'configs', config), path.join(root, 'runs'))
+    preflightIssues(CPU_ENV, path.join(root, 'configs', config), path.join(root, 'runs'))
       .filter((i) => i.severity === 'error')
       .map((i) => i.message);
   assert.deepEqual(errors('run.yaml'), []);
@@ -155,13 +150,6 @@ test("pre-flight: relative dataset paths are read from the workspace folder firs
 });
 
 test('pre-flight: a local model folder without tokenizer files is named before loading (it was an IndexError)', () => {
-  const env = {
-    python: 'python3',
-    versions: { torch: '2', transformers: '5', trl: '1', datasets: '5', accelerate: '1' },
-    cuda: false,
-    devices: ['cpu'],
-    gpuMemory: [],
-  };
   const root = workspace({
     'run.yaml': 'model_name_or_path: models/bare\ndataset_name: q.jsonl\nreward_funcs: [rewards.length_reward]\n',
     'ok.yaml': 'model_name_or_path: models/full\ndataset_name: q.jsonl\nreward_funcs: [rewards.length_reward]\n',
@@ -171,7 +159,7 @@ test('pre-flight: a local model folder without tokenizer files is named before l
     'models/full/tokenizer.json': '{}',
   });
   const errors = (config: string) =>
-    preflightIssues(env, path.join(root, config), path.join(root, 'runs'))
+    preflightIssues(CPU_ENV, path.join(root, config), path.join(root, 'runs'))
       .filter((i) => i.severity === 'error')
       .map((i) => i.message);
   assert.match(errors('run.yaml').join('\n'), /model models\/bare has no tokenizer files/);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
 import { parsePython } from './parser';
-import { summarizeModule, type FunctionInfo, type ModuleSummary } from './pythonModule';
+import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
 import { decodePythonSource, sourceKindOf, undeclaredEncoding, walkSourceFiles, type SourceKind } from './sourceFiles';
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
@@ -489,6 +489,17 @@ export class RewardIndex implements ModuleHost {
     const { l10n } = this.options;
     const refProblem = (message: string): Problem[] =>
       reference ? [{ severity: 'error', code: Code.notCallable, message, file: reference.file, range: reference.range }] : [];
+    /** A class (or an instance without __call__) passed as a reward: listed at the class, with its problem. */
+    const classReward = (value: { cls: ClassInfo; file: string }, message: string): RewardFunction => ({
+      name: value.cls.name,
+      kind: 'class',
+      isAsync: false,
+      origin,
+      file: value.file,
+      range: value.cls.nameRange,
+      references,
+      problems: refProblem(message),
+    });
     switch (value.kind) {
       case 'string': {
         if (!reference) return undefined;
@@ -524,21 +535,13 @@ export class RewardIndex implements ModuleHost {
       case 'instance': {
         const call = resolution.resolver.findMethod(value.cls, value.file, '__call__');
         if (!call) {
-          return {
-            name: value.cls.name,
-            kind: 'class',
-            isAsync: false,
-            origin,
-            file: value.file,
-            range: value.cls.nameRange,
-            references,
-            problems: refProblem(
-              l10n.t(
-                'Instances of {0} are not callable: it defines no __call__, so GRPOTrainer raises TypeError. Add def __call__(self, completions, **kwargs).',
-                value.cls.name,
-              ),
+          return classReward(
+            value,
+            l10n.t(
+              'Instances of {0} are not callable: it defines no __call__, so GRPOTrainer raises TypeError. Add def __call__(self, completions, **kwargs).',
+              value.cls.name,
             ),
-          };
+          );
         }
         const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
         const reward = this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
@@ -552,21 +555,13 @@ export class RewardIndex implements ModuleHost {
         return reward;
       }
       case 'class':
-        return {
-          name: value.cls.name,
-          kind: 'class',
-          isAsync: false,
-          origin,
-          file: value.file,
-          range: value.cls.nameRange,
-          references,
-          problems: refProblem(
-            l10n.t(
-              'This passes the class {0} itself; GRPOTrainer would call the constructor with the reward arguments. Pass an instance: {0}().',
-              value.cls.name,
-            ),
+        return classReward(
+          value,
+          l10n.t(
+            'This passes the class {0} itself; GRPOTrainer would call the constructor with the reward arguments. Pass an instance: {0}().',
+            value.cls.name,
           ),
-        };
+        );
       case 'external':
         return reference
           ? this.external(written, reference, origin, l10n.t("'{0}' is defined outside this workspace; it is not checked here.", written))

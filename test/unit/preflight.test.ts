@@ -165,3 +165,13 @@ test('pre-flight: a local model folder without tokenizer files is named before l
   assert.match(errors('run.yaml').join('\n'), /model models\/bare has no tokenizer files/);
   assert.deepEqual(errors('ok.yaml'), []);
 });
+
+test('the missing-column message lists the columns the run has after column_mapping, prompt included', async () => {
+  const issues = await check({
+    'run.yaml':
+      'model_name_or_path: m\ndataset_name: q.jsonl\ncolumn_mapping: {question: prompt}\nreward_funcs: [rewards.py::answer_reward]\n',
+    'q.jsonl': '{"question": "富士山の高さは？"}\n',
+  });
+  assert.equal(issues.length, 1, JSON.stringify(issues));
+  assert.match(issues[0].message, /'answer' is not a dataset column \(columns: prompt\)/);
+});

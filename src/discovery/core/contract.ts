@@ -209,7 +209,7 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
           l10n.t(
             "Required parameter '{0}' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.",
             p.name,
-            [...columns].join(', ') || '—',
+            [...columns, 'prompt'].join(', '),
           ),
           p.range,
         );

@@ -41,13 +41,9 @@ const SAMPLES = ['{"prompt": "日本の首都は？", "completion": "東京で�
   '\n',
 );
 
-let lastSetup: { dir: string; file: string } | undefined;
-const paths = () => lastSetup!;
-
 function setup(timeoutMs = 20_000) {
   const dir = workspace({ 'my rewards/報酬.py': REWARDS });
   const file = path.join(dir, 'my rewards', '報酬.py');
-  lastSetup = { dir, file };
   const output: string[] = [];
   const worker = new RewardWorker({
     python: 'python3',
@@ -56,9 +52,10 @@ function setup(timeoutMs = 20_000) {
     timeoutMs,
     onOutput: (text) => output.push(text),
   });
-  const run = (attr: string) =>
+  /** Scores the sample set with these module-level rewards, in one request. */
+  const run = (...attrs: string[]) =>
     scoreSamples(worker, {
-      rewards: [{ name: attr, file, attr }],
+      rewards: attrs.map((attr) => ({ name: attr, file, attr })),
       set: parseSampleSet(SAMPLES),
       paths: [dir],
       options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
@@ -163,14 +160,9 @@ test('a native crash (segmentation fault) is a crash fault, and the worker resta
 });
 
 test('a reward that takes the worker down is named, and the other rewards keep their results', async () => {
-  const { worker, file, dir } = { ...setup(), ...paths() };
+  const { worker, run } = setup();
   try {
-    const preview = await scoreSamples(worker, {
-      rewards: ['length_reward', 'crashing_reward'].map((attr) => ({ name: attr, file, attr })),
-      set: parseSampleSet(SAMPLES),
-      paths: [dir],
-      options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
-    });
+    const preview = await run('length_reward', 'crashing_reward');
     assert.deepEqual(
       preview.rewards.map((row) => row[0]),
       [5, 2],
@@ -181,12 +173,7 @@ test('a reward that takes the worker down is named, and the other rewards keep t
     assert.equal(crashed.error?.type, 'WorkerCrash');
     assert.match(crashed.error!.message, /exit code 7/);
     await assert.rejects(
-      scoreSamples(worker, {
-        rewards: [{ name: 'crashing_reward', file, attr: 'crashing_reward' }],
-        set: parseSampleSet(SAMPLES),
-        paths: [dir],
-        options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
-      }),
+      run('crashing_reward'),
       (error: unknown) => error instanceof WorkerFault && /^crashing_reward: the reward worker exited/.test(error.message),
       'alone, the fault names it',
     );

@@ -1,6 +1,5 @@
-import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { renderWebviewHtml } from '../../shared/html';
+import { openPagePanel } from '../../pagePanel';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/rewardPreviewProtocol';
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
@@ -25,33 +24,15 @@ export class RewardPreviewPanel implements vscode.Disposable {
       this.panel.reveal(undefined, true);
       return;
     }
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel(
-      'grpoStudio.rewardPreview',
-      vscode.l10n.t('Reward Preview'),
-      {
-        viewColumn: vscode.ViewColumn.Beside,
-        preserveFocus: true,
-      },
-      { enableScripts: true, localResourceRoots: [dist] },
-    );
-    const nonce = crypto.randomBytes(16).toString('base64');
-    panel.webview.html = renderWebviewHtml({
+    const panel = openPagePanel(this.extensionUri, {
+      viewType: 'grpoStudio.rewardPreview',
       title: vscode.l10n.t('Reward Preview'),
-      cspSource: panel.webview.cspSource,
-      nonce,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'rewardPreview.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'rewardPreview.css')).toString(),
-      language: vscode.env.language,
+      page: 'rewardPreview',
+      showOptions: { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      onMessage: (raw) => this.onMessage(raw),
+      onDispose: () => (this.panel = undefined),
+      disposables: this.disposables,
     });
-    panel.webview.onDidReceiveMessage((raw) => this.onMessage(raw), undefined, this.disposables);
-    panel.onDidDispose(
-      () => {
-        this.panel = undefined;
-      },
-      undefined,
-      this.disposables,
-    );
     this.panel = panel;
   }
 

@@ -1,8 +1,7 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { renderWebviewHtml } from '../../shared/html';
+import { openPagePanel } from '../../pagePanel';
 import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
 import { metricsCsv } from '../core/metricsCsv';
 import type { RunState } from '../core/runs';
@@ -44,28 +43,16 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private create(): void {
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel('grpoStudio.dashboard', vscode.l10n.t('GRPO Dashboard'), vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [dist],
-    });
-    panel.webview.html = renderWebviewHtml({
+    const panel = openPagePanel(this.extensionUri, {
+      viewType: 'grpoStudio.dashboard',
       title: vscode.l10n.t('GRPO Dashboard'),
-      cspSource: panel.webview.cspSource,
-      nonce: crypto.randomBytes(16).toString('base64'),
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dashboard.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'dashboard.css')).toString(),
-      language: vscode.env.language,
+      page: 'dashboard',
+      showOptions: vscode.ViewColumn.Active,
+      retainContextWhenHidden: true,
+      onMessage: (raw) => void this.onMessage(raw),
+      onDispose: () => (this.panel = undefined),
+      disposables: this.disposables,
     });
-    panel.webview.onDidReceiveMessage((raw) => void this.onMessage(raw), undefined, this.disposables);
-    panel.onDidDispose(
-      () => {
-        this.panel = undefined;
-      },
-      undefined,
-      this.disposables,
-    );
     this.panel = panel;
   }
 

@@ -51,6 +51,7 @@ if __name__ == "__main__":
     for _sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(_sig, lambda signum, frame: _early_signals.append(signal.Signals(signum).name))
 
+import errno  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
@@ -58,6 +59,7 @@ import math  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -73,6 +75,8 @@ from trl.scripts.grpo import GRPOScriptArguments  # noqa: E402
 EVENTS_FILE = "events.jsonl"
 STOP_FILE = "STOP"
 LOCK_FILE = "runner.lock"
+RESERVE_FILE = "disk-reserve"  # space set aside so that a full disk's cause can still be written
+RESERVE_BYTES = 1 << 20
 EXIT_RUN_BUSY = 75  # EX_TEMPFAIL: another runner owns the run folder; grpo-studio train says so
 COMPLETION_ROWS = 16  # rows of each logged generation batch copied into a completions event
 SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
@@ -132,6 +136,7 @@ class EventLog:
     def __init__(self, path: Path | None):
         self.path = path
         self._fd: int | None = None
+        self._cut = False  # a write failed part-way (a full disk): the next line starts on its own
         if path is not None:
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             # A line cut short by a crash (only possible for a SIGKILL inside a multi-page write)
@@ -144,9 +149,16 @@ class EventLog:
 
     def _write(self, data: bytes) -> None:
         assert self._fd is not None
-        written = os.write(self._fd, data)
-        while written < len(data):  # regular files only write short on a full disk or a fatal signal
-            written += os.write(self._fd, data[written:])
+        if self._cut:
+            data = b"\n" + data
+        written = 0
+        try:
+            while written < len(data):  # regular files only write short on a full disk or a fatal signal
+                written += os.write(self._fd, data[written:])
+        except OSError:
+            self._cut = self._cut or written > 0
+            raise
+        self._cut = False
         os.fsync(self._fd)
 
     def emit(self, event: str, **fields: Any) -> None:
@@ -670,6 +682,62 @@ def last_complete_checkpoint(run_dir: Path) -> tuple[Path | None, list[str]]:
     return None, skipped
 
 
+class DiskReserve:
+    """A megabyte set aside in the run folder while the run trains and given back when the disk
+    fills, so that the log and the end event can still say why the run stopped."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / RESERVE_FILE
+
+    def take(self) -> None:
+        try:
+            with open(self.path, "wb") as f:
+                f.write(bytes(RESERVE_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+_DISK_FULL_TEXT = re.compile(r"No space left on device|StorageFull|Disk quota exceeded|os error 28\b", re.IGNORECASE)
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """Whether a full disk caused this failure, anywhere along its chain of causes (torch and
+    safetensors wrap the OSError in errors of their own)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if _DISK_FULL_TEXT.search(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_message(run_dir: Path) -> str:
+    free_mb = shutil.disk_usage(run_dir).free / 1e6
+    checkpoint, skipped = last_complete_checkpoint(run_dir)
+    if checkpoint is None:
+        resume = "no checkpoint was complete yet, so a new run starts from step 0"
+    else:
+        resume = f"it continues from {checkpoint.name}, the newest complete checkpoint"
+        if skipped:
+            resume += f" ({'; '.join(skipped)})"
+    return (
+        f"the disk is full ({free_mb:.0f} MB free at {run_dir}): free some space, then resume the run "
+        f"(GRPO: Resume Run, or grpo-studio train --resume --run-dir {run_dir}); {resume}"
+    )
+
+
 def _pick_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Path:
     if script_args.run_dir:
         run_dir = Path(script_args.run_dir).resolve()
@@ -773,6 +841,13 @@ def main(argv: list[str] | None = None) -> int:
         if main_rank:
             print(error, file=sys.stderr)
         return EXIT_RUN_BUSY if isinstance(error, RunBusy) else 2
+    reserve = DiskReserve(run_dir)
+    if main_rank:
+        try:
+            reserve.take()
+        except OSError as error:
+            print(disk_full_message(run_dir) if is_disk_full(error) else f"cannot write in {run_dir}: {error}", file=sys.stderr)
+            return 1
     checkpoint: str | None = None
     skipped: list[str] = []
     if script_args.resume:
@@ -869,10 +944,18 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, SystemExit) and error.code in (0, None):
             raise
         step = trainer.state.global_step if trainer is not None else None
-        events.emit("end", status="failed", step=step, error=traceback.format_exc())
-        traceback.print_exc()
+        cause = traceback.format_exc()
+        if is_disk_full(error) and main_rank:
+            cause += disk_full_message(run_dir) + "\n"
+            reserve.release()  # room for the lines below
+        try:
+            events.emit("end", status="failed", step=step, error=cause)
+            print(cause, file=sys.stderr, end="", flush=True)
+        except OSError:
+            pass  # the disk is still full: the run reads as failed without an end event
         return 1
     finally:
+        reserve.release()
         if main_rank:  # a Stop that came too late for this session must not stop the next one
             stop.stop_file.unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { runnerBench } from '../bench/runner.bench.mjs';
+import { printScaleBench, scaleBench } from '../bench/scale.bench.mjs';
 import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -244,3 +245,5 @@ for (const m of onnxMemory) {
       ` (VmHWM; RSS polled every 5 ms: ${m.peakRssMb.toFixed(0)} MB): +${(peak - m.rssBeforeMb).toFixed(0)} MB; ${m.summary.completions} completions at ${m.summary.tokensPerSecond.toFixed(0)} tokens/s end to end`,
   );
 }
+
+printScaleBench(scaleBench(root));

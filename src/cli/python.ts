@@ -1,9 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The interpreter for the CLI: `$GRPO_STUDIO_PYTHON`, else `./.venv/bin/python`, else `python3`. */
-export function defaultPython(): string {
-  if (process.env.GRPO_STUDIO_PYTHON) return process.env.GRPO_STUDIO_PYTHON;
+/** How a CLI user picks the interpreter, named in messages. */
+export const PYTHON_CHOOSER = 'GRPO_STUDIO_PYTHON=/path/to/python';
+
+/** The interpreter for the CLI and where it came from: `$GRPO_STUDIO_PYTHON`, else `./.venv/bin/python`, else `python3`. */
+export function cliPython(): { path: string; source: string } {
+  if (process.env.GRPO_STUDIO_PYTHON) return { path: process.env.GRPO_STUDIO_PYTHON, source: 'GRPO_STUDIO_PYTHON' };
   const venv = path.join(process.cwd(), '.venv', 'bin', 'python');
-  return fs.existsSync(venv) ? venv : 'python3';
+  return fs.existsSync(venv) ? { path: venv, source: './.venv' } : { path: 'python3', source: 'python3 on PATH' };
+}
+
+export function defaultPython(): string {
+  return cliPython().path;
 }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPythonParser } from '../discovery/core/parser';
+import { loadPythonParser, parsePython } from '../discovery/core/parser';
+import type { Parser } from 'web-tree-sitter';
 import { RewardIndex } from '../discovery/core/rewardIndex';
 import type { Aggregation, ScaleRewards } from '../scoring/advantages';
 import { onnxModelReward } from '../scoring/rewardModel';
@@ -138,9 +139,10 @@ async function resolveRewardSpec(spec: string): Promise<PreviewReward[]> {
   const [fileText, namesText] = spec.split('::');
   const file = path.resolve(fileText);
   if (!fs.existsSync(file)) throw new Error(`no such reward file: ${fileText}`);
+  const parser = await loadPythonParser(__dirname);
   const index = new RewardIndex({
     roots: [path.dirname(file)],
-    parser: await loadPythonParser(__dirname),
+    parser,
     l10n: cliLocalizer(),
     format: 'auto',
     byShape: true,
@@ -159,13 +161,37 @@ async function resolveRewardSpec(spec: string): Promise<PreviewReward[]> {
     .map((n) => n.trim())
     .filter(Boolean);
   if (!names) {
-    if (found.length === 0) throw new Error(`no reward functions found in ${fileText}; name them with ${fileText}::name`);
+    if (found.length === 0) {
+      const line = firstSyntaxErrorLine(parser, file);
+      const why = line ? ` (it has a syntax error at line ${line}: Python cannot import it)` : '';
+      throw new Error(`no reward functions found in ${fileText}${why}; name them with ${fileText}::name`);
+    }
     return found.map((r) => ({ name: r.name, file, attr: r.handle!.attr, instantiate: r.handle!.instantiate }));
   }
   return names.map((name) => {
     const reward = found.find((r) => r.name === name || r.handle?.attr === name);
     return reward ? { name, file, attr: reward.handle!.attr, instantiate: reward.handle!.instantiate } : { name, file, attr: name };
   });
+}
+
+/** The 1-based line of the first syntax error tree-sitter finds, or undefined when it parses. */
+function firstSyntaxErrorLine(parser: Parser, file: string): number | undefined {
+  const tree = parsePython(parser, fs.readFileSync(file, 'utf8'));
+  try {
+    if (!tree.rootNode.hasError) return undefined;
+    const cursor = tree.walk();
+    // Down into the first child that holds the error, until the error itself.
+    for (;;) {
+      const node = cursor.currentNode;
+      if (node.isError || node.isMissing) return node.startPosition.row + 1;
+      if (!cursor.gotoFirstChild()) return node.startPosition.row + 1;
+      while (!(cursor.currentNode.hasError || cursor.currentNode.isError || cursor.currentNode.isMissing)) {
+        if (!cursor.gotoNextSibling()) return node.startPosition.row + 1;
+      }
+    }
+  } finally {
+    tree.delete();
+  }
 }
 
 function isDirectory(file: string): boolean {

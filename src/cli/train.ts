@@ -21,7 +21,7 @@ import {
   runState,
 } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
-import { defaultPython } from './python';
+import { cliPython, defaultPython, PYTHON_CHOOSER } from './python';
 import { pythonScript } from '../shared/pythonScripts';
 import { numberOption } from './options';
 
@@ -52,6 +52,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   const { findings } = await runPreflight({
     configFile: config,
     python: defaultPython(),
+    pythonSource: cliPython().source,
+    pythonChooser: PYTHON_CHOOSER,
     cwd,
     roots: rootsFor(config),
     runsDir: values['run-dir'] ? path.dirname(path.resolve(values['run-dir'])) : path.join(cwd, 'runs'),

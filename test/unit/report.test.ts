@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { RunEvent } from '../../src/training/core/events';
-import { renderRunReport } from '../../src/training/core/report';
+import { CHART_POINTS, renderRunReport } from '../../src/training/core/report';
 import { eventsIn } from '../../src/training/core/runs';
 import { workspace } from './helpers';
 
@@ -130,4 +130,25 @@ test('report: 25,000 logged steps and an event of the wrong shape, read a megaby
   const html = renderRunReport(eventsIn(dir), 'long');
   assert.match(html, /<th>Steps<\/th><td>25000 \/ 25000<\/td>/);
   assert.match(html, /finished/);
+});
+
+test('report: a chart keeps a bounded number of points however many steps, ending at the last; a resume drops the re-run steps', () => {
+  function* longRun(): Generator<RunEvent> {
+    yield { event: 'start', time: 1, max_steps: 300_000, config: {} } as RunEvent;
+    for (let step = 1; step <= 200_000; step++) yield { event: 'log', time: 1 + step, step, metrics: { reward: step } } as RunEvent;
+    yield { event: 'start', time: 300_000, max_steps: 300_000, resumed_from: { step: 150_000 }, config: {} } as RunEvent;
+    for (let step = 150_001; step <= 150_123; step++)
+      yield { event: 'log', time: 300_000 + step, step, metrics: { reward: -step } } as RunEvent;
+  }
+  const html = renderRunReport(longRun(), 'long');
+  const polyline = /<polyline class="c0 line" points="([^"]*)"/.exec(html)?.[1];
+  assert.ok(polyline, 'the reward chart has a line');
+  const points = polyline.split(' ').map((p) => p.split(',').map(Number));
+  assert.ok(points.length <= CHART_POINTS && points.length > CHART_POINTS / 4, `${points.length} points`);
+  assert.ok(
+    points.every(([x], i) => i === 0 || x >= points[i - 1][0]),
+    'in step order',
+  );
+  assert.match(html, /<span class="k">reward<\/span><span>-150123<\/span>/, "the final value is the resumed session's last");
+  assert.match(html, /<th>Steps<\/th><td>200000 \/ 300000<\/td>/);
 });

@@ -26,6 +26,8 @@ export interface Environment {
   python: string;
   /** Where that interpreter came from (a setting, the Python extension, .venv, PATH), for messages. */
   source?: string;
+  /** How the user picks another one: the setting in the editor, an environment variable in the CLI. */
+  chooser?: string;
   versions: Record<string, string | null>;
   cuda: boolean;
   devices: string[];
@@ -117,9 +119,10 @@ function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] 
       issues.push({
         severity: 'error',
         message: l10n.t(
-          '{0} is not installed in {1}: pip install {0} (or choose another interpreter with grpoStudio.pythonPath)',
+          '{0} is not installed in {1}: pip install {0} (or choose another interpreter with {2})',
           name,
           python,
+          env.chooser ?? 'grpoStudio.pythonPath',
         ),
       });
     }
@@ -209,6 +212,8 @@ export interface PreflightOptions {
   python: string;
   /** Where it came from, named in the messages about it. */
   pythonSource?: string;
+  /** How to choose another interpreter, for messages; the editor's setting when not given. */
+  pythonChooser?: string;
   /** Where the runner runs (the workspace folder; the CLI's working folder). */
   cwd: string;
   /** Where discovery looks for the config's rewards: `cwd` first. */
@@ -252,7 +257,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   );
   // A reward error first: it points at the line of Python to fix, and the config may be fine.
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
-  const env = { ...(await probeEnvironment(options.python)), source: options.pythonSource };
+  const env = { ...(await probeEnvironment(options.python)), source: options.pythonSource, chooser: options.pythonChooser };
   const findings: PreflightFinding[] = [
     ...preflightIssues(env, configFile, options.runsDir, options.cwd, options.l10n),
     ...runConfigDatasetIssues(configFile, { roots: options.roots, parser: options.parser, l10n: options.l10n }),

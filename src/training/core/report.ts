@@ -7,7 +7,19 @@ import { append, extent } from '../../shared/numbers';
  * charts as inline SVG. Everything that came from the run (names, config, completions) is escaped.
  */
 export function renderRunReport(events: Iterable<RunEvent>, runName: string): string {
-  const fold = new RunFold(events);
+  // Memory follows the charts, not the run: each metric keeps a bounded series while the events stream by.
+  const fold = new RunFold([], { keepLogs: false });
+  const series = new Map<string, ChartSeries>();
+  for (const event of events) {
+    const { supersededAfter } = fold.apply(event);
+    if (supersededAfter !== undefined) for (const s of series.values()) s.dropAfter(supersededAfter);
+    if (event.event !== 'log') continue;
+    for (const [key, value] of Object.entries(event.metrics)) {
+      let s = series.get(key);
+      if (!s) series.set(key, (s = new ChartSeries()));
+      s.add(event.step, value);
+    }
+  }
   // A resumed run has a start per session: it started with the first, its settings are the latest's.
   const starts = fold.sessions;
   const [firstStart, start] = [starts[0], starts.at(-1)];
@@ -15,11 +27,7 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string): st
   const completions = fold.latestCompletions;
   // The latest closing summary (each session writes one) and the latest evaluation.
   const summaries = [fold.latestSummary, fold.latestEval].filter((e): e is MetricsEvent => e !== undefined);
-
-  const byStep = new Map<number, Record<string, number | null>>();
-  for (const e of fold.logs) byStep.set(e.step, { ...byStep.get(e.step), ...e.metrics });
-  const steps = [...byStep.keys()].sort((a, b) => a - b);
-  const keys = [...new Set(steps.flatMap((s) => Object.keys(byStep.get(s)!)))];
+  const keys = [...series.keys()].filter((k) => series.get(k)!.points.length > 0);
   const lastStep = fold.lastStep;
 
   const status = end ? end.status : 'no end event (running or interrupted)';
@@ -51,19 +59,13 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string): st
             .join(', '),
     ],
   ];
-  const finals: [string, number | null | undefined][] = keys.map((k) => [
-    k,
-    [...steps]
-      .reverse()
-      .map((s) => byStep.get(s)![k])
-      .find((v) => v !== undefined),
-  ]);
+  const finals: [string, number | null | undefined][] = keys.map((k) => [k, series.get(k)!.points.at(-1)![1]]);
   for (const e of summaries) append(finals, Object.entries(e.metrics));
 
-  const charts = chartGroups(keys).map(([title, series]) =>
+  const charts = chartGroups(keys).map(([title, names]) =>
     lineChart(
       title,
-      series.map((key) => ({ name: key, points: steps.map((s): [number, number | null | undefined] => [s, byStep.get(s)![key]]) })),
+      names.map((name) => ({ name, points: series.get(name)!.points })),
     ),
   );
   return `<!doctype html>
@@ -110,6 +112,51 @@ function chartGroups(keys: string[]): [string, string[]][] {
   ]).filter(([, series]) => series.length > 0);
   const taken = new Set(grouped.flatMap(([, series]) => series));
   return [...grouped, ...keys.filter((k) => !taken.has(k)).map((k): [string, string[]] => [k, [k]])];
+}
+
+/** Points a chart draws, at most this many per metric however long the run (a chart is 460 px wide). */
+export const CHART_POINTS = 2000;
+
+/**
+ * One metric's points for a chart, bounded: when it holds CHART_POINTS, every other point goes and
+ * from then on one logged step in two is kept (the stride doubles again at the next fill). The
+ * latest point is always kept, so the line ends where the run does.
+ */
+class ChartSeries {
+  readonly points: [step: number, value: number | null][] = [];
+  private readonly indexes: number[] = [];
+  private logged = 0;
+  private stride = 1;
+
+  add(step: number, value: number | null): void {
+    const last = this.points.length - 1;
+    if (last >= 0 && this.points[last][0] === step) {
+      this.points[last][1] = value; // logged again at the same step: the later value stands
+      return;
+    }
+    if (last >= 0 && this.indexes[last] % this.stride !== 0) {
+      this.points.pop(); // the previous latest was only kept for being latest
+      this.indexes.pop();
+    }
+    this.points.push([step, value]);
+    this.indexes.push(this.logged++);
+    if (this.points.length < CHART_POINTS) return;
+    this.stride *= 2;
+    let kept = 0;
+    for (let i = 0; i < this.points.length; i++) {
+      if (this.indexes[i] % this.stride !== 0 && i !== this.points.length - 1) continue;
+      this.points[kept] = this.points[i];
+      this.indexes[kept++] = this.indexes[i];
+    }
+    this.points.length = this.indexes.length = kept;
+  }
+
+  /** A resumed session re-runs the steps after its checkpoint: their earlier values go. */
+  dropAfter(step: number): void {
+    let kept = this.points.length;
+    while (kept > 0 && this.points[kept - 1][0] > step) kept--;
+    this.points.length = this.indexes.length = kept;
+  }
 }
 
 interface Series {

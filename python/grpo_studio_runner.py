@@ -115,18 +115,18 @@ class StudioScriptArguments(GRPOScriptArguments):
 # events.jsonl
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN and infinities become null (JSON has neither); everything else stays as TRL gave it."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if hasattr(value, "item"):  # numpy / torch scalars
-        return _json_safe(value.item())
+        return json_safe(value.item())
     return str(value)
 
 
@@ -164,7 +164,7 @@ class EventLog:
     def emit(self, event: str, **fields: Any) -> None:
         if self._fd is None:
             return
-        record = _json_safe({"event": event, "time": round(time.time(), 3), **fields})
+        record = json_safe({"event": event, "time": round(time.time(), 3), **fields})
         self._write((json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"))
 
 
@@ -310,7 +310,7 @@ class EventLogCallback(TrainerCallback):
             }
             if extra:
                 row["extra"] = {name: values[i] for name, values in extra.items() if i < len(values)}
-            rows.append(_json_safe(row))
+            rows.append(json_safe(row))
         return rows
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
@@ -588,6 +588,43 @@ def load_reward_funcs(script_args: StudioScriptArguments, config_dir: Path) -> l
 
 # ---------------------------------------------------------------------------------------------
 # Run directory
+
+
+def make_trainer(
+    script_args: StudioScriptArguments,
+    training_args: GRPOConfig,
+    model_args: ModelConfig,
+    dataset_args: DatasetMixtureConfig,
+    config_dir: Path,
+    callbacks: list[TrainerCallback],
+) -> Any:
+    """The GRPOTrainer of a run config, as trl/scripts/grpo.py builds it (paths already resolved)."""
+    from trl import GRPOTrainer, get_peft_config, get_quantization_config
+
+    reward_funcs = load_reward_funcs(script_args, config_dir)
+    model_init_kwargs = dict(  # as trl/scripts/grpo.py
+        revision=model_args.model_revision,
+        trust_remote_code=training_args.trust_remote_code,
+        attn_implementation=model_args.attn_implementation,
+        dtype=model_args.dtype,
+    )
+    if training_args.model_init_kwargs is not None:
+        model_init_kwargs.update(training_args.model_init_kwargs)
+    training_args.model_init_kwargs = model_init_kwargs
+    try:
+        train_dataset, eval_dataset = load_datasets(script_args, training_args, dataset_args)
+    except Exception as error:
+        raise _with_bad_line(error, script_args, dataset_args) from error
+    return GRPOTrainer(
+        model=model_args.model_name_or_path,
+        reward_funcs=reward_funcs,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        quantization_config=get_quantization_config(model_args),
+        peft_config=get_peft_config(model_args),
+        callbacks=callbacks,
+    )
 
 
 def _is_main_rank() -> bool:
@@ -897,37 +934,12 @@ def main(argv: list[str] | None = None) -> int:
             note = f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`"
             print(note, file=sys.stderr)
 
-        import transformers
-        from packaging.version import Version
-        from trl import GRPOTrainer, get_peft_config, get_quantization_config
-
-        reward_funcs = load_reward_funcs(script_args, config_dir)
-        model_init_kwargs = dict(  # as trl/scripts/grpo.py
-            revision=model_args.model_revision,
-            trust_remote_code=training_args.trust_remote_code,
-            attn_implementation=model_args.attn_implementation,
-            dtype=model_args.dtype,
-        )
-        if training_args.model_init_kwargs is not None:
-            model_init_kwargs.update(training_args.model_init_kwargs)
-        training_args.model_init_kwargs = model_init_kwargs
-        try:
-            train_dataset, eval_dataset = load_datasets(script_args, training_args, dataset_args)
-        except Exception as error:
-            raise _with_bad_line(error, script_args, dataset_args) from error
-
-        trainer = GRPOTrainer(
-            model=model_args.model_name_or_path,
-            reward_funcs=reward_funcs,
-            args=training_args,
-            train_dataset=train_dataset,
-            eval_dataset=eval_dataset,
-            quantization_config=get_quantization_config(model_args),
-            peft_config=get_peft_config(model_args),
-            callbacks=[event_log, stop_control],
-        )
+        trainer = make_trainer(script_args, training_args, model_args, dataset_args, config_dir, [event_log, stop_control])
         event_log.trainer = stop_control.trainer = trainer
         trainer.train(resume_from_checkpoint=checkpoint)
+
+        import transformers
+        from packaging.version import Version
 
         step = trainer.state.global_step
         stopped = stop_control.stop_reason is not None and step < trainer.state.max_steps

@@ -1,4 +1,5 @@
 import { runCheck } from './check';
+import { runDryRun } from './dryRun';
 import { runReport } from './report';
 import { runSample } from './sample';
 import { runScore } from './score';
@@ -27,6 +28,13 @@ Commands:
       columns>} per prompt, in prompt order: a sample set for 'score' and the editor's previews.
       Temperature 0 is greedy decoding. Defaults: 128 tokens, temperature 1, top-p 1, seed 42.
       An existing --out is replaced only with --force, and never the --prompts file.
+  dry-run --config FILE [--prompts K] [--seed S] [--out FILE.samples.jsonl] [--force] [--json]
+      Before training: TRL's own first generation step on K prompts (default 8; the first K, or
+      K drawn with --seed) of the config's dataset, with its model and settings: G completions
+      each, scored by every reward, with the advantages and a signal report (zero-std groups,
+      dead rewards, truncation, which reward drives the advantage). No training step is taken.
+      --out saves the completions as a sample set. Exits 1 when the model or a reward cannot
+      be used.
   report RUN_DIR [--out FILE] [--force]
       Write a self-contained HTML report of a run (charts, config, sample completions) to
       share; default RUN_DIR/report.html.
@@ -57,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return runTrain(rest);
     case 'report':
       return runReport(rest);
+    case 'dry-run':
+      return runDryRun(rest);
     case 'sample':
       return runSample(rest);
     case undefined:

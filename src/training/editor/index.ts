@@ -3,6 +3,7 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { RUNNER_FIELDS } from '../../shared/runConfig';
 import { registerCompareGenerations } from './compareGenerations';
 import { DashboardPanel } from './dashboardPanel';
+import { RunFailureNotifier } from './failureNotifier';
 import { registerRunCommands } from './runCommands';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
@@ -18,6 +19,7 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService): void {
   const schema = loadTrlSchema(ctx);
   registerRunConfigSupport(ctx, schema, RUNNER_FIELDS);
   const dashboard = ctx.register(new DashboardPanel(ctx.extension.extensionUri, service));
+  ctx.register(new RunFailureNotifier(service, dashboard));
   const training: TrainingContext = { ctx, service, dashboard, discovery, schema };
   registerTrainCommands(training);
   registerRunCommands(training);

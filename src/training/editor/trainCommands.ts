@@ -6,7 +6,7 @@ import { findInterpreter } from '../../interpreter';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { runPreflight } from '../core/preflight';
 import { completeCheckpoints } from '../core/runFolder';
-import { LOG_FILE, runState, type RunState } from '../core/runs';
+import { runState, type RunState } from '../core/runs';
 import { pickRun, type TrainingContext } from './trainingContext';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
@@ -135,15 +135,7 @@ export function startRun(training: TrainingContext, config: string, python: stri
             if (dir === runDir && events.some((e) => e.event === 'log' || e.event === 'end')) done();
           }),
           service.onDidChange(() => {
-            const run = service.runs.find((r) => r.dir === runDir);
-            if (run?.status !== 'failed') return;
-            done();
-            const openLog = vscode.l10n.t('Open runner.log');
-            void vscode.window
-              .showErrorMessage(vscode.l10n.t('GRPO: {0} failed: {1}', run.name, run.error?.trim().split('\n').at(-1) ?? ''), openLog)
-              .then((choice) => {
-                if (choice) void vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, LOG_FILE)));
-              });
+            if (service.runs.find((r) => r.dir === runDir)?.status === 'failed') done(); // RunFailureNotifier says why
           }),
         );
       }),

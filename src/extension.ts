@@ -8,8 +8,8 @@ import { activateTraining } from './training/editor';
 export function activate(context: vscode.ExtensionContext): void {
   const ctx = new Ctx(context);
   const discovery = activateDiscovery(ctx);
-  activatePreviews(ctx, discovery);
-  activateTraining(ctx, discovery);
+  const previews = activatePreviews(ctx, discovery);
+  activateTraining(ctx, discovery, previews);
   activateSampling(ctx);
 }
 

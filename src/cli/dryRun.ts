@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readRunConfig } from '../shared/runConfig';
 import { pythonScript } from '../shared/pythonScripts';
-import { findingsOf, signalOf, type DryRunStep } from '../training/core/dryRun';
+import { findingsOf, signalOf, type DryRunStep } from '../scoring/signal';
+import { DryRunError, dryRunSampleSet, runDryRunScript } from '../training/core/dryRunScript';
 import { cliLocalizer } from './localizer';
 import { numberOption, outputProblem, writeFileAtomically } from './options';
 import { cliPython } from './python';
@@ -51,75 +50,55 @@ export async function runDryRun(argv: string[]): Promise<number> {
   }
 
   const python = cliPython();
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-dry-run-'));
-  const stepFile = path.join(scratch, 'step.json');
+  let step: DryRunStep;
+  const controller = new AbortController();
+  const cancel = () => controller.abort();
+  process.once('SIGINT', cancel);
   try {
-    const args = [pythonScript(path.join(__dirname, '..'), 'dryRun'), '--config', config, '--out', stepFile, '--prompts', String(prompts)];
-    if (seed !== undefined) args.push('--seed', String(seed));
-    const { code, tail } = await runPython(python.path, args);
-    if (code !== 0) {
-      process.stderr.write(`grpo-studio dry-run: the dry run failed (${python.path}, ${python.source}):\n${tail}\n`);
-      return 1;
-    }
-    const step = JSON.parse(fs.readFileSync(stepFile, 'utf8')) as DryRunStep;
-    const signal = signalOf(step);
-    const temperature = readRunConfig(config).temperature;
-    const findings = findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, cliLocalizer());
-    const g = step.num_generations;
-    if (out) {
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      const lines = step.rows.map((r) => JSON.stringify({ ...r.columns, prompt: r.prompt, completion: r.completion }));
-      writeFileAtomically(out, `${lines.join('\n')}\n`);
-    }
-    if (values.json) {
-      const completions = step.rows.map((r, i) => ({
-        prompt: r.prompt,
-        completion: r.completion,
-        group: Math.floor(i / g),
-        rewards: r.rewards,
-        total: r.total,
-        advantage: r.advantage,
-        length: r.length,
-        truncated: r.truncated,
-      }));
-      process.stdout.write(
-        `${JSON.stringify({ config: values.config, model: step.model, num_generations: g, completions, signal, findings }, null, 2)}\n`,
-      );
-    } else {
-      process.stdout.write(textReport(step, signal, findings, out));
-    }
-    return 0;
+    step = await runDryRunScript({
+      python: python.path,
+      script: pythonScript(path.join(__dirname, '..'), 'dryRun'),
+      config,
+      prompts,
+      seed,
+      cwd: process.cwd(),
+      onProgress: (line) => process.stderr.write(`grpo-studio dry-run: ${line}\n`),
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (!(error instanceof DryRunError)) throw error;
+    if (controller.signal.aborted) return 130;
+    process.stderr.write(`grpo-studio dry-run: the dry run failed (${python.path}, ${python.source}):\n${error.message}\n`);
+    return 1;
   } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+    process.off('SIGINT', cancel);
   }
-}
-
-/** Runs the dry-run script; our progress lines go to stderr as they come, the rest is kept for a failure. */
-function runPython(python: string, args: string[]): Promise<{ code: number; tail: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(python, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', TOKENIZERS_PARALLELISM: 'false' },
-    });
-    let stderr = '';
-    let pending = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stderr = (stderr + text).slice(-20000);
-      const lines = (pending + text).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (/^(loading|sampling) /.test(line)) process.stderr.write(`grpo-studio dry-run: ${line}\n`);
-    });
-    const stop = () => child.kill('SIGTERM');
-    process.once('SIGINT', stop);
-    child.on('error', (error) => resolve({ code: 127, tail: `cannot start it: ${error.message}` }));
-    child.on('close', (code, signal) => {
-      process.off('SIGINT', stop);
-      const lines = stderr.trimEnd().split('\n');
-      const cause = lines.filter((line) => line.startsWith('error: ')).at(-1);
-      resolve({ code: code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1), tail: cause ?? lines.slice(-12).join('\n') });
-    });
-  });
+  const signal = signalOf(step);
+  const temperature = readRunConfig(config).temperature;
+  const findings = findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, cliLocalizer());
+  const g = step.num_generations;
+  if (out) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    writeFileAtomically(out, dryRunSampleSet(step));
+  }
+  if (values.json) {
+    const completions = step.rows.map((r, i) => ({
+      prompt: r.prompt,
+      completion: r.completion,
+      group: Math.floor(i / g),
+      rewards: r.rewards,
+      total: r.total,
+      advantage: r.advantage,
+      length: r.length,
+      truncated: r.truncated,
+    }));
+    process.stdout.write(
+      `${JSON.stringify({ config: values.config, model: step.model, num_generations: g, completions, signal, findings }, null, 2)}\n`,
+    );
+  } else {
+    process.stdout.write(textReport(step, signal, findings, out));
+  }
+  return 0;
 }
 
 function textReport(step: DryRunStep, signal: ReturnType<typeof signalOf>, findings: ReturnType<typeof findingsOf>, out?: string): string {

@@ -9,7 +9,7 @@ import { trainingOptions } from './trainingExample.mjs';
 export const options = trainingOptions;
 
 export async function run(ctx) {
-  const { page, workspace, runCommand, screenshot, waitFor, waitForNotification, findFrame, writeFile } = ctx;
+  const { page, workspace, openFile, runCommand, screenshot, waitFor, waitForNotification, findFrame, writeFile } = ctx;
   const config = readFileSync(path.join(workspace, 'run.tiny.yaml'), 'utf8').replace(
     'max_completion_length: 64',
     'max_completion_length: 8',
@@ -24,12 +24,20 @@ export async function run(ctx) {
     await page.keyboard.press('Enter');
   };
 
+  // The extension is up once its lens shows above a run config.
+  await openFile('run.tiny.yaml');
+  await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Train' }).first().waitFor({ state: 'visible', timeout: 60000 });
+
   writeFile('missing.yaml', config.replace('data/questions.jsonl', 'data/no-such-file.jsonl'));
   await train('missing.yaml');
   await waitForNotification('data/no-such-file.jsonl does not exist', { timeoutMs: 60000 });
   await screenshot('preflight-missing-data');
 
-  writeFile('broken_rewards.py', 'def down_reward(completions, **kwargs):\n    raise RuntimeError("the reward service is down")\n');
+  // Sound by the contract check (the pre-flight lets it through); it fails only when called.
+  writeFile(
+    'broken_rewards.py',
+    'def down_reward(completions, **kwargs):\n    return score_remotely(completions)\n\n\ndef score_remotely(texts):\n    raise RuntimeError("the reward service is down")\n',
+  );
   writeFile('failing.yaml', config.replace(/reward_funcs:\n(\s+- .*\n)+/, 'reward_funcs:\n  - broken_rewards.down_reward\n'));
   await train('failing.yaml');
   const toast = await waitForNotification('RuntimeError: the reward service is down', { timeoutMs: 180000 });

@@ -320,7 +320,10 @@ export function makeWorkspace({ from, files = {}, name = 'ワークスペース 
   const root = mkdtempSync(path.join(os.tmpdir(), 'grpo e2e 報酬-'));
   workspaceRoots.add(root);
   const dir = path.join(root, name);
-  if (from) cpSync(path.resolve(REPO_ROOT, from), dir, { recursive: true });
+  // Not a developer's own runs, nor models other than the tiny one the tests build (SmolLM2 is 270 MB).
+  const skip = (src) =>
+    path.basename(src) === 'runs' || (path.basename(path.dirname(src)) === 'models' && path.basename(src) !== 'tiny-qwen2');
+  if (from) cpSync(path.resolve(REPO_ROOT, from), dir, { recursive: true, filter: (src) => !skip(src) });
   mkdirSync(dir, { recursive: true });
   for (const [rel, content] of Object.entries(files)) {
     const file = path.join(dir, rel);

@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tiny_model import EXAMPLE_MODEL_DIR, REPO_ROOT, ensure_tiny_model
+from tiny_model import EXAMPLE_MODEL_DIR, REPO_ROOT, copy_example, ensure_tiny_model
 
 CLI = REPO_ROOT / "dist" / "cli.js"
-EXAMPLE = REPO_ROOT / "examples" / "emoji-length"
 COMPLETION_KEYS = ["prompt", "completion", "group", "rewards", "total", "advantage", "length", "truncated"]
 FUNCTION_KEYS = ["mean", "std", "min", "max", "frac_zero_std", "frac_none"]
 
@@ -25,7 +23,7 @@ FUNCTION_KEYS = ["mean", "std", "min", "max", "frac_zero_std", "frac_none"]
 def workspace(tmp_path_factory) -> Path:
     ensure_tiny_model(EXAMPLE_MODEL_DIR)
     root = tmp_path_factory.mktemp("dry") / "ドライ run"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("runs", "__pycache__"))
+    copy_example(root)
     config = (root / "run.tiny.yaml").read_text().replace("max_completion_length: 64", "max_completion_length: 12")
     (root / "run.yaml").write_text(config)
     (root / "dead.py").write_text(
@@ -128,3 +126,38 @@ def test_failures_and_usage(workspace: Path) -> None:
         bad = dry_run(workspace, *args, timeout=30)
         assert bad.returncode == 2, (args, bad.stderr)
         assert "Usage: grpo-studio dry-run" in bad.stderr
+
+
+def test_the_dry_run_generates_as_the_first_training_step_does(workspace: Path, monkeypatch, tmp_path: Path) -> None:
+    """Same prompt token ids and generation settings as a real GRPOTrainer's first step on the config."""
+    sys.path.insert(0, str(REPO_ROOT / "python"))
+    import transformers
+
+    import grpo_studio_dry_run
+    import grpo_studio_runner
+
+    calls: list[dict] = []
+    original = transformers.GenerationMixin.generate
+
+    def recording_generate(self, *args, **kwargs):
+        config = kwargs.get("generation_config")
+        calls.append({"input_ids": kwargs["input_ids"].tolist(), "config": config.to_dict() if config is not None else None})
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.GenerationMixin, "generate", recording_generate)
+    monkeypatch.chdir(workspace)
+    one = workspace / "data" / "one.jsonl"
+    one.write_text((workspace / "data" / "questions.jsonl").read_text(encoding="utf-8").splitlines()[4] + "\n", encoding="utf-8")
+    config = workspace / "one.yaml"
+    config.write_text((workspace / "run.yaml").read_text().replace("data/questions.jsonl", "data/one.jsonl"))
+
+    args, rest = grpo_studio_dry_run.parse_args(["--config", str(config), "--out", str(tmp_path / "step.json"), "--prompts", "1"])
+    assert grpo_studio_dry_run.dry_run(args, rest) == 0
+    dry = calls[:]
+    calls.clear()
+    run_dir = tmp_path / "run"
+    code = grpo_studio_runner.main(["--config", str(config), "--run-dir", str(run_dir), "--max-steps", "1", "--save_strategy", "no"])
+    assert code == 0
+    assert dry and calls, "generate was called on both sides"
+    assert dry[0]["input_ids"] == calls[0]["input_ids"], "the same rendered, tokenized prompts"
+    assert dry[0]["config"] == calls[0]["config"], "the same generation settings"

@@ -24,10 +24,9 @@ from typing import Callable
 
 import pytest
 
-from tiny_model import EXAMPLE_MODEL_DIR, REPO_ROOT, ensure_tiny_model
+from tiny_model import EXAMPLE_MODEL_DIR, REPO_ROOT, copy_example, ensure_tiny_model
 
 CLI = REPO_ROOT / "dist" / "cli.js"
-EXAMPLE = REPO_ROOT / "examples" / "emoji-length"
 
 SAMPLES = "".join(
     json.dumps({"prompt": p, "completion": c}, ensure_ascii=False) + "\n" for p, c in [("p1", "aa"), ("p1", "bbb"), ("p2", "c"), ("p2", "dddd")]
@@ -355,7 +354,7 @@ def training_workspace(tmp_path_factory) -> Path:
     """The example with its tiny model, short completions and a checkpoint every 2 steps."""
     ensure_tiny_model(EXAMPLE_MODEL_DIR)
     root = tmp_path_factory.mktemp("train") / "学習 run"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("runs", "__pycache__"))
+    copy_example(root)
     config = (root / "run.tiny.yaml").read_text()
     config = config.replace("save_steps: 100", "save_steps: 2").replace("max_completion_length: 64", "max_completion_length: 8")
     (root / "run.yaml").write_text(config)

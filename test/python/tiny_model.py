@@ -144,3 +144,16 @@ if __name__ == "__main__":
         [{"role": "user", "content": "こんにちは 😊"}], tokenize=False, add_generation_prompt=True
     )
     print(repr(text), tokenizer(text)["input_ids"])
+
+
+def copy_example(to: Path) -> Path:
+    """The emoji-length example with its tiny model, without a developer's runs or bigger models."""
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        skipped = [n for n in names if n in ("runs", "__pycache__")]
+        if Path(folder).name == "models":
+            skipped += [n for n in names if n != EXAMPLE_MODEL_DIR.name]
+        return skipped
+
+    shutil.copytree(EXAMPLE_MODEL_DIR.parents[1], to, ignore=ignore)
+    return to

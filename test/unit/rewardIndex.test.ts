@@ -106,6 +106,42 @@ test('shape discovery lists likely rewards but not ordinary helpers', async () =
   assert.deepEqual(off.rewards, []);
 });
 
+test('helpers a reward calls with positional arguments and abstract __call__ methods are not rewards, unless passed to a trainer', async () => {
+  const files = {
+    'open_r1_style.py': `def accuracy(completions, solution):
+    return 1.0 if completions.strip() == solution.strip() else 0.0
+
+
+def accuracy_reward(completions, solution, **kwargs):
+    return [accuracy(c, s) for c, s in zip(completions, solution)]
+
+
+class BaseScorer:
+    def __call__(self, completions, **kwargs):
+        """Score the completions."""
+        raise NotImplementedError
+
+
+class LengthScorer(BaseScorer):
+    def __call__(self, completions, **kwargs):
+        return [float(len(c)) for c in completions]
+
+
+def format_reward(completions, **kwargs):
+    ...
+`,
+  };
+  const report = await discover(files);
+  assert.deepEqual(report.rewards.map((r) => r.name).sort(), ['LengthScorer', 'accuracy_reward']);
+  assert.deepEqual(codes(byName(report, 'accuracy_reward')), ['GRPO121'], 'only the column it needs is noted');
+  // Passed to GRPOTrainer anyway, the helper is checked like any reward: TRL would call it.
+  const wired = await discover({
+    ...files,
+    'train.py': 'from open_r1_style import accuracy\nfrom trl import GRPOTrainer\nGRPOTrainer(model="m", reward_funcs=[accuracy])\n',
+  });
+  assert.ok(codes(byName(wired, 'accuracy')).includes('GRPO101'), 'no **kwargs: TRL passes prompts= and raises');
+});
+
 test('decorated and Japanese-named rewards keep exact UTF-16 ranges', async () => {
   const report = await discover({
     'r.py':

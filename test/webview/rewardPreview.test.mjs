@@ -117,6 +117,8 @@ before(async () => {
   host = await bundleHostModules(outdir, [
     "export { parseWebviewMessage } from './src/previews/core/rewardPreviewProtocol.ts';",
     "export { computeAdvantages } from './src/scoring/advantages.ts';",
+    "export { findingsOf, signalOf } from './src/scoring/signal.ts';",
+    "export { untranslated } from './src/shared/vocabulary.ts';",
   ]);
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));
   browser = await chromium.launch({
@@ -158,6 +160,65 @@ test('renders groups, rows, highlighted emoji, code-point lengths and the zero-s
   assert.equal(await page.locator('tr.sample td.none').first().textContent(), 'None');
   assert.deepEqual(await posted(), [{ type: 'ready' }], 'an update posts nothing back');
   await page.screenshot({ path: join(screenshots, 'dark.png'), fullPage: true });
+  await assertClean();
+  await page.close();
+});
+
+test("a dry run's signal report sits above its sample set: dead rewards, truncation and findings", async () => {
+  const { page, assertClean } = await openPanel();
+  const data = previewData();
+  // Two prompts × four completions as TRL sampled them: no emoji anywhere, lengths that vary, most cut off.
+  const rows = data.rows.map((row, i) => ({
+    prompt: row.prompt,
+    completion: row.completion,
+    rewards: { emoji_reward: 0, length_reward: (i % 4) / 4 },
+    total: (i % 4) / 4,
+    advantage: row.advantage,
+    length: 48 - (i % 2),
+    truncated: i % 4 !== 3,
+  }));
+  const step = {
+    model: 'models/SmolLM2-135M-Instruct',
+    num_generations: 4,
+    max_completion_length: 48,
+    reward_names: ['emoji_reward', 'length_reward'],
+    reward_weights: [1, 1],
+    rows,
+    metrics: {
+      frac_reward_zero_std: 0,
+      'completions/clipped_ratio': 0.75,
+      'completions/mean_length': 47.5,
+      'rewards/emoji_reward/mean': 0,
+      'rewards/emoji_reward/std': 0,
+      'rewards/length_reward/mean': 0.375,
+      'rewards/length_reward/std': 0.3,
+    },
+  };
+  const signal = host.signalOf(step);
+  const findings = host.findingsOf(step, signal, { temperature: 0.9 }, host.untranslated);
+  const dryRun = { config: 'run.smollm2.yaml', model: step.model, numGenerations: 4, maxCompletionLength: 48, signal, findings };
+  await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), { ...data, dryRun });
+  const report = page.locator('.signal-report');
+  await report.waitFor();
+  assert.match(
+    await report.locator('h2').textContent(),
+    /Dry run of run\.smollm2\.yaml: models\/SmolLM2-135M-Instruct, 4 completions per prompt/,
+  );
+  assert.deepEqual(await report.locator('.stat-value').allTextContents(), ['0%', '75%', '47.5']);
+  assert.equal(await report.locator('.stat.bad').count(), 1, 'the truncation share is flagged');
+  assert.deepEqual(await report.locator('tr.dead td:first-child').allTextContents(), ['emoji_reward']);
+  const texts = await report.locator('li.finding').allTextContents();
+  assert.ok(
+    texts.some((t) => /DRY003 emoji_reward is 0 on all 8 completions: no learning signal at temperature 0\.9/.test(t)),
+    texts.join('\n'),
+  );
+  assert.ok(
+    texts.some((t) => /DRY004 75% of completions stop at max_completion_length=48/.test(t)),
+    texts.join('\n'),
+  );
+  await page.screenshot({ path: join(screenshots, 'dry-run-signal.png'), fullPage: true });
+  await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), data);
+  await page.waitForFunction(() => document.querySelector('.signal')?.hidden === true);
   await assertClean();
   await page.close();
 });

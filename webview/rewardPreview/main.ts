@@ -5,6 +5,7 @@
  */
 import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/rewardPreviewProtocol';
 import { RewardChart } from './chart';
+import { renderSignal } from './signal';
 import { createControls } from './controls';
 import { h } from '../shared/dom';
 import { l10n, setBundle } from '../shared/l10n';
@@ -32,11 +33,12 @@ let data: PreviewData | undefined;
 const toolbar = h('div', { className: 'toolbar' });
 const notice = h('div', { className: 'notice', attrs: { role: 'status', hidden: '' } });
 const errors = h('ul', { className: 'errors', attrs: { hidden: '' } });
+const signalContainer = h('div', { className: 'signal', attrs: { hidden: '' } });
 const summary = h('div', { className: 'summary' }, l10n.t('Waiting for scores…'));
 const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': l10n.t('Rewards per completion, grouped by GRPO group') } });
 const chartContainer = h('div', { className: 'chart', attrs: { hidden: '' } }, canvas);
 const tableContainer = h('div', { className: 'table-container' });
-document.body.append(toolbar, notice, errors, summary, chartContainer, tableContainer);
+document.body.append(toolbar, signalContainer, notice, errors, summary, chartContainer, tableContainer);
 
 const chart = new RewardChart(canvas);
 const controls = createControls(toolbar, view, {
@@ -86,6 +88,8 @@ function render(): void {
   const current = data;
   if (!current) return;
   const rows = filterRows(current.rows, view.filter);
+  signalContainer.replaceChildren(...(current.dryRun ? [renderSignal(current.dryRun)] : []));
+  signalContainer.hidden = !current.dryRun;
   renderMessages(current);
   renderSummary(current, rows.length);
   chartContainer.hidden = rows.length === 0;

@@ -67,6 +67,8 @@ export interface FunctionInfo {
   parent?: FunctionInfo;
   /** Set for methods. */
   className?: string;
+  /** Its body only documents, passes or raises NotImplementedError: an abstract method or a stub. */
+  isStub: boolean;
 }
 
 export interface StringOp {
@@ -99,6 +101,8 @@ export interface ModuleSummary {
   columnsSeen: string[];
   /** A dict literal whose `prompt` is a list of role/content messages. */
   conversationalEvidence?: Range;
+  /** Names called with positional arguments inside the module's functions (`accuracy(content, sol)`): helpers. */
+  helperCalls: Set<string>;
 }
 
 const STRING_METHODS = new Set([
@@ -199,6 +203,7 @@ class ModuleSummarizer {
     trainerCalls: [],
     starImports: [],
     columnsSeen: [],
+    helperCalls: new Set(),
   };
   private readonly columns = new Set<string>();
   /** The function whose body is being visited; undefined at module level. */
@@ -322,6 +327,7 @@ class ModuleSummarizer {
     completionStringOps: [],
     completionMessageOps: [],
     parent,
+    isStub: false,
   });
 
   /** Walks a function's body with the function as the current scope. */
@@ -367,6 +373,8 @@ class ModuleSummarizer {
       const varPositional = fn.params.find((p) => p.kind === 'var-positional');
       const use = varPositional && body.descendantsOfType('identifier').find((n) => n?.text === varPositional.name);
       if (use) fn.varPositionalUse = rangeOf(use);
+      fn.isStub = isStubBody(body);
+      this.noteHelperCalls(body);
     }
     return fn;
   };
@@ -534,6 +542,16 @@ class ModuleSummarizer {
           fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: false });
         }
       }
+    }
+  };
+
+  private readonly noteHelperCalls = (body: Node) => {
+    for (const call of body.descendantsOfType('call')) {
+      const callee = call?.childForFieldName('function');
+      if (callee?.type !== 'identifier') continue;
+      const args = named(call!.childForFieldName('arguments') ?? call!);
+      if (args.some((a) => a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'dictionary_splat'))
+        this.summary.helperCalls.add(callee.text);
     }
   };
 
@@ -725,4 +743,13 @@ class ModuleSummarizer {
 
 export function summarizeModule(tree: Tree): ModuleSummary {
   return new ModuleSummarizer().run(tree);
+}
+
+/** A body of only a docstring, `pass`, `...` and `raise NotImplementedError`. */
+function isStubBody(body: Node): boolean {
+  return named(body).every((stmt) => {
+    if (stmt.type === 'comment' || stmt.type === 'pass_statement') return true;
+    if (stmt.type === 'expression_statement') return named(stmt).every((n) => n.type === 'string' || n.type === 'ellipsis');
+    return stmt.type === 'raise_statement' && /NotImplementedError/.test(stmt.text);
+  });
 }

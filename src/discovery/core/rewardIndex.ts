@@ -610,10 +610,14 @@ export function splitRewardPath(text: string): [string | undefined, string | und
 /**
  * A function not wired into a trainer counts as a reward when its parameters say so: it takes
  * `completions` (the name TRL passes), or it is named like a reward and takes what TRL passes.
- * Ordinary helpers such as `extract_answer(completion: str) -> str` do not qualify.
+ * Ordinary helpers such as `extract_answer(completion: str) -> str` do not qualify, nor a function
+ * the module's code calls with positional arguments (`accuracy(content, sol)` inside a reward),
+ * nor an abstract method or stub. Passed to a trainer or named in a config, any of them is checked.
  */
 export function looksLikeReward(fn: FunctionInfo, summary: ModuleSummary): boolean {
-  if (fn.isLambda || fn.name.startsWith('test_')) return false;
+  if (fn.isLambda || fn.name.startsWith('test_') || fn.isStub) return false;
+  // Called with positional arguments by other code of the module (inside a reward): a helper.
+  if (!fn.className && summary.helperCalls.has(fn.name)) return false;
   if (fn.className && fn.name !== '__call__') return false;
   if (fn.returnAnnotation && /^(str|bool|None|dict|Dict\[.*\]|dict\[.*\])$/.test(fn.returnAnnotation.text)) return false;
   const names = new Set(fn.params.map((p) => p.name));

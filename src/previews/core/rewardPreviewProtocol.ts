@@ -4,6 +4,7 @@
  * `parseWebviewMessage` before acting on them. No `vscode` import: the webview bundles this file.
  */
 import type { Aggregation, ScaleRewards } from '../../scoring/advantages';
+import type { DryRunFinding, Signal } from '../../scoring/signal';
 
 export type { Aggregation, ScaleRewards };
 
@@ -54,6 +55,16 @@ export interface PreviewOptions {
 /** The options with the panel's weights: one per function (absent: the trainer's, or all 1). */
 export type WeightedPreviewOptions = PreviewOptions & { weights?: number[] };
 
+/** A dry run's signal report, shown above the sample set it saved (TRL's numbers when it sampled). */
+export interface DryRunReport {
+  config: string;
+  model: string;
+  numGenerations: number;
+  maxCompletionLength: number;
+  signal: Signal;
+  findings: DryRunFinding[];
+}
+
 export interface PreviewData {
   samplesFile: string;
   functions: PreviewFunction[];
@@ -62,6 +73,8 @@ export interface PreviewData {
   options: PreviewOptions;
   /** One line shown above the table (e.g. "completion_ids are placeholders"). */
   notice?: string;
+  /** When the sample set came from GRPO: Dry Run. */
+  dryRun?: DryRunReport;
 }
 
 /** `strings`: the host's translation bundle (English text → translation), for the panel's own strings. */

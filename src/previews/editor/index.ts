@@ -5,9 +5,16 @@ import { InlineScores } from './inlineScores';
 import { describeScores, SampleLenses, selectionSample } from './lenses';
 import { RewardPreviewPanel } from './rewardPreviewPanel';
 import { PreviewService } from './previewService';
+import type { DryRunReport } from '../core/rewardPreviewProtocol';
+
+/** What other capabilities may ask of the previews. */
+export interface Previews {
+  /** Shows a dry run's saved sample set in the Reward Preview panel, its signal report on top. */
+  showDryRun(file: string, report: DryRunReport): Promise<void>;
+}
 
 /** Live reward previews: inline numbers, "Score this completion", the Reward Preview panel. */
-export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): void {
+export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Previews {
   const service = ctx.register(new PreviewService(ctx, discovery));
   ctx.register(new InlineScores(service, () => ctx.config.previewInline));
   const lenses = ctx.register(new SampleLenses(service));
@@ -46,4 +53,10 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): void {
   });
   void discovery.whenReady().then(() => service.refresh());
   ctx.register(discovery.onDidChange(() => service.notifyRewardsChanged()));
+  return {
+    async showDryRun(file, report) {
+      panel.show();
+      await service.showDryRun(file, report);
+    },
+  };
 }

@@ -6,7 +6,7 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { RewardModelThread } from '../../scoring/rewardModelThread';
-import type { WeightedPreviewOptions } from '../core/rewardPreviewProtocol';
+import type { DryRunReport, WeightedPreviewOptions } from '../core/rewardPreviewProtocol';
 import { scoreSamples, type Preview, type PreviewReward } from '../../scoring/engine';
 import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
@@ -44,6 +44,8 @@ export class PreviewService implements vscode.Disposable {
   options: WeightedPreviewOptions = { scaleRewards: 'group', aggregation: 'sum_then_normalize' };
   /** The sample set the user looked at last; the inline numbers come from it. */
   activeSamples?: string;
+  /** Signal reports of the sample sets that dry runs saved, by file. */
+  readonly dryRuns = new Map<string, DryRunReport>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -105,6 +107,13 @@ export class PreviewService implements vscode.Disposable {
       this.rewardsKey = key;
       void this.refresh();
     }
+  }
+
+  /** A dry run saved `file`: it becomes the sample set on display, with its report above it. */
+  showDryRun(file: string, report: DryRunReport): Promise<void> {
+    this.dryRuns.set(file, report);
+    this.activeSamples = file;
+    return this.refresh();
   }
 
   setOptions(options: WeightedPreviewOptions): void {

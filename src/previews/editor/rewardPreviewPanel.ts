@@ -108,5 +108,6 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
     })),
     options: { scaleRewards: service.options.scaleRewards, aggregation: service.options.aggregation },
     notice: notices.filter(Boolean).join(' ') || undefined,
+    dryRun: service.dryRuns.get(current.file),
   };
 }

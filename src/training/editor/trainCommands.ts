@@ -143,7 +143,7 @@ export function startRun(training: TrainingContext, config: string, python: stri
 }
 
 /** YAML files of the workspace that look like TRL run configs. */
-async function pickConfig(): Promise<string | undefined> {
+export async function pickConfig(placeHolder = vscode.l10n.t('Run config to train with')): Promise<string | undefined> {
   const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', SEARCH_EXCLUDE, 200);
   const configs: string[] = [];
   for (const uri of uris) {
@@ -158,7 +158,7 @@ async function pickConfig(): Promise<string | undefined> {
   }
   const picked = await vscode.window.showQuickPick(
     configs.map((file) => ({ label: path.basename(file), description: vscode.workspace.asRelativePath(path.dirname(file)), file })),
-    { placeHolder: vscode.l10n.t('Run config to train with') },
+    { placeHolder },
   );
   return picked?.file;
 }

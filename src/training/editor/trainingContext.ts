@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import type { DiscoveryService } from '../../discovery/editor/discoveryService';
+import type { Previews } from '../../previews/editor';
 import type { TrlSchema } from '../core/configCheck';
 import type { RunState } from '../core/runs';
 import type { DashboardPanel } from './dashboardPanel';
@@ -14,6 +15,8 @@ export interface TrainingContext {
   discovery: DiscoveryService;
   /** The installed TRL's run-config fields (schemas/trl-grpo.json). */
   schema: TrlSchema;
+  /** Where a dry run's completions and signal report are shown. */
+  previews: Previews;
 }
 
 /** The run a command acts on: the one it was invoked on, the only candidate, or the user's pick. */

@@ -1,5 +1,5 @@
-import { computeAdvantages } from '../../scoring/advantages';
-import type { Localizer } from '../../shared/vocabulary';
+import { computeAdvantages } from './advantages';
+import type { Localizer } from '../shared/vocabulary';
 
 /**
  * The dry run's signal report: what TRL's first step would learn from, read off the completions

@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readRunConfig, looksLikeRunConfig } from '../../shared/runConfig';
+import { findingsOf, signalOf } from '../../scoring/signal';
+import { DryRunError, dryRunSampleSet, runDryRunScript } from '../core/dryRunScript';
+import { checkBeforeRun, pickConfig } from './trainCommands';
+import type { TrainingContext } from './trainingContext';
+
+const PROMPTS = 8;
+
+/**
+ * "GRPO: Dry Run" (palette, explorer, and a lens on run configs): TRL's first generation step on
+ * the config's own model and data, without training. The completions are saved as a sample set
+ * (so every later save of a reward re-scores them) and shown in the Reward Preview panel with the
+ * signal report on top.
+ */
+export function registerDryRun(training: TrainingContext): void {
+  const { ctx } = training;
+  ctx.registerCommand('grpoStudio.dryRun', async (configUri?: vscode.Uri) => {
+    const config = configUri?.fsPath ?? (await pickConfig(vscode.l10n.t('Run config to dry-run')));
+    if (!config) return;
+    const python = await checkBeforeRun(training, config);
+    if (python) await dryRun(training, config, python);
+  });
+  ctx.register(vscode.languages.registerCodeLensProvider({ pattern: '**/*.{yaml,yml}', scheme: 'file' }, new RunConfigLenses()));
+}
+
+async function dryRun(training: TrainingContext, config: string, python: string): Promise<void> {
+  const { ctx, previews } = training;
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config))?.uri.fsPath ?? path.dirname(config);
+  const step = await vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: vscode.l10n.t('GRPO: dry run of {0}', path.basename(config)),
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() => controller.abort());
+      try {
+        return await runDryRunScript({
+          python,
+          script: ctx.pythonScript('dryRun'),
+          config,
+          prompts: PROMPTS,
+          cwd: folder,
+          onProgress: (line) => progress.report({ message: line }),
+          signal: controller.signal,
+        });
+      } catch (error) {
+        if (!(error instanceof DryRunError) || controller.signal.aborted) return undefined;
+        ctx.output.error(`[dry run] ${config}: ${error.message}`);
+        void vscode.window
+          .showErrorMessage(
+            vscode.l10n.t('GRPO: the dry run of {0} failed: {1}', path.basename(config), error.message.split('\n').at(-1) ?? ''),
+            vscode.l10n.t('Show Output'),
+          )
+          .then((choice) => choice && ctx.output.show());
+        return undefined;
+      }
+    },
+  );
+  if (!step) return;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, dryRunSampleSet(step));
+  const signal = signalOf(step);
+  const temperature = readRunConfig(config).temperature;
+  const findings = findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, vscode.l10n);
+  ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
+  await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
+  await previews.showDryRun(file, {
+    config: vscode.workspace.asRelativePath(config),
+    model: step.model,
+    numGenerations: step.num_generations,
+    maxCompletionLength: step.max_completion_length,
+    signal,
+    findings,
+  });
+}
+
+/** "Train" and "Dry Run" above a run config. */
+class RunConfigLenses implements vscode.CodeLensProvider {
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (!looksLikeRunConfig(document.getText())) return [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    return [
+      new vscode.CodeLens(top, { title: vscode.l10n.t('$(play) Train'), command: 'grpoStudio.train', arguments: [document.uri] }),
+      new vscode.CodeLens(top, { title: vscode.l10n.t('$(beaker) Dry Run'), command: 'grpoStudio.dryRun', arguments: [document.uri] }),
+    ];
+  }
+}

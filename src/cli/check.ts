@@ -7,6 +7,8 @@ import type { RewardFunction } from '../discovery/core/types';
 import { cliLocalizer } from './localizer';
 import type { DatasetFormat, Problem } from '../shared/vocabulary';
 import { numberOption } from './options';
+import { cliPython } from './python';
+import { detectTrlProfile, type TrlProfile } from '../discovery/core/trlProfile';
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
@@ -21,6 +23,8 @@ export async function runCheck(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'auto' },
       'no-shape': { type: 'boolean', default: false },
       'max-file-kb': { type: 'string' },
+      'trl-version': { type: 'string' },
+      python: { type: 'string' },
     },
   });
   const format = values.format as string;
@@ -43,6 +47,21 @@ export async function runCheck(argv: string[]): Promise<number> {
     return 2;
   }
   const maxFileBytes = maxFileKb !== undefined ? maxFileKb * 1024 : DEFAULT_MAX_FILE_BYTES;
+  const trlVersion = values['trl-version'];
+  if (trlVersion !== undefined && !/^\d+\.\d+(\.\d+)?([\w.+-]*)$/.test(trlVersion)) {
+    process.stderr.write(`grpo-studio check: --trl-version must be a release such as 0.22.2 (got '${trlVersion}')\n`);
+    return 2;
+  }
+  if (values.python !== undefined && !fs.existsSync(values.python)) {
+    process.stderr.write(`grpo-studio check: --python ${values.python} does not exist\n`);
+    return 2;
+  }
+  // --python only says where to read the installed trl from: nothing is run.
+  const trl = detectTrlProfile({
+    explicit: trlVersion ? { version: trlVersion, source: '--trl-version' } : undefined,
+    python: values.python ?? (cliPython().source === 'python3 on PATH' ? undefined : cliPython().path),
+    roots,
+  });
 
   const index = new RewardIndex({
     roots,
@@ -58,6 +77,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     format: format as DatasetFormat | 'auto',
     byShape: !values['no-shape'],
     maxFileBytes,
+    trl,
   });
   index.scan();
   for (const file of explicitFiles) index.update(file);
@@ -76,9 +96,11 @@ export async function runCheck(argv: string[]): Promise<number> {
   const hasError = rewards.some((r) => r.problems.some((p) => p.severity === 'error'));
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ functions: rewards.map(toJson) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ trl: { version: trl.version, source: trl.source }, functions: rewards.map(toJson) }, null, 2)}\n`,
+    );
   } else {
-    process.stdout.write(formatText(rewards));
+    process.stdout.write(formatText(rewards, trl));
   }
   return hasError ? 1 : 0;
 }
@@ -105,8 +127,8 @@ function toJson(reward: RewardFunction) {
   };
 }
 
-function formatText(rewards: RewardFunction[]): string {
-  const lines: string[] = [];
+function formatText(rewards: RewardFunction[], trl: TrlProfile): string {
+  const lines: string[] = [`TRL ${trl.version} (${trl.source})`];
   let errors = 0;
   let warnings = 0;
   for (const reward of rewards) {

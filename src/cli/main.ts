@@ -8,9 +8,13 @@ import { runTrain } from './train';
 const USAGE = `Usage: grpo-studio <command> [options]
 
 Commands:
-  check [PATH ...] [--json] [--columns a,b] [--format auto|standard|conversational] [--no-shape]
+  check [PATH ...] [--json] [--trl-version X] [--python PY] [--columns a,b]
+        [--format auto|standard|conversational] [--no-shape]
       Find reward functions under PATH (files or folders, default .) and check them against
-      TRL GRPOTrainer's calling convention. Exits 1 when an error is found.
+      the calling convention of the TRL release that will run them: --trl-version, else the
+      one installed for --python (read from its site-packages, nothing is run), else a pin in
+      requirements*.txt, pyproject.toml, setup.cfg, environment.yml or a notebook's
+      '!pip install', else the newest known. Exits 1 when an error is found.
   score --rewards FILE[::name,...] --samples FILE.jsonl [--python PATH] [--weights w1,w2]
         [--scale-rewards group|batch|none] [--aggregation sum_then_normalize|normalize_then_sum]
         [--tokenizer DIR] [--timeout SECONDS] [--json]

@@ -29,7 +29,7 @@ test('check --json prints the documented object and exits 1 on errors', () => {
   const { code, stdout } = check(['--json', '.'], { cwd: dir });
   assert.equal(code, 1);
   const json = JSON.parse(stdout);
-  assert.deepEqual(Object.keys(json), ['functions']);
+  assert.deepEqual(Object.keys(json), ['trl', 'functions']);
   const bad = json.functions.find((f: { name: string }) => f.name === 'bad_reward');
   assert.deepEqual(Object.keys(bad), ['name', 'file', 'line', 'kind', 'async', 'problems']);
   assert.deepEqual(

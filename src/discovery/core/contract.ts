@@ -1,13 +1,14 @@
 import type { FunctionInfo, Param } from './pythonModule';
 import type { DatasetContext } from './types';
 import type { Localizer, Problem, QuickFix, Range } from '../../shared/vocabulary';
+import { NEWEST_PROFILE, type TrlProfile } from './trlProfile';
 
 /**
- * GRPOTrainer's calling convention (TRL 1.x `_calculate_rewards`): every argument by keyword,
- * `prompts`, `completions`, `completion_ids`, then every dataset column except `prompt`,
- * `completion`, `completion_ids`, then `trainer_state`, `log_extra`, `log_metric`.
+ * GRPOTrainer's calling convention (`_calculate_rewards`): every argument by keyword: the release's
+ * keywords (TRL 1.x: `prompts`, `completions`, `completion_ids`, `trainer_state`, `log_extra`,
+ * `log_metric`; see trlProfile.ts) and every dataset column except `prompt`, `completion`,
+ * `completion_ids`.
  */
-export const TRL_KEYWORDS = ['prompts', 'completions', 'completion_ids', 'trainer_state', 'log_extra', 'log_metric'] as const;
 
 /** Names TRL removes from the columns it forwards, so a parameter with one of them is never filled. */
 const NEVER_PASSED: Record<string, string> = {
@@ -31,6 +32,7 @@ export const Code = {
   returnAnnotation: 'GRPO114',
   scalarReturnBranch: 'GRPO115',
   fixedLengthReturn: 'GRPO116',
+  asyncNotAwaited: 'GRPO117',
   columnDependent: 'GRPO121',
   stringOpsConversational: 'GRPO122',
   messageOpsStandard: 'GRPO123',
@@ -52,6 +54,13 @@ export interface CheckContext {
   dataset: DatasetContext;
   /** Columns seen in the workspace's dataset-building code: they make a column warning unnecessary. */
   columnsSeen: ReadonlySet<string>;
+  /** The TRL release that will call the function (the newest known when not given). */
+  trl?: TrlProfile;
+}
+
+/** "TRL 0.22.2 (pinned in requirements.txt)", appended to the messages whose facts depend on the release. */
+function releaseNote(trl: TrlProfile, l10n: Localizer): string {
+  return l10n.t('[TRL {0}: {1}]', trl.version, trl.source);
 }
 
 const NUMBER_ELEMENT =
@@ -81,6 +90,9 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
   const problems: Problem[] = [];
   const add = (severity: Problem['severity'], code: string, message: string, range: Range, fix?: QuickFix) =>
     problems.push({ severity, code, message, file, range, fix });
+  const trl = context.trl ?? NEWEST_PROFILE;
+  const trlKeywords = trl.keywords;
+  const versioned = (message: string) => (trl === NEWEST_PROFILE ? message : `${message} ${releaseNote(trl, l10n)}`);
 
   const params = effectiveParams(target);
   const varKeyword = params.find((p) => p.kind === 'var-keyword');
@@ -94,7 +106,7 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
     edits: [{ range: { start: fn.kwargsInsertAt, end: fn.kwargsInsertAt }, newText: kwargsInsertion(fn) }],
   };
 
-  const keywordsPassed = [...TRL_KEYWORDS, ...(columns ? [...columns].filter((c) => !(c in NEVER_PASSED)) : [])];
+  const keywordsPassed = [...trlKeywords, ...(columns ? [...columns].filter((c) => !(c in NEVER_PASSED)) : [])];
 
   if (byKeyword.length === 0 && !varKeyword) {
     if (varPositional) {
@@ -113,9 +125,11 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
         add(
           'error',
           Code.missingKwargs,
-          l10n.t(
-            'GRPOTrainer calls reward functions with keyword arguments ({0}); this function takes none, so the first training step raises TypeError. Add **kwargs.',
-            keywordsPassed.join(', '),
+          versioned(
+            l10n.t(
+              'GRPOTrainer calls reward functions with keyword arguments ({0}); this function takes none, so the first training step raises TypeError. Add **kwargs.',
+              keywordsPassed.join(', '),
+            ),
           ),
           signatureRange,
           addKwargsFix,
@@ -128,10 +142,12 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
       add(
         'error',
         Code.missingKwargs,
-        l10n.t(
-          "GRPOTrainer also passes {0}; without **kwargs the first training step raises TypeError: unexpected keyword argument '{1}'. Add **kwargs.",
-          missing.map((m) => `${m}=`).join(', '),
-          missing[0],
+        versioned(
+          l10n.t(
+            "GRPOTrainer also passes {0}; without **kwargs the first training step raises TypeError: unexpected keyword argument '{1}'. Add **kwargs.",
+            missing.map((m) => `${m}=`).join(', '),
+            missing[0],
+          ),
         ),
         signatureRange,
         addKwargsFix,
@@ -161,7 +177,7 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
         ),
         p.range,
       );
-    } else if ((TRL_KEYWORDS as readonly string[]).includes(p.name) || columns?.has(p.name)) {
+    } else if (trlKeywords.includes(p.name) || columns?.has(p.name)) {
       if (varKeyword) {
         add(
           'warning',
@@ -188,7 +204,7 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
   }
 
   for (const p of byKeyword) {
-    if (p.hasDefault || (TRL_KEYWORDS as readonly string[]).includes(p.name)) continue;
+    if (p.hasDefault || trlKeywords.includes(p.name)) continue;
     const instead = NEVER_PASSED[p.name];
     if (instead) {
       add(
@@ -236,6 +252,17 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
         varPositional.name,
       ),
       fn.varPositionalUse,
+    );
+  }
+
+  if (fn.isAsync && !trl.awaitsAsync) {
+    add(
+      'error',
+      Code.asyncNotAwaited,
+      `${l10n.t(
+        'This TRL release does not await async reward functions: it takes the coroutine itself as the result and raises TypeError. Make it a plain def, or use TRL 0.27.0 or later.',
+      )} ${releaseNote(trl, l10n)}`,
+      fn.nameRange,
     );
   }
 

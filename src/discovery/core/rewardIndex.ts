@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
+import type { TrlProfile } from './trlProfile';
 import { parsePython } from './parser';
 import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
@@ -29,6 +30,8 @@ export interface IndexOptions {
   byShape: boolean;
   maxFileBytes: number;
   isExcluded?: (absPath: string, isDirectory: boolean) => boolean;
+  /** The TRL release the verdicts are for (the newest known when not given). */
+  trl?: TrlProfile;
 }
 
 interface FileEntry {
@@ -77,7 +80,7 @@ export class RewardIndex implements ModuleHost {
   private contextKey = '';
 
   constructor(private readonly options: IndexOptions) {
-    this.context = { dataset: {}, columnsSeen: new Set() };
+    this.context = { dataset: {}, columnsSeen: new Set(), trl: options.trl };
   }
 
   /** Cold scan of every root. */
@@ -337,7 +340,7 @@ export class RewardIndex implements ModuleHost {
       this.results.clear();
       this.contextKey = key;
     }
-    this.context = { dataset: { columns, format, formatDeclared: this.options.format !== 'auto' }, columnsSeen };
+    this.context = { dataset: { columns, format, formatDeclared: this.options.format !== 'auto' }, columnsSeen, trl: this.options.trl };
   }
 
   private resolveFile(file: string, entry: FileEntry): FileResult {

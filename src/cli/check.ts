@@ -94,13 +94,16 @@ export async function runCheck(argv: string[]): Promise<number> {
     explicitFiles.size === 0 || explicitFiles.has(file) || targets.some((t) => !explicitFiles.has(t) && file.startsWith(t + path.sep));
   const rewards = report.rewards.filter((r) => inScope(r.file) || r.references.some((ref) => inScope(ref.file)));
   const hasError = rewards.some((r) => r.problems.some((p) => p.severity === 'error'));
+  const place: Place = (file, line0) => {
+    const cell = index.cellOf(file, line0);
+    return cell ? { cell: cell.cell, line: cell.line + 1 } : { line: line0 + 1 };
+  };
 
   if (values.json) {
-    process.stdout.write(
-      `${JSON.stringify({ trl: { version: trl.version, source: trl.source }, functions: rewards.map(toJson) }, null, 2)}\n`,
-    );
+    const functions = rewards.map((r) => toJson(r, place));
+    process.stdout.write(`${JSON.stringify({ trl: { version: trl.version, source: trl.source }, functions }, null, 2)}\n`);
   } else {
-    process.stdout.write(formatText(rewards, trl));
+    process.stdout.write(formatText(rewards, trl, place));
   }
   return hasError ? 1 : 0;
 }
@@ -110,34 +113,41 @@ function display(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
 }
 
-function toJson(reward: RewardFunction) {
+/** `line` (1-based), with `cell` (0-based among all cells) and the line within it for a notebook. */
+type Place = (file: string, line0: number) => { cell?: number; line: number };
+
+function toJson(reward: RewardFunction, place: Place) {
   return {
     name: reward.name,
     file: display(reward.file),
-    line: reward.range.start.line + 1,
+    ...place(reward.file, reward.range.start.line),
     kind: reward.kind,
     async: reward.isAsync,
     problems: reward.problems.map((p: Problem) => ({
       severity: p.severity,
       code: p.code,
       message: p.message,
-      line: p.range.start.line + 1,
+      ...place(p.file, p.range.start.line),
       ...(p.file !== reward.file ? { file: display(p.file) } : {}),
     })),
   };
 }
 
-function formatText(rewards: RewardFunction[], trl: TrlProfile): string {
+function formatText(rewards: RewardFunction[], trl: TrlProfile, place: Place): string {
+  const where = (file: string, line0: number) => {
+    const { cell, line } = place(file, line0);
+    return cell === undefined ? `${display(file)}:${line}` : `${display(file)}:cell ${cell}:${line}`;
+  };
   const lines: string[] = [`TRL ${trl.version} (${trl.source})`];
   let errors = 0;
   let warnings = 0;
   for (const reward of rewards) {
     const flags = [reward.kind, reward.isAsync ? 'async' : ''].filter(Boolean).join(', ');
-    lines.push(`${display(reward.file)}:${reward.range.start.line + 1}: ${reward.name} (${flags})`);
+    lines.push(`${where(reward.file, reward.range.start.line)}: ${reward.name} (${flags})`);
     for (const p of reward.problems) {
       if (p.severity === 'error') errors++;
       if (p.severity === 'warning') warnings++;
-      lines.push(`  ${display(p.file)}:${p.range.start.line + 1}:${p.range.start.character + 1}: ${p.severity} ${p.code} ${p.message}`);
+      lines.push(`  ${where(p.file, p.range.start.line)}:${p.range.start.character + 1}: ${p.severity} ${p.code} ${p.message}`);
     }
   }
   lines.push('', `${rewards.length} reward function(s), ${errors} error(s), ${warnings} warning(s)`);

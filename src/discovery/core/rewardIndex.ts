@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
 import type { TrlProfile } from './trlProfile';
+import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { parsePython } from './parser';
 import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
@@ -46,6 +47,8 @@ interface FileEntry {
   skipped?: string;
   /** What Python will say about the file that the checker does not (an encoding it refuses). */
   notice?: string;
+  /** A notebook's code cells in its module text. */
+  cells?: CellSpan[];
 }
 
 /** What one file contributes: the rewards it wires or defines, and the files that took part. */
@@ -71,6 +74,8 @@ export interface DiscoveryReport {
  */
 export const PARSER_LIMIT_BYTES = 16 << 20;
 
+const NOTEBOOK_SIZE_FACTOR = 32;
+
 const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 export class RewardIndex implements ModuleHost {
@@ -91,7 +96,7 @@ export class RewardIndex implements ModuleHost {
       this.files.set(file.path, { kind: file.kind, size: file.size, parsed: false });
     }
     for (const [file, entry] of this.files) {
-      if (entry.size > this.options.maxFileBytes) continue;
+      if (this.tooLarge(entry)) continue;
       if (entry.kind === 'config') this.loadConfig(file, entry);
       else {
         const text = this.readText(file, entry);
@@ -111,7 +116,7 @@ export class RewardIndex implements ModuleHost {
     if (size === undefined) return this.remove(file);
     const entry: FileEntry = { kind, size, text, parsed: false };
     this.files.set(file, entry);
-    if (size <= this.options.maxFileBytes) {
+    if (!this.tooLarge(entry)) {
       if (kind === 'config') this.loadConfig(file, entry);
       else {
         const source = this.readText(file, entry);
@@ -179,7 +184,7 @@ export class RewardIndex implements ModuleHost {
         problemsByFile.set(problem.file, list);
       }
     }
-    const skippedLarge = [...this.files].filter(([, e]) => e.size > this.options.maxFileBytes).map(([f]) => f);
+    const skippedLarge = [...this.files].filter(([, e]) => this.tooLarge(e)).map(([f]) => f);
     const unchecked = [...this.files].flatMap(([file, e]) => (e.skipped ? [{ file, reason: e.skipped }] : []));
     const notices = [...this.files].flatMap(([file, e]) => (e.notice ? [{ file, message: e.notice }] : []));
     return { rewards, problemsByFile, skippedLarge, unchecked, notices };
@@ -193,8 +198,8 @@ export class RewardIndex implements ModuleHost {
 
   summaryOf(file: string): ModuleSummary | undefined {
     const entry = this.files.get(file);
-    if (!entry || entry.kind !== 'python') return undefined;
-    if (!entry.parsed && entry.size <= this.options.maxFileBytes) {
+    if (!entry || entry.kind === 'config') return undefined;
+    if (!entry.parsed && !this.tooLarge(entry)) {
       const text = this.readText(file, entry);
       if (text !== undefined) this.parse(file, entry, text);
     }
@@ -236,6 +241,11 @@ export class RewardIndex implements ModuleHost {
 
   // Internals
 
+  /** Over the size limit; a notebook's file is mostly its outputs (images), so its limit is larger. */
+  private tooLarge(entry: FileEntry): boolean {
+    return entry.size > this.options.maxFileBytes * (entry.kind === 'notebook' ? NOTEBOOK_SIZE_FACTOR : 1);
+  }
+
   private isInRoots(file: string): boolean {
     if (this.options.isExcluded?.(file, false)) return false;
     return this.options.roots.some((root) => {
@@ -245,10 +255,11 @@ export class RewardIndex implements ModuleHost {
   }
 
   private readText(file: string, entry: FileEntry): string | undefined {
-    if (entry.text !== undefined) return entry.text;
+    if (entry.text !== undefined) return entry.kind === 'notebook' ? this.notebookText(entry, entry.text) : entry.text;
     const { l10n } = this.options;
     try {
       const bytes = fs.readFileSync(file);
+      if (entry.kind === 'notebook') return this.notebookText(entry, new TextDecoder('utf-8').decode(bytes));
       const legacy = entry.kind === 'python' ? undeclaredEncoding(bytes) : undefined;
       // Read as Python would not: the rewards are still listed, and the notice says why they cannot run.
       entry.notice = undefined;
@@ -265,6 +276,25 @@ export class RewardIndex implements ModuleHost {
     } catch {
       return undefined;
     }
+  }
+
+  /** A notebook's code cells as one module; one that is not a notebook is skipped, with why. */
+  private notebookText(entry: FileEntry, text: string): string | undefined {
+    const module = notebookModule(text);
+    if ('error' in module) {
+      entry.skipped = module.error;
+      entry.cells = undefined;
+      return undefined;
+    }
+    entry.skipped = undefined;
+    entry.cells = module.cells;
+    return module.source;
+  }
+
+  /** For a notebook: the cell (0-based among all cells) and the line in it of a 0-based line of its module text. */
+  cellOf(file: string, line: number): { cell: number; line: number } | undefined {
+    const cells = this.files.get(file)?.cells;
+    return cells && cellPosition(cells, line);
   }
 
   /** Summarizes a module; a file the parser or the summarizer cannot walk is skipped, with why. */

@@ -27,7 +27,7 @@ const SKIPPED_DIRS = new Set([
  */
 export const SEARCH_EXCLUDE = `**/{${[...SKIPPED_DIRS, 'runs'].join(',')}}/**`;
 
-export type SourceKind = 'python' | 'config';
+export type SourceKind = 'python' | 'notebook' | 'config';
 
 export interface SourceFile {
   path: string;
@@ -42,6 +42,7 @@ export interface WalkOptions {
 
 export function sourceKindOf(file: string): SourceKind | undefined {
   if (file.endsWith('.py')) return 'python';
+  if (file.endsWith('.ipynb')) return 'notebook';
   if (file.endsWith('.yaml') || file.endsWith('.yml')) return 'config';
   return undefined;
 }

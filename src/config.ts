@@ -7,6 +7,10 @@ export class Config {
     return vscode.workspace.getConfiguration('grpoStudio');
   }
 
+  get trlVersion(): string | undefined {
+    return this.section.get<string | null>('trlVersion') || undefined;
+  }
+
   get datasetColumns(): string[] | undefined {
     return this.section.get<string[] | null>('dataset.columns') ?? undefined;
   }
@@ -95,6 +99,8 @@ export class Config {
   }
 
   affectsDiscovery(event: vscode.ConfigurationChangeEvent): boolean {
-    return ['grpoStudio.dataset', 'grpoStudio.discovery', 'files.exclude'].some((s) => event.affectsConfiguration(s));
+    return ['grpoStudio.dataset', 'grpoStudio.discovery', 'grpoStudio.trlVersion', 'grpoStudio.pythonPath', 'files.exclude'].some((s) =>
+      event.affectsConfiguration(s),
+    );
   }
 }

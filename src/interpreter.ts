@@ -14,7 +14,11 @@ export interface Interpreter {
  * interpreter selected in the Python extension (its published API), else the workspace's
  * `.venv`, else `python3` on PATH.
  */
-export async function findInterpreter(config: Config, folder: vscode.WorkspaceFolder | undefined): Promise<Interpreter> {
+export async function findInterpreter(
+  config: Config,
+  folder: vscode.WorkspaceFolder | undefined,
+  { askPythonExtension = true }: { askPythonExtension?: boolean } = {},
+): Promise<Interpreter> {
   const configured = config.pythonPath?.replace('${workspaceFolder}', folder?.uri.fsPath ?? '');
   if (configured) {
     // A relative path with a folder part (`.venv/bin/python`) is taken from the workspace folder;
@@ -23,7 +27,7 @@ export async function findInterpreter(config: Config, folder: vscode.WorkspaceFo
       folder && !path.isAbsolute(configured) && configured.includes('/') ? path.join(folder.uri.fsPath, configured) : configured;
     return { path: resolved, source: 'grpoStudio.pythonPath' };
   }
-  if (vscode.extensions.getExtension('ms-python.python')) {
+  if (askPythonExtension && vscode.extensions.getExtension('ms-python.python')) {
     try {
       const { PythonExtension } = await import('@vscode/python-extension');
       const api = await PythonExtension.api();

@@ -5,6 +5,8 @@ import type { Ctx } from '../../ctx';
 import { loadPythonParser } from '../core/parser';
 import { RewardIndex, type DiscoveryReport } from '../core/rewardIndex';
 import { isInSkippedDir, sourceKindOf } from '../core/sourceFiles';
+import { detectTrlProfile, NEWEST_PROFILE, type TrlProfile } from '../core/trlProfile';
+import { findInterpreter } from '../../interpreter';
 import type { Problem, Range } from '../../shared/vocabulary';
 
 const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [], unchecked: [], notices: [] };
@@ -23,6 +25,8 @@ export class DiscoveryService implements vscode.Disposable {
   private published = new Map<string, string>();
   private scanning?: Promise<void>;
   report: DiscoveryReport = EMPTY_REPORT;
+  /** The TRL release the verdicts are for, and where that came from. */
+  trl: TrlProfile = NEWEST_PROFILE;
   readonly onDidChange = this.changed.event;
 
   constructor(private readonly ctx: Ctx) {}
@@ -74,6 +78,14 @@ export class DiscoveryService implements vscode.Disposable {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     const roots = folders.map((f) => f.uri.fsPath);
     const { config } = this.ctx;
+    // Not through the Python extension: activating it would hold up the first scan. Its
+    // site-packages are read, nothing is run, so this holds in an untrusted workspace too.
+    const interpreter = await findInterpreter(config, folders[0], { askPythonExtension: false });
+    this.trl = detectTrlProfile({
+      explicit: config.trlVersion ? { version: config.trlVersion, source: 'grpoStudio.trlVersion' } : undefined,
+      python: interpreter.path.includes(path.sep) ? interpreter.path : undefined,
+      roots,
+    });
     const index = new RewardIndex({
       roots,
       parser: await loadPythonParser(this.ctx.distPath),
@@ -83,6 +95,7 @@ export class DiscoveryService implements vscode.Disposable {
       byShape: config.discoverByShape,
       maxFileBytes: config.maxFileBytes,
       isExcluded: excludePredicate(roots, [...config.filesExclude, ...config.discoveryExclude]),
+      trl: this.trl,
     });
     index.scan();
     for (const doc of vscode.workspace.textDocuments) {
@@ -91,7 +104,9 @@ export class DiscoveryService implements vscode.Disposable {
     this.index = index;
     this.publish();
     const { rewards, skippedLarge, unchecked, notices } = this.report;
-    this.ctx.output.info(`Found ${rewards.length} reward function(s) in ${Math.round(performance.now() - started)} ms.`);
+    this.ctx.output.info(
+      `Found ${rewards.length} reward function(s) in ${Math.round(performance.now() - started)} ms; checked for TRL ${this.trl.version} (${this.trl.source}).`,
+    );
     for (const file of skippedLarge) {
       this.ctx.output.warn(`Skipped ${file}: larger than grpoStudio.discovery.maxFileSizeKb.`);
     }

@@ -17,12 +17,12 @@ export class RewardStatusBar implements vscode.Disposable {
         `$(beaker) ${vscode.l10n.t('{0} rewards', report.rewards.length)}` +
         (errors ? ` $(error) ${errors}` : '') +
         (warnings ? ` $(warning) ${warnings}` : '');
-      this.item.tooltip = vscode.l10n.t(
+      this.item.tooltip = `${vscode.l10n.t(
         'GRPO Studio: {0} reward function(s), {1} error(s), {2} warning(s)',
         report.rewards.length,
         errors,
         warnings,
-      );
+      )}\n${vscode.l10n.t('Checked for TRL {0} ({1})', service.trl.version, service.trl.source)}`;
       this.item.backgroundColor = errors ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
       this.item.show();
     });

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { readRunConfig } from '../shared/runConfig';
 import { pythonScript } from '../shared/pythonScripts';
-import { findingsOf, signalOf, type DryRunStep } from '../scoring/signal';
-import { DryRunError, dryRunSampleSet, runDryRunScript } from '../training/core/dryRunScript';
+import type { DryRunFinding, DryRunStep, Signal } from '../scoring/signal';
+import { DryRunError, dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../training/core/dryRunScript';
 import { cliLocalizer } from './localizer';
 import { numberOption, outputProblem, writeFileAtomically } from './options';
 import { cliPython } from './python';
@@ -73,9 +72,7 @@ export async function runDryRun(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', cancel);
   }
-  const signal = signalOf(step);
-  const temperature = readRunConfig(config).temperature;
-  const findings = findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, cliLocalizer());
+  const { signal, findings } = dryRunVerdict(step, config, cliLocalizer());
   const g = step.num_generations;
   if (out) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -101,7 +98,7 @@ export async function runDryRun(argv: string[]): Promise<number> {
   return 0;
 }
 
-function textReport(step: DryRunStep, signal: ReturnType<typeof signalOf>, findings: ReturnType<typeof findingsOf>, out?: string): string {
+function textReport(step: DryRunStep, signal: Signal, findings: DryRunFinding[], out?: string): string {
   const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(3));
   const lines = [
     `${step.model}: ${step.rows.length / step.num_generations} prompts × ${step.num_generations} completions`,

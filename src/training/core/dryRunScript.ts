@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DryRunStep } from '../../scoring/signal';
+import { findingsOf, signalOf, type DryRunFinding, type DryRunStep, type Signal } from '../../scoring/signal';
+import { readRunConfig } from '../../shared/runConfig';
+import type { Localizer } from '../../shared/vocabulary';
 
 export interface DryRunScriptOptions {
   python: string;
@@ -57,6 +59,13 @@ export async function runDryRunScript(options: DryRunScriptOptions): Promise<Dry
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The signal report of a step and its findings, worded with the config's own settings. */
+export function dryRunVerdict(step: DryRunStep, config: string, l10n: Localizer): { signal: Signal; findings: DryRunFinding[] } {
+  const signal = signalOf(step);
+  const temperature = readRunConfig(config).temperature;
+  return { signal, findings: findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, l10n) };
 }
 
 /** The step's completions as a sample set (the dataset's other columns kept, for rewards that read them). */

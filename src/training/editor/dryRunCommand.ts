@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readRunConfig, looksLikeRunConfig } from '../../shared/runConfig';
-import { findingsOf, signalOf } from '../../scoring/signal';
-import { DryRunError, dryRunSampleSet, runDryRunScript } from '../core/dryRunScript';
+import { looksLikeRunConfig } from '../../shared/runConfig';
+import { DryRunError, dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../core/dryRunScript';
 import { checkBeforeRun, pickConfig } from './trainCommands';
 import type { TrainingContext } from './trainingContext';
 
@@ -66,9 +65,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
   const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, dryRunSampleSet(step));
-  const signal = signalOf(step);
-  const temperature = readRunConfig(config).temperature;
-  const findings = findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, vscode.l10n);
+  const { signal, findings } = dryRunVerdict(step, config, vscode.l10n);
   ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
   await previews.showDryRun(file, {

@@ -45,6 +45,25 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return args, rest
 
 
+def _named_reward_failure(error: Exception, trainer: Any) -> ValueError | None:
+    """A reward that raised, named with its own line (the innermost frame of one of the rewards)."""
+    codes = {}
+    for func, name in zip(trainer.reward_funcs, trainer.reward_func_names):
+        code = getattr(func, "__code__", None) or getattr(getattr(func, "__call__", None), "__code__", None)
+        if code is not None:
+            codes[code] = name
+    place = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            place = (codes[tb.tb_frame.f_code], tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if place is None:
+        return None
+    name, file, line = place
+    return ValueError(f"{name} raised {type(error).__name__}: {error} ({file}:{line}), called as GRPOTrainer calls it")
+
+
 def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
     config_path = Path(args.config).resolve()
     argv = ["--config", str(config_path), *rest]
@@ -68,7 +87,10 @@ def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
     inputs = [row for row in rows for _ in range(group)]  # as TRL's RepeatSampler: each prompt G times in a row
     print(f"sampling {group} completions for each of {count} prompts", file=sys.stderr, flush=True)
     trainer.model.train()  # as Trainer does before its first step (dropout, if any, as in training)
-    output = trainer._generate_and_score_completions(inputs)
+    try:
+        output = trainer._generate_and_score_completions(inputs)
+    except Exception as error:
+        raise _named_reward_failure(error, trainer) or error
     mode = "train"
     metrics = {key: values[-1] for key, values in trainer._metrics[mode].items() if values}
     logs = trainer._logs

@@ -121,7 +121,7 @@ def test_dead_rewards_are_found_and_the_sample_set_is_saved(workspace: Path) -> 
 def test_failures_and_usage(workspace: Path) -> None:
     broken = dry_run(workspace, "--config", "broken.yaml", "--prompts", "1")
     assert broken.returncode == 1
-    assert "the scorer is down" in broken.stderr
+    assert "broken_reward raised RuntimeError: the scorer is down (" in broken.stderr and "dead.py:" in broken.stderr, broken.stderr
     for args in (["--prompts", "2"], ["--config", "nope.yaml"], ["--config", "run.yaml", "--prompts", "0"], ["--config", "run.yaml", "--seed", "x"]):
         bad = dry_run(workspace, *args, timeout=30)
         assert bad.returncode == 2, (args, bad.stderr)

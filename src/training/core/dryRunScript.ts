@@ -53,7 +53,7 @@ export async function runDryRunScript(options: DryRunScriptOptions): Promise<Dry
     if (code !== 0) {
       const lines = stderr.trimEnd().split('\n');
       const cause = lines.filter((line) => line.startsWith('error: ')).at(-1);
-      throw new DryRunError(cause ?? lines.slice(-12).join('\n'));
+      throw new DryRunError(cause?.slice('error: '.length) ?? lines.slice(-12).join('\n'));
     }
     return JSON.parse(fs.readFileSync(stepFile, 'utf8')) as DryRunStep;
   } finally {

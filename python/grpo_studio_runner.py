@@ -586,10 +586,6 @@ def load_reward_funcs(script_args: StudioScriptArguments, config_dir: Path) -> l
     return reward_funcs
 
 
-# ---------------------------------------------------------------------------------------------
-# Run directory
-
-
 def make_trainer(
     script_args: StudioScriptArguments,
     training_args: GRPOConfig,
@@ -625,6 +621,10 @@ def make_trainer(
         peft_config=get_peft_config(model_args),
         callbacks=callbacks,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Run directory
 
 
 def _is_main_rank() -> bool:

@@ -59,7 +59,7 @@ export async function runCheck(argv: string[]): Promise<number> {
   // --python only says where to read the installed trl from: nothing is run.
   const trl = detectTrlProfile({
     explicit: trlVersion ? { version: trlVersion, source: '--trl-version' } : undefined,
-    python: values.python ?? (cliPython().source === 'python3 on PATH' ? undefined : cliPython().path),
+    python: values.python ?? cliPython().path,
     roots,
   });
 

@@ -10,7 +10,3 @@ export function cliPython(): { path: string; source: string } {
   const venv = path.join(process.cwd(), '.venv', 'bin', 'python');
   return fs.existsSync(venv) ? { path: venv, source: './.venv' } : { path: 'python3', source: 'python3 on PATH' };
 }
-
-export function defaultPython(): string {
-  return cliPython().path;
-}

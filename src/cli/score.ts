@@ -11,7 +11,7 @@ import { isModelReward, scoreSamples, type Preview, type PreviewReward } from '.
 import { RewardWorker, WorkerFault } from '../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../scoring/samples';
 import { cliLocalizer } from './localizer';
-import { defaultPython } from './python';
+import { cliPython } from './python';
 import { displayText } from '../shared/vocabulary';
 import { pythonScript } from '../shared/pythonScripts';
 import { MAX_TIMER_SECONDS, numberOption } from './options';
@@ -80,7 +80,7 @@ export async function runScore(argv: string[]): Promise<number> {
 
   const worker = rewards.some((r) => !isModelReward(r))
     ? new RewardWorker({
-        python: values.python ?? defaultPython(),
+        python: values.python ?? cliPython().path,
         workerScript: pythonScript(path.join(__dirname, '..'), 'worker'),
         cwd: process.cwd(),
         timeoutMs: timeout !== undefined ? timeout * 1000 : DEFAULT_TIMEOUT_MS,

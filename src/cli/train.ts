@@ -21,7 +21,7 @@ import {
   runState,
 } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
-import { cliPython, defaultPython, PYTHON_CHOOSER } from './python';
+import { cliPython, PYTHON_CHOOSER } from './python';
 import { pythonScript } from '../shared/pythonScripts';
 import { numberOption } from './options';
 
@@ -47,12 +47,13 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values['max-steps'] !== undefined && maxSteps === undefined) return usage('--max-steps must be a positive integer');
 
   // Before minutes of model loading: the editor's pre-flight, each error with its place and fix.
+  const python = cliPython();
   const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;
   const cwd = process.cwd();
   const { findings } = await runPreflight({
     configFile: config,
-    python: defaultPython(),
-    pythonSource: cliPython().source,
+    python: python.path,
+    pythonSource: python.source,
     pythonChooser: PYTHON_CHOOSER,
     cwd,
     roots: rootsFor(config),
@@ -62,7 +63,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     l10n: cliLocalizer(),
   }).catch((error: Error) => ({
     findings: [
-      { severity: 'error' as const, message: `${defaultPython()} does not run: ${error.message.split('\n')[0]}`, location: undefined },
+      { severity: 'error' as const, message: `${python.path} does not run: ${error.message.split('\n')[0]}`, location: undefined },
     ],
   }));
   const errors = findings
@@ -89,7 +90,7 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   // Foreground: the runner stops with a checkpoint when this command ends, even by kill -9.
   const child = launchRunner({
-    python: defaultPython(),
+    python: python.path,
     runnerScript: pythonScript(path.join(__dirname, '..'), 'runner'),
     config,
     runDir,
@@ -118,7 +119,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let killedBy: NodeJS.Signals | undefined;
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {
-      process.stderr.write(`grpo-studio train: could not start ${defaultPython()}: ${error.message}\n`);
+      process.stderr.write(`grpo-studio train: could not start ${python.path}: ${error.message}\n`);
       resolve(127);
     });
     child.on('exit', (exitCode, signal) => {

@@ -9,7 +9,8 @@ import { trainingOptions } from './trainingExample.mjs';
 export const options = trainingOptions;
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, waitForNotification, findFrame, writeFile } = ctx;
+  const { page, assert, workspace, openFile, runCommand, pickQuickItem, screenshot, waitFor, waitForNotification, findFrame, writeFile } =
+    ctx;
   const config = readFileSync(path.join(workspace, 'run.tiny.yaml'), 'utf8').replace(
     'max_completion_length: 64',
     'max_completion_length: 8',
@@ -17,11 +18,7 @@ export async function run(ctx) {
 
   const train = async (file) => {
     await runCommand('GRPO: Train');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(file);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await pickQuickItem(file);
   };
 
   // The extension is up once its lens shows above a run config.

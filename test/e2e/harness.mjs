@@ -19,6 +19,7 @@
 //   assert                  node:assert/strict
 //   log(...args)            prints under the scenario's name
 //   runCommand(title)       F1, types the title, runs the matching entry (e.g. 'GRPO: Show Output')
+//   pickQuickItem(text)     types text into the open quick pick and chooses the entry showing it
 //   openFile(relPath)       Ctrl+P quick open; waits until its editor tab is active; returns the editor locator
 //   screenshot(name)        PNG into test-results/e2e/<scenario>-<name>.png; returns its path
 //   frames()                all frames of the page (webview content is in nested iframes)
@@ -419,6 +420,13 @@ async function chooseRow(page, text, { exact = false, timeoutMs = 15000 } = {}) 
     .catch(() => {});
 }
 
+/** Types `text` into the quick pick a command opened and chooses the entry that shows it. */
+export async function pickQuickItem(page, text, opts = {}) {
+  await quickInputBox(page).waitFor({ state: 'visible' });
+  await quickInputBox(page).fill(text);
+  await chooseRow(page, text, opts);
+}
+
 /** Runs a command by its palette title ("Category: Title"), like a user would. */
 export async function runCommand(page, title, opts = {}) {
   await openQuickInput(page, 'F1');
@@ -555,6 +563,7 @@ export function makeContext({ page, server, workspace, consoleErrors, name, asse
     consoleErrors,
     log: (...args) => console.log(`    [${name}]`, ...args),
     runCommand: (title, opts) => runCommand(page, title, opts),
+    pickQuickItem: (text, opts) => pickQuickItem(page, text, opts),
     openFile: (relPath, opts) => openFile(page, relPath, opts),
     screenshot: (shot) => screenshot(page, prefix + shot),
     frames: () => frames(page),

@@ -10,8 +10,20 @@ import { trainingOptions } from './trainingExample.mjs';
 export const options = trainingOptions;
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame, writeFile, openViewContainer, waitForTreeItem } =
-    ctx;
+  const {
+    page,
+    assert,
+    workspace,
+    openFile,
+    runCommand,
+    pickQuickItem,
+    screenshot,
+    waitFor,
+    findFrame,
+    writeFile,
+    openViewContainer,
+    waitForTreeItem,
+  } = ctx;
 
   // The origin's config mistake is explained in the editor, before any training.
   writeFile('origin.yaml', `${readFileSync(path.join(workspace, 'run.tiny.yaml'), 'utf8')}\nmax_prompt_length: 256\n`);
@@ -28,19 +40,10 @@ export async function run(ctx) {
   // A setting changed through the UI (code-server writes it to its User layer; it also has a Remote
   // one) must leave the interpreter that Train's pre-flight uses as it was: the one the previews use.
   await runCommand('Preferences: Color Theme');
-  const themes = page.locator('.quick-input-widget input');
-  await themes.waitFor({ state: 'visible' });
-  await themes.fill('Light Modern');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor();
-  await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await pickQuickItem('Light Modern');
 
   await runCommand('GRPO: Train');
-  const quickInput = page.locator('.quick-input-widget input');
-  await quickInput.waitFor({ state: 'visible' });
-  await quickInput.fill('run.tiny.yaml');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'run.tiny.yaml' }).first().waitFor();
-  await page.keyboard.press('Enter');
+  await pickQuickItem('run.tiny.yaml');
 
   let frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 120000 });
   const stepShown = async () =>

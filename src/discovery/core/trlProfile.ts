@@ -122,8 +122,12 @@ export function detectTrlProfile(options: {
   return NEWEST_PROFILE;
 }
 
-/** `trl-X.dist-info/METADATA` in the site-packages of the environment `python` belongs to. */
+/**
+ * `trl-X.dist-info/METADATA` in the site-packages of the environment `python` belongs to; nothing
+ * for a bare command name (`python3`), whose environment is not known without running it.
+ */
 export function installedTrl(python: string): string | undefined {
+  if (!python.includes('/') && !python.includes('\\')) return undefined;
   const env = path.dirname(path.dirname(path.resolve(python)));
   const libs = [path.join(env, 'Lib', 'site-packages')];
   try {
@@ -152,8 +156,7 @@ export function installedTrl(python: string): string | undefined {
 function pinIn(root: string): { version: string; source: string } | undefined {
   let names: string[];
   try {
-    names = fs.statSync(root).isDirectory() ? fs.readdirSync(root).sort() : [path.basename(root)];
-    if (!fs.statSync(root).isDirectory()) root = path.dirname(root);
+    names = fs.readdirSync(root).sort();
   } catch {
     return undefined;
   }

@@ -83,7 +83,7 @@ export class DiscoveryService implements vscode.Disposable {
     const interpreter = await findInterpreter(config, folders[0], { askPythonExtension: false });
     this.trl = detectTrlProfile({
       explicit: config.trlVersion ? { version: config.trlVersion, source: 'grpoStudio.trlVersion' } : undefined,
-      python: interpreter.path.includes(path.sep) ? interpreter.path : undefined,
+      python: interpreter.path,
       roots,
     });
     const index = new RewardIndex({

@@ -11,6 +11,9 @@ Reloads: the workspace modules (under those folders, outside sys.prefix and site
 one unit: if any of their files changed (mtime) since it was imported, all are dropped from
 sys.modules before the next score, so an edited helper reaches the rewards importing it. No
 bytecode is written: a .pyc of ours cannot hide a same-second, same-size edit.
+Sources: a file given in `params.sources` (a script's top-level statements its rewards need, a
+notebook's code cells) is not imported: that text runs, under the file's name, as the module; it
+runs again only when the text or a workspace module changes.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import importlib.util
 import inspect
 import json
 import math
@@ -41,6 +45,7 @@ _roots: set[str] = set()  # every import root seen so far
 _imported: dict[str, tuple[str, int]] = {}  # workspace module name -> (file, mtime_ns when imported)
 _instances: dict[Any, Any] = {}  # class (`instantiate`) -> its instance, kept as a training run keeps it
 _tokenizers: dict[str, Any] = {}
+_sourced: dict[str, tuple[str, ModuleType]] = {}  # file -> (the text it ran, its module)
 PYTHON = {"executable": sys.executable, "version": platform.python_version()}
 _loop = asyncio.new_event_loop()  # async rewards share one loop, as they do during a GRPOTrainer run
 
@@ -103,6 +108,33 @@ def import_file(file: str, paths: set[str]) -> ModuleType:
     if os.path.realpath(getattr(module, "__file__", None) or "") != os.path.realpath(file):
         raise ImportError(f"'import {name}' finds {module.__file__}, not {file}: rename one of them")
     _imported.setdefault(name, (file, stamp))
+    return module
+
+
+def import_source(file: str, source: str, paths: set[str]) -> ModuleType:
+    """Runs `source` as the module of `file` (registered under the name an import would give it)."""
+    if file.lower().endswith(".ipynb"):
+        # Nothing imports a notebook: a name no `import` can reach, so it shadows no real module.
+        name, root = "grpo_studio_notebook:" + file, os.path.dirname(file)
+    else:
+        name, root = module_name(file, paths)
+    if root not in sys.path:
+        sys.path.insert(len(paths), root)
+    _roots.add(root)
+    cached = _sourced.get(file)
+    if cached and cached[0] == source and sys.modules.get(cached[1].__name__) is cached[1]:
+        return cached[1]
+    stamp = mtime(file)
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None, origin=file))
+    module.__file__ = file
+    sys.modules[name] = module
+    try:
+        exec(compile(source, file, "exec", dont_inherit=True), module.__dict__)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    _sourced[file] = (source, module)
+    _imported[name] = (file, stamp)
     return module
 
 
@@ -248,11 +280,12 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def load_reward(ref: dict[str, Any], paths: set[str], modules: dict[str, Any]) -> Any:
+def load_reward(ref: dict[str, Any], paths: set[str], modules: dict[str, Any], sources: dict[str, str]) -> Any:
     file = os.path.abspath(ref["file"])
     if file not in modules:  # a failed import is reported to every reward of that file
         try:
-            modules[file] = import_file(file, paths)
+            source = sources.get(ref["file"])
+            modules[file] = import_file(file, paths) if source is None else import_source(file, source, paths)
         except (Exception, SystemExit) as e:
             modules[file] = e
     if isinstance(modules[file], BaseException):
@@ -266,7 +299,7 @@ def load_reward(ref: dict[str, Any], paths: set[str], modules: dict[str, Any]) -
 
 
 def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict[str, Any],
-              state: dict[str, Any] | None, paths: set[str], modules: dict[str, Any]) -> dict[str, Any]:
+              state: dict[str, Any] | None, paths: set[str], modules: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
     metrics: dict[str, list] = defaultdict(list)
     extra: dict[str, list] = defaultdict(list)
 
@@ -279,7 +312,7 @@ def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict
     outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": []}
     func = None
     try:
-        func = load_reward(ref, paths, modules)
+        func = load_reward(ref, paths, modules, sources)
         # After the import: the reward's module decides whether transformers is loaded.
         kwargs = dict(columns, trainer_state=trainer_state(state), log_extra=log_extra, log_metric=log_metric)
         outcome["signature"] = check_signature(func, batch, kwargs)
@@ -317,7 +350,9 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
 
     modules: dict[str, Any] = {}
     state = params.get("trainerState")
-    rewards = [score_one(ref, (prompts, completions, ids), columns, state, set(paths), modules) for ref in params["rewards"]]
+    sources = params.get("sources") or {}
+    batch = (prompts, completions, ids)
+    rewards = [score_one(ref, batch, columns, state, set(paths), modules, sources) for ref in params["rewards"]]
     if ids_warning:
         for outcome in rewards:
             outcome["warnings"].append(ids_warning)

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPythonParser, parsePython } from '../discovery/core/parser';
+import { skippedByWeight, type ModuleSlice } from '../discovery/core/moduleSlice';
 import type { Parser } from 'web-tree-sitter';
 import { RewardIndex } from '../discovery/core/rewardIndex';
 import type { Aggregation, ScaleRewards } from '../scoring/advantages';
@@ -98,6 +99,7 @@ export async function runScore(argv: string[]): Promise<number> {
   let preview: Preview;
   try {
     preview = await scoreSamples(worker, {
+      parser: await loadPythonParser(__dirname),
       rewards,
       set,
       paths: [...new Set([process.cwd(), ...rewards.flatMap((r) => (isModelReward(r) ? [] : [path.dirname(r.file)]))])],
@@ -114,14 +116,16 @@ export async function runScore(argv: string[]): Promise<number> {
     worker?.dispose();
   }
 
+  for (const [file, slice] of Object.entries(preview.slices)) {
+    if (slice.skipped.length && !slice.whole) process.stderr.write(`${sliceNote(path.relative(process.cwd(), file), slice)}\n`);
+  }
   let failed = false;
   for (const outcome of preview.functions) {
     if (outcome.error) {
       failed = true;
       const where = outcome.error.traceback.at(-1);
-      process.stderr.write(
-        `${outcome.name}: ${outcome.error.type}: ${outcome.error.message}${where ? ` (${where.file}:${where.line})` : ''}\n`,
-      );
+      const place = where && (where.cell === undefined ? `${where.file}:${where.line}` : `${where.file}:cell ${where.cell}:${where.line}`);
+      process.stderr.write(`${outcome.name}: ${outcome.error.type}: ${outcome.error.message}${place ? ` (${place})` : ''}\n`);
     }
     for (const warning of outcome.warnings) process.stderr.write(`${outcome.name}: warning: ${warning}\n`);
   }
@@ -192,6 +196,16 @@ function firstSyntaxErrorLine(parser: Parser, file: string): number | undefined 
   } finally {
     tree.delete();
   }
+}
+
+/** `note: train.py: ran 4 of 9 top-level statements, the ones its rewards need; not run: line 30 trainer.train(), …` */
+function sliceNote(file: string, slice: ModuleSlice): string {
+  const total = slice.ran.length + slice.skipped.length;
+  const shown = skippedByWeight(slice)
+    .slice(0, 3)
+    .map((s) => `${s.cell === undefined ? `line ${s.line}` : `cell ${s.cell}:${s.line}`} ${s.text}`);
+  const more = slice.skipped.length > shown.length ? `, and ${slice.skipped.length - shown.length} more` : '';
+  return `note: ${file}: ran ${slice.ran.length} of ${total} top-level statements, the ones its rewards need; not run: ${shown.join(', ')}${more}`;
 }
 
 function isDirectory(file: string): boolean {

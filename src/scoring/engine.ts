@@ -4,6 +4,9 @@ import type { SampleSet } from './samples';
 import type { RewardOutcome, ScoreParams, ScoreResult } from './workerProtocol';
 import type { RewardRef, ScoreSample } from '../shared/vocabulary';
 import { extent } from '../shared/numbers';
+import { readUtf8File } from '../shared/encoding';
+import { slicePosition, sliceRewardModules, type ModuleSlice } from '../discovery/core/moduleSlice';
+import type { Parser } from 'web-tree-sitter';
 
 /** A reward model scored in this process (an ONNX sequence classifier), not by the Python worker. */
 export interface ModelReward {
@@ -28,6 +31,8 @@ export interface ScoringRequest {
   tokenizer?: string;
   /** Indices of the functions that make up the weighted total (default: all), e.g. the trainer's. */
   inTotal?: number[];
+  /** Discovery's parser: each reward file runs only the top-level statements its rewards need (moduleSlice.ts). */
+  parser: Parser;
 }
 
 export interface Preview {
@@ -45,6 +50,8 @@ export interface Preview {
   python?: ScoreResult['python'];
   /** Wall time of the whole request, ms. */
   ms: number;
+  /** By reward file: the top-level statements that ran and those skipped. */
+  slices: Record<string, ModuleSlice>;
 }
 
 /**
@@ -57,14 +64,19 @@ export async function scoreSamples(worker: RewardWorker | undefined, request: Sc
   const samples: ScoreSample[] = set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns }));
   const functions = rewards.filter((r): r is RewardRef => !isModelReward(r));
   let result: ScoreResult | undefined;
+  const slices = sliceRewardModules(request.parser, functions, readUtf8File);
   if (functions.length) {
     if (!worker) throw new Error('reward functions need the Python worker');
-    result = await scoreFunctions(worker, { paths: request.paths, rewards: functions, samples, tokenizer: request.tokenizer });
+    const sources = Object.fromEntries(Object.entries(slices).flatMap(([file, slice]) => (slice.whole ? [] : [[file, slice.source]])));
+    result = await scoreFunctions(worker, { paths: request.paths, rewards: functions, samples, tokenizer: request.tokenizer, sources });
   }
   const fromWorker = result?.rewards ?? [];
   let next = 0;
   const outcomes: RewardOutcome[] = [];
   for (const reward of rewards) outcomes.push(isModelReward(reward) ? await scoreModel(reward, samples) : fromWorker[next++]);
+  for (const frame of outcomes.flatMap((o) => o.error?.traceback ?? [])) {
+    if (slices[frame.file]?.cells) Object.assign(frame, slicePosition(slices[frame.file], frame.line));
+  }
   const inTotal = request.inTotal ?? rewards.map((_, k) => k);
   const weights = request.options.weights ?? inTotal.map(() => 1);
   if (weights.length !== inTotal.length) {
@@ -88,6 +100,7 @@ export async function scoreSamples(worker: RewardWorker | undefined, request: Sc
     placeholderIds: result?.placeholderIds ?? false,
     python: result?.python,
     ms: performance.now() - started,
+    slices,
   };
 }
 

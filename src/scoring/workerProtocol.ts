@@ -13,14 +13,22 @@ export interface ScoreParams {
   samples: ScoreSample[];
   /** A tokenizer folder/id for real `completion_ids`; without it the ids are placeholders. */
   tokenizer?: string;
+  /**
+   * By file: the module text to run instead of importing the file (a script's slice its rewards
+   * need, a notebook's code cells), compiled under the file's name so tracebacks point into it.
+   */
+  sources?: Record<string, string>;
   /** `trainer_state` fields the reward sees. */
   trainerState?: { global_step: number; max_steps: number; epoch: number };
 }
 
 export interface TraceFrame {
   file: string;
+  /** 1-based; in a notebook, the line in `cell`. */
   line: number;
   name: string;
+  /** In a notebook: the cell (0-based among all its cells). */
+  cell?: number;
 }
 
 export interface RewardError {

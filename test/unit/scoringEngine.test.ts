@@ -6,6 +6,7 @@ import { scoreSamples } from '../../src/scoring/engine';
 import { RewardWorker, WorkerFault } from '../../src/scoring/rewardWorker';
 import { parseSampleSet } from '../../src/scoring/samples';
 import { repoRoot, workspace } from './helpers';
+import { loadPythonParser } from '../../src/discovery/core/parser';
 
 // The real worker (python/grpo_studio_worker.py) on the machine's python3: it needs only the stdlib.
 const REWARDS = `
@@ -53,8 +54,9 @@ function setup(timeoutMs = 20_000) {
     onOutput: (text) => output.push(text),
   });
   /** Scores the sample set with these module-level rewards, in one request. */
-  const run = (...attrs: string[]) =>
+  const run = async (...attrs: string[]) =>
     scoreSamples(worker, {
+      parser: await loadPythonParser(path.join(repoRoot, 'dist')),
       rewards: attrs.map((attr) => ({ name: attr, file, attr })),
       set: parseSampleSet(SAMPLES),
       paths: [dir],
@@ -141,8 +143,9 @@ test('a native crash (segmentation fault) is a crash fault, and the worker resta
     cwd: dir,
     timeoutMs: 20_000,
   });
-  const run = (attr: string) =>
+  const run = async (attr: string) =>
     scoreSamples(worker, {
+      parser: await loadPythonParser(path.join(repoRoot, 'dist')),
       rewards: [{ name: attr, file, attr }],
       set: parseSampleSet(SAMPLES),
       paths: [dir],

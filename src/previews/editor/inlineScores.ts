@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { Code } from '../../discovery/core/contract';
 import type { RewardFunction } from '../../discovery/core/types';
 import { summarize } from '../../scoring/engine';
+import { skippedByWeight } from '../../discovery/core/moduleSlice';
+import * as path from 'node:path';
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 import { extent } from '../../shared/numbers';
@@ -168,6 +170,24 @@ function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunct
   for (const warning of outcome.warnings) md.appendMarkdown(`\n⚠ ${warning}\n`);
   if (preview.placeholderIds)
     md.appendMarkdown(`\n${vscode.l10n.t('completion_ids are placeholders (set grpoStudio.preview.tokenizer for real ids).')}`);
+  const slice = preview.slices[reward.file];
+  if (slice && !slice.whole) {
+    const skipped = skippedByWeight(slice)
+      .slice(0, 3)
+      .map(
+        (s) =>
+          `\`${s.text}\` (${s.cell === undefined ? vscode.l10n.t('line {0}', s.line) : vscode.l10n.t('cell {0}, line {1}', s.cell, s.line)})`,
+      );
+    md.appendMarkdown(
+      `\n\n${vscode.l10n.t(
+        "Ran {0} of the {1} top-level statements of {2}, the ones this file's rewards need; not run: {3}",
+        slice.ran.length,
+        slice.ran.length + slice.skipped.length,
+        path.basename(reward.file),
+        skipped.join(', ') + (slice.skipped.length > skipped.length ? ', …' : ''),
+      )}`,
+    );
+  }
   if (preview.python) md.appendMarkdown(`\n\n${vscode.l10n.t('Python: {0}', preview.python.executable)}`);
   return md;
 }

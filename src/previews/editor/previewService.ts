@@ -12,6 +12,7 @@ import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import { findInterpreter, type Interpreter } from '../../interpreter';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
+import { loadPythonParser } from '../../discovery/core/parser';
 import { decodeUtf8 } from '../../shared/encoding';
 
 export interface SampleSetPreview {
@@ -183,6 +184,7 @@ export class PreviewService implements vscode.Disposable {
     const inTotal = totalIndices(rewards);
     const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
     return scoreSamples(worker, {
+      parser: await loadPythonParser(this.ctx.distPath),
       rewards: rewards.map((r) => this.toPreviewReward(r)),
       set,
       paths: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rewardRefsOf } from '../../discovery/core/rewardRefs';
+import { loadPythonParser } from '../../discovery/core/parser';
+import type { Ctx } from '../../ctx';
 import { findInterpreter, type Interpreter } from '../../interpreter';
 import { scoreSamples, type Preview } from '../../scoring/engine';
 import { RewardWorker } from '../../scoring/rewardWorker';
@@ -226,7 +228,7 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
       });
       const cancel = token.onCancellationRequested(() => worker.dispose());
       try {
-        return { baseAnswers, trainedAnswers, preview: await scoreAnswers(worker, comparison, [...baseAnswers, ...trainedAnswers]) };
+        return { baseAnswers, trainedAnswers, preview: await scoreAnswers(ctx, worker, comparison, [...baseAnswers, ...trainedAnswers]) };
       } catch (error) {
         if (token.isCancellationRequested) throw new Cancelled();
         throw error;
@@ -240,6 +242,7 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
 
 /** Totals only: each answer is its own group (advantages are not shown). */
 async function scoreAnswers(
+  ctx: Ctx,
   worker: RewardWorker,
   { refs, prompts, inputs }: Comparison,
   answers: PromptValue[],
@@ -250,6 +253,7 @@ async function scoreAnswers(
     return { line: i + 1, group: i, prompt: row.prompt, completion, columns: row.columns };
   });
   return scoreSamples(worker, {
+    parser: await loadPythonParser(ctx.distPath),
     rewards: refs,
     set: { samples, groups: samples.map((_, g) => ({ index: g, start: g, size: 1 })), problems: [] },
     paths: [...new Set([...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), ...inputs.searchDirs])],

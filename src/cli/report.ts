@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderRunReport } from '../training/core/report';
 import { EVENTS_FILE, eventsIn } from '../training/core/runs';
+import { isTrlOutputFolder, readTrlOutput, TRAINER_STATE } from '../training/core/trlOutput';
+import type { RunEvent } from '../training/core/events';
 import { outputProblem, writeFileAtomically } from './options';
 
 /** `grpo-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of a run, to share. */
@@ -24,8 +26,11 @@ export async function runReport(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return usage(positionals.length ? 'only one RUN_DIR, please' : 'RUN_DIR is required');
   const runDir = path.resolve(positionals[0]);
-  if (!fs.existsSync(path.join(runDir, EVENTS_FILE))) {
-    process.stderr.write(`grpo-studio report: no ${EVENTS_FILE} in ${runDir}\n`);
+  const trlOutput = isTrlOutputFolder(runDir);
+  if (!trlOutput && !fs.existsSync(path.join(runDir, EVENTS_FILE))) {
+    process.stderr.write(
+      `grpo-studio report: ${runDir} is neither a GRPO Studio run folder (${EVENTS_FILE}) nor a TRL output folder (${TRAINER_STATE}, completions/*.parquet)\n`,
+    );
     return 1;
   }
   const out = path.resolve(values.out ?? path.join(runDir, 'report.html'));
@@ -35,8 +40,14 @@ export async function runReport(argv: string[]): Promise<number> {
       ? undefined
       : outputProblem('--out', values.out, { inputs: [{ option: 'RUN_DIR', path: runDir }], force: values.force });
   if (problem) return usage(problem);
+  let events: Iterable<RunEvent> = eventsIn(runDir);
+  let notes: string[] = [];
+  if (trlOutput) {
+    ({ events, notes } = await readTrlOutput(runDir));
+    for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  }
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  writeFileAtomically(out, renderRunReport(eventsIn(runDir), path.basename(runDir)));
+  writeFileAtomically(out, renderRunReport(events, path.basename(runDir), notes));
   process.stdout.write(`${out}\n`);
   return 0;
 }

@@ -4,6 +4,8 @@
  * the rest) but never a corrupted earlier one.
  */
 
+export const EVENTS_FILE = 'events.jsonl';
+
 /** Every event carries the wall time it was written, seconds since the epoch. */
 interface Timed {
   time: number;

@@ -6,7 +6,8 @@ import { append, extent } from '../../shared/numbers';
  * A run as one self-contained HTML page to share: no scripts, no network (the CSP says so), the
  * charts as inline SVG. Everything that came from the run (names, config, completions) is escaped.
  */
-export function renderRunReport(events: Iterable<RunEvent>, runName: string): string {
+/** `notes`: what the run's folder lacks or holds besides (a TRL output folder's), shown under the run's facts. */
+export function renderRunReport(events: Iterable<RunEvent>, runName: string, notes: string[] = []): string {
   // Memory follows the charts, not the run: each metric keeps a bounded series while the events stream by.
   const fold = new RunFold([], { keepLogs: false });
   const series = new Map<string, ChartSeries>();
@@ -48,16 +49,22 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string): st
           ] as [string, string],
         ]
       : []),
-    ['Config file', String(start?.config_file ?? '–')],
+    start?.config_file === ''
+      ? ['Source', 'TRL output folder (trainer_state.json, completions/*.parquet)']
+      : ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
-    [
-      'Devices',
-      start?.devices === undefined
-        ? '–'
-        : Object.entries(start.devices as object)
-            .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
-            .join(', '),
-    ],
+    ...(start && Object.keys(start.devices ?? {}).length === 0
+      ? []
+      : [
+          [
+            'Devices',
+            start?.devices === undefined
+              ? '–'
+              : Object.entries(start.devices as object)
+                  .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+                  .join(', '),
+          ] as [string, string],
+        ]),
   ];
   const finals: [string, number | null | undefined][] = keys.map((k) => [k, series.get(k)!.points.at(-1)![1]]);
   for (const e of summaries) append(finals, Object.entries(e.metrics));
@@ -81,7 +88,7 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string): st
 <body>
 <header><h1>${esc(runName)}</h1><span class="status ${esc(end?.status ?? 'unknown')}">${esc(end?.status ?? 'unfinished')}</span></header>
 ${end?.error ? `<pre class="error">${esc(end.error)}</pre>` : ''}
-<section><h2>Run</h2><table class="info">${info.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></section>
+<section><h2>Run</h2><table class="info">${info.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>${notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</section>
 <section><h2>Metrics</h2>${charts.length ? `<div class="charts">${charts.join('\n')}</div>` : '<p>No metrics were logged.</p>'}</section>
 <section><h2>Final metrics</h2>${finals.length ? `<div class="metrics">${finals.map(([k, v]) => `<div><span class="k">${esc(k)}</span><span>${esc(num(v))}</span></div>`).join('')}</div>` : '<p>None.</p>'}</section>
 <section><h2>Sample completions${completions ? ` (step ${completions.step})` : ''}</h2>${completions ? completions.rows.map(sample).join('\n') : '<p>None were logged.</p>'}</section>

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EventReader, type RunEvent, type RunStatus } from './events';
+import { EVENTS_FILE, EventReader, type RunEvent, type RunStatus } from './events';
 import { RunFold } from './runFold';
 import { PYTHON_SCRIPTS } from '../../shared/pythonScripts';
+import { isTrlOutputFolder } from './trlOutput';
 
 /** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
 export interface RunState {
@@ -24,9 +25,11 @@ export interface RunState {
   reward?: number;
   /** Running, and asked to stop (it finishes the step and saves a checkpoint first). */
   stopping?: boolean;
+  /** A TRL output folder made by something else: watched, never stopped, resumed or deleted from here. */
+  external?: boolean;
 }
 
-export const EVENTS_FILE = 'events.jsonl';
+export { EVENTS_FILE } from './events';
 export const STOP_FILE = 'STOP';
 export const PID_FILE = 'runner.pid';
 export const LOG_FILE = 'runner.log';
@@ -142,7 +145,7 @@ export function runState(dir: string, events: Iterable<RunEvent> = eventsIn(dir)
   return state;
 }
 
-/** Run folders under `runsDir` (with an events.jsonl, or a runner still starting), newest first. */
+/** Run folders under `runsDir` (with an events.jsonl, a runner still starting, or TRL's own output), newest first. */
 export function listRuns(runsDir: string): string[] {
   let names: string[];
   try {
@@ -152,7 +155,7 @@ export function listRuns(runsDir: string): string[] {
   }
   return names
     .map((name) => path.join(runsDir, name))
-    .filter((dir) => fs.existsSync(path.join(dir, EVENTS_FILE)) || fs.existsSync(path.join(dir, PID_FILE)))
+    .filter((dir) => fs.existsSync(path.join(dir, EVENTS_FILE)) || fs.existsSync(path.join(dir, PID_FILE)) || isTrlOutputFolder(dir))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
 }
 

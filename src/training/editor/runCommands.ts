@@ -1,11 +1,14 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunState } from '../core/runs';
+import { EVENTS_FILE, type RunState } from '../core/runs';
+import { isTrlOutputFolder } from '../core/trlOutput';
 import { pickRun, type TrainingContext } from './trainingContext';
 
 /** Commands on runs that exist: stop, open the dashboard, overlay runs, reveal, delete. */
 export function registerRunCommands({ ctx, service, dashboard }: TrainingContext): void {
   ctx.registerCommand('grpoStudio.stopRun', async (run?: RunState) => {
-    const target = await pickRun(service, run, (r) => r.status === 'running');
+    const target = await pickRun(service, run, (r) => r.status === 'running' && !r.external);
     if (target) await service.stop(target.dir);
   });
   ctx.registerCommand('grpoStudio.openDashboard', async (run?: RunState) => {
@@ -19,6 +22,34 @@ export function registerRunCommands({ ctx, service, dashboard }: TrainingContext
       { canPickMany: true, placeHolder: vscode.l10n.t('Runs to overlay (e.g. full fine-tune and LoRA)') },
     );
     if (picked?.length) dashboard.show(picked.map((p) => p.run));
+  });
+  ctx.registerCommand('grpoStudio.openRunFolder', async (uri?: vscode.Uri) => {
+    const folder =
+      uri ??
+      (
+        await vscode.window.showOpenDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          openLabel: vscode.l10n.t('Open Run'),
+          title: vscode.l10n.t('A GRPO Studio run folder, or a TRL output folder (trainer_state.json, completions/*.parquet)'),
+        })
+      )?.[0];
+    if (!folder) return;
+    const dir = folder.fsPath;
+    if (!fs.existsSync(path.join(dir, EVENTS_FILE)) && !isTrlOutputFolder(dir)) {
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          '{0} is neither a GRPO Studio run folder (events.jsonl) nor a TRL output folder (trainer_state.json in it or in a checkpoint-N folder, or completions/*.parquet). Pick the output_dir of the run.',
+          dir,
+        ),
+      );
+      return;
+    }
+    const run = await service.open(dir);
+    if (!run) return;
+    dashboard.show([run]);
+    const notes = service.notesOf(dir);
+    if (notes.length) void vscode.window.showInformationMessage(`${run.name}: ${notes.join('; ')}`);
   });
   ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
     const target = await pickRun(service, run);

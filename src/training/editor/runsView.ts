@@ -23,10 +23,10 @@ export class RunsView implements vscode.TreeDataProvider<RunState>, vscode.Dispo
     item.id = run.dir;
     item.description = describeRun(run);
     item.tooltip = new vscode.MarkdownString(
-      `**${run.name}**\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
+      `**${run.name}**${run.external ? ` — ${vscode.l10n.t('TRL output folder, made outside GRPO Studio')}` : ''}\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
     );
     item.iconPath = statusIcon(run.status);
-    item.contextValue = `run.${run.status}`;
+    item.contextValue = `${run.external ? 'trl' : 'run'}.${run.status}`;
     item.resourceUri = vscode.Uri.file(run.dir);
     item.command = { command: 'grpoStudio.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run] };
     return item;

@@ -18,6 +18,9 @@ import {
   type RunState,
 } from '../core/runs';
 import { append } from '../../shared/numbers';
+import { isTrlOutputFolder, TrlOutputFollower } from '../core/trlOutput';
+
+const OPENED_RUNS_KEY = 'grpoStudio.openedRuns';
 
 /**
  * The runs of the workspace (`<folder>/runs/*`), read from their folders so that a window reload
@@ -29,7 +32,7 @@ export class TrainingService implements vscode.Disposable {
   private readonly eventsEmitter = new vscode.EventEmitter<{ dir: string; events: RunEvent[] }>();
   /** Appended events of every followed run (its whole history first). */
   readonly onEvents = this.eventsEmitter.event;
-  private readonly followers = new Map<string, EventFollower>();
+  private readonly followers = new Map<string, EventFollower | TrlOutputFollower>();
   private readonly histories = new Map<string, RunEvent[]>();
   private readonly unfollowed = new Map<string, { stamp: string; state: RunState }>();
   private timer: NodeJS.Timeout;
@@ -44,6 +47,27 @@ export class TrainingService implements vscode.Disposable {
     return (vscode.workspace.workspaceFolders ?? []).map((f) => path.join(f.uri.fsPath, 'runs'));
   }
 
+  /** Run folders opened by hand (GRPO: Open Run Folder...), kept across reloads. */
+  private get opened(): string[] {
+    return this.ctx.extension.workspaceState.get<string[]>(OPENED_RUNS_KEY, []).filter((dir) => fs.existsSync(dir));
+  }
+
+  /** Lists a run folder made elsewhere (a GRPO Studio run or a TRL output folder) with the workspace's runs. */
+  async open(dir: string): Promise<RunState | undefined> {
+    if (!this.opened.includes(dir)) await this.ctx.extension.workspaceState.update(OPENED_RUNS_KEY, [...this.opened, dir]);
+    this.refresh();
+    const follower = this.followers.get(dir);
+    if (follower instanceof TrlOutputFollower) await follower.ready;
+    this.refresh();
+    return this.runs.find((r) => r.dir === dir);
+  }
+
+  /** What a followed TRL output folder lacks, in plain words (empty for other runs). */
+  notesOf(dir: string): string[] {
+    const follower = this.followers.get(dir);
+    return follower instanceof TrlOutputFollower ? follower.notes : [];
+  }
+
   /** Events of a run so far (followed from now on). */
   history(dir: string): RunEvent[] {
     this.follow(dir);
@@ -51,7 +75,7 @@ export class TrainingService implements vscode.Disposable {
   }
 
   refresh(): void {
-    const dirs = this.runsDirs.flatMap(listRuns);
+    const dirs = [...new Set([...this.runsDirs.flatMap(listRuns), ...this.opened])];
     const next = dirs.map((dir) => this.stateOf(dir));
     for (const run of next) if (run.status === 'running') this.follow(run.dir);
     const key = JSON.stringify(next);
@@ -64,6 +88,12 @@ export class TrainingService implements vscode.Disposable {
   /** A followed run from its events in memory; another from its folder, read again only when its files change. */
   private stateOf(dir: string): RunState {
     const history = this.histories.get(dir);
+    const follower = this.followers.get(dir);
+    if (follower instanceof TrlOutputFollower) return { ...runState(dir, history, follower.live), external: true };
+    if (isTrlOutputFolder(dir)) {
+      this.follow(dir);
+      return this.stateOf(dir);
+    }
     if (history) return runState(dir, history);
     const stamp = [EVENTS_FILE, PID_FILE]
       .map((file) => {
@@ -85,11 +115,12 @@ export class TrainingService implements vscode.Disposable {
   private follow(dir: string): void {
     if (this.followers.has(dir)) return;
     this.histories.set(dir, []);
-    const follower = new EventFollower(path.join(dir, EVENTS_FILE), (events) => {
+    const onEvents = (events: RunEvent[]) => {
       append(this.histories.get(dir)!, events);
       this.eventsEmitter.fire({ dir, events });
       this.refresh();
-    });
+    };
+    const follower = isTrlOutputFolder(dir) ? new TrlOutputFollower(dir, onEvents) : new EventFollower(path.join(dir, EVENTS_FILE), onEvents);
     // Registered before its first read: that read's callback refreshes, which follows running runs
     // again (a second follower would deliver every later event twice).
     this.followers.set(dir, follower);

@@ -1,0 +1,302 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { EVENTS_FILE, type CompletionRow, type RunEvent } from './events';
+
+/**
+ * A TRL output folder made by anything (`trl grpo`, `accelerate launch train.py`, a notebook),
+ * read as a run: metrics from `trainer_state.json` (the newest of the folder's and its
+ * checkpoints'), completions with each reward function's value and the advantage from
+ * `completions/completions_<step>.parquet` (GRPOTrainer writes them with `log_completions`),
+ * framework versions from the model card, and what else the folder holds, said plainly.
+ */
+
+export const TRAINER_STATE = 'trainer_state.json';
+const COMPLETIONS_DIR = 'completions';
+/** As many rows of each logged batch as the runner copies into a completions event. */
+const COMPLETION_ROWS = 16;
+/** A folder written to this recently may still be training. */
+const LIVE_SECONDS = 120;
+
+export interface TrlOutput {
+  events: RunEvent[];
+  /** What the folder holds and lacks, each with what to do about it. */
+  notes: string[];
+  /** Written to in the last two minutes: a run that may still be going. */
+  live: boolean;
+}
+
+interface TrainerState {
+  global_step?: number;
+  max_steps?: number;
+  log_history?: Record<string, unknown>[];
+}
+
+/** Whether `dir` looks like a TRL output folder (and is not a GRPO Studio run folder). */
+export function isTrlOutputFolder(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, EVENTS_FILE))) return false;
+  return stateFiles(dir).length > 0 || completionFiles(dir).length > 0;
+}
+
+/** The trainer_state.json files of the folder and its checkpoints, newest (largest step) last. */
+function stateFiles(dir: string): { file: string; step: number; mtime: number }[] {
+  const found: { file: string; step: number; mtime: number }[] = [];
+  const candidates = [dir, ...checkpointDirs(dir).map((c) => c.dir)];
+  for (const folder of candidates) {
+    const file = path.join(folder, TRAINER_STATE);
+    try {
+      const stat = fs.statSync(file);
+      found.push({ file, step: checkpointStep(folder) ?? Number.MAX_SAFE_INTEGER, mtime: stat.mtimeMs / 1000 });
+    } catch {}
+  }
+  return found.sort((a, b) => a.step - b.step || a.mtime - b.mtime);
+}
+
+function checkpointStep(folder: string): number | undefined {
+  const match = /^checkpoint-(\d+)$/.exec(path.basename(folder));
+  return match ? Number(match[1]) : undefined;
+}
+
+function checkpointDirs(dir: string): { dir: string; step: number }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ dir: path.join(dir, name), step: checkpointStep(name) }))
+    .filter((c): c is { dir: string; step: number } => c.step !== undefined && fs.statSync(c.dir).isDirectory())
+    .sort((a, b) => a.step - b.step);
+}
+
+function completionFiles(dir: string): { file: string; step: number }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(path.join(dir, COMPLETIONS_DIR));
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ file: path.join(dir, COMPLETIONS_DIR, name), step: Number(/^completions_(\d+)\.parquet$/.exec(name)?.[1] ?? NaN) }))
+    .filter((c) => Number.isFinite(c.step))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** The newest trainer state that parses (a checkpoint being written may be cut short). */
+function newestState(dir: string, notes: string[]): { state: TrainerState; file: string; mtime: number } | undefined {
+  const files = stateFiles(dir);
+  for (const candidate of [...files].reverse()) {
+    try {
+      const state = JSON.parse(fs.readFileSync(candidate.file, 'utf8')) as TrainerState;
+      if (state && Array.isArray(state.log_history)) return { state, file: candidate.file, mtime: candidate.mtime };
+      notes.push(`${path.relative(dir, candidate.file)} has no log_history: skipped`);
+    } catch (error) {
+      notes.push(`${path.relative(dir, candidate.file)} cannot be read (${(error as Error).message}): skipped`);
+    }
+  }
+  return undefined;
+}
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** Framework versions from the model card TRL writes (`- TRL: 1.16.0`). */
+function versionsFromModelCard(dir: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+  } catch {
+    return versions;
+  }
+  const section = text.split(/^### Framework versions\s*$/m)[1] ?? '';
+  for (const match of section.matchAll(/^- (\w[\w ]*): (\S+)\s*$/gm)) versions[match[1].toLowerCase()] = match[2];
+  return versions;
+}
+
+/** The folder as the events a GRPO Studio run would have written. */
+export async function readTrlOutput(dir: string): Promise<TrlOutput> {
+  const notes: string[] = [];
+  const newest = newestState(dir, notes);
+  const completions = completionFiles(dir);
+  const checkpoints = checkpointDirs(dir);
+  const times = [newest?.mtime ?? 0, ...completions.map((c) => mtimeOf(c.file))];
+  const lastWrite = Math.max(...times, mtimeOf(dir));
+  const history = newest?.state.log_history ?? [];
+  const maxSteps = isNumber(newest?.state.max_steps) && newest.state.max_steps > 0 ? newest.state.max_steps : null;
+  const time = newest?.mtime ?? lastWrite;
+
+  const events: RunEvent[] = [
+    {
+      event: 'start',
+      time: Math.min(...times.filter((t) => t > 0), time),
+      config_file: '',
+      argv: [],
+      resumed_from: null,
+      max_steps: maxSteps,
+      config: { trl_output: dir },
+      versions: versionsFromModelCard(dir),
+      devices: {},
+      pid: 0,
+    },
+  ];
+  if (maxSteps !== null) events.push({ event: 'train_begin', time: events[0].time, step: 0, max_steps: maxSteps });
+  const rewardNames = new Set<string>();
+  for (const entry of history) {
+    const step = isNumber(entry.step) ? entry.step : undefined;
+    if (step === undefined) continue;
+    const metrics: Record<string, number> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (key !== 'step' && isNumber(value)) metrics[key] = value;
+      const reward = /^rewards\/(.+)\/mean$/.exec(key);
+      if (reward) rewardNames.add(reward[1]);
+    }
+    if ('train_runtime' in entry) events.push({ event: 'summary', time, step, metrics });
+    else if (Object.keys(metrics).some((k) => k.startsWith('eval_'))) events.push({ event: 'eval', time, step, metrics });
+    else events.push({ event: 'log', time, step, metrics });
+  }
+  for (const completion of completions) {
+    try {
+      events.push({ event: 'completions', time: mtimeOf(completion.file), step: completion.step, rows: await completionRows(completion.file, rewardNames) });
+    } catch (error) {
+      notes.push(`${path.relative(dir, completion.file)} cannot be read as parquet (${(error as Error).message}): skipped`);
+    }
+  }
+  for (const checkpoint of checkpoints) {
+    if (fs.existsSync(path.join(checkpoint.dir, TRAINER_STATE))) {
+      events.push({ event: 'checkpoint', time: mtimeOf(checkpoint.dir), step: checkpoint.step, path: checkpoint.dir });
+    }
+  }
+  events.sort((a, b) => stepOf(a) - stepOf(b));
+
+  const live = Date.now() / 1000 - lastWrite < LIVE_SECONDS;
+  const step = newest?.state.global_step ?? 0;
+  if (maxSteps !== null && step >= maxSteps) events.push({ event: 'end', time: lastWrite, status: 'finished', step, model_path: dir });
+  else if (!live && newest) events.push({ event: 'end', time: lastWrite, status: 'stopped', step });
+
+  if (!newest) {
+    notes.push(
+      `no ${TRAINER_STATE} yet: TRL writes it with each checkpoint (save_steps), so the metrics appear at the first save`,
+    );
+  } else if (!live && maxSteps !== null && step < maxSteps) {
+    notes.push(`the newest state is at step ${step} of ${maxSteps}: the run stopped, or its later steps were not saved`);
+  }
+  if (newest && completions.length === 0) {
+    notes.push('this folder has metrics but no completions: set `log_completions: true` (GRPOConfig) to see them');
+  }
+  notes.push(...otherLogs(dir));
+  return { events, notes, live };
+}
+
+function stepOf(event: RunEvent): number {
+  return event.event === 'start' ? -2 : event.event === 'train_begin' ? -1 : event.step;
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs / 1000;
+  } catch {
+    return 0;
+  }
+}
+
+/** The first rows of one logged batch: prompt, completion, each reward function's value, the advantage, the rest as extra. */
+async function completionRows(file: string, rewardNames: Set<string>): Promise<CompletionRow[]> {
+  const rows = await parquetReadObjects({ file: await asyncBufferFromFile(file), rowEnd: COMPLETION_ROWS });
+  return rows.map((row) => {
+    const rewards: Record<string, number | null> = {};
+    const extra: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(row)) {
+      if (key === 'step' || key === 'prompt' || key === 'completion' || key === 'advantage') continue;
+      // Without a log naming the rewards, every numeric column but the advantage is taken for one.
+      if (rewardNames.has(key) || (rewardNames.size === 0 && (typeof value === 'number' || value === null))) {
+        rewards[key] = isNumber(value) ? value : null;
+      } else extra[key] = typeof value === 'bigint' ? Number(value) : value;
+    }
+    return {
+      prompt: row.prompt,
+      completion: row.completion,
+      rewards,
+      advantage: isNumber(row.advantage) ? row.advantage : null,
+      ...(Object.keys(extra).length ? { extra } : {}),
+    };
+  });
+}
+
+/** TensorBoard event files and Trackio's database: listed with what they hold, not read. */
+function otherLogs(dir: string): string[] {
+  const notes: string[] = [];
+  const tensorboard: string[] = [];
+  const walk = (folder: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isFile() && entry.name.startsWith('events.out.tfevents.')) tensorboard.push(path.relative(dir, folder) || '.');
+      else if (entry.isDirectory() && depth < 3 && !/^checkpoint-\d+$/.test(entry.name)) walk(path.join(folder, entry.name), depth + 1);
+    }
+  };
+  walk(dir, 0);
+  if (tensorboard.length) {
+    const folders = [...new Set(tensorboard)];
+    notes.push(
+      `TensorBoard event files in ${folders.join(', ')}: the same metrics TRL logged (open them with \`tensorboard --logdir ${folders[0]}\`); the charts here come from ${TRAINER_STATE}`,
+    );
+  }
+  return notes;
+}
+
+/**
+ * Follows a TRL output folder that may still be training: reads it again when its trainer state
+ * or completions change, and hands on the events not seen before (by kind and step).
+ */
+export class TrlOutputFollower {
+  private readonly seen = new Set<string>();
+  private stamp = '';
+  private reading = false;
+  private timer?: NodeJS.Timeout;
+  live = true;
+  notes: string[] = [];
+  /** Settles after the first read. */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly onEvents: (events: RunEvent[]) => void,
+    private readonly intervalMs = 2000,
+  ) {}
+
+  start(): this {
+    this.ready = this.poll().catch(() => undefined);
+    this.timer = setInterval(() => void this.poll().catch(() => undefined), this.intervalMs);
+    return this;
+  }
+
+  async poll(): Promise<void> {
+    const stamp = [...stateFiles(this.dir).map((s) => `${s.file}:${s.mtime}`), ...completionFiles(this.dir).map((c) => c.file)].join('|');
+    if (this.reading || (stamp === this.stamp && !this.live)) return;
+    this.reading = true;
+    try {
+      const read = await readTrlOutput(this.dir);
+      this.stamp = stamp;
+      this.live = read.live;
+      this.notes = read.notes;
+      const fresh = read.events.filter((event) => {
+        const key = `${event.event}:${'step' in event ? event.step : ''}`;
+        if (this.seen.has(key)) return false;
+        this.seen.add(key);
+        return true;
+      });
+      if (fresh.length) this.onEvents(fresh);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

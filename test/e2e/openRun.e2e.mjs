@@ -1,0 +1,76 @@
+// A run GRPO Studio did not start: a plain `python -m trl.scripts.grpo` run with log_completions,
+// made in the workspace before the window opens it. GRPO: Open Run Folder... (typed into the
+// file dialog, as a user would) lists it in the Runs view and opens its dashboard: TRL's metrics
+// from trainer_state.json in the charts, the completions parquet's rows with their rewards.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { python, trainingOptions } from './trainingExample.mjs';
+
+export const options = trainingOptions;
+
+function trlGrpo(workspace) {
+  mkdirSync(path.join(workspace, 'trl data'), { recursive: true });
+  const rows = ['日本の首都は？', '富士山の高さは？', '桜はいつ咲く？', '寿司のネタは？'].map((q) => JSON.stringify({ prompt: q }));
+  writeFileSync(path.join(workspace, 'trl data', 'train.jsonl'), `${rows.join('\n')}\n`);
+  // prettier-ignore
+  const argv = ['-m', 'trl.scripts.grpo', '--model_name_or_path', 'models/tiny-qwen2', '--dataset_name', 'trl data',
+    '--reward_funcs', 'rewards.emoji_reward', 'rewards.length_reward', '--output_dir', 'elsewhere/trl-output', '--max_steps', '4',
+    '--per_device_train_batch_size', '2', '--num_generations', '2', '--max_completion_length', '8', '--use_cpu',
+    '--save_steps', '2', '--logging_steps', '1', '--log_completions', '--report_to', 'none'];
+  execFileSync(python, argv, {
+    cwd: workspace,
+    env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
+    stdio: 'ignore',
+    timeout: 300000,
+  });
+  return path.join(workspace, 'elsewhere', 'trl-output');
+}
+
+export async function run(ctx) {
+  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, waitForTreeItem, findFrame, openViewContainer } = ctx;
+  const output = trlGrpo(workspace);
+  const state = JSON.parse(readFileSync(path.join(output, 'checkpoint-4', 'trainer_state.json'), 'utf8'));
+  assert.equal(state.global_step, 4);
+
+  // The extension is up once its lens shows above a run config.
+  await openFile('run.tiny.yaml');
+  await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Train' }).first().waitFor({ state: 'visible', timeout: 60000 });
+
+  await runCommand('GRPO: Open Run Folder...');
+  const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget input').first();
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`${output}/`);
+  await screenshot('open-run-folder-dialog');
+  await page.keyboard.press('Enter');
+  await page
+    .locator('.quick-input-widget .monaco-button', { hasText: /Open Run/ })
+    .first()
+    .click({ timeout: 3000 })
+    .catch(() => page.keyboard.press('Enter'));
+
+  const frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 60000 });
+  await waitFor(async () => /finished/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the dashboard reads the TRL run as finished',
+  });
+  await waitFor(async () => /step 4/.test((await frame.locator('.runs .progress-label').first().textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the dashboard shows the 4 steps of trainer_state.json',
+  });
+  assert.equal((await frame.locator('figure.chart-card[data-key="rewards/emoji_reward/mean"], figure.chart-card').count()) > 1, true);
+  await screenshot('trl-run-dashboard');
+
+  await frame.locator('vscode-tab-header', { hasText: 'Completions' }).click();
+  await waitFor(async () => (await frame.locator('table.completions tbody tr').count()) > 0, {
+    timeoutMs: 30000,
+    message: 'the completions parquet files fill the table',
+  });
+  const header = (await frame.locator('table.completions thead').textContent()) ?? '';
+  assert.ok(/emoji_reward/.test(header) && /length_reward/.test(header), `the reward columns are shown: ${header}`);
+  assert.ok(/日本の首都は|富士山|桜|寿司/.test((await frame.locator('table.completions tbody').textContent()) ?? ''));
+  await screenshot('trl-run-completions');
+
+  await openViewContainer('GRPO');
+  await waitForTreeItem('trl-output');
+}

@@ -157,7 +157,12 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   }
   for (const completion of completions) {
     try {
-      events.push({ event: 'completions', time: mtimeOf(completion.file), step: completion.step, rows: await completionRows(completion.file, rewardNames) });
+      events.push({
+        event: 'completions',
+        time: mtimeOf(completion.file),
+        step: completion.step,
+        rows: await completionRows(completion.file, rewardNames),
+      });
     } catch (error) {
       notes.push(`${path.relative(dir, completion.file)} cannot be read as parquet (${(error as Error).message}): skipped`);
     }
@@ -175,9 +180,7 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   else if (!live && newest) events.push({ event: 'end', time: lastWrite, status: 'stopped', step });
 
   if (!newest) {
-    notes.push(
-      `no ${TRAINER_STATE} yet: TRL writes it with each checkpoint (save_steps), so the metrics appear at the first save`,
-    );
+    notes.push(`no ${TRAINER_STATE} yet: TRL writes it with each checkpoint (save_steps), so the metrics appear at the first save`);
   } else if (!live && maxSteps !== null && step < maxSteps) {
     notes.push(`the newest state is at step ${step} of ${maxSteps}: the run stopped, or its later steps were not saved`);
   }

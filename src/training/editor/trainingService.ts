@@ -120,7 +120,9 @@ export class TrainingService implements vscode.Disposable {
       this.eventsEmitter.fire({ dir, events });
       this.refresh();
     };
-    const follower = isTrlOutputFolder(dir) ? new TrlOutputFollower(dir, onEvents) : new EventFollower(path.join(dir, EVENTS_FILE), onEvents);
+    const follower = isTrlOutputFolder(dir)
+      ? new TrlOutputFollower(dir, onEvents)
+      : new EventFollower(path.join(dir, EVENTS_FILE), onEvents);
     // Registered before its first read: that read's callback refreshes, which follows running runs
     // again (a second follower would deliver every later event twice).
     this.followers.set(dir, follower);

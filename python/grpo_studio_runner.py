@@ -1,7 +1,13 @@
-"""GRPO Studio training runner: TRL's `trl grpo` script, plus a run directory with events.jsonl.
+"""GRPO Studio training runner: TRL's `trl grpo` script, or the user's own training script, plus a
+run directory with events.jsonl.
 
     python python/grpo_studio_runner.py --config FILE [--max-steps N] [--run-dir DIR] [--resume]
                                         [--<any GRPOConfig / ModelConfig / script field> VALUE ...]
+    python python/grpo_studio_runner.py --script FILE.py [--run-dir DIR] [--resume] [-- SCRIPT ARGS...]
+
+With --script, the script runs as `python FILE.py ARGS` would run it, unedited: every GRPOTrainer
+it creates gets GRPO Studio's callback (ScriptTrainers), and the same run folder, events, Stop and
+Resume apply. With --config:
 
 It reads the same YAML as `trl grpo --config FILE` with TRL's own TrlParser and dataclasses
 (GRPOScriptArguments, GRPOConfig, ModelConfig, DatasetMixtureConfig) and trains with TRL's
@@ -20,21 +26,7 @@ GRPOTrainer, as trl/scripts/grpo.py does. On top of that:
   of the current step and stop (status "stopped"; the STOP file is consumed); a second signal aborts
   (status "failed"); --resume continues from the latest checkpoint in the run dir.
 
-<run dir>/events.jsonl: rank 0 appends one JSON object per line, each line with one write, fsync'd.
-Every event has "event" and "time" (unix seconds); NaN and infinities are written as null.
-  start           config_file, argv, config {script, training, model, datasets, launcher_only},
-                  versions, devices, pid, max_steps (null when epochs decide), resumed_from
-                  (null, or {checkpoint, step}: events of an earlier session with a larger step
-                  were superseded; after a STOP there are none)
-  train_begin     step (0, or the checkpoint's step), max_steps (exact)
-  log             step, metrics: the dict TRL logs (loss, reward, rewards/<name>/mean, kl, ...);
-                  at most one per step (steps after the last logging_steps come with the summary)
-  completions     step, rows: up to 16 of the latest generation batch (prompt, completion as TRL
-                  has them: strings, or message lists in chat format; rewards {name: value};
-                  advantage; extra {column: value} from log_extra)
-  eval            step, metrics (eval_* keys)          summary  step, metrics (train_runtime, ...)
-  checkpoint      step, path                           stop_requested  step, reason
-  end             status "finished" (step, model_path) | "stopped" (step) | "failed" (step, error)
+The events written to <run dir>/events.jsonl are described in grpo_studio_callback.py.
 
 Exit status: 0 finished or stopped; 1 failed (traceback on stderr and in the end event); 2 for
 command-line or config errors found before anything ran.
@@ -55,31 +47,37 @@ import errno  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
-import math  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 import traceback  # noqa: E402
 from dataclasses import asdict, dataclass, field  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments  # noqa: E402
+from transformers import TrainerCallback  # noqa: E402
 from trl import DatasetMixtureConfig, GRPOConfig, ModelConfig, TrlParser  # noqa: E402
 from trl.scripts.grpo import GRPOScriptArguments  # noqa: E402
 
-EVENTS_FILE = "events.jsonl"
-STOP_FILE = "STOP"
+from grpo_studio_callback import (  # noqa: E402
+    EVENTS_FILE,
+    STOP_FILE,
+    EventLog,
+    EventLogCallback,
+    GRPOStudioCallback,
+    StopControlCallback,
+    StopRequest,
+    devices,
+    is_main_rank,
+    versions,
+)
+
 LOCK_FILE = "runner.lock"
 RESERVE_FILE = "disk-reserve"  # space set aside so that a full disk's cause can still be written
 RESERVE_BYTES = 1 << 20
 EXIT_RUN_BUSY = 75  # EX_TEMPFAIL: another runner owns the run folder; grpo-studio train says so
-COMPLETION_ROWS = 16  # rows of each logged generation batch copied into a completions event
-SUMMARY_KEYS = {"train_runtime", "train_samples_per_second", "train_steps_per_second", "total_flos", "train_loss"}
 DATASET_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
 
 
@@ -109,215 +107,6 @@ class StudioScriptArguments(GRPOScriptArguments):
     def __post_init__(self) -> None:
         if isinstance(self.column_mapping, str):
             self.column_mapping = json.loads(self.column_mapping)
-
-
-# ---------------------------------------------------------------------------------------------
-# events.jsonl
-
-
-def json_safe(value: Any) -> Any:
-    """NaN and infinities become null (JSON has neither); everything else stays as TRL gave it."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    if hasattr(value, "item"):  # numpy / torch scalars
-        return json_safe(value.item())
-    return str(value)
-
-
-class EventLog:
-    """Append-only JSON Lines file: each event is one os.write of a whole line, then fsync."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self._fd: int | None = None
-        self._cut = False  # a write failed part-way (a full disk): the next line starts on its own
-        if path is not None:
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            # A line cut short by a crash (only possible for a SIGKILL inside a multi-page write)
-            # stays alone on its line instead of swallowing the next event.
-            if os.fstat(self._fd).st_size > 0:
-                with open(path, "rb") as f:
-                    f.seek(-1, os.SEEK_END)
-                    if f.read(1) != b"\n":
-                        self._write(b"\n")
-
-    def _write(self, data: bytes) -> None:
-        assert self._fd is not None
-        if self._cut:
-            data = b"\n" + data
-        written = 0
-        try:
-            while written < len(data):  # regular files only write short on a full disk or a fatal signal
-                written += os.write(self._fd, data[written:])
-        except OSError:
-            self._cut = self._cut or written > 0
-            raise
-        self._cut = False
-        os.fsync(self._fd)
-
-    def emit(self, event: str, **fields: Any) -> None:
-        if self._fd is None:
-            return
-        record = json_safe({"event": event, "time": round(time.time(), 3), **fields})
-        self._write((json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Stop requests
-
-
-class StopRequest:
-    """First SIGINT/SIGTERM (or a STOP file) asks for a graceful stop; a second signal aborts."""
-
-    def __init__(self, stop_file: Path):
-        self.stop_file = stop_file
-        self.signal_name: str | None = _early_signals[0] if _early_signals else None
-        self.parent_gone = False
-
-    def install(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._on_signal)
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self.signal_name is not None:
-            raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a checkpoint")
-        self.signal_name = signal.Signals(signum).name
-        print(f"{self.signal_name}: stopping after this step (send it again to abort)", file=sys.stderr, flush=True)
-
-    def watch_parent(self) -> None:
-        """A foreground runner (grpo-studio train) stops when the command that started it is gone:
-        it holds our stdin open, and its end (even kill -9) closes it."""
-        import threading
-
-        def wait_for_eof() -> None:
-            # The raw descriptor: a daemon thread blocked in the buffered stdin would hold its lock
-            # at interpreter shutdown, which Python treats as fatal.
-            try:
-                while os.read(0, 65536):
-                    pass
-            except OSError:
-                pass
-            self.parent_gone = True
-            print("the command that started this run has exited: stopping after this step", file=sys.stderr, flush=True)
-
-        threading.Thread(target=wait_for_eof, name="grpo-studio-parent", daemon=True).start()
-
-    def reason(self) -> str | None:
-        if self.signal_name is not None:
-            return self.signal_name
-        if self.parent_gone:
-            return "parent_exited"
-        return "stop_file" if self.stop_file.exists() else None
-
-
-class StopControlCallback(TrainerCallback):
-    """Honours a stop request (the STOP file or a signal) at a step end: log, checkpoint, stop."""
-
-    def __init__(self, events: EventLog, stop: StopRequest):
-        self.events = events
-        self.stop = stop
-        self.trainer: Any = None  # set once GRPOTrainer exists (callbacks are not given the trainer)
-        self.stop_reason: str | None = None
-
-    def _stop_requested_anywhere(self) -> str | None:
-        reason = self.stop.reason()
-        accelerator = getattr(self.trainer, "accelerator", None)
-        if accelerator is not None and accelerator.num_processes > 1:
-            # Every rank must stop at the same step: a checkpoint is a collective operation.
-            import torch
-
-            flag = torch.tensor([1.0 if reason else 0.0], device=accelerator.device)
-            if accelerator.gather(flag).max().item() > 0:
-                return reason or "another rank"
-            return None
-        return reason
-
-    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
-        if self.stop_reason is None:
-            reason = self._stop_requested_anywhere()
-            if reason is not None:
-                self.stop_reason = reason
-                if state.is_world_process_zero:
-                    self.events.emit("stop_requested", step=state.global_step, reason=reason)
-                    self.stop.stop_file.unlink(missing_ok=True)
-        if self.stop_reason is not None:
-            control.should_log = True
-            control.should_save = True
-            control.should_training_stop = True
-        return control
-
-
-class EventLogCallback(TrainerCallback):
-    """Writes TRL's logs, a sample of its completions and its checkpoints to events.jsonl."""
-
-    def __init__(self, events: EventLog):
-        self.events = events
-        self.trainer: Any = None  # set once GRPOTrainer exists: its latest generation batch is read
-        self._last_rows: list[dict[str, Any]] | None = None
-        self._saved_steps: set[int] = set()
-        self._last_logged_step = -1
-
-    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
-        if state.is_world_process_zero:  # max_steps is known now, also for epoch-based configs
-            self.events.emit("train_begin", step=state.global_step, max_steps=state.max_steps)
-
-    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs: Any):
-        if not state.is_world_process_zero or not logs:
-            return
-        logs = dict(logs)
-        if "train_runtime" in logs:
-            # Trainer's closing summary. GRPOTrainer.log adds the metrics gathered since the last
-            # log: when steps remain unlogged (logging_steps), they are that step's log.
-            summary = {key: logs.pop(key) for key in list(logs) if key in SUMMARY_KEYS}
-            if set(logs) - {"epoch"} and state.global_step > self._last_logged_step:
-                self._emit_log(state, logs)
-            self.events.emit("summary", step=state.global_step, metrics=summary)
-        elif all(key.startswith("eval_") or key == "epoch" for key in logs):
-            self.events.emit("eval", step=state.global_step, metrics=logs)
-        else:
-            self._emit_log(state, logs)
-
-    def _emit_log(self, state: TrainerState, metrics: dict[str, Any]) -> None:
-        self._last_logged_step = state.global_step
-        self.events.emit("log", step=state.global_step, metrics=metrics)
-        rows = self._completion_rows()
-        if rows and rows != self._last_rows:  # the same generation batch can span several steps
-            self._last_rows = rows
-            self.events.emit("completions", step=state.global_step, rows=rows)
-
-    def _completion_rows(self) -> list[dict[str, Any]]:
-        # GRPOTrainer keeps the latest generation batch (gathered from all ranks) in `_logs` for its
-        # own completions table (log_completions); it is filled whether or not that option is on.
-        logs = getattr(self.trainer, "_logs", None)
-        if not logs:
-            return []
-        prompts, completions, advantages = list(logs["prompt"]), list(logs["completion"]), list(logs["advantages"])
-        rewards = {name: list(values) for name, values in logs["rewards"].items()}
-        extra = {name: list(values) for name, values in logs["extra"].items()}
-        rows = []
-        for i in range(min(len(prompts), len(completions), COMPLETION_ROWS)):
-            row: dict[str, Any] = {
-                "prompt": prompts[i],
-                "completion": completions[i],
-                "rewards": {name: values[i] for name, values in rewards.items() if i < len(values)},
-                "advantage": advantages[i] if i < len(advantages) else None,
-            }
-            if extra:
-                row["extra"] = {name: values[i] for name, values in extra.items() if i < len(values)}
-            rows.append(json_safe(row))
-        return rows
-
-    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
-        if state.is_world_process_zero and state.global_step not in self._saved_steps:
-            self._saved_steps.add(state.global_step)
-            path = Path(args.output_dir, f"checkpoint-{state.global_step}").resolve()
-            self.events.emit("checkpoint", step=state.global_step, path=str(path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -627,10 +416,6 @@ def make_trainer(
 # Run directory
 
 
-def _is_main_rank() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
 # ---------------------------------------------------------------------------------------------
 # The run folder: its owner and its checkpoints
 
@@ -806,7 +591,7 @@ def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Pat
     run_dir: Path | None = None
     error: str | None = None
     busy = False
-    if _is_main_rank():
+    if is_main_rank():
         try:
             run_dir = _pick_run_dir(script_args, config_path)
         except ValueError as e:
@@ -822,55 +607,25 @@ def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Pat
     return Path(run_dir)
 
 
-def _versions() -> dict[str, str]:
-    import accelerate
-    import datasets
-    import torch
-    import transformers
-    import trl
-
-    versions = {"python": platform.python_version()}
-    for module in (torch, transformers, trl, datasets, accelerate):
-        versions[module.__name__] = module.__version__
-    try:
-        import peft
-
-        versions["peft"] = peft.__version__
-    except ImportError:
-        pass
-    return versions
-
-
-def _devices(training_args: GRPOConfig) -> dict[str, Any]:
-    import torch
-
-    info: dict[str, Any] = {"device": str(training_args.device), "world_size": training_args.world_size}
-    if torch.cuda.is_available():
-        info["cuda"] = [
-            {
-                "name": torch.cuda.get_device_name(i),
-                "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1),
-            }
-            for i in range(torch.cuda.device_count())
-        ]
-    info["cpu_count"] = os.cpu_count()
-    return info
-
-
 # ---------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    relaunch_under_accelerate(argv, launch_keys_in_config(argv))
-    script_args, training_args, model_args, dataset_args, launcher = parse_args(argv)
-    launcher_only = list(launcher)
-    config_path = Path(argv[argv.index("--config") + 1]).resolve()
-    config_dir = config_path.parent
+@dataclass
+class Session:
+    """A run folder this process owns: locked, with room set aside, and the checkpoint to resume."""
 
-    main_rank = _is_main_rank()
+    run_dir: Path
+    reserve: DiskReserve
+    checkpoint: str | None
+    skipped: list[str]
+    stop: StopRequest
+
+
+def open_session(run_args: Any, source: Path) -> Session | int:
+    """Picks, locks and reports the run folder (`run_dir: <path>` on stdout); an exit status when it cannot."""
+    main_rank = is_main_rank()
     try:
-        run_dir = choose_run_dir(script_args, config_path)
+        run_dir = choose_run_dir(run_args, source)
         if main_rank:
             run_dir.mkdir(parents=True, exist_ok=True)
             RunLock(run_dir).acquire()
@@ -887,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     checkpoint: str | None = None
     skipped: list[str] = []
-    if script_args.resume:
+    if run_args.resume:
         found, skipped = last_complete_checkpoint(run_dir)
         checkpoint = str(found)
         if main_rank:
@@ -895,12 +650,46 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"resuming from {found.name}, the newest complete checkpoint; skipped {reason}", file=sys.stderr)
     if main_rank:
         print(f"run_dir: {run_dir}", flush=True)
-
-    events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
-    stop = StopRequest(run_dir / STOP_FILE)  # a STOP file is consumed when honoured
+    stop = StopRequest(run_dir / STOP_FILE, _early_signals[0] if _early_signals else None)  # a STOP file is consumed when honoured
     stop.install()
     if main_rank and os.environ.get("GRPO_STUDIO_STOP_WITH_PARENT") == "1":
         stop.watch_parent()
+    return Session(run_dir, reserve, checkpoint, skipped, stop)
+
+
+def resumed_from(checkpoint: str | None, skipped: list[str]) -> dict[str, Any] | None:
+    if checkpoint is None:
+        return None
+    state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
+    return {"checkpoint": str(Path(checkpoint).resolve()), "step": state.get("global_step"), "skipped": skipped}
+
+
+def failure_cause(error: BaseException, session: Session) -> str:
+    """The traceback, with what to do when the disk is full (its reserve is given back for it)."""
+    cause = traceback.format_exc()
+    if is_disk_full(error) and is_main_rank():
+        cause += disk_full_message(session.run_dir) + "\n"
+        session.reserve.release()  # room for the lines that say so
+    return cause
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--script"]:
+        return run_script(argv)
+    relaunch_under_accelerate(argv, launch_keys_in_config(argv))
+    script_args, training_args, model_args, dataset_args, launcher = parse_args(argv)
+    launcher_only = list(launcher)
+    config_path = Path(argv[argv.index("--config") + 1]).resolve()
+    config_dir = config_path.parent
+
+    main_rank = is_main_rank()
+    session = open_session(script_args, config_path)
+    if isinstance(session, int):
+        return session
+    run_dir, reserve, checkpoint, skipped, stop = session.run_dir, session.reserve, session.checkpoint, session.skipped, session.stop
+
+    events = EventLog(run_dir / EVENTS_FILE if main_rank else None)
     stop_control = StopControlCallback(events, stop)
     event_log = EventLogCallback(events)
     trainer = None
@@ -909,15 +698,11 @@ def main(argv: list[str] | None = None) -> int:
         resolve_paths(script_args, model_args, dataset_args, config_dir)
         if checkpoint is None and training_args.resume_from_checkpoint:  # TRL's own field, from the YAML
             checkpoint = _resolve(training_args.resume_from_checkpoint, config_dir)
-        resumed_from = None
-        if checkpoint is not None:
-            state = json.loads(Path(checkpoint, "trainer_state.json").read_text())
-            resumed_from = {"checkpoint": str(Path(checkpoint).resolve()), "step": state.get("global_step"), "skipped": skipped}
         events.emit(
             "start",
             config_file=str(config_path),
             argv=argv,
-            resumed_from=resumed_from,
+            resumed_from=resumed_from(checkpoint, skipped),
             max_steps=training_args.max_steps if training_args.max_steps > 0 else None,  # else see train_begin
             config={
                 "script": asdict(script_args),
@@ -926,8 +711,8 @@ def main(argv: list[str] | None = None) -> int:
                 "datasets": asdict(dataset_args),
                 "launcher_only": launcher_only,
             },
-            versions=_versions(),
-            devices=_devices(training_args),
+            versions=versions(),
+            devices=devices(training_args),
             pid=os.getpid(),
         )
         if launcher_only and main_rank and "WORLD_SIZE" not in os.environ:
@@ -956,10 +741,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, SystemExit) and error.code in (0, None):
             raise
         step = trainer.state.global_step if trainer is not None else None
-        cause = traceback.format_exc()
-        if is_disk_full(error) and main_rank:
-            cause += disk_full_message(run_dir) + "\n"
-            reserve.release()  # room for the lines below
+        cause = failure_cause(error, session)
         try:
             events.emit("end", status="failed", step=step, error=cause)
             print(cause, file=sys.stderr, end="", flush=True)
@@ -970,6 +752,134 @@ def main(argv: list[str] | None = None) -> int:
         reserve.release()
         if main_rank:  # a Stop that came too late for this session must not stop the next one
             stop.stop_file.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# A user's own training script as a run
+
+
+class ScriptTrainers:
+    """Puts GRPO Studio's callback on every GRPOTrainer the script creates, without editing it: the
+    first trainer's run is the session's folder, a later one's `<run dir>-2`, `-3`, ... Each
+    trainer's checkpoints and final model go to its run folder (its output_dir, as for run
+    configs); a resumed session gives its checkpoint to the first trainer's own `train()`."""
+
+    def __init__(self, session: Session, script: Path, argv: list[str]):
+        self.session = session
+        self.script = script
+        self.argv = argv
+        self.callbacks: list[GRPOStudioCallback] = []
+
+    def install(self) -> None:
+        import functools
+
+        import trl
+
+        trainers = self
+        cls = trl.GRPOTrainer
+        original_init, original_train = cls.__init__, cls.train
+
+        @functools.wraps(original_init)
+        def __init__(trainer: Any, *args: Any, **kwargs: Any) -> None:
+            callback = trainers.next_callback()
+            given = kwargs.get("args", args[2] if len(args) > 2 else None)
+            script_output_dir = getattr(given, "output_dir", None)
+            if given is not None:
+                given.output_dir = str(callback.run_dir)
+            original_init(trainer, *args, **kwargs)
+            trainer.args.output_dir = str(callback.run_dir)
+            callback.start_fields["config"] = {"script": {"file": str(trainers.script), "output_dir": script_output_dir}}
+            callback.bind(trainer)
+            trainer.add_callback(callback)
+            trainer._grpo_studio_callback = callback
+
+        @functools.wraps(original_train)
+        def train(trainer: Any, resume_from_checkpoint: Any = None, *args: Any, **kwargs: Any) -> Any:
+            callback = getattr(trainer, "_grpo_studio_callback", None)
+            if callback is None:
+                return original_train(trainer, resume_from_checkpoint, *args, **kwargs)
+            if trainers.stopped():
+                print("stopped: the script's next training is not started", file=sys.stderr, flush=True)
+                raise SystemExit(0)
+            if callback is trainers.callbacks[0] and resume_from_checkpoint is None and trainers.session.checkpoint:
+                resume_from_checkpoint = trainers.session.checkpoint
+                callback.start_fields["resumed_from"] = resumed_from(trainers.session.checkpoint, trainers.session.skipped)
+            try:
+                return original_train(trainer, resume_from_checkpoint, *args, **kwargs)
+            except BaseException as error:
+                if not (isinstance(error, SystemExit) and error.code in (0, None)):
+                    callback.fail(trainer.state.global_step, failure_cause(error, trainers.session))
+                raise
+
+        cls.__init__ = __init__
+        cls.train = train
+
+    def next_callback(self) -> GRPOStudioCallback:
+        k = len(self.callbacks) + 1
+        run_dir = self.session.run_dir if k == 1 else self.session.run_dir.with_name(f"{self.session.run_dir.name}-{k}")
+        if k > 1 and is_main_rank():
+            run_dir.mkdir(parents=True, exist_ok=True)
+            RunLock(run_dir).acquire()
+            print(f"run_dir: {run_dir}", flush=True)
+        callback = GRPOStudioCallback(run_dir, stop=self.session.stop, start_fields={"config_file": str(self.script), "argv": self.argv})
+        self.callbacks.append(callback)
+        return callback
+
+    def stopped(self) -> bool:
+        return any(c.stop_reason is not None for c in self.callbacks)
+
+    def fail_outside_training(self, cause: str) -> None:
+        """A failure no trainer's train() reported (loading the model, the dataset): the run says so."""
+        callback = self.callbacks[0] if self.callbacks else self.next_callback()
+        if not callback.ended:
+            callback.fail(callback.trainer.state.global_step if callback.trainer else None, cause)
+
+
+def run_script(argv: list[str]) -> int:
+    """`--script FILE [--run-dir DIR] [--resume] [-- SCRIPT ARGS...]`: the script, top to bottom, as `python FILE ARGS`."""
+    import argparse
+    import runpy
+    from types import SimpleNamespace
+
+    ours, script_argv = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    parser = argparse.ArgumentParser(prog="grpo_studio_runner.py --script")
+    parser.add_argument("--script", required=True)
+    parser.add_argument("--run-dir")
+    parser.add_argument("--resume", action="store_true")
+    options = parser.parse_args(ours)
+    script = Path(options.script).resolve()
+    if not script.is_file():
+        print(f"no such script: {options.script}", file=sys.stderr)
+        return 2
+    session = open_session(SimpleNamespace(run_dir=options.run_dir, resume=options.resume), script)
+    if isinstance(session, int):
+        return session
+    trainers = ScriptTrainers(session, script, [str(script), *script_argv])
+    trainers.install()
+    sys.argv = [str(script), *script_argv]
+    sys.path.insert(0, str(script.parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+        if not any(c.started for c in trainers.callbacks):
+            what = "called train() on no GRPOTrainer" if trainers.callbacks else "created no GRPOTrainer"
+            trainers.fail_outside_training(f"{script.name} ran to its end but {what}: nothing was trained\n")
+            print(f"{script.name} {what}: nothing was trained", file=sys.stderr)
+            return 1
+        return 0
+    except BaseException as error:  # noqa: BLE001 - every failure, interrupts included, ends the run
+        if isinstance(error, SystemExit) and error.code in (0, None):
+            return 0
+        cause = failure_cause(error, session)
+        try:
+            trainers.fail_outside_training(cause)
+            print(cause, file=sys.stderr, end="", flush=True)
+        except OSError:
+            pass
+        return 1
+    finally:
+        session.reserve.release()
+        if is_main_rank():
+            session.stop.stop_file.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@ export class Config {
     return vscode.workspace.getConfiguration('grpoStudio');
   }
 
+  /** Arguments GRPO: Train gives a training script, by its path relative to the workspace folder. */
+  scriptArgs(relativePath: string): string[] {
+    const all = this.section.get<Record<string, unknown>>('train.scriptArgs') ?? {};
+    const args = all[relativePath.split('\\').join('/')];
+    return Array.isArray(args) ? args.map(String) : [];
+  }
+
   get trlVersion(): string | undefined {
     return this.section.get<string | null>('trlVersion') || undefined;
   }

@@ -15,13 +15,15 @@ Commands:
       one installed for --python (read from its site-packages, nothing is run), else a pin in
       requirements*.txt, pyproject.toml, setup.cfg, environment.yml or a notebook's
       '!pip install', else the newest known. Exits 1 when an error is found.
-  score --rewards FILE[::name,...] --samples FILE.jsonl [--python PATH] [--weights w1,w2]
+  score --rewards FILE.py|FILE.ipynb[::name,...] --samples FILE.jsonl [--python PATH] [--weights w1,w2]
         [--scale-rewards group|batch|none] [--aggregation sum_then_normalize|normalize_then_sum]
         [--tokenizer DIR] [--timeout SECONDS] [--json]
       Run reward functions on a sample set as GRPOTrainer calls them, with GRPO advantages.
       Exits 1 when a reward function fails.
   train --config FILE [--max-steps N] [--run-dir DIR] [--resume]
-      Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), in the
+  train --script FILE.py [--run-dir DIR] [--resume] [-- SCRIPT ARGS...]
+      Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), or your
+      own training script unedited (every GRPOTrainer it builds gets GRPO Studio's callback), in the
       foreground with a progress bar. Events, checkpoints and the log go to the run dir
       (default runs/<timestamp>-<name>/). Exits 0 when the run finished, 1 when it failed;
       Ctrl+C or SIGTERM stops it with a checkpoint and exits 130 or 143.

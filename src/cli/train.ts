@@ -19,30 +19,49 @@ import {
   requestStop,
   RunBusyError,
   runState,
+  type RunSource,
 } from '../training/core/runs';
 import { cliLocalizer } from './localizer';
 import { cliPython, PYTHON_CHOOSER } from './python';
 import { pythonScript } from '../shared/pythonScripts';
 import { numberOption } from './options';
 
-/** `grpo-studio train`: the editor's runner in the foreground, with a progress bar on stderr. */
+/**
+ * `grpo-studio train --config FILE | --script FILE.py [-- SCRIPT ARGS...]`: the editor's runner in the
+ * foreground, with a progress bar on stderr.
+ */
 export async function runTrain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'max-steps': { type: 'string' },
-      'run-dir': { type: 'string' },
-      resume: { type: 'boolean', default: false },
-    },
-  });
   const usage = (message: string) => {
     process.stderr.write(`grpo-studio train: ${message}\n`);
     return 2;
   };
-  if (!values.config) return usage('--config FILE is required');
-  const config = path.resolve(values.config);
-  if (!fs.existsSync(config)) return usage(`no such config: ${values.config}`);
+  // After `--`, everything is the script's own.
+  const split = argv.indexOf('--');
+  const [ours, scriptArgs] = split < 0 ? [argv, []] : [argv.slice(0, split), argv.slice(split + 1)];
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: ours,
+      options: {
+        config: { type: 'string' },
+        script: { type: 'string' },
+        'max-steps': { type: 'string' },
+        'run-dir': { type: 'string' },
+        resume: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  if (values.config && values.script) return usage('give --config FILE or --script FILE.py, not both');
+  if (!values.config && !values.script) return usage('--config FILE or --script FILE.py is required');
+  if (split >= 0 && !values.script) return usage('arguments after -- go to a --script; a --config takes none');
+  if (values.script && values['max-steps'] !== undefined)
+    return usage("--max-steps applies to --config; a script's own GRPOConfig sets max_steps");
+  const given = (values.config ?? values.script)!;
+  const config = path.resolve(given);
+  if (!fs.existsSync(config)) return usage(`no such ${values.script ? 'script' : 'config'}: ${given}`);
+  const source: RunSource = values.script ? { kind: 'script', file: config, args: scriptArgs } : { kind: 'config', file: config };
   const maxSteps = values['max-steps'] === undefined ? undefined : numberOption(values['max-steps'], { integer: true, min: 1 });
   if (values['max-steps'] !== undefined && maxSteps === undefined) return usage('--max-steps must be a positive integer');
 
@@ -52,6 +71,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const cwd = process.cwd();
   const { findings } = await runPreflight({
     configFile: config,
+    script: source.kind === 'script',
     python: python.path,
     pythonSource: python.source,
     pythonChooser: PYTHON_CHOOSER,
@@ -70,7 +90,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     .filter((f) => f.severity === 'error')
     .map((f) => {
       if (!f.location) return f.message;
-      const file = f.location.file === config ? values.config : path.relative(cwd, f.location.file);
+      const file = f.location.file === config ? given : path.relative(cwd, f.location.file);
       return `${file}:${f.location.range.start.line + 1}:${f.location.range.start.character + 1}: ${f.message}`;
     });
   if (errors.length) {
@@ -81,7 +101,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   let runDir = values['run-dir'] ? path.resolve(values['run-dir']) : undefined;
   if (values.resume && !runDir) {
     runDir = findResumableRun(process.cwd(), config);
-    if (!runDir) return usage(`--resume: no run of ${values.config} with a checkpoint in ./runs; pass --run-dir`);
+    if (!runDir) return usage(`--resume: no run of ${given} with a checkpoint in ./runs; pass --run-dir`);
   }
   runDir ??= newRunDir(process.cwd(), config);
   const problem = runDirProblem(runDir, values.resume);
@@ -92,7 +112,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const child = launchRunner({
     python: python.path,
     runnerScript: pythonScript(path.join(__dirname, '..'), 'runner'),
-    config,
+    source,
     runDir,
     cwd: process.cwd(),
     maxSteps,

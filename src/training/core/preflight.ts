@@ -101,14 +101,18 @@ export function preflightIssues(
     const { code, message } = error as NodeJS.ErrnoException;
     issues.push({ severity: 'error', message: code ? l10n.t('cannot read {0}: {1}', configFile, message) : message });
   }
-  issues.push(...configPathIssues(config, configFile, cwd, l10n));
+  issues.push(...configPathIssues(config, configFile, cwd, l10n), ...runsDirIssues(runsDir, l10n));
+  return issues;
+}
+
+function runsDirIssues(runsDir: string, l10n: Localizer): PreflightIssue[] {
   try {
     fs.mkdirSync(runsDir, { recursive: true });
     fs.accessSync(runsDir, fs.constants.W_OK);
+    return [];
   } catch {
-    issues.push({ severity: 'error', message: l10n.t('cannot write to {0}', runsDir) });
+    return [{ severity: 'error', message: l10n.t('cannot write to {0}', runsDir) }];
   }
-  return issues;
 }
 
 function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] {
@@ -207,7 +211,10 @@ export interface PreflightFinding extends PreflightIssue {
 }
 
 export interface PreflightOptions {
+  /** The run config, or the training script (`script: true`). */
   configFile: string;
+  /** A user's training script: its rewards and the interpreter are checked; there is no config to read. */
+  script?: boolean;
   /** The interpreter that will train. */
   python: string;
   /** Where it came from, named in the messages about it. */
@@ -242,14 +249,11 @@ export interface PreflightResult {
  */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightResult> {
   const { configFile } = options;
-  const configFindings: PreflightFinding[] = checkRunConfig(
-    fs.readFileSync(configFile, 'utf8'),
-    options.schema,
-    RUNNER_FIELDS,
-    options.l10n,
-  )
-    .filter((p) => p.severity === 'error')
-    .map((p) => ({ severity: 'error', message: p.message, location: { file: configFile, range: p.range } }));
+  const configFindings: PreflightFinding[] = options.script
+    ? []
+    : checkRunConfig(fs.readFileSync(configFile, 'utf8'), options.schema, RUNNER_FIELDS, options.l10n)
+        .filter((p) => p.severity === 'error')
+        .map((p) => ({ severity: 'error', message: p.message, location: { file: configFile, range: p.range } }));
   const rewardFindings: PreflightFinding[] = configRewards(options).flatMap((r) =>
     r.problems
       .filter((p) => p.severity === 'error')
@@ -258,6 +262,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   // A reward error first: it points at the line of Python to fix, and the config may be fine.
   if (rewardFindings.length || configFindings.length) return { findings: [...rewardFindings, ...configFindings] };
   const env = { ...(await probeEnvironment(options.python)), source: options.pythonSource, chooser: options.pythonChooser };
+  if (options.script) return { findings: [...environmentIssues(env, options.l10n), ...runsDirIssues(options.runsDir, options.l10n)], env };
   const findings: PreflightFinding[] = [
     ...preflightIssues(env, configFile, options.runsDir, options.cwd, options.l10n),
     ...runConfigDatasetIssues(configFile, { roots: options.roots, parser: options.parser, l10n: options.l10n }),
@@ -265,7 +270,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   return { findings, env };
 }
 
-/** The rewards the config names, as discovery sees them. */
+/** The rewards the config names (or the script wires into its trainers), as discovery sees them. */
 function configRewards(options: PreflightOptions): readonly RewardFunction[] {
   let rewards = options.rewards;
   if (!rewards) {

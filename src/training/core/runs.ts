@@ -181,10 +181,13 @@ function pidWrittenAt(dir: string): number {
   }
 }
 
+/** What a run trains: a TRL run config, or the user's own script with its arguments. */
+export type RunSource = { kind: 'config'; file: string } | { kind: 'script'; file: string; args: string[] };
+
 export interface LaunchOptions {
   python: string;
   runnerScript: string;
-  config: string;
+  source: RunSource;
   runDir: string;
   cwd: string;
   maxSteps?: number;
@@ -207,9 +210,11 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
   fs.mkdirSync(options.runDir, { recursive: true });
   fs.rmSync(path.join(options.runDir, STOP_FILE), { force: true });
   const log = fs.openSync(path.join(options.runDir, LOG_FILE), 'a');
-  const args = [options.runnerScript, '--config', options.config, '--run-dir', options.runDir];
-  if (options.maxSteps !== undefined) args.push('--max-steps', String(options.maxSteps));
+  const { source } = options;
+  const args = [options.runnerScript, source.kind === 'config' ? '--config' : '--script', source.file, '--run-dir', options.runDir];
+  if (options.maxSteps !== undefined && source.kind === 'config') args.push('--max-steps', String(options.maxSteps));
   if (options.resume) args.push('--resume');
+  if (source.kind === 'script') args.push('--', ...source.args);
   const child = spawn(options.python, args, {
     cwd: options.cwd,
     detached: options.detached,

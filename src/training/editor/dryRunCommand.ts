@@ -19,7 +19,7 @@ export function registerDryRun(training: TrainingContext): void {
   ctx.registerCommand('grpoStudio.dryRun', async (configUri?: vscode.Uri) => {
     const config = configUri?.fsPath ?? (await pickConfig(vscode.l10n.t('Run config to dry-run')));
     if (!config) return;
-    const python = await checkBeforeRun(training, config);
+    const python = await checkBeforeRun(training, { kind: 'config', file: config });
     if (python) await dryRun(training, config, python);
   });
   ctx.register(vscode.languages.registerCodeLensProvider({ pattern: '**/*.{yaml,yml}', scheme: 'file' }, new RunConfigLenses()));

@@ -3,22 +3,29 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { loadPythonParser } from '../../discovery/core/parser';
 import { findInterpreter } from '../../interpreter';
+import type { Config } from '../../config';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { runPreflight } from '../core/preflight';
 import { completeCheckpoints } from '../core/runFolder';
-import { runState, type RunState } from '../core/runs';
+import { runState, type RunSource, type RunState } from '../core/runs';
+import { trainingScriptLines } from '../core/trainingScript';
 import { pickRun, type TrainingContext } from './trainingContext';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
 /** "GRPO: Train" and "GRPO: Resume Run": the pre-flight, then a detached run with its dashboard. */
 export function registerTrainCommands(training: TrainingContext): void {
   const { ctx, service } = training;
-  ctx.registerCommand('grpoStudio.train', async (configUri?: vscode.Uri) => {
-    const config = configUri?.fsPath ?? (await pickConfig());
-    if (!config) return;
-    const python = await checkBeforeRun(training, config);
-    if (python) startRun(training, config, python);
+  ctx.registerCommand('grpoStudio.train', async (uri?: vscode.Uri) => {
+    const file = uri?.fsPath ?? (await pickConfig(undefined, { scripts: true }));
+    if (!file) return;
+    const source: RunSource = file.endsWith('.py')
+      ? { kind: 'script', file, args: ctx.config.scriptArgs(scriptKey(file)) }
+      : { kind: 'config', file };
+    const python = await checkBeforeRun(training, source);
+    if (python) startRun(training, source, python);
   });
+
+  ctx.register(vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, new TrainingScriptLenses(ctx.config)));
 
   ctx.registerCommand('grpoStudio.resumeRun', async (run?: RunState) => {
     const target = await pickRun(service, run, (r) => r.status === 'stopped' || r.status === 'failed');
@@ -26,10 +33,10 @@ export function registerTrainCommands(training: TrainingContext): void {
       void vscode.window.showInformationMessage(vscode.l10n.t('No stopped or failed run to resume.'));
       return;
     }
-    const config = service.configOf(target.dir);
-    if (!config || !fs.existsSync(config)) {
+    const source = service.sourceOf(target.dir);
+    if (!source || !fs.existsSync(source.file)) {
       void vscode.window.showErrorMessage(
-        vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, config ?? '?'),
+        vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, source?.file ?? '?'),
       );
       return;
     }
@@ -42,9 +49,31 @@ export function registerTrainCommands(training: TrainingContext): void {
       );
       return;
     }
-    const python = await checkBeforeRun(training, config);
-    if (python) startRun(training, config, python, target.dir);
+    const python = await checkBeforeRun(training, source);
+    if (python) startRun(training, source, python, target.dir);
   });
+}
+
+/** "Train" above the line that builds a script's GRPOTrainer and the one that calls its train(). */
+class TrainingScriptLenses implements vscode.CodeLensProvider {
+  constructor(private readonly config: Config) {}
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const lines = trainingScriptLines(document.getText());
+    if (lines?.train === undefined) return [];
+    const args = this.config.scriptArgs(scriptKey(document.uri.fsPath));
+    const title = args.length
+      ? vscode.l10n.t('$(play) Train this script ({0})', args.join(' '))
+      : vscode.l10n.t('$(play) Train this script');
+    return [...new Set([lines.trainer, lines.train])].map(
+      (line) => new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title, command: 'grpoStudio.train', arguments: [document.uri] }),
+    );
+  }
+}
+
+/** A script's key in grpoStudio.train.scriptArgs: its path relative to its workspace folder. */
+function scriptKey(file: string): string {
+  return vscode.workspace.asRelativePath(file, false);
 }
 
 /**
@@ -52,7 +81,8 @@ export function registerTrainCommands(training: TrainingContext): void {
  * error opens its line, other errors come as one notification. The interpreter to train with, or
  * undefined when the run cannot start.
  */
-export async function checkBeforeRun(training: TrainingContext, config: string): Promise<string | undefined> {
+export async function checkBeforeRun(training: TrainingContext, source: RunSource): Promise<string | undefined> {
+  const config = source.file;
   const { ctx, discovery, schema } = training;
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage(vscode.l10n.t('Training runs your code: trust this folder first (Manage Workspace Trust).'));
@@ -69,6 +99,7 @@ export async function checkBeforeRun(training: TrainingContext, config: string):
       async () =>
         runPreflight({
           configFile: config,
+          script: source.kind === 'script',
           python: interpreter.path,
           pythonSource: interpreter.source,
           cwd: root,
@@ -106,11 +137,12 @@ export async function checkBeforeRun(training: TrainingContext, config: string):
 }
 
 /** Starts (or resumes) a run, shows its dashboard, and a progress notification until its first step. */
-export function startRun(training: TrainingContext, config: string, python: string, resumeDir?: string): void {
+export function startRun(training: TrainingContext, source: RunSource, python: string, resumeDir?: string): void {
   const { ctx, service, dashboard } = training;
+  const config = source.file;
   let runDir: string;
   try {
-    runDir = service.start(config, python, { resumeDir });
+    runDir = service.start(source, python, { resumeDir });
   } catch (error) {
     void vscode.window.showErrorMessage(vscode.l10n.t('GRPO: cannot start: {0}', (error as Error).message));
     return;
@@ -142,17 +174,24 @@ export function startRun(training: TrainingContext, config: string, python: stri
   );
 }
 
-/** YAML files of the workspace that look like TRL run configs. */
-export async function pickConfig(placeHolder = vscode.l10n.t('Run config to train with')): Promise<string | undefined> {
-  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', SEARCH_EXCLUDE, 200);
+/** YAML files of the workspace that look like TRL run configs (and, with `scripts`, .py files that build a GRPOTrainer). */
+export async function pickConfig(
+  placeHolder = vscode.l10n.t('Run config or training script to train with'),
+  { scripts = false } = {},
+): Promise<string | undefined> {
+  const uris = await vscode.workspace.findFiles(scripts ? '**/*.{yaml,yml,py}' : '**/*.{yaml,yml}', SEARCH_EXCLUDE, 400);
   const configs: string[] = [];
   for (const uri of uris) {
     const text = (await vscode.workspace.fs.readFile(uri)).toString();
-    if (looksLikeRunConfig(text)) configs.push(uri.fsPath);
+    if (uri.fsPath.endsWith('.py') ? trainingScriptLines(text)?.train !== undefined : looksLikeRunConfig(text)) configs.push(uri.fsPath);
   }
   if (configs.length === 0) {
     void vscode.window.showInformationMessage(
-      vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'),
+      scripts
+        ? vscode.l10n.t(
+            'No run config or training script found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads), or a .py file that builds a GRPOTrainer and calls train().',
+          )
+        : vscode.l10n.t('No run config found: a TRL YAML config with model_name_or_path and reward_funcs (as `trl grpo --config` reads).'),
     );
     return undefined;
   }

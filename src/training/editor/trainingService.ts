@@ -15,6 +15,7 @@ import {
   PID_FILE,
   requestStop,
   runState,
+  type RunSource,
   type RunState,
 } from '../core/runs';
 import { append } from '../../shared/numbers';
@@ -129,16 +130,20 @@ export class TrainingService implements vscode.Disposable {
     follower.start();
   }
 
-  /** Starts a detached run of `config`; it keeps going when the window closes. */
-  start(config: string, python: string, options: { resumeDir?: string; maxSteps?: number } = {}): string {
+  /**
+   * Starts a detached run of a config (from its workspace folder) or a script (from its own folder,
+   * as `python train.py` is run); it keeps going when the window closes.
+   */
+  start(source: RunSource, python: string, options: { resumeDir?: string; maxSteps?: number } = {}): string {
+    const config = source.file;
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config))?.uri.fsPath ?? path.dirname(config);
     const runDir = options.resumeDir ?? newRunDir(folder, config);
     const child = launchRunner({
       python,
       runnerScript: this.ctx.pythonScript('runner'),
-      config,
+      source,
       runDir,
-      cwd: folder,
+      cwd: source.kind === 'script' ? path.dirname(config) : folder,
       maxSteps: options.maxSteps,
       resume: Boolean(options.resumeDir),
       detached: true,
@@ -173,13 +178,18 @@ export class TrainingService implements vscode.Disposable {
     }
   }
 
-  /** The config a run was started with (recorded by `start`). */
-  configOf(dir: string): string | undefined {
+  /** What a run was started with (the file recorded by `start`; a script with the arguments of its first session). */
+  sourceOf(dir: string): RunSource | undefined {
+    let file: string;
     try {
-      return fs.readFileSync(path.join(dir, 'config.path'), 'utf8').trim() || undefined;
+      file = fs.readFileSync(path.join(dir, 'config.path'), 'utf8').trim();
     } catch {
       return undefined;
     }
+    if (!file) return undefined;
+    if (!file.endsWith('.py')) return { kind: 'config', file };
+    const start = this.history(dir).find((e) => e.event === 'start');
+    return { kind: 'script', file, args: start?.event === 'start' ? start.argv.slice(1) : [] };
   }
 
   delete(dir: string): void {

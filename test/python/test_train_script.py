@@ -1,0 +1,143 @@
+"""`grpo-studio train --script`: the user's own training script, in the origin's shape (everything
+at module level, no __main__ guard), trained unedited with GRPO Studio's callback on its trainer;
+and the callback on its own, as a cluster job would add it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from test_event_definition import problems_of
+from tiny_model import REPO_ROOT, ensure_tiny_model
+
+CLI = REPO_ROOT / "dist" / "cli.js"
+
+SCRIPT = """# The origin's shape: rewards, data, trainer and train() at module level.
+import re
+import sys
+
+from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
+
+STEPS = int(sys.argv[sys.argv.index("--steps") + 1])
+
+
+def emoji_reward(completions, **kwargs):
+    return [float(len(re.findall("[\\U0001F300-\\U0001FAFF]", c))) for c in completions]
+
+
+def length_reward(completions, **kwargs):
+    return [-abs(len(c) - 30) / 30 for c in completions]
+
+
+dataset = Dataset.from_list([{"prompt": q} for q in ["富士山の高さは？", "日本の首都は？", "桜はいつ？", "寿司は？"]])
+args = GRPOConfig(output_dir="out", max_steps=STEPS, per_device_train_batch_size=2, num_generations=2,
+                  max_completion_length=8, use_cpu=True, save_steps=STEPS, logging_steps=1, report_to=[],
+                  save_only_model=False)
+trainer = GRPOTrainer(model=MODEL, reward_funcs=[emoji_reward, length_reward], args=args, train_dataset=dataset)
+trainer.train()
+print("AFTER TRAIN", trainer.state.global_step)
+"""
+
+
+def workspace(tmp_path: Path, script: str = SCRIPT) -> Path:
+    folder = tmp_path / "script 日本語"
+    folder.mkdir()
+    (folder / "train.py").write_text(script.replace("MODEL", repr(str(ensure_tiny_model()))), encoding="utf-8")
+    return folder
+
+
+def train(folder: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
+    return subprocess.run(["node", str(CLI), "train", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def events_of(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_script_trains_as_a_run_stops_with_a_checkpoint_and_resumes(tmp_path: Path) -> None:
+    folder = workspace(tmp_path)
+    run_dir = folder / "runs" / "mine"
+    env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
+    cli = subprocess.Popen(
+        ["node", str(CLI), "train", "--script", "train.py", "--run-dir", str(run_dir), "--", "--steps", "200"],
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    events_file = run_dir / "events.jsonl"
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and not (events_file.exists() and events_file.read_text(encoding="utf-8").count('"event": "log"') >= 2):
+        time.sleep(0.2)
+    os.killpg(cli.pid, signal.SIGINT)  # Ctrl+C in the terminal
+    stdout, stderr = cli.communicate(timeout=120)
+    assert cli.returncode == 130, stderr
+    assert stdout.splitlines()[0] == f"run dir: {run_dir}"
+    first = events_of(run_dir)
+    assert first[0]["event"] == "start" and first[0]["config_file"] == str(folder / "train.py")
+    assert first[0]["argv"][1:] == ["--steps", "200"] and first[0]["config"]["script"]["output_dir"] == "out"
+    assert first[-1]["event"] == "end" and first[-1]["status"] == "stopped"
+    stopped_at = first[-1]["step"]
+    assert (run_dir / f"checkpoint-{stopped_at}").is_dir(), "Stop saves a checkpoint in the run folder"
+    assert not (folder / "out").exists(), "checkpoints go to the run folder, not the script's output_dir"
+    assert "AFTER TRAIN" in (run_dir / "runner.log").read_text(encoding="utf-8"), "the script's own code after train() ran"
+
+    resumed = train(folder, "--script", "train.py", "--run-dir", str(run_dir), "--resume", "--", "--steps", str(stopped_at + 2))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"run finished at step {stopped_at + 2}/{stopped_at + 2}" in resumed.stdout
+    events = events_of(run_dir)
+    second = events[len(first):]
+    assert second[0]["resumed_from"]["step"] == stopped_at
+    steps = [e["step"] for e in events if e["event"] == "log"]
+    assert steps == list(range(1, stopped_at + 3)), "every step's log lands once, the count continues"
+    assert events[-1]["status"] == "finished"
+    assert [e for e in problems_of(run_dir) if e["problems"]] == []
+
+
+def test_a_script_that_fails_or_trains_nothing_says_so(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, SCRIPT.replace("model=MODEL", "model='models/no-such-model'"))
+    result = train(folder, "--script", "train.py", "--run-dir", str(folder / "runs" / "bad"), "--", "--steps", "2")
+    assert result.returncode == 1
+    assert "run failed at step 0" in result.stdout and "runner.log" in result.stderr
+    events = events_of(folder / "runs" / "bad")
+    assert [e["event"] for e in events] == ["start", "end"] and events[-1]["status"] == "failed"
+    assert "no-such-model" in events[-1]["error"]
+
+    (folder / "idle.py").write_text("print('no trainer here')\n", encoding="utf-8")
+    result = train(folder, "--script", "idle.py", "--run-dir", str(folder / "runs" / "idle"))
+    assert result.returncode == 1 and "idle.py created no GRPOTrainer: nothing was trained" in result.stderr
+
+
+def test_the_pre_flight_checks_the_rewards_the_script_wires(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, SCRIPT.replace("def length_reward(completions, **kwargs):", "def length_reward(completions):"))
+    result = train(folder, "--script", "train.py", "--", "--steps", "2")
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr and "length_reward" in result.stderr and "train.py:15:" in result.stderr
+    assert not (folder / "runs").exists(), "refused before any model loads"
+
+
+def test_usage(tmp_path: Path) -> None:
+    folder = workspace(tmp_path)
+    assert train(folder, "--script", "nope.py").returncode == 2
+    assert train(folder, "--script", "train.py", "--config", "x.yaml").returncode == 2
+    assert train(folder, "--config", "x.yaml", "--", "--steps", "2").returncode == 2
+
+
+def test_the_callback_on_its_own_writes_a_run_folder_the_editor_reads(tmp_path: Path) -> None:
+    folder = workspace(tmp_path, SCRIPT.replace(
+        "train_dataset=dataset)",
+        "train_dataset=dataset,\n                      callbacks=[GRPOStudioCallback('cluster-run')])",
+    ).replace("import re\n", "import re\nfrom grpo_studio_callback import GRPOStudioCallback\n"))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "python"))
+    result = subprocess.run([sys.executable, "train.py", "--steps", "2"], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = events_of(folder / "cluster-run")
+    assert [e["event"] for e in events][:2] == ["start", "train_begin"] and events[-1]["status"] == "finished"
+    assert any(e["event"] == "completions" and e["rows"][0]["rewards"] for e in events), "the trainer's batches, found without being handed it"
+    assert [e for e in problems_of(folder / "cluster-run") if e["problems"]] == []
+    report = subprocess.run(["node", str(CLI), "report", str(folder / "cluster-run")], capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr

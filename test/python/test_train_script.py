@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,11 +129,22 @@ def test_usage(tmp_path: Path) -> None:
 
 
 def test_the_callback_on_its_own_writes_a_run_folder_the_editor_reads(tmp_path: Path) -> None:
+    """`pip install ./python` (as a cluster job would), then callbacks=[GRPOStudioCallback(run_dir)] in a plain `python train.py`."""
+    source, site = tmp_path / "package source", tmp_path / "site"
+    source.mkdir()
+    for name in ("pyproject.toml", "grpo_studio_callback.py"):
+        shutil.copy(REPO_ROOT / "python" / name, source / name)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--target", str(site), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    assert (site / "grpo_studio_callback.py").is_file() and list(site.glob("grpo_studio_callback-*.dist-info"))
     folder = workspace(tmp_path, SCRIPT.replace(
         "train_dataset=dataset)",
         "train_dataset=dataset,\n                      callbacks=[GRPOStudioCallback('cluster-run')])",
     ).replace("import re\n", "import re\nfrom grpo_studio_callback import GRPOStudioCallback\n"))
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "python"))
+    env = dict(os.environ, PYTHONPATH=str(site))
     result = subprocess.run([sys.executable, "train.py", "--steps", "2"], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     events = events_of(folder / "cluster-run")

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { EventReader, type RunEvent } from '../../src/training/core/events';
 import { metricsCsv } from '../../src/training/core/metricsCsv';
 import {
+  CALLBACK_RUN_QUIET_SECONDS,
   elapsed,
   EVENTS_FILE,
   EventFollower,
@@ -74,6 +75,14 @@ test('a dead pid file reads as not alive, and so does a live process that is not
   assert.equal(runState(dir).status, 'running');
   fs.writeFileSync(path.join(dir, PID_FILE), String(process.pid));
   assert.equal(runState(dir).status, process.platform === 'linux' ? 'failed' : 'running', 'the test process is alive but no runner');
+});
+
+test('a folder the callback writes on its own (no pid files) is running while its events keep coming', () => {
+  const dir = workspace({ [EVENTS_FILE]: `${lines[0]}\n` }, 'callback-only');
+  assert.equal(runState(dir).status, 'running');
+  const quiet = Date.now() / 1000 - CALLBACK_RUN_QUIET_SECONDS - 60;
+  fs.utimesSync(path.join(dir, EVENTS_FILE), quiet, quiet);
+  assert.equal(runState(dir).status, 'failed', 'silent for longer than a step can take: gone without an end event');
 });
 
 test('the follower delivers the history, then only what is appended', () => {

@@ -93,9 +93,22 @@ export function readEvents(dir: string): RunEvent[] {
   return Array.from(eventsIn(dir));
 }
 
-/** Whether a runner process owns the run folder. */
+/** A folder written by GRPOStudioCallback alone (a cluster job) counts as running this long after its last event. */
+export const CALLBACK_RUN_QUIET_SECONDS = 30 * 60;
+
+/**
+ * Whether a runner process owns the run folder. A folder with neither pid file was written by the
+ * callback on its own, maybe on another machine (Remote-SSH, a synced folder): it is alive while
+ * its events keep coming.
+ */
 export function isRunnerAlive(dir: string): boolean {
-  return ownerPid(dir) !== undefined;
+  if (ownerPid(dir) !== undefined) return true;
+  if ([PID_FILE, LOCK_FILE].some((file) => fs.existsSync(path.join(dir, file)))) return false;
+  try {
+    return Date.now() / 1000 - fs.statSync(path.join(dir, EVENTS_FILE)).mtimeMs / 1000 < CALLBACK_RUN_QUIET_SECONDS;
+  } catch {
+    return false;
+  }
 }
 
 function isLiveRunner(pid: number): boolean {

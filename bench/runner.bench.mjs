@@ -53,3 +53,56 @@ export function runnerBench(python, root, { short = 4, long = 44, rounds = 3 } =
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return { runner: median(rates.runner), trl: median(rates.trl), steps: long - short, rounds, rates };
 }
+
+/**
+ * The callback's cost on a user's own script: the same origin-shaped script run plain
+ * (`python train.py`) and under `grpo_studio_runner.py --script` (every GRPOTrainer gets the
+ * callback). The rate is Trainer's own (steps / train_runtime, which it prints), so start-up and
+ * model loading stay out; the two sides take turns, `rounds` times.
+ */
+export function scriptBench(python, root, { steps = 60, rounds = 5 } = {}) {
+  const example = path.join(root, 'examples', 'emoji-length');
+  const dir = mkdtempSync(path.join(tmpdir(), 'grpo-script-bench-'));
+  const script = path.join(dir, 'train.py');
+  writeFileSync(
+    script,
+    `import sys
+from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
+from rewards import emoji_reward, length_reward
+
+dataset = Dataset.from_list([{"prompt": q} for q in ["富士山の高さは？", "日本の首都は？", "桜はいつ咲く？", "寿司のネタは？"] * 4])
+args = GRPOConfig(output_dir=${JSON.stringify(path.join(dir, 'plain-out'))}, max_steps=int(sys.argv[1]), per_device_train_batch_size=4,
+                  num_generations=4, max_completion_length=16, use_cpu=True, logging_steps=1, save_steps=1000,
+                  report_to=[], seed=42)
+trainer = GRPOTrainer(model=${JSON.stringify(path.join(example, 'models', 'tiny-qwen2'))}, reward_funcs=[emoji_reward, length_reward],
+                      args=args, train_dataset=dataset)
+trainer.train()
+`,
+  );
+  const env = { ...process.env, PYTHONPATH: example, HF_HUB_OFFLINE: '1' };
+  const rate = (args) => {
+    const out = execFileSync(python, args, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const runtime = Number(/'train_runtime': '?([\d.]+)/.exec(out)?.[1]);
+    if (!Number.isFinite(runtime)) throw new Error(`no train_runtime in the output of ${args.join(' ')}`);
+    return steps / runtime;
+  };
+  let runs = 0;
+  const rates = { studio: [], plain: [] };
+  for (let round = 0; round < rounds; round++) {
+    rates.studio.push(
+      rate([
+        path.join(root, 'python', 'grpo_studio_runner.py'),
+        '--script',
+        script,
+        '--run-dir',
+        path.join(dir, `run-${++runs}`),
+        '--',
+        String(steps),
+      ]),
+    );
+    rates.plain.push(rate([script, String(steps)]));
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { studio: median(rates.studio), plain: median(rates.plain), steps, rounds, rates };
+}

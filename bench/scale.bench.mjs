@@ -63,6 +63,26 @@ function writeEvents(dir, { steps, completionChars }) {
   return statSync(path.join(dir, 'events.jsonl')).size;
 }
 
+/** A TRL output folder as TRL leaves it: trainer_state.json with `steps` logged steps, in checkpoint-<steps>/. */
+function writeTrainerState(dir, steps) {
+  const checkpoint = path.join(dir, `checkpoint-${steps}`);
+  mkdirSync(checkpoint, { recursive: true });
+  const fd = openSync(path.join(checkpoint, 'trainer_state.json'), 'w');
+  writeSync(fd, `{"global_step": ${steps}, "max_steps": ${steps}, "log_history": [`);
+  let buffer = '';
+  for (let step = 1; step <= steps; step++) {
+    const entry = { epoch: step / steps, step };
+    for (let i = 0; i < METRICS.length; i++) entry[METRICS[i]] = Math.sin(step / 1000 + i) + i;
+    buffer += `${step > 1 ? ',' : ''}${JSON.stringify(entry)}`;
+    if (buffer.length < 4 << 20) continue;
+    writeSync(fd, buffer);
+    buffer = '';
+  }
+  writeSync(fd, `${buffer}]}`);
+  closeSync(fd);
+  return statSync(path.join(checkpoint, 'trainer_state.json')).size;
+}
+
 function cli(root, args) {
   const t0 = performance.now();
   const result = spawnSync(
@@ -80,7 +100,7 @@ function cli(root, args) {
 
 function reportOn(root, scratch, name, shape) {
   const dir = path.join(scratch, name);
-  const bytes = writeEvents(dir, shape);
+  const bytes = shape.trlOutput ? writeTrainerState(dir, shape.steps) : writeEvents(dir, shape);
   const run = cli(root, ['report', dir, '--out', path.join(scratch, `${name}.html`)]);
   if (run.status !== 0) throw new Error(`report ${name} exited ${run.status}: ${run.stderr}`);
   const html = statSync(path.join(scratch, `${name}.html`)).size;
@@ -104,6 +124,8 @@ export function scaleBench(root) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'grpo-scale-bench-'));
   try {
     const reports = [
+      reportOn(root, scratch, '100k-steps', { steps: 100_000, completionChars: 0 }),
+      reportOn(root, scratch, '100k-steps-trl-output', { steps: 100_000, trlOutput: true }),
       reportOn(root, scratch, '250k-steps', { steps: 250_000, completionChars: 0 }),
       reportOn(root, scratch, '1M-steps', { steps: 1_000_000, completionChars: 0 }),
       reportOn(root, scratch, 'long-completions-quarter', { steps: 4_200, completionChars: 7_000 }),
@@ -123,13 +145,17 @@ export function printScaleBench({ reports, check }) {
   console.log('\nThe CLI on big inputs (a fresh process each; peak memory is its maxRSS)');
   for (const r of reports) {
     console.log(
-      `  report, ${r.steps.toLocaleString('en')} steps, ${r.mb.toFixed(0)} MB events.jsonl: ${r.seconds.toFixed(1)} s (${r.sPerGb.toFixed(1)} s/GB), ` +
+      `  report, ${r.steps.toLocaleString('en')} steps, ${r.mb.toFixed(0)} MB ${r.name.endsWith('trl-output') ? "TRL output folder's trainer_state.json" : 'events.jsonl'}: ${r.seconds.toFixed(1)} s (${r.sPerGb.toFixed(1)} s/GB), ` +
         `peak ${r.peakMb.toFixed(0)} MB (goal < 500 MB: ${r.peakMb < 500 ? 'met' : 'MISSED'}), report ${r.htmlKb.toFixed(0)} KB`,
     );
   }
+  const [own, trl] = reports;
+  console.log(
+    `  the same 100,000 steps as a TRL output folder vs a GRPO Studio run folder: ${trl.seconds.toFixed(2)} s vs ${own.seconds.toFixed(2)} s; ratio ${(trl.seconds / own.seconds).toFixed(2)} (read, fold and render; goal ≤ 1 s for the read: see the dashboard's first chart below)`,
+  );
   const pairs = [
-    [reports[0], reports[1]],
     [reports[2], reports[3]],
+    [reports[4], reports[5]],
   ];
   for (const [small, big] of pairs)
     console.log(`  time per GB, ${big.name} / ${small.name}: ${(big.sPerGb / small.sPerGb).toFixed(2)} (1.0 is linear in the file)`);

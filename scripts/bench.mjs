@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
-import { runnerBench } from '../bench/runner.bench.mjs';
+import { runnerBench, scriptBench } from '../bench/runner.bench.mjs';
 import { printScaleBench, scaleBench } from '../bench/scale.bench.mjs';
 import { ensurePythonEnv } from './setup-python.mjs';
 
@@ -156,6 +156,12 @@ const runner = runnerBench(python, root);
 console.log('\nTraining runner vs plain TRL (python -m trl.scripts.grpo), tiny model on CPU, same config and seed');
 console.log(
   `  ${runner.runner.toFixed(2)} steps/s vs ${runner.trl.toFixed(2)} steps/s over ${runner.steps} steps (median of ${runner.rounds} rounds, taking turns; each side: ${runner.rates.runner.map((r) => r.toFixed(2)).join(', ')} vs ${runner.rates.trl.map((r) => r.toFixed(2)).join(', ')}); ratio ${(runner.runner / runner.trl).toFixed(2)} (goal ≥ 0.97: ${runner.runner / runner.trl >= 0.97 ? 'met' : 'MISSED'})`,
+);
+
+const script = scriptBench(python, root);
+console.log('\nA training script under GRPO: Train (grpo_studio_runner.py --script) vs the same script run plain, tiny model on CPU');
+console.log(
+  `  ${script.studio.toFixed(2)} steps/s vs ${script.plain.toFixed(2)} steps/s over ${script.steps} steps (median of ${script.rounds} rounds, taking turns; each side: ${script.rates.studio.map((r) => r.toFixed(2)).join(', ')} vs ${script.rates.plain.map((r) => r.toFixed(2)).join(', ')}); ratio ${(script.studio / script.plain).toFixed(2)} (goal ≥ 0.97: ${script.studio / script.plain >= 0.97 ? 'met' : 'MISSED'})`,
 );
 
 // ONNX sampler: OnnxCausalLm.generate (onnxruntime-node) and the same KV-cache loop in Python onnxruntime, greedy, on the

@@ -143,17 +143,19 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   if (maxSteps !== null) events.push({ event: 'train_begin', time: events[0].time, step: 0, max_steps: maxSteps });
   const rewardNames = new Set<string>();
   for (const entry of history) {
-    const step = isNumber(entry.step) ? entry.step : undefined;
-    if (step === undefined) continue;
+    const step = entry.step;
+    if (!isNumber(step)) continue;
     const metrics: Record<string, number> = {};
-    for (const [key, value] of Object.entries(entry)) {
-      if (key !== 'step' && isNumber(value)) metrics[key] = value;
-      const reward = /^rewards\/(.+)\/mean$/.exec(key);
-      if (reward) rewardNames.add(reward[1]);
+    let evaluation = false;
+    for (const key in entry) {
+      const value = entry[key];
+      if (key === 'step' || !isNumber(value)) continue;
+      metrics[key] = value;
+      if (key.startsWith('eval_')) evaluation = true;
+      else if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
     }
     if ('train_runtime' in entry) events.push({ event: 'summary', time, step, metrics });
-    else if (Object.keys(metrics).some((k) => k.startsWith('eval_'))) events.push({ event: 'eval', time, step, metrics });
-    else events.push({ event: 'log', time, step, metrics });
+    else events.push({ event: evaluation ? 'eval' : 'log', time, step, metrics });
   }
   for (const completion of completions) {
     try {

@@ -8,6 +8,7 @@ import { isInSkippedDir, sourceKindOf } from '../core/sourceFiles';
 import { detectTrlProfile, NEWEST_PROFILE, type TrlProfile } from '../core/trlProfile';
 import { findInterpreter } from '../../interpreter';
 import type { Problem, Range } from '../../shared/vocabulary';
+import { editorLocation, isNotebookFile, notebookText, openNotebook, type CellLookup } from './notebookCells';
 
 const EMPTY_REPORT: DiscoveryReport = { rewards: [], problemsByFile: new Map(), skippedLarge: [], unchecked: [], notices: [] };
 
@@ -23,6 +24,8 @@ export class DiscoveryService implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.diagnostics, this.changed];
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private published = new Map<string, string>();
+  /** The cell documents each notebook's diagnostics were set on, to clear them when it changes or closes. */
+  private readonly notebookCellUris = new Map<string, vscode.Uri[]>();
   private scanning?: Promise<void>;
   report: DiscoveryReport = EMPTY_REPORT;
   /** The TRL release the verdicts are for, and where that came from. */
@@ -41,6 +44,12 @@ export class DiscoveryService implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((event) => {
         if (event.contentChanges.length > 0) this.scheduleUpdate(event.document);
       }),
+      vscode.workspace.onDidChangeNotebookDocument((event) => {
+        if (event.notebook.uri.scheme === 'file' && isNotebookFile(event.notebook.uri.fsPath)) this.scheduleNotebookUpdate(event.notebook);
+      }),
+      // A notebook's diagnostics live on its cell documents, which exist only while it is open.
+      vscode.workspace.onDidOpenNotebookDocument(() => this.publish(true)),
+      vscode.workspace.onDidCloseNotebookDocument(() => this.publish(true)),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // Back to the file on disk once the unsaved buffer is gone.
         if (doc.isDirty) this.fileChanged(doc.uri);
@@ -143,6 +152,21 @@ export class DiscoveryService implements vscode.Disposable {
     );
   }
 
+  private scheduleNotebookUpdate(notebook: vscode.NotebookDocument): void {
+    const file = notebook.uri.fsPath;
+    clearTimeout(this.pending.get(file));
+    this.pending.set(
+      file,
+      setTimeout(() => {
+        this.pending.delete(file);
+        this.apply(() => this.index?.update(file, notebookText(notebook)));
+      }, this.ctx.config.debounceMs),
+    );
+  }
+
+  /** For a notebook: the cell (0-based among all cells) and line in it of a 0-based module line. */
+  readonly cellOf: CellLookup = (file, line) => this.index?.cellOf(file, line);
+
   private fileChanged(uri: vscode.Uri): void {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     if (open?.isDirty) return; // the buffer, not the disk, is what the user sees
@@ -163,20 +187,52 @@ export class DiscoveryService implements vscode.Disposable {
     }
   }
 
-  private publish(): void {
+  /** `notebooksOnly`: a notebook opened or closed, so its cells' diagnostics go where its cells are now. */
+  private publish(notebooksOnly = false): void {
     if (!this.index) return;
-    this.report = this.index.report();
+    if (!notebooksOnly) this.report = this.index.report();
     const next = new Map<string, string>();
     for (const [file, problems] of this.report.problemsByFile) {
-      const key = JSON.stringify(problems.map((p) => [p.code, p.range, p.message, p.severity]));
+      const notebook = isNotebookFile(file);
+      const key = JSON.stringify([
+        notebook && openNotebook(file) !== undefined,
+        ...problems.map((p) => [p.code, p.range, p.message, p.severity]),
+      ]);
       next.set(file, key);
-      if (this.published.get(file) !== key) this.diagnostics.set(vscode.Uri.file(file), problems.map(toDiagnostic));
+      if (this.published.get(file) === key) continue;
+      if (notebook) this.publishNotebook(file, problems);
+      else
+        this.diagnostics.set(
+          vscode.Uri.file(file),
+          problems.map((p) => toDiagnostic(p, toRange(p.range))),
+        );
     }
     for (const file of this.published.keys()) {
-      if (!next.has(file)) this.diagnostics.delete(vscode.Uri.file(file));
+      if (next.has(file)) continue;
+      if (isNotebookFile(file)) this.publishNotebook(file, []);
+      else this.diagnostics.delete(vscode.Uri.file(file));
     }
+
     this.published = next;
-    this.changed.fire(this.report);
+    if (!notebooksOnly) this.changed.fire(this.report);
+  }
+
+  /** A notebook's problems on its cells (only while it is open: closed, its cells are no documents). */
+  private publishNotebook(file: string, problems: readonly Problem[]): void {
+    const byCell = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
+    for (const notebook of vscode.workspace.notebookDocuments.filter((n) => n.uri.fsPath === file)) {
+      for (const cell of notebook.getCells()) byCell.set(cell.document.uri.toString(), { uri: cell.document.uri, diagnostics: [] });
+    }
+    for (const problem of problems) {
+      const place = editorLocation(file, problem.range, this.cellOf);
+      if (place) byCell.get(place.uri.toString())?.diagnostics.push(toDiagnostic(problem, place.range));
+    }
+    for (const uri of this.notebookCellUris.get(file) ?? []) this.diagnostics.delete(uri);
+    for (const { uri, diagnostics } of byCell.values()) this.diagnostics.set(uri, diagnostics);
+    this.notebookCellUris.set(
+      file,
+      [...byCell.values()].map((c) => c.uri),
+    );
   }
 
   dispose(): void {
@@ -189,13 +245,13 @@ export function toRange(range: Range): vscode.Range {
   return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }
 
-function toDiagnostic(problem: Problem): vscode.Diagnostic {
+function toDiagnostic(problem: Problem, range: vscode.Range): vscode.Diagnostic {
   const severity = {
     error: vscode.DiagnosticSeverity.Error,
     warning: vscode.DiagnosticSeverity.Warning,
     info: vscode.DiagnosticSeverity.Information,
   }[problem.severity];
-  const diagnostic = new vscode.Diagnostic(toRange(problem.range), problem.message, severity);
+  const diagnostic = new vscode.Diagnostic(range, problem.message, severity);
   diagnostic.source = 'GRPO Studio';
   diagnostic.code = problem.code;
   return diagnostic;

@@ -22,6 +22,7 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
     vscode.languages.registerCodeLensProvider(
       [
         { language: 'python', scheme: 'file' },
+        { language: 'python', scheme: 'vscode-notebook-cell' },
         { pattern: '**/*.jsonl', scheme: 'file' },
       ],
       lenses,

@@ -4,6 +4,7 @@ import type { RewardFunction } from '../../discovery/core/types';
 import { summarize } from '../../scoring/engine';
 import { skippedByWeight } from '../../discovery/core/moduleSlice';
 import * as path from 'node:path';
+import { editorLocation, openNotebook } from '../../discovery/editor/notebookCells';
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 import { extent } from '../../shared/numbers';
@@ -29,7 +30,13 @@ export class InlineScores implements vscode.Disposable {
       this.diagnostics,
       service.onDidChange(() => this.render()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
-      vscode.languages.registerHoverProvider({ language: 'python', scheme: 'file' }, { provideHover: (doc, pos) => this.hover(doc, pos) }),
+      vscode.languages.registerHoverProvider(
+        [
+          { language: 'python', scheme: 'file' },
+          { language: 'python', scheme: 'vscode-notebook-cell' },
+        ],
+        { provideHover: (doc, pos) => this.hover(doc, pos) },
+      ),
     ];
   }
 
@@ -41,38 +48,43 @@ export class InlineScores implements vscode.Disposable {
         editor.setDecorations(this.decoration, []);
         continue;
       }
-      const file = editor.document.uri.fsPath;
-      const options = (current?.rewards ?? [])
-        .map((reward, k) => ({ reward, k }))
-        .filter(({ reward }) => reward.file === file)
-        .map(({ reward, k }) => ({
-          range: new vscode.Range(reward.range.start.line, 10_000, reward.range.start.line, 10_000),
-          renderOptions: { after: { contentText: inlineText(current!, k) } },
-        }));
+      const options = (current?.rewards ?? []).flatMap((reward, k) => {
+        const line = this.lineIn(editor.document, reward);
+        return line === undefined
+          ? []
+          : [{ range: new vscode.Range(line, 10_000, line, 10_000), renderOptions: { after: { contentText: inlineText(current!, k) } } }];
+      });
       editor.setDecorations(this.decoration, options);
     }
   }
 
+  /** The line of `document` (a file, or a notebook's cell) where `reward` is defined, if it is there. */
+  private lineIn(document: vscode.TextDocument, reward: RewardFunction): number | undefined {
+    if (reward.file !== document.uri.fsPath) return undefined;
+    const place = editorLocation(reward.file, reward.range, this.service.discovery.cellOf);
+    return place?.uri.toString() === document.uri.toString() ? place.range.start.line : undefined;
+  }
+
   private publishFailures(current: SampleSetPreview | undefined): void {
     this.diagnostics.clear();
-    const byFile = new Map<string, vscode.Diagnostic[]>();
-    const add = (file: string, diagnostic: vscode.Diagnostic) => {
+    const byUri = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
+    const add = (uri: vscode.Uri | undefined, diagnostic: vscode.Diagnostic) => {
+      if (!uri) return; // a notebook that is not open
       diagnostic.source = 'GRPO Studio preview';
-      byFile.set(file, [...(byFile.get(file) ?? []), diagnostic]);
+      const entry = byUri.get(uri.toString()) ?? { uri, diagnostics: [] };
+      entry.diagnostics.push(diagnostic);
+      byUri.set(uri.toString(), entry);
     };
+    const { cellOf } = this.service.discovery;
     current?.preview?.functions.forEach((outcome, k) => {
       const reward = current.rewards[k];
       if (!reward) return;
-      const nameRange = new vscode.Range(
-        reward.range.start.line,
-        reward.range.start.character,
-        reward.range.end.line,
-        reward.range.end.character,
-      );
+      const at = editorLocation(reward.file, reward.range, cellOf);
+      const nameRange = at?.range ?? new vscode.Range(0, 0, 0, 0);
       const staticCallError = reward.problems.some((p) => p.severity === 'error' && CALL_ERROR_CODES.has(p.code));
       if (outcome.signature && outcome.signature.binds === staticCallError) {
         add(
-          reward.file,
+          at?.uri,
           new vscode.Diagnostic(
             nameRange,
             outcome.signature.binds
@@ -88,9 +100,12 @@ export class InlineScores implements vscode.Disposable {
       // A call the static check already explains is not reported twice.
       if (!outcome.error || (staticCallError && outcome.signature?.binds === false)) return;
       const frame = [...outcome.error.traceback].reverse().find((f) => f.file === reward.file);
-      const line = frame ? frame.line - 1 : reward.range.start.line;
+      // A notebook's frames come placed in their cell already (the engine maps them).
+      const notebook = frame?.cell !== undefined ? openNotebook(reward.file) : undefined;
+      const uri = notebook && frame!.cell! < notebook.cellCount ? notebook.cellAt(frame!.cell!).document.uri : at?.uri;
+      const line = frame ? frame.line - 1 : 0;
       add(
-        reward.file,
+        uri,
         new vscode.Diagnostic(
           frame ? new vscode.Range(line, 0, line, 10_000) : nameRange,
           vscode.l10n.t(
@@ -104,12 +119,12 @@ export class InlineScores implements vscode.Disposable {
         ),
       );
     });
-    for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
+    for (const { uri, diagnostics } of byUri.values()) this.diagnostics.set(uri, diagnostics);
   }
 
   private hover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const current = this.service.current();
-    const k = current?.rewards.findIndex((r) => r.file === doc.uri.fsPath && r.range.start.line === position.line) ?? -1;
+    const k = current?.rewards.findIndex((r) => this.lineIn(doc, r) === position.line) ?? -1;
     if (!current?.preview || k < 0) return undefined;
     return new vscode.Hover(hoverMarkdown(current, k, current.rewards[k]));
   }

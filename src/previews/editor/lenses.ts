@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { editorLocation } from '../../discovery/editor/notebookCells';
 import { parseSampleSet, type Sample } from '../../scoring/samples';
 import type { Preview } from '../../scoring/engine';
 import type { PreviewService } from './previewService';
@@ -41,14 +42,19 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
       );
     }
     if (document.languageId !== 'python') return [];
-    return this.service.rewardsIn(file).map(
-      (reward) =>
-        new vscode.CodeLens(new vscode.Range(reward.range.start.line, 0, reward.range.start.line, 0), {
+    // In a notebook, each cell shows the lenses of the rewards defined in it.
+    return this.service.rewardsIn(file).flatMap((reward) => {
+      const place = editorLocation(reward.file, reward.range, this.service.discovery.cellOf);
+      if (place?.uri.toString() !== document.uri.toString()) return [];
+      const line = place.range.start.line;
+      return [
+        new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
           title: vscode.l10n.t('Preview rewards'),
           command: 'grpoStudio.openRewardPreview',
           arguments: [],
         }),
-    );
+      ];
+    });
   }
 
   /** Scores the sample(s) on `line` of `file` and shows the result in that line's lens. */

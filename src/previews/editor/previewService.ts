@@ -50,7 +50,7 @@ export class PreviewService implements vscode.Disposable {
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly discovery: DiscoveryService,
+    readonly discovery: DiscoveryService,
   ) {
     this.rewardModels = new RewardModelThread(ctx.distPath);
     this.disposables.push(
@@ -59,6 +59,7 @@ export class PreviewService implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((doc) => {
         if (doc.languageId === 'python' || this.isSamplesFile(doc.uri.fsPath)) this.refresh();
       }),
+      vscode.workspace.onDidSaveNotebookDocument(() => this.refresh()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
       vscode.window.onDidChangeActiveTextEditor((editor) => {
         const file = editor?.document.uri.fsPath;

@@ -98,3 +98,25 @@ def test_neither_kind_of_folder_is_refused_with_what_it_expected(tmp_path: Path)
     result = report(tmp_path, tmp_path / "r.html")
     assert result.returncode == 1
     assert "neither a GRPO Studio run folder (events.jsonl) nor a TRL output folder (trainer_state.json" in result.stderr
+
+
+def test_tensorboard_event_files_give_every_logged_step_and_the_training_arguments(tmp_path_factory, tmp_path: Path) -> None:
+    run = trl_grpo(tmp_path_factory.mktemp("tensorboard run"), "--report_to", "tensorboard")
+    (event_file,) = run.glob("runs/*/events.out.tfevents.*")
+    # Only the event files, as a synced folder may have them before any checkpoint: the metrics still come.
+    bare = tmp_path / "events only"
+    shutil.copytree(event_file.parent, bare / "runs" / event_file.parent.name)
+    result = report(bare, tmp_path / "events.html")
+    assert result.returncode == 0, result.stderr
+    assert "note: TensorBoard event files in runs/" in result.stderr and "3 logged step(s) and the training arguments" in result.stderr
+    html = (tmp_path / "events.html").read_text()
+    assert "<td>finished</td>" in html and "<td>3 / 3</td>" in html
+    assert "rewards/len_reward/mean" in html and "frac_reward_zero_std" in html
+    assert "&#34;max_completion_length&#34;: 8" in html, "the training arguments TensorBoard holds, in the report's configuration"
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(event_file.parent))
+    accumulator.Reload()
+    reward = accumulator.Scalars("train/rewards/len_reward/mean")[-1].value
+    assert f"{reward:.4g}" in html, "TensorBoard's own reading of the last value"

@@ -50,7 +50,7 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string, not
         ]
       : []),
     start?.config_file === ''
-      ? ['Source', 'TRL output folder (trainer_state.json, completions/*.parquet)']
+      ? ['Source', 'TRL output folder (made outside GRPO Studio)']
       : ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
     ...(start && Object.keys(start.devices ?? {}).length === 0

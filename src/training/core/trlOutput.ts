@@ -2,19 +2,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { EVENTS_FILE, type CompletionRow, type RunEvent } from './events';
+import { readTensorBoard, tensorBoardFiles } from './tensorboard';
 
 /**
  * A TRL output folder made by anything (`trl grpo`, `accelerate launch train.py`, a notebook),
  * read as a run: metrics from `trainer_state.json` (the newest of the folder's and its
  * checkpoints'), completions with each reward function's value and the advantage from
- * `completions/completions_<step>.parquet` (GRPOTrainer writes them with `log_completions`),
- * framework versions from the model card, and what else the folder holds, said plainly.
+ * `completions/completions_<step>.parquet` (GRPOTrainer writes them with `log_completions`), every
+ * logged step's metrics, wall times and the training arguments from TensorBoard event files
+ * (`report_to: tensorboard`), framework versions from the model card; what is missing, said plainly.
  */
 
 export const TRAINER_STATE = 'trainer_state.json';
 const COMPLETIONS_DIR = 'completions';
 /** As many rows of each logged batch as the runner copies into a completions event. */
 const COMPLETION_ROWS = 16;
+/** Trainer's closing numbers, logged with the last step. */
+const SUMMARY_KEYS = new Set(['train_runtime', 'train_samples_per_second', 'train_steps_per_second', 'total_flos', 'train_loss']);
 /** A folder written to this recently may still be training. */
 const LIVE_SECONDS = 120;
 
@@ -35,7 +39,7 @@ interface TrainerState {
 /** Whether `dir` looks like a TRL output folder (and is not a GRPO Studio run folder). */
 export function isTrlOutputFolder(dir: string): boolean {
   if (fs.existsSync(path.join(dir, EVENTS_FILE))) return false;
-  return stateFiles(dir).length > 0 || completionFiles(dir).length > 0;
+  return stateFiles(dir).length > 0 || completionFiles(dir).length > 0 || tensorBoardFiles(dir).length > 0;
 }
 
 /** The trainer_state.json files of the folder and its checkpoints, newest (largest step) last. */
@@ -120,21 +124,29 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   const newest = newestState(dir, notes);
   const completions = completionFiles(dir);
   const checkpoints = checkpointDirs(dir);
-  const times = [newest?.mtime ?? 0, ...completions.map((c) => mtimeOf(c.file))];
+  const tensorboard = readTensorBoard(dir);
+  const times = [newest?.mtime ?? 0, ...completions.map((c) => mtimeOf(c.file)), ...tensorboard.files.map(mtimeOf)];
   const lastWrite = Math.max(...times, mtimeOf(dir));
   const history = newest?.state.log_history ?? [];
-  const maxSteps = isNumber(newest?.state.max_steps) && newest.state.max_steps > 0 ? newest.state.max_steps : null;
+  const argsMaxSteps = tensorboard.args?.max_steps;
+  const maxSteps =
+    isNumber(newest?.state.max_steps) && newest.state.max_steps > 0
+      ? newest.state.max_steps
+      : isNumber(argsMaxSteps) && argsMaxSteps > 0
+        ? argsMaxSteps
+        : null;
+  const firstLogged = [...tensorboard.steps.values()][0]?.time;
   const time = newest?.mtime ?? lastWrite;
 
   const events: RunEvent[] = [
     {
       event: 'start',
-      time: Math.min(...times.filter((t) => t > 0), time),
+      time: firstLogged ?? Math.min(...times.filter((t) => t > 0), time),
       config_file: '',
       argv: [],
       resumed_from: null,
       max_steps: maxSteps,
-      config: { trl_output: dir },
+      config: { trl_output: dir, ...(tensorboard.args ? { training: tensorboard.args } : {}) },
       versions: versionsFromModelCard(dir),
       devices: {},
       pid: 0,
@@ -154,8 +166,23 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
       if (key.startsWith('eval_')) evaluation = true;
       else if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
     }
-    if ('train_runtime' in entry) events.push({ event: 'summary', time, step, metrics });
-    else events.push({ event: evaluation ? 'eval' : 'log', time, step, metrics });
+    const at = tensorboard.steps.get(step)?.time ?? time;
+    if ('train_runtime' in entry) events.push({ event: 'summary', time: at, step, metrics });
+    else events.push({ event: evaluation ? 'eval' : 'log', time: at, step, metrics });
+  }
+  // TensorBoard has every logged step; trainer_state.json only those up to the newest checkpoint.
+  const lastInState = Math.max(0, ...history.map((entry) => (isNumber(entry.step) ? entry.step : 0)));
+  let fromTensorBoard = 0;
+  for (const [step, { time: at, metrics }] of [...tensorboard.steps].sort((a, b) => a[0] - b[0])) {
+    if (step <= lastInState || step === 0) continue;
+    // The closing summary is logged at the last step, under the same step as its metrics.
+    const summary = Object.fromEntries(Object.entries(metrics).filter(([k]) => SUMMARY_KEYS.has(k)));
+    const logged = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && !k.startsWith('eval_')));
+    const evaluation = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('eval_')));
+    if (Object.keys(logged).length) events.push({ event: 'log', time: at, step, metrics: logged });
+    if (Object.keys(evaluation).length) events.push({ event: 'eval', time: at, step, metrics: evaluation });
+    if (Object.keys(summary).length) events.push({ event: 'summary', time: at, step, metrics: summary });
+    fromTensorBoard++;
   }
   for (const completion of completions) {
     try {
@@ -177,11 +204,12 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   events.sort((a, b) => stepOf(a) - stepOf(b));
 
   const live = Date.now() / 1000 - lastWrite < LIVE_SECONDS;
-  const step = newest?.state.global_step ?? 0;
-  if (maxSteps !== null && step >= maxSteps) events.push({ event: 'end', time: lastWrite, status: 'finished', step, model_path: dir });
-  else if (!live && newest) events.push({ event: 'end', time: lastWrite, status: 'stopped', step });
+  const step = Math.max(newest?.state.global_step ?? 0, ...tensorboard.steps.keys());
+  const ended = Math.max(...events.map((e) => e.time));
+  if (maxSteps !== null && step >= maxSteps) events.push({ event: 'end', time: ended, status: 'finished', step, model_path: dir });
+  else if (!live && (newest || fromTensorBoard)) events.push({ event: 'end', time: ended, status: 'stopped', step });
 
-  if (!newest) {
+  if (!newest && fromTensorBoard === 0) {
     notes.push(`no ${TRAINER_STATE} yet: TRL writes it with each checkpoint (save_steps), so the metrics appear at the first save`);
   } else if (!live && maxSteps !== null && step < maxSteps) {
     notes.push(`the newest state is at step ${step} of ${maxSteps}: the run stopped, or its later steps were not saved`);
@@ -189,7 +217,12 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   if (newest && completions.length === 0) {
     notes.push('this folder has metrics but no completions: set `log_completions: true` (GRPOConfig) to see them');
   }
-  notes.push(...otherLogs(dir));
+  if (tensorboard.files.length) {
+    const folders = [...new Set(tensorboard.files.map((f) => path.relative(dir, path.dirname(f)) || '.'))].join(', ');
+    notes.push(
+      `TensorBoard event files in ${folders}: ${tensorboard.steps.size} logged step(s)${fromTensorBoard && newest ? ` (${fromTensorBoard} after the newest ${TRAINER_STATE})` : ''}${tensorboard.args ? ' and the training arguments' : ''} read from them`,
+    );
+  }
   return { events, notes, live };
 }
 
@@ -228,32 +261,6 @@ async function completionRows(file: string, rewardNames: Set<string>): Promise<C
   });
 }
 
-/** TensorBoard event files and Trackio's database: listed with what they hold, not read. */
-function otherLogs(dir: string): string[] {
-  const notes: string[] = [];
-  const tensorboard: string[] = [];
-  const walk = (folder: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isFile() && entry.name.startsWith('events.out.tfevents.')) tensorboard.push(path.relative(dir, folder) || '.');
-      else if (entry.isDirectory() && depth < 3 && !/^checkpoint-\d+$/.test(entry.name)) walk(path.join(folder, entry.name), depth + 1);
-    }
-  };
-  walk(dir, 0);
-  if (tensorboard.length) {
-    const folders = [...new Set(tensorboard)];
-    notes.push(
-      `TensorBoard event files in ${folders.join(', ')}: the same metrics TRL logged (open them with \`tensorboard --logdir ${folders[0]}\`); the charts here come from ${TRAINER_STATE}`,
-    );
-  }
-  return notes;
-}
-
 /**
  * Follows a TRL output folder that may still be training: reads it again when its trainer state
  * or completions change, and hands on the events not seen before (by kind and step).
@@ -281,7 +288,11 @@ export class TrlOutputFollower {
   }
 
   async poll(): Promise<void> {
-    const stamp = [...stateFiles(this.dir).map((s) => `${s.file}:${s.mtime}`), ...completionFiles(this.dir).map((c) => c.file)].join('|');
+    const stamp = [
+      ...stateFiles(this.dir).map((s) => `${s.file}:${s.mtime}`),
+      ...completionFiles(this.dir).map((c) => c.file),
+      ...tensorBoardFiles(this.dir).map((f) => `${f}:${mtimeOf(f)}`),
+    ].join('|');
     if (this.reading || (stamp === this.stamp && !this.live)) return;
     this.reading = true;
     try {

@@ -4,44 +4,23 @@
 // Resume continues the step count through the script's own train().
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { REPO_ROOT } from './harness.mjs';
 import { python, trainingOptions } from './trainingExample.mjs';
 
-const SCRIPT = `# Everything at module level, as in the article.
-import re
-import sys
-
-from datasets import Dataset
-from trl import GRPOConfig, GRPOTrainer
-
-STEPS = int(sys.argv[sys.argv.index("--steps") + 1])
-
-
-def emoji_reward(completions, **kwargs):
-    return [float(len(re.findall("[\\U0001F300-\\U0001FAFF]", c))) for c in completions]
-
-
-def length_reward(completions, **kwargs):
-    return [-abs(len(c) - 30) / 30 for c in completions]
-
-
-dataset = Dataset.from_list([{"prompt": q} for q in ["富士山の高さは？", "日本の首都は？", "桜はいつ？", "寿司は？"]])
-args = GRPOConfig(output_dir="out", max_steps=STEPS, per_device_train_batch_size=2, num_generations=2,
-                  max_completion_length=8, use_cpu=True, logging_steps=1, report_to=[])
-trainer = GRPOTrainer(model="models/tiny-qwen2", reward_funcs=[emoji_reward, length_reward], args=args, train_dataset=dataset)
-trainer.train()
-`;
+const SCRIPT = readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'origin', 'train_tiny.py'), 'utf8');
+const ARGS = ['--model', 'models/tiny-qwen2', '--steps', '400'];
 
 export const options = {
   ...trainingOptions,
   files: { '学習 script.py': SCRIPT },
-  settings: { ...trainingOptions.settings, 'grpoStudio.train.scriptArgs': { '学習 script.py': ['--steps', '400'] } },
+  settings: { ...trainingOptions.settings, 'grpoStudio.train.scriptArgs': { '学習 script.py': ARGS } },
 };
 
 export async function run(ctx) {
   const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame } = ctx;
   assert.ok(python);
   await openFile('学習 script.py');
-  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Train this script (--steps 400)' }).first();
+  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: `Train this script (${ARGS.join(' ')})` }).first();
   await lens.waitFor({ state: 'visible', timeout: 60000 });
   await screenshot('script-lens');
   await lens.click();
@@ -68,7 +47,7 @@ export async function run(ctx) {
   let events = readEvents();
   const stoppedAt = events.at(-1).step;
   assert.equal(events.at(-1).status, 'stopped');
-  assert.deepEqual(events[0].argv.slice(1), ['--steps', '400'], "the setting's arguments reached the script");
+  assert.deepEqual(events[0].argv.slice(1), ARGS, "the setting's arguments reached the script");
   assert.ok(readdirSync(path.join(runsDir, runName)).includes(`checkpoint-${stoppedAt}`), 'Stop saved a checkpoint in the run folder');
 
   await runCommand('GRPO: Resume Run');

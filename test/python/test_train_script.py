@@ -18,39 +18,18 @@ from tiny_model import REPO_ROOT, ensure_tiny_model
 
 CLI = REPO_ROOT / "dist" / "cli.js"
 
-SCRIPT = """# The origin's shape: rewards, data, trainer and train() at module level.
-import re
-import sys
-
-from datasets import Dataset
-from trl import GRPOConfig, GRPOTrainer
-
-STEPS = int(sys.argv[sys.argv.index("--steps") + 1])
-
-
-def emoji_reward(completions, **kwargs):
-    return [float(len(re.findall("[\\U0001F300-\\U0001FAFF]", c))) for c in completions]
-
-
-def length_reward(completions, **kwargs):
-    return [-abs(len(c) - 30) / 30 for c in completions]
-
-
-dataset = Dataset.from_list([{"prompt": q} for q in ["富士山の高さは？", "日本の首都は？", "桜はいつ？", "寿司は？"]])
-args = GRPOConfig(output_dir="out", max_steps=STEPS, per_device_train_batch_size=2, num_generations=2,
-                  max_completion_length=8, use_cpu=True, save_steps=STEPS, logging_steps=1, report_to=[],
-                  save_only_model=False)
-trainer = GRPOTrainer(model=MODEL, reward_funcs=[emoji_reward, length_reward], args=args, train_dataset=dataset)
-trainer.train()
-print("AFTER TRAIN", trainer.state.global_step)
-"""
+SCRIPT = (REPO_ROOT / "test" / "fixtures" / "origin" / "train_tiny.py").read_text(encoding="utf-8")
 
 
 def workspace(tmp_path: Path, script: str = SCRIPT) -> Path:
     folder = tmp_path / "script 日本語"
     folder.mkdir()
-    (folder / "train.py").write_text(script.replace("MODEL", repr(str(ensure_tiny_model()))), encoding="utf-8")
+    (folder / "train.py").write_text(script, encoding="utf-8")
     return folder
+
+
+def script_args(steps: int, model: str | None = None) -> list[str]:
+    return ["--model", model or str(ensure_tiny_model()), "--steps", str(steps)]
 
 
 def train(folder: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -67,7 +46,7 @@ def test_a_script_trains_as_a_run_stops_with_a_checkpoint_and_resumes(tmp_path: 
     run_dir = folder / "runs" / "mine"
     env = dict(os.environ, GRPO_STUDIO_PYTHON=sys.executable)
     cli = subprocess.Popen(
-        ["node", str(CLI), "train", "--script", "train.py", "--run-dir", str(run_dir), "--", "--steps", "200"],
+        ["node", str(CLI), "train", "--script", "train.py", "--run-dir", str(run_dir), "--", *script_args(200)],
         cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     events_file = run_dir / "events.jsonl"
@@ -80,14 +59,14 @@ def test_a_script_trains_as_a_run_stops_with_a_checkpoint_and_resumes(tmp_path: 
     assert stdout.splitlines()[0] == f"run dir: {run_dir}"
     first = events_of(run_dir)
     assert first[0]["event"] == "start" and first[0]["config_file"] == str(folder / "train.py")
-    assert first[0]["argv"][1:] == ["--steps", "200"] and first[0]["config"]["script"]["output_dir"] == "out"
+    assert first[0]["argv"][1:] == script_args(200) and first[0]["config"]["script"]["output_dir"] == "out"
     assert first[-1]["event"] == "end" and first[-1]["status"] == "stopped"
     stopped_at = first[-1]["step"]
     assert (run_dir / f"checkpoint-{stopped_at}").is_dir(), "Stop saves a checkpoint in the run folder"
     assert not (folder / "out").exists(), "checkpoints go to the run folder, not the script's output_dir"
     assert "AFTER TRAIN" in (run_dir / "runner.log").read_text(encoding="utf-8"), "the script's own code after train() ran"
 
-    resumed = train(folder, "--script", "train.py", "--run-dir", str(run_dir), "--resume", "--", "--steps", str(stopped_at + 2))
+    resumed = train(folder, "--script", "train.py", "--run-dir", str(run_dir), "--resume", "--", *script_args(stopped_at + 2))
     assert resumed.returncode == 0, resumed.stderr
     assert f"run finished at step {stopped_at + 2}/{stopped_at + 2}" in resumed.stdout
     events = events_of(run_dir)
@@ -100,13 +79,13 @@ def test_a_script_trains_as_a_run_stops_with_a_checkpoint_and_resumes(tmp_path: 
 
 
 def test_a_script_that_fails_or_trains_nothing_says_so(tmp_path: Path) -> None:
-    folder = workspace(tmp_path, SCRIPT.replace("model=MODEL", "model='models/no-such-model'"))
-    result = train(folder, "--script", "train.py", "--run-dir", str(folder / "runs" / "bad"), "--", "--steps", "2")
+    folder = workspace(tmp_path)
+    result = train(folder, "--script", "train.py", "--run-dir", str(folder / "runs" / "bad"), "--", *script_args(2, "models/no-such-model"))
     assert result.returncode == 1
     assert "run failed at step 0" in result.stdout and "runner.log" in result.stderr
     events = events_of(folder / "runs" / "bad")
     assert [e["event"] for e in events] == ["start", "end"] and events[-1]["status"] == "failed"
-    assert "no-such-model" in events[-1]["error"]
+    assert "OSError" in events[-1]["error"] and f'File "{folder / "train.py"}"' in events[-1]["error"], "the cause, from the script's own line"
 
     (folder / "idle.py").write_text("print('no trainer here')\n", encoding="utf-8")
     result = train(folder, "--script", "idle.py", "--run-dir", str(folder / "runs" / "idle"))
@@ -115,9 +94,9 @@ def test_a_script_that_fails_or_trains_nothing_says_so(tmp_path: Path) -> None:
 
 def test_the_pre_flight_checks_the_rewards_the_script_wires(tmp_path: Path) -> None:
     folder = workspace(tmp_path, SCRIPT.replace("def length_reward(completions, **kwargs):", "def length_reward(completions):"))
-    result = train(folder, "--script", "train.py", "--", "--steps", "2")
+    result = train(folder, "--script", "train.py", "--", *script_args(2))
     assert result.returncode == 1
-    assert "cannot start" in result.stderr and "length_reward" in result.stderr and "train.py:15:" in result.stderr
+    assert "cannot start" in result.stderr and "length_reward" in result.stderr and "train.py:17:" in result.stderr
     assert not (folder / "runs").exists(), "refused before any model loads"
 
 
@@ -125,7 +104,7 @@ def test_usage(tmp_path: Path) -> None:
     folder = workspace(tmp_path)
     assert train(folder, "--script", "nope.py").returncode == 2
     assert train(folder, "--script", "train.py", "--config", "x.yaml").returncode == 2
-    assert train(folder, "--config", "x.yaml", "--", "--steps", "2").returncode == 2
+    assert train(folder, "--config", "x.yaml", "--", *script_args(2)).returncode == 2
 
 
 def test_the_callback_on_its_own_writes_a_run_folder_the_editor_reads(tmp_path: Path) -> None:
@@ -145,7 +124,7 @@ def test_the_callback_on_its_own_writes_a_run_folder_the_editor_reads(tmp_path: 
         "train_dataset=dataset,\n                      callbacks=[GRPOStudioCallback('cluster-run')])",
     ).replace("import re\n", "import re\nfrom grpo_studio_callback import GRPOStudioCallback\n"))
     env = dict(os.environ, PYTHONPATH=str(site))
-    result = subprocess.run([sys.executable, "train.py", "--steps", "2"], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "train.py", *script_args(2)], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     events = events_of(folder / "cluster-run")
     assert [e["event"] for e in events][:2] == ["start", "train_begin"] and events[-1]["status"] == "finished"

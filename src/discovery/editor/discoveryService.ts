@@ -141,25 +141,21 @@ export class DiscoveryService implements vscode.Disposable {
 
   private scheduleUpdate(doc: vscode.TextDocument): void {
     if (doc.uri.scheme !== 'file' || !sourceKindOf(doc.uri.fsPath)) return;
-    const file = doc.uri.fsPath;
-    clearTimeout(this.pending.get(file));
-    this.pending.set(
-      file,
-      setTimeout(() => {
-        this.pending.delete(file);
-        this.apply(() => this.index?.update(file, doc.getText()));
-      }, this.ctx.config.debounceMs),
-    );
+    this.debounced(doc.uri.fsPath, () => doc.getText());
   }
 
   private scheduleNotebookUpdate(notebook: vscode.NotebookDocument): void {
-    const file = notebook.uri.fsPath;
+    this.debounced(notebook.uri.fsPath, () => notebookText(notebook));
+  }
+
+  /** Re-checks `file` with the text the editor has, once typing pauses. */
+  private debounced(file: string, text: () => string): void {
     clearTimeout(this.pending.get(file));
     this.pending.set(
       file,
       setTimeout(() => {
         this.pending.delete(file);
-        this.apply(() => this.index?.update(file, notebookText(notebook)));
+        this.apply(() => this.index?.update(file, text()));
       }, this.ctx.config.debounceMs),
     );
   }

@@ -77,7 +77,11 @@ function readEvent(bytes: Uint8Array, into: TensorBoardScalars): void {
       continue;
     }
     if (value === undefined || !Number.isFinite(value)) continue;
-    const key = tag.startsWith('train/') ? tag.slice('train/'.length) : tag.startsWith('eval/') ? `eval_${tag.slice('eval/'.length)}` : undefined;
+    const key = tag.startsWith('train/')
+      ? tag.slice('train/'.length)
+      : tag.startsWith('eval/')
+        ? `eval_${tag.slice('eval/'.length)}`
+        : undefined;
     if (!key) continue;
     const entry = into.steps.get(step) ?? { time, metrics: {} };
     entry.metrics[key] = value;

@@ -37,7 +37,8 @@ export class RewardTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
     if (node.type === 'file') {
       const item = new vscode.TreeItem(path.basename(node.file), vscode.TreeItemCollapsibleState.Expanded);
       item.resourceUri = vscode.Uri.file(node.file);
-      item.description = describeFile(node.file, node.rewards);
+      // The error count comes with resourceUri, from the Problems decorations: not a second time here.
+      item.description = describeFile(node.file);
       item.iconPath = vscode.ThemeIcon.File;
       item.contextValue = 'rewardFile';
       return item;
@@ -68,10 +69,9 @@ export class RewardTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
   }
 }
 
-function describeFile(file: string, rewards: RewardFunction[]): string {
+function describeFile(file: string): string {
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
-  const rel = folder ? path.relative(folder.uri.fsPath, path.dirname(file)) : path.dirname(file);
-  return [rel, counts(rewards.flatMap((r) => r.problems))].filter(Boolean).join(' · ');
+  return folder ? path.relative(folder.uri.fsPath, path.dirname(file)) : path.dirname(file);
 }
 
 function kindLabel(reward: RewardFunction): string {
@@ -105,6 +105,8 @@ function tooltip(reward: RewardFunction): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
   md.appendMarkdown(`**${reward.name}** — ${kindLabel(reward)}\n\n`);
   if (reward.origin === 'shape') md.appendMarkdown(`${vscode.l10n.t('Looks like a reward function; not passed to a trainer yet.')}\n\n`);
+  const users = [...new Set(reward.references.map((r) => `${vscode.workspace.asRelativePath(r.file)}:${r.range.start.line + 1}`))];
+  if (users.length) md.appendMarkdown(`${vscode.l10n.t('Used by {0}', users.map((u) => `\`${u}\``).join(', '))}\n\n`);
   if (reward.problems.length === 0) md.appendMarkdown(vscode.l10n.t('GRPOTrainer can call this reward function.'));
   for (const p of reward.problems) md.appendMarkdown(`- \`${p.code}\` ${p.message.replace(/[\\`*_[\]]/g, '\\$&')}\n`);
   return md;

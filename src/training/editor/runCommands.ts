@@ -53,7 +53,10 @@ export function registerRunCommands({ ctx, service, dashboard }: TrainingContext
   });
   ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
     const target = await pickRun(service, run);
-    if (target) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target.dir));
+    if (!target) return;
+    // In a browser (code-server, vscode.dev) or a remote window, the OS file manager is not the user's: the Explorer is.
+    const inExplorer = vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName !== undefined;
+    void vscode.commands.executeCommand(inExplorer ? 'revealInExplorer' : 'revealFileInOS', vscode.Uri.file(target.dir));
   });
   ctx.registerCommand('grpoStudio.deleteRun', async (run?: RunState) => {
     const target = await pickRun(service, run);

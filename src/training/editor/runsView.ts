@@ -19,9 +19,13 @@ export class RunsView implements vscode.TreeDataProvider<RunState>, vscode.Dispo
   }
 
   getTreeItem(run: RunState): vscode.TreeItem {
-    const item = new vscode.TreeItem(run.name, vscode.TreeItemCollapsibleState.None);
+    // `<UTC stamp>-<config>`: the config first, so the status is not cut off behind the stamp.
+    const stamped = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\d{2}-(.+)$/.exec(run.name);
+    const item = new vscode.TreeItem(stamped?.[6] ?? run.name, vscode.TreeItemCollapsibleState.None);
     item.id = run.dir;
-    item.description = describeRun(run);
+    item.description = stamped
+      ? `${describeRun(run)} · ${stamped[1]}-${stamped[2]}-${stamped[3]} ${stamped[4]}:${stamped[5]} UTC`
+      : describeRun(run);
     item.tooltip = new vscode.MarkdownString(
       `**${run.name}**${run.external ? ` — ${vscode.l10n.t('TRL output folder, made outside GRPO Studio')}` : ''}\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
     );

@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import grpo_studio_runner as runner  # noqa: E402
+from grpo_studio_callback import json_safe  # noqa: E402
 import yaml  # noqa: E402
 
 
@@ -101,7 +102,7 @@ def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
     eos_and_pad = {*trainer.eos_token_ids, trainer._tokenizer.pad_token_id}  # TRL's test for a truncated completion
     result_rows = []
     for i, (prompt, completion, advantage) in enumerate(zip(logs["prompt"], logs["completion"], logs["advantages"])):
-        rewards = {name: runner.json_safe(logs["rewards"][name][i]) for name in names}
+        rewards = {name: json_safe(logs["rewards"][name][i]) for name in names}
         present = [(w, r) for w, r in zip(weights, rewards.values()) if r is not None]
         length = int(mask[i].sum().item())
         last = int(ids[i, length - 1].item()) if length else None
@@ -126,7 +127,7 @@ def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
         "rows": result_rows,
         "metrics": metrics,
     }
-    Path(args.out).write_text(json.dumps(runner.json_safe(result), ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    Path(args.out).write_text(json.dumps(json_safe(result), ensure_ascii=False, allow_nan=False), encoding="utf-8")
     return 0
 
 

@@ -329,7 +329,7 @@ REPORT_CASES = [
         files={"run/events.jsonl": EVENTS},
         kept=history_intact(EVENTS.encode()),
     ),
-    Case("report-without-events", ["report", "nothing"], 1, ["no events.jsonl"], files={"nothing/x": ""}),
+    Case("report-without-events", ["report", "nothing"], 1, ["neither a GRPO Studio run folder (events.jsonl) nor a TRL output folder"], files={"nothing/x": ""}),
     Case(
         "sample-out-is-the-prompts",
         ["sample", "--model", "m", "--prompts", "p.jsonl", "--num-generations", "2", "--out", "p.jsonl"],

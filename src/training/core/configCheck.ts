@@ -12,6 +12,8 @@ export interface ConfigProblem {
   severity: 'error' | 'warning';
   message: string;
   range: Range;
+  /** The field an unknown key most likely meant: the quick fix writes it instead. */
+  replacement?: string;
 }
 
 /** Fields that older TRL versions (and many blog posts) use, with what happened to them. */
@@ -67,6 +69,7 @@ export function checkRunConfig(
         severity: 'error',
         range,
         message: removed ?? (suggestion ? `${unknown} ${l10n.t("Did you mean '{0}'?", suggestion)}` : unknown),
+        ...(suggestion ? { replacement: suggestion } : {}),
       });
       continue;
     }

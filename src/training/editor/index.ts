@@ -19,7 +19,7 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService, previews
   ctx.register(new RunsView(service));
   ctx.register(new RunStatusBar(service));
   const schema = loadTrlSchema(ctx);
-  registerRunConfigSupport(ctx, schema, RUNNER_FIELDS);
+  registerRunConfigSupport(ctx, schema, RUNNER_FIELDS, discovery);
   const dashboard = ctx.register(new DashboardPanel(ctx.extension.extensionUri, service));
   ctx.register(new RunFailureNotifier(service, dashboard));
   const training: TrainingContext = { ctx, service, dashboard, discovery, schema, previews };

@@ -1,12 +1,16 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
+import type { DiscoveryService } from '../../discovery/editor/discoveryService';
+import { isRewardFuncsEntry, rewardFuncsSpec } from '../core/rewardFuncsEntry';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { checkRunConfig, type TrlSchema } from '../core/configCheck';
 
 /**
  * TRL run configs (`trl grpo --config` YAML) in the editor: unknown, removed and mistyped fields
- * as diagnostics, the installed TRL's help text on hover, field names on completion. The fields
+ * as diagnostics (a quick fix for "did you mean"), the installed TRL's help text on hover, field
+ * names and, in `reward_funcs:`, the workspace's reward functions on completion. The fields
  * come from schemas/trl-grpo.json, generated from TRL's dataclasses by python/grpo_studio_schema.py.
  */
 export function loadTrlSchema(ctx: Ctx): TrlSchema {
@@ -15,7 +19,7 @@ export function loadTrlSchema(ctx: Ctx): TrlSchema {
   ) as TrlSchema;
 }
 
-export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields: ReadonlySet<string>): void {
+export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields: ReadonlySet<string>, discovery: DiscoveryService): void {
   const diagnostics = ctx.register(vscode.languages.createDiagnosticCollection('grpo-studio-config'));
   const selector: vscode.DocumentSelector = [{ language: 'yaml', scheme: 'file' }];
   const isRunConfig = (doc: vscode.TextDocument) => doc.languageId === 'yaml' && looksLikeRunConfig(doc.getText());
@@ -58,6 +62,61 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
         return new vscode.Hover(md, new vscode.Range(position.line, 0, position.line, match[1].length));
       },
     }),
+  );
+
+  ctx.register(
+    vscode.languages.registerCodeActionsProvider(
+      selector,
+      {
+        provideCodeActions(doc, range) {
+          if (!isRunConfig(doc)) return [];
+          return checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n).flatMap((p) => {
+            const at = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
+            if (!p.replacement || !at.intersection(range)) return [];
+            const fix = new vscode.CodeAction(vscode.l10n.t("Change to '{0}'", p.replacement), vscode.CodeActionKind.QuickFix);
+            fix.edit = new vscode.WorkspaceEdit();
+            fix.edit.replace(doc.uri, at, p.replacement);
+            fix.isPreferred = true;
+            return [fix];
+          });
+        },
+      },
+      { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
+    ),
+  );
+
+  // In `reward_funcs:`, the rewards discovery found, written as the runner finds them.
+  ctx.register(
+    vscode.languages.registerCompletionItemProvider(
+      selector,
+      {
+        provideCompletionItems(doc, position) {
+          const lines = doc.getText().split(/\r?\n/);
+          if (!isRunConfig(doc) || !isRewardFuncsEntry(lines, position.line)) return undefined;
+          const dir = path.dirname(doc.uri.fsPath);
+          const prefix = /^(\s*-?\s*)/.exec(lines[position.line].slice(0, position.character))![1];
+          const replace = new vscode.Range(position.line, prefix.length, position.line, lines[position.line].length);
+          return discovery.report.rewards
+            .filter((r) => r.handle && r.kind !== 'model')
+            .map((reward, i) => {
+              const spec = rewardFuncsSpec(reward.handle!.file, reward.handle!.attr, dir);
+              const item = new vscode.CompletionItem(spec, vscode.CompletionItemKind.Function);
+              item.detail = `${reward.name} — ${vscode.workspace.asRelativePath(reward.file)}:${reward.range.start.line + 1}`;
+              const errors = reward.problems.filter((p) => p.severity === 'error');
+              item.documentation = errors.length
+                ? errors.map((p) => `${p.code}: ${p.message}`).join('\n')
+                : vscode.l10n.t('GRPOTrainer can call this reward function.');
+              item.insertText = `${prefix.includes('-') ? '' : '- '}${spec}`;
+              item.range = replace;
+              // Callable ones first, in discovery's order.
+              item.sortText = `${errors.length ? 1 : 0}${String(i).padStart(5, '0')}`;
+              return item;
+            });
+        },
+      },
+      '-',
+      ' ',
+    ),
   );
 
   ctx.register(

@@ -1,0 +1,58 @@
+// Editing a run config as a user does: a mistyped field gets the config check's squiggle and a
+// quick fix ("Change to 'learning_rate'"), and an entry of `reward_funcs:` completes with the
+// workspace's reward functions, written as the runner finds them.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const CONFIG = `model_name_or_path: models/tiny-qwen2
+dataset_name: data/questions.jsonl
+learnin_rate: 1.0e-5
+reward_funcs:
+  - rewards.length_reward
+  - 
+max_steps: 2
+`;
+
+export const options = { workspace: 'examples/emoji-length', files: { 'edit.yaml': CONFIG }, timeoutMs: 120000 };
+
+export async function run(ctx) {
+  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor } = ctx;
+  await openFile('edit.yaml');
+  const goTo = async (line, column) => {
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(`${line}:${column}`);
+    await page.keyboard.press('Enter');
+  };
+  const onDisk = () => readFileSync(path.join(workspace, 'edit.yaml'), 'utf8');
+
+  await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+  await waitFor(async () => /Did you mean 'learning_rate'\?/.test((await page.locator('.markers-panel').textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the mistyped field is flagged with the field it meant',
+  });
+  await openFile('edit.yaml');
+  await goTo(3, 3);
+  await page.keyboard.press('Control+.');
+  const fix = page.locator('.action-widget .action-item, .context-view .action-label', { hasText: "Change to 'learning_rate'" }).first();
+  await fix.waitFor({ state: 'visible', timeout: 15000 });
+  await screenshot('quick-fix');
+  await fix.click();
+  await page.keyboard.press('Control+S');
+  await waitFor(() => /^learning_rate: 1\.0e-5$/m.test(onDisk()), { message: 'the quick fix wrote the real field name' });
+
+  await goTo(6, 5);
+  await page.keyboard.press('Control+Space');
+  const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rewards.emoji_reward' }).first();
+  await suggestion.waitFor({ state: 'visible', timeout: 15000 });
+  assert.ok(
+    (await page.locator('.suggest-widget .monaco-list-row').count()) >= 2,
+    "the workspace's rewards are offered",
+  );
+  await screenshot('reward-completion');
+  await suggestion.click();
+  await page.keyboard.press('Control+S');
+  await waitFor(() => /^ {2}- rewards\.emoji_reward$/m.test(onDisk()), {
+    message: `the chosen reward is written as a dotted path: ${onDisk()}`,
+  });
+  assert.match(onDisk(), /^ {2}- rewards\.length_reward$/m, 'the entry above is untouched');
+}

@@ -44,10 +44,7 @@ export async function run(ctx) {
   await page.keyboard.press('Control+Space');
   const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rewards.emoji_reward' }).first();
   await suggestion.waitFor({ state: 'visible', timeout: 15000 });
-  assert.ok(
-    (await page.locator('.suggest-widget .monaco-list-row').count()) >= 2,
-    "the workspace's rewards are offered",
-  );
+  assert.ok((await page.locator('.suggest-widget .monaco-list-row').count()) >= 2, "the workspace's rewards are offered");
   await screenshot('reward-completion');
   await suggestion.click();
   await page.keyboard.press('Control+S');

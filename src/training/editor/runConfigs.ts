@@ -94,8 +94,11 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
           const lines = doc.getText().split(/\r?\n/);
           if (!isRunConfig(doc) || !isRewardFuncsEntry(lines, position.line)) return undefined;
           const dir = path.dirname(doc.uri.fsPath);
-          const prefix = /^(\s*-?\s*)/.exec(lines[position.line].slice(0, position.character))![1];
-          const replace = new vscode.Range(position.line, prefix.length, position.line, lines[position.line].length);
+          // Everything after the indentation's `-` (or the indentation) is the entry: `- <spec>`, one space.
+          const line = lines[position.line];
+          const dash = /^\s*-/.exec(line);
+          const start = dash ? dash[0].length : (/^\s*/.exec(line)?.[0].length ?? 0);
+          const replace = new vscode.Range(position.line, start, position.line, line.length);
           return discovery.report.rewards
             .filter((r) => r.handle && r.kind !== 'model')
             .map((reward, i) => {
@@ -106,7 +109,8 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
               item.documentation = errors.length
                 ? errors.map((p) => `${p.code}: ${p.message}`).join('\n')
                 : vscode.l10n.t('GRPOTrainer can call this reward function.');
-              item.insertText = `${prefix.includes('-') ? '' : '- '}${spec}`;
+              item.insertText = dash ? ` ${spec}` : `- ${spec}`;
+              item.filterText = `${dash ? '' : '-'} ${spec}`;
               item.range = replace;
               // Callable ones first, in discovery's order.
               item.sortText = `${errors.length ? 1 : 0}${String(i).padStart(5, '0')}`;

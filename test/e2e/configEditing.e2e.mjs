@@ -52,7 +52,11 @@ export async function run(ctx) {
   await runCommand('Trigger Suggest');
   const suggestion = page.locator('.suggest-widget .monaco-list-row', { hasText: 'rewards.emoji_reward' }).first();
   await suggestion.waitFor({ state: 'visible', timeout: 15000 });
-  assert.match((await page.locator('.suggest-widget').textContent()) ?? '', /emoji_reward/, "the workspace's reward, under the typed filter");
+  assert.match(
+    (await page.locator('.suggest-widget').textContent()) ?? '',
+    /emoji_reward/,
+    "the workspace's reward, under the typed filter",
+  );
   await screenshot('reward-completion');
   await suggestion.click();
   await page.keyboard.press('Control+S');

@@ -5,7 +5,8 @@ import { pythonScript } from '../shared/pythonScripts';
 import type { DryRunFinding, DryRunStep, Signal } from '../scoring/signal';
 import { DryRunError, dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../training/core/dryRunScript';
 import { cliLocalizer } from './localizer';
-import { numberOption, outputProblem, writeFileAtomically } from './options';
+import { numberOption, outputProblem } from './options';
+import { writeFileAtomically } from '../shared/files';
 import { cliPython } from './python';
 
 const USAGE = 'Usage: grpo-studio dry-run --config FILE [--prompts K] [--seed S] [--out FILE.samples.jsonl] [--force] [--json]';

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderRunReport } from '../training/core/report';
-import { EVENTS_FILE, eventsIn } from '../training/core/runs';
-import { isTrlOutputFolder, readTrlOutput, TRAINER_STATE } from '../training/core/trlOutput';
-import type { RunEvent } from '../training/core/events';
-import { outputProblem, writeFileAtomically } from './options';
+import { EVENTS_FILE, readRun } from '../training/core/runs';
+import { isTrlOutputFolder, TRAINER_STATE } from '../training/core/trlOutput';
+import { outputProblem } from './options';
+import { writeFileAtomically } from '../shared/files';
 
 /** `grpo-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of a run, to share. */
 export async function runReport(argv: string[]): Promise<number> {
@@ -40,12 +40,8 @@ export async function runReport(argv: string[]): Promise<number> {
       ? undefined
       : outputProblem('--out', values.out, { inputs: [{ option: 'RUN_DIR', path: runDir }], force: values.force });
   if (problem) return usage(problem);
-  let events: Iterable<RunEvent> = eventsIn(runDir);
-  let notes: string[] = [];
-  if (trlOutput) {
-    ({ events, notes } = await readTrlOutput(runDir));
-    for (const note of notes) process.stderr.write(`note: ${note}\n`);
-  }
+  const { events, notes } = await readRun(runDir);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   writeFileAtomically(out, renderRunReport(events, path.basename(runDir), notes));
   process.stdout.write(`${out}\n`);

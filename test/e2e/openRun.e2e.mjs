@@ -28,7 +28,19 @@ function trlGrpo(workspace) {
 }
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, waitForTreeItem, findFrame, openViewContainer } = ctx;
+  const {
+    page,
+    assert,
+    workspace,
+    openFile,
+    runCommand,
+    screenshot,
+    waitFor,
+    waitForTreeItem,
+    waitForNotification,
+    findFrame,
+    openViewContainer,
+  } = ctx;
   const output = trlGrpo(workspace);
   const state = JSON.parse(readFileSync(path.join(output, 'checkpoint-4', 'trainer_state.json'), 'utf8'));
   assert.equal(state.global_step, 4);
@@ -40,7 +52,16 @@ export async function run(ctx) {
   await runCommand('GRPO: Open Run Folder...');
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget input').first();
   await input.waitFor({ state: 'visible' });
-  await input.fill(`${output}/`);
+  // The dialog fills in the workspace folder once it is up: type over it after that, and check it took.
+  await waitFor(async () => /\/$/.test(await input.inputValue()), { message: 'the file dialog shows its starting folder' });
+  await waitFor(
+    async () => {
+      await input.fill(`${output}/`);
+      await page.waitForTimeout(300);
+      return (await input.inputValue()) === `${output}/`;
+    },
+    { message: 'the run folder typed into the file dialog' },
+  );
   await screenshot('open-run-folder-dialog');
   await page.keyboard.press('Enter');
   await page
@@ -73,4 +94,14 @@ export async function run(ctx) {
 
   await openViewContainer('GRPO');
   await waitForTreeItem('trl-output');
+
+  // The shareable HTML report, from the editor (what `grpo-studio report` writes).
+  await runCommand('GRPO: Export Run Report (HTML)');
+  await waitForNotification('report of trl-output written to', { timeoutMs: 30000 });
+  const report = readFileSync(path.join(output, 'report.html'), 'utf8');
+  assert.ok(
+    report.includes('Sample completions (step 4)') && report.includes('rewards/emoji_reward/mean'),
+    'the report has the charts and completions',
+  );
+  await screenshot('report-exported');
 }

@@ -37,7 +37,8 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string, not
     ['Steps', `${lastStep}${typeof maxSteps === 'number' ? ` / ${maxSteps}` : ''}`],
     ['Started', time(firstStart?.time)],
     ['Ended', time(end?.time)],
-    ['Duration', firstStart?.time && end?.time ? duration(end.time - firstStart.time) : '–'],
+    // Training time, pauses between sessions left out: the Runs view's and the dashboard's figure.
+    ['Duration', fold.startedAt !== undefined && end?.time ? duration(fold.earlierSeconds + (end.time - fold.startedAt)) : '–'],
     ...(starts.length > 1
       ? [
           [

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { EVENTS_FILE, EventReader, type RunEvent, type RunStatus } from './events';
 import { RunFold } from './runFold';
 import { PYTHON_SCRIPTS } from '../../shared/pythonScripts';
-import { isTrlOutputFolder } from './trlOutput';
+import { isTrlOutputFolder, readTrlOutput } from './trlOutput';
 
 /** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
 export interface RunState {
@@ -87,6 +87,15 @@ export function* eventsIn(dir: string): Generator<RunEvent> {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * A run's events from its folder, whichever kind it is: a GRPO Studio run folder (streamed), or a
+ * TRL output folder read as events, with what it lacks in `notes`.
+ */
+export async function readRun(dir: string): Promise<{ events: Iterable<RunEvent>; notes: string[] }> {
+  if (isTrlOutputFolder(dir)) return readTrlOutput(dir);
+  return { events: eventsIn(dir), notes: [] };
 }
 
 export function readEvents(dir: string): RunEvent[] {

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EVENTS_FILE, type RunState } from '../core/runs';
+import { EVENTS_FILE, readRun, type RunState } from '../core/runs';
+import { renderRunReport } from '../core/report';
+import { writeFileAtomically } from '../../shared/files';
 import { isTrlOutputFolder } from '../core/trlOutput';
 import { pickRun, type TrainingContext } from './trainingContext';
 
@@ -50,6 +52,30 @@ export function registerRunCommands({ ctx, service, dashboard }: TrainingContext
     dashboard.show([run]);
     const notes = service.notesOf(dir);
     if (notes.length) void vscode.window.showInformationMessage(`${run.name}: ${notes.join('; ')}`);
+  });
+  ctx.registerCommand('grpoStudio.exportReport', async (run?: RunState) => {
+    const target = await pickRun(service, run);
+    if (!target) return;
+    const file = path.join(target.dir, 'report.html');
+    try {
+      const { events, notes } = await readRun(target.dir);
+      writeFileAtomically(file, renderRunReport(events, target.name, notes));
+    } catch (error) {
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('GRPO: the report of {0} could not be written: {1}', target.name, (error as Error).message),
+      );
+      return;
+    }
+    const open = vscode.l10n.t('Open in Browser');
+    const choice = await vscode.window.showInformationMessage(
+      vscode.l10n.t(
+        'GRPO: report of {0} written to {1} (one self-contained HTML file, to share)',
+        target.name,
+        vscode.workspace.asRelativePath(file),
+      ),
+      open,
+    );
+    if (choice === open) void vscode.env.openExternal(vscode.Uri.file(file));
   });
   ctx.registerCommand('grpoStudio.revealRun', async (run?: RunState) => {
     const target = await pickRun(service, run);

@@ -269,7 +269,7 @@ function bind(target: Node | null, scope: Scope): void {
       visit(target, scope);
       return;
     default:
-      if (target.type.endsWith('pattern') || target.type.endsWith('pattern_list') || target.type === 'pattern_list') {
+      if (target.type.endsWith('pattern') || target.type.endsWith('pattern_list')) {
         for (const child of children(target)) bind(child, scope);
       } else {
         visit(target, scope);

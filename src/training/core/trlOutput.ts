@@ -28,6 +28,8 @@ export interface TrlOutput {
   notes: string[];
   /** Written to in the last two minutes: a run that may still be going. */
   live: boolean;
+  /** When anything in it was last written, seconds since the epoch. */
+  lastWrite: number;
 }
 
 interface TrainerState {
@@ -223,7 +225,7 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
       `TensorBoard event files in ${folders}: ${tensorboard.steps.size} logged step(s)${fromTensorBoard && newest ? ` (${fromTensorBoard} after the newest ${TRAINER_STATE})` : ''}${tensorboard.args ? ' and the training arguments' : ''} read from them`,
     );
   }
-  return { events, notes, live };
+  return { events, notes, live, lastWrite };
 }
 
 function stepOf(event: RunEvent): number {
@@ -268,6 +270,7 @@ async function completionRows(file: string, rewardNames: Set<string>): Promise<C
 export class TrlOutputFollower {
   private readonly seen = new Set<string>();
   private stamp = '';
+  private lastWrite = 0;
   private reading = false;
   private timer?: NodeJS.Timeout;
   live = true;
@@ -293,11 +296,14 @@ export class TrlOutputFollower {
       ...completionFiles(this.dir).map((c) => c.file),
       ...tensorBoardFiles(this.dir).map((f) => `${f}:${mtimeOf(f)}`),
     ].join('|');
-    if (this.reading || (stamp === this.stamp && !this.live)) return;
+    // Unchanged files are read again only when a live run may have gone quiet (it then ends as stopped).
+    const mayHaveEnded = this.live && Date.now() / 1000 - this.lastWrite >= LIVE_SECONDS;
+    if (this.reading || (stamp === this.stamp && !mayHaveEnded)) return;
     this.reading = true;
     try {
       const read = await readTrlOutput(this.dir);
       this.stamp = stamp;
+      this.lastWrite = read.lastWrite;
       this.live = read.live;
       this.notes = read.notes;
       const fresh = read.events.filter((event) => {

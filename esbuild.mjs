@@ -7,12 +7,13 @@ const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-// web-tree-sitter loads its runtime and the Python grammar as .wasm files at run time;
-// both are shipped next to the bundles.
+// web-tree-sitter loads its runtime and the Python grammar as .wasm files at run time, sql.js
+// its SQLite build (for Trackio projects); all are shipped next to the bundles.
 function copyWasm() {
   mkdirSync('dist', { recursive: true });
   copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
   copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
+  copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), 'dist/sql-wasm.wasm');
 }
 
 // web-tree-sitter is an ES module that reads import.meta.url; the CommonJS bundles supply it.
@@ -32,7 +33,8 @@ const common = {
 
 // onnxruntime-node loads its native binding from a path relative to its own files: it stays a
 // package (node_modules here; dist/node_modules in a platform .vsix, see scripts/package.mjs).
-const external = ['onnxruntime-node'];
+// sql.js's wasm is looked up in its package only when run from source (dist has its copy).
+const external = ['onnxruntime-node', 'sql.js/dist/sql-wasm.wasm'];
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', ...external] },

@@ -41,9 +41,10 @@ Commands:
       dead rewards, truncation, which reward drives the advantage). No training step is taken.
       --out saves the completions as a sample set. Exits 1 when the model or a reward cannot
       be used.
-  report RUN_DIR [--out FILE] [--force]
+  report RUN_DIR|PROJECT.db[::RUN] [--out FILE] [--force]
       Write a self-contained HTML report of a run (charts, config, sample completions) to
-      share; default RUN_DIR/report.html.
+      share; default RUN_DIR/report.html. RUN_DIR is a GRPO Studio run folder or a TRL
+      output folder; PROJECT.db a Trackio project (its run named after ::).
 `;
 
 /** The usage text of one command: its lines in USAGE. */

@@ -2,6 +2,7 @@
 // made in the workspace before the window opens it. GRPO: Open Run Folder... (typed into the
 // file dialog, as a user would) lists it in the Runs view and opens its dashboard: TRL's metrics
 // from trainer_state.json in the charts, the completions parquet's rows with their rewards.
+// GRPO: Open Trackio Run... then opens a `report_to: trackio` run from its project database.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,22 +10,22 @@ import { python, trainingOptions } from './trainingExample.mjs';
 
 export const options = trainingOptions;
 
-function trlGrpo(workspace) {
+function trlGrpo(workspace, { output = 'elsewhere/trl-output', report = ['--report_to', 'none'], env = {} } = {}) {
   mkdirSync(path.join(workspace, 'trl data'), { recursive: true });
   const rows = ['日本の首都は？', '富士山の高さは？', '桜はいつ咲く？', '寿司のネタは？'].map((q) => JSON.stringify({ prompt: q }));
   writeFileSync(path.join(workspace, 'trl data', 'train.jsonl'), `${rows.join('\n')}\n`);
   // prettier-ignore
   const argv = ['-m', 'trl.scripts.grpo', '--model_name_or_path', 'models/tiny-qwen2', '--dataset_name', 'trl data',
-    '--reward_funcs', 'rewards.emoji_reward', 'rewards.length_reward', '--output_dir', 'elsewhere/trl-output', '--max_steps', '4',
+    '--reward_funcs', 'rewards.emoji_reward', 'rewards.length_reward', '--output_dir', output, '--max_steps', '4',
     '--per_device_train_batch_size', '2', '--num_generations', '2', '--max_completion_length', '8', '--use_cpu',
-    '--save_steps', '2', '--logging_steps', '1', '--log_completions', '--report_to', 'none'];
+    '--save_steps', '2', '--logging_steps', '1', '--log_completions', ...report];
   execFileSync(python, argv, {
     cwd: workspace,
-    env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false' },
+    env: { ...process.env, HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', TOKENIZERS_PARALLELISM: 'false', ...env },
     stdio: 'ignore',
     timeout: 300000,
   });
-  return path.join(workspace, 'elsewhere', 'trl-output');
+  return path.join(workspace, output);
 }
 
 export async function run(ctx) {
@@ -104,4 +105,34 @@ export async function run(ctx) {
     'the report has the charts and completions',
   );
   await screenshot('report-exported');
+
+  // A Trackio run, its project database browsed to (one synced from a cluster, say).
+  const trackioDir = path.join(workspace, 'trackio cache');
+  trlGrpo(workspace, {
+    output: 'elsewhere/tk-output',
+    report: ['--report_to', 'trackio', '--project', 'grpo-tk', '--run_name', 'tk-1'],
+    env: { TRACKIO_DIR: trackioDir },
+  });
+  const db = path.join(trackioDir, 'grpo-tk.db');
+  await runCommand('GRPO: Open Trackio Run...');
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Browse for a Trackio project' }).first().click();
+  await input.waitFor({ state: 'visible' });
+  await waitFor(async () => /\/$/.test(await input.inputValue()), { message: 'the file dialog shows its starting folder' });
+  await waitFor(
+    async () => {
+      await input.fill(db);
+      await page.waitForTimeout(300);
+      return (await input.inputValue()) === db;
+    },
+    { message: 'the project database typed into the file dialog' },
+  );
+  await page.keyboard.press('Enter');
+  await waitForTreeItem('grpo-tk · tk-1');
+  const trackioFrame = await findFrame('.runs:has-text("grpo-tk · tk-1")', { timeoutMs: 60000 });
+  await waitFor(async () => /step 4/.test((await trackioFrame.locator('.runs .progress-label').first().textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the dashboard shows the 4 steps Trackio logged',
+  });
+  assert.ok((await trackioFrame.locator('figure.chart-card[data-key="rewards/length_reward/mean"]').count()) === 1);
+  await screenshot('trackio-run-dashboard');
 }

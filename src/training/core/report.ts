@@ -51,7 +51,10 @@ export function renderRunReport(events: Iterable<RunEvent>, runName: string, not
         ]
       : []),
     start?.config_file === ''
-      ? ['Source', 'TRL output folder (made outside GRPO Studio)']
+      ? [
+          'Source',
+          start.config.trackio ? `Trackio project run ${String(start.config.trackio)}` : 'TRL output folder (made outside GRPO Studio)',
+        ]
       : ['Config file', String(start?.config_file ?? '–')],
     ...Object.entries(start?.versions ?? {}).map(([name, version]): [string, string] => [name, String(version)]),
     ...(start && Object.keys(start.devices ?? {}).length === 0

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { EVENTS_FILE, EventReader, type RunEvent, type RunStatus } from './events';
 import { RunFold } from './runFold';
 import { PYTHON_SCRIPTS } from '../../shared/pythonScripts';
-import { isTrlOutputFolder, readTrlOutput } from './trlOutput';
+import { isTrlOutputFolder, readTrackioOutput, readTrlOutput } from './trlOutput';
+import { parseTrackioRunId } from './trackio';
 
 /** A run as the Runs view shows it: from its folder alone, so it survives a window reload. */
 export interface RunState {
@@ -25,8 +26,8 @@ export interface RunState {
   reward?: number;
   /** Running, and asked to stop (it finishes the step and saves a checkpoint first). */
   stopping?: boolean;
-  /** A TRL output folder made by something else: watched, never stopped, resumed or deleted from here. */
-  external?: boolean;
+  /** Made by something else (a TRL output folder, a Trackio run): watched, never stopped, resumed or deleted from here. */
+  external?: 'trl-output' | 'trackio';
 }
 
 export { EVENTS_FILE } from './events';
@@ -93,7 +94,15 @@ export function* eventsIn(dir: string): Generator<RunEvent> {
  * A run's events from its folder, whichever kind it is: a GRPO Studio run folder (streamed), or a
  * TRL output folder read as events, with what it lacks in `notes`.
  */
+/** The folder of a run, or for a Trackio run (`project.db::run`) its project's database. */
+export function runLocation(dir: string): string {
+  return parseTrackioRunId(dir)?.db ?? dir;
+}
+
+/** A GRPO Studio run folder, a TRL output folder, or a Trackio project's run (`project.db::run`). */
 export async function readRun(dir: string): Promise<{ events: Iterable<RunEvent>; notes: string[] }> {
+  const trackio = parseTrackioRunId(dir);
+  if (trackio) return readTrackioOutput(trackio.db, trackio.run);
   if (isTrlOutputFolder(dir)) return readTrlOutput(dir);
   return { events: eventsIn(dir), notes: [] };
 }

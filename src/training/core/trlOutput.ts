@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { EVENTS_FILE, type CompletionRow, type RunEvent } from './events';
 import { readTensorBoard, tensorBoardFiles } from './tensorboard';
+import { parseTrackioRunId, readTrackioRun, TRACKIO_RUN_SEPARATOR, trackioRunOf, type TrackioRun, type TrackioRunInfo } from './trackio';
 
 /**
  * A TRL output folder made by anything (`trl grpo`, `accelerate launch train.py`, a notebook),
@@ -30,12 +31,19 @@ export interface TrlOutput {
   live: boolean;
   /** When anything in it was last written, seconds since the epoch. */
   lastWrite: number;
+  /** The Trackio project database the metrics also came from. */
+  trackioDb?: string;
 }
 
 interface TrainerState {
   global_step?: number;
   max_steps?: number;
   log_history?: Record<string, unknown>[];
+}
+
+/** A run made outside GRPO Studio: a TRL output folder, or a Trackio project's run (`project.db::run`). */
+export function isExternalRun(id: string): boolean {
+  return parseTrackioRunId(id) !== undefined || isTrlOutputFolder(id);
 }
 
 /** Whether `dir` looks like a TRL output folder (and is not a GRPO Studio run folder). */
@@ -120,42 +128,153 @@ function versionsFromModelCard(dir: string): Record<string, string> {
   return versions;
 }
 
-/** The folder as the events a GRPO Studio run would have written. */
+/** Each logged step's metrics with its wall time, from a tracker (TensorBoard, Trackio). */
+type LoggedSteps = Map<number, { time: number; metrics: Record<string, number> }>;
+
+/** What a run's files hold, wherever they came from. */
+interface RunSources {
+  state?: { state: TrainerState; mtime: number };
+  logged: LoggedSteps;
+  args?: Record<string, unknown>;
+  completions: { step: number; time: number; rows: () => Promise<Record<string, unknown>[]>; name: string }[];
+  checkpoints: { step: number; time: number; path: string }[];
+  config: Record<string, unknown>;
+  versions: Record<string, string>;
+  lastWrite: number;
+  notes: string[];
+}
+
+/** The folder as the events a GRPO Studio run would have written, with its Trackio run when one logged it. */
 export async function readTrlOutput(dir: string): Promise<TrlOutput> {
   const notes: string[] = [];
   const newest = newestState(dir, notes);
-  const completions = completionFiles(dir);
-  const checkpoints = checkpointDirs(dir);
+  const parquet = completionFiles(dir);
   const tensorboard = readTensorBoard(dir);
-  const times = [newest?.mtime ?? 0, ...completions.map((c) => mtimeOf(c.file)), ...tensorboard.files.map(mtimeOf)];
-  const lastWrite = Math.max(...times, mtimeOf(dir));
+  const trackio = await trackioOf(dir, notes);
+  const lastWrite = Math.max(
+    newest?.mtime ?? 0,
+    ...parquet.map((c) => mtimeOf(c.file)),
+    ...tensorboard.files.map(mtimeOf),
+    mtimeOf(dir),
+    trackio ? lastWriteOf(trackio.db) : 0,
+  );
+  if (tensorboard.files.length) {
+    const folders = [...new Set(tensorboard.files.map((f) => path.relative(dir, path.dirname(f)) || '.'))].join(', ');
+    notes.push(
+      `TensorBoard event files in ${folders}: ${tensorboard.steps.size} logged step(s)${tensorboard.args ? ' and the training arguments' : ''} read from them`,
+    );
+  }
+  const logged: LoggedSteps = new Map(trackio?.steps);
+  for (const [step, entry] of tensorboard.steps) logged.set(step, entry);
+  const fromTrackio = parquet.length === 0 ? trackioCompletions(trackio) : [];
+  const output = await runOutput({
+    state: newest,
+    logged,
+    args: tensorboard.args ?? (trackio && Object.keys(trackio.config).length ? trackio.config : undefined),
+    completions: [
+      ...parquet.map((c) => ({
+        step: c.step,
+        time: mtimeOf(c.file),
+        name: path.relative(dir, c.file),
+        rows: async () => parquetReadObjects({ file: await asyncBufferFromFile(c.file), rowEnd: COMPLETION_ROWS }),
+      })),
+      ...fromTrackio,
+    ],
+    checkpoints: checkpointDirs(dir)
+      .filter((c) => fs.existsSync(path.join(c.dir, TRAINER_STATE)))
+      .map((c) => ({ step: c.step, time: mtimeOf(c.dir), path: c.dir })),
+    config: { trl_output: dir },
+    versions: versionsFromModelCard(dir),
+    lastWrite,
+    notes,
+  });
+  return { ...output, trackioDb: trackio?.db };
+}
+
+/** One run of a Trackio project on its own (`project.db` or `project.db::run`), as the events of a run. */
+export async function readTrackioOutput(db: string, run?: string): Promise<TrlOutput> {
+  const trackio = await readTrackioRun(db, run);
+  const versions: Record<string, string> =
+    typeof trackio.config.transformers_version === 'string' ? { transformers: trackio.config.transformers_version } : {};
+  const output = await runOutput({
+    logged: trackio.steps,
+    args: Object.keys(trackio.config).length ? trackio.config : undefined,
+    completions: trackioCompletions(trackio),
+    checkpoints: [],
+    config: { trackio: `${db}${TRACKIO_RUN_SEPARATOR}${trackio.name}` },
+    versions,
+    lastWrite: lastWriteOf(db),
+    notes: [describeTrackio(trackio)],
+  });
+  return { ...output, trackioDb: db };
+}
+
+async function trackioOf(dir: string, notes: string[]): Promise<TrackioRun | undefined> {
+  let info: TrackioRunInfo | undefined;
+  try {
+    info = await trackioRunOf(dir);
+    if (!info) return undefined;
+    const run = await readTrackioRun(info.db, info.id);
+    notes.push(describeTrackio(run));
+    return run;
+  } catch (error) {
+    if (info) notes.push(`the Trackio project ${info.db} cannot be read (${(error as Error).message}): skipped`);
+    return undefined;
+  }
+}
+
+function describeTrackio(run: TrackioRun): string {
+  const completions = run.completions.size ? `, completions at ${run.completions.size} step(s)` : '';
+  return `Trackio project ${run.project} (run ${run.name}, ${run.db}): ${run.steps.size} logged step(s)${completions} read from it`;
+}
+
+function trackioCompletions(run: TrackioRun | undefined): RunSources['completions'] {
+  return [...(run?.completions ?? [])].map(([step, { time, rows }]) => ({
+    step,
+    time,
+    name: `the Trackio table of step ${step}`,
+    rows: async () => rows.slice(0, COMPLETION_ROWS),
+  }));
+}
+
+/** The database's last write, its write-ahead log included. */
+function lastWriteOf(db: string): number {
+  return Math.max(mtimeOf(db), mtimeOf(`${db}-wal`));
+}
+
+async function runOutput(sources: RunSources): Promise<TrlOutput> {
+  const { state: newest, logged, args, notes, lastWrite } = sources;
   const history = newest?.state.log_history ?? [];
-  const argsMaxSteps = tensorboard.args?.max_steps;
+  const argsMaxSteps = args?.max_steps;
   const maxSteps =
     isNumber(newest?.state.max_steps) && newest.state.max_steps > 0
       ? newest.state.max_steps
       : isNumber(argsMaxSteps) && argsMaxSteps > 0
         ? argsMaxSteps
         : null;
-  const firstLogged = [...tensorboard.steps.values()][0]?.time;
+  const times = [newest?.mtime ?? 0, ...sources.completions.map((c) => c.time), ...[...logged.values()].map((l) => l.time)];
+  const firstLogged = Math.min(...[...logged.values()].map((l) => l.time).filter((t) => t > 0));
   const time = newest?.mtime ?? lastWrite;
 
   const events: RunEvent[] = [
     {
       event: 'start',
-      time: firstLogged ?? Math.min(...times.filter((t) => t > 0), time),
+      time: Number.isFinite(firstLogged) ? firstLogged : Math.min(...times.filter((t) => t > 0), time),
       config_file: '',
       argv: [],
       resumed_from: null,
       max_steps: maxSteps,
-      config: { trl_output: dir, ...(tensorboard.args ? { training: tensorboard.args } : {}) },
-      versions: versionsFromModelCard(dir),
+      config: { ...sources.config, ...(args ? { training: args } : {}) },
+      versions: sources.versions,
       devices: {},
       pid: 0,
     },
   ];
   if (maxSteps !== null) events.push({ event: 'train_begin', time: events[0].time, step: 0, max_steps: maxSteps });
   const rewardNames = new Set<string>();
+  const noteRewards = (key: string) => {
+    if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
+  };
   for (const entry of history) {
     const step = entry.step;
     if (!isNumber(step)) continue;
@@ -166,64 +285,64 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
       if (key === 'step' || !isNumber(value)) continue;
       metrics[key] = value;
       if (key.startsWith('eval_')) evaluation = true;
-      else if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
+      else noteRewards(key);
     }
-    const at = tensorboard.steps.get(step)?.time ?? time;
+    const at = logged.get(step)?.time ?? time;
     if ('train_runtime' in entry) events.push({ event: 'summary', time: at, step, metrics });
     else events.push({ event: evaluation ? 'eval' : 'log', time: at, step, metrics });
   }
-  // TensorBoard has every logged step; trainer_state.json only those up to the newest checkpoint.
+  // A tracker has every logged step; trainer_state.json only those up to the newest checkpoint.
   const lastInState = Math.max(0, ...history.map((entry) => (isNumber(entry.step) ? entry.step : 0)));
-  let fromTensorBoard = 0;
-  for (const [step, { time: at, metrics }] of [...tensorboard.steps].sort((a, b) => a[0] - b[0])) {
+  let fromTrackers = 0;
+  for (const [step, { time: at, metrics }] of [...logged].sort((a, b) => a[0] - b[0])) {
     if (step <= lastInState || step === 0) continue;
     // The closing summary is logged at the last step, under the same step as its metrics.
     const summary = Object.fromEntries(Object.entries(metrics).filter(([k]) => SUMMARY_KEYS.has(k)));
-    const logged = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && !k.startsWith('eval_')));
+    const train = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && !k.startsWith('eval_')));
     const evaluation = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('eval_')));
-    if (Object.keys(logged).length) events.push({ event: 'log', time: at, step, metrics: logged });
+    Object.keys(train).forEach(noteRewards);
+    if (Object.keys(train).length) events.push({ event: 'log', time: at, step, metrics: train });
     if (Object.keys(evaluation).length) events.push({ event: 'eval', time: at, step, metrics: evaluation });
     if (Object.keys(summary).length) events.push({ event: 'summary', time: at, step, metrics: summary });
-    fromTensorBoard++;
+    fromTrackers++;
   }
-  for (const completion of completions) {
+  if (fromTrackers && newest) notes.push(`${fromTrackers} logged step(s) after the newest ${TRAINER_STATE} come from the tracker`);
+  for (const completion of sources.completions) {
     try {
       events.push({
         event: 'completions',
-        time: mtimeOf(completion.file),
+        time: completion.time,
         step: completion.step,
-        rows: await completionRows(completion.file, rewardNames),
+        rows: (await completion.rows()).map((row) => completionRow(row, rewardNames)),
       });
     } catch (error) {
-      notes.push(`${path.relative(dir, completion.file)} cannot be read as parquet (${(error as Error).message}): skipped`);
+      notes.push(`${completion.name} cannot be read (${(error as Error).message}): skipped`);
     }
   }
-  for (const checkpoint of checkpoints) {
-    if (fs.existsSync(path.join(checkpoint.dir, TRAINER_STATE))) {
-      events.push({ event: 'checkpoint', time: mtimeOf(checkpoint.dir), step: checkpoint.step, path: checkpoint.dir });
-    }
-  }
+  for (const checkpoint of sources.checkpoints) events.push({ event: 'checkpoint', ...checkpoint });
   events.sort((a, b) => stepOf(a) - stepOf(b));
 
   const live = Date.now() / 1000 - lastWrite < LIVE_SECONDS;
-  const step = Math.max(newest?.state.global_step ?? 0, ...tensorboard.steps.keys());
+  const step = Math.max(newest?.state.global_step ?? 0, ...logged.keys());
   const ended = Math.max(...events.map((e) => e.time));
-  if (maxSteps !== null && step >= maxSteps) events.push({ event: 'end', time: ended, status: 'finished', step, model_path: dir });
-  else if (!live && (newest || fromTensorBoard)) events.push({ event: 'end', time: ended, status: 'stopped', step });
+  if (maxSteps !== null && step >= maxSteps) {
+    events.push({
+      event: 'end',
+      time: ended,
+      status: 'finished',
+      step,
+      ...(sources.config.trl_output ? { model_path: String(sources.config.trl_output) } : {}),
+    });
+  } else if (!live && (newest || fromTrackers)) events.push({ event: 'end', time: ended, status: 'stopped', step });
 
-  if (!newest && fromTensorBoard === 0) {
+  if (!newest && fromTrackers === 0) {
     notes.push(`no ${TRAINER_STATE} yet: TRL writes it with each checkpoint (save_steps), so the metrics appear at the first save`);
   } else if (!live && maxSteps !== null && step < maxSteps) {
     notes.push(`the newest state is at step ${step} of ${maxSteps}: the run stopped, or its later steps were not saved`);
   }
-  if (newest && completions.length === 0) {
-    notes.push('this folder has metrics but no completions: set `log_completions: true` (GRPOConfig) to see them');
-  }
-  if (tensorboard.files.length) {
-    const folders = [...new Set(tensorboard.files.map((f) => path.relative(dir, path.dirname(f)) || '.'))].join(', ');
-    notes.push(
-      `TensorBoard event files in ${folders}: ${tensorboard.steps.size} logged step(s)${fromTensorBoard && newest ? ` (${fromTensorBoard} after the newest ${TRAINER_STATE})` : ''}${tensorboard.args ? ' and the training arguments' : ''} read from them`,
-    );
+  if ((newest || fromTrackers) && sources.completions.length === 0) {
+    const what = sources.config.trackio ? 'this run' : 'this folder';
+    notes.push(`${what} has metrics but no completions: set \`log_completions: true\` (GRPOConfig) to see them`);
   }
   return { events, notes, live, lastWrite };
 }
@@ -240,35 +359,35 @@ function mtimeOf(file: string): number {
   }
 }
 
-/** The first rows of one logged batch: prompt, completion, each reward function's value, the advantage, the rest as extra. */
-async function completionRows(file: string, rewardNames: Set<string>): Promise<CompletionRow[]> {
-  const rows = await parquetReadObjects({ file: await asyncBufferFromFile(file), rowEnd: COMPLETION_ROWS });
-  return rows.map((row) => {
-    const rewards: Record<string, number | null> = {};
-    const extra: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(row)) {
-      if (key === 'step' || key === 'prompt' || key === 'completion' || key === 'advantage') continue;
-      // Without a log naming the rewards, every numeric column but the advantage is taken for one.
-      if (rewardNames.has(key) || (rewardNames.size === 0 && (typeof value === 'number' || value === null))) {
-        rewards[key] = isNumber(value) ? value : null;
-      } else extra[key] = typeof value === 'bigint' ? Number(value) : value;
-    }
-    return {
-      prompt: row.prompt,
-      completion: row.completion,
-      rewards,
-      advantage: isNumber(row.advantage) ? row.advantage : null,
-      ...(Object.keys(extra).length ? { extra } : {}),
-    };
-  });
+/** A logged completion: prompt, completion, each reward function's value, the advantage, the rest as extra. */
+function completionRow(row: Record<string, unknown>, rewardNames: Set<string>): CompletionRow {
+  const rewards: Record<string, number | null> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) {
+    if (key === 'step' || key === 'prompt' || key === 'completion' || key === 'advantage') continue;
+    // Without a log naming the rewards, every numeric column but the advantage is taken for one.
+    if (rewardNames.has(key) || (rewardNames.size === 0 && (typeof value === 'number' || value === null))) {
+      rewards[key] = isNumber(value) ? value : null;
+    } else extra[key] = typeof value === 'bigint' ? Number(value) : value;
+  }
+  return {
+    prompt: row.prompt,
+    completion: row.completion,
+    rewards,
+    advantage: isNumber(row.advantage) ? row.advantage : null,
+    ...(Object.keys(extra).length ? { extra } : {}),
+  };
 }
 
 /**
- * Follows a TRL output folder that may still be training: reads it again when its trainer state
- * or completions change, and hands on the events not seen before (by kind and step).
+ * Follows a run made elsewhere that may still be training (a TRL output folder, a Trackio run):
+ * reads it again when its trainer state, completions or tracker files change, and hands on the
+ * events not seen before (by kind and step).
  */
 export class TrlOutputFollower {
   private readonly seen = new Set<string>();
+  private readonly trackio?: { db: string; run?: string };
+  private trackioDb?: string;
   private stamp = '';
   private lastWrite = 0;
   private reading = false;
@@ -279,10 +398,12 @@ export class TrlOutputFollower {
   ready: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly dir: string,
+    private readonly id: string,
     private readonly onEvents: (events: RunEvent[]) => void,
     private readonly intervalMs = 2000,
-  ) {}
+  ) {
+    this.trackio = parseTrackioRunId(id);
+  }
 
   start(): this {
     this.ready = this.poll().catch(() => undefined);
@@ -291,18 +412,23 @@ export class TrlOutputFollower {
   }
 
   async poll(): Promise<void> {
-    const stamp = [
-      ...stateFiles(this.dir).map((s) => `${s.file}:${s.mtime}`),
-      ...completionFiles(this.dir).map((c) => c.file),
-      ...tensorBoardFiles(this.dir).map((f) => `${f}:${mtimeOf(f)}`),
-    ].join('|');
+    const folder = this.trackio
+      ? []
+      : [
+          ...stateFiles(this.id).map((s) => `${s.file}:${s.mtime}`),
+          ...completionFiles(this.id).map((c) => c.file),
+          ...tensorBoardFiles(this.id).map((f) => `${f}:${mtimeOf(f)}`),
+        ];
+    const db = this.trackio?.db ?? this.trackioDb;
+    const stamp = [...folder, db ? `${db}:${lastWriteOf(db)}` : ''].join('|');
     // Unchanged files are read again only when a live run may have gone quiet (it then ends as stopped).
     const mayHaveEnded = this.live && Date.now() / 1000 - this.lastWrite >= LIVE_SECONDS;
     if (this.reading || (stamp === this.stamp && !mayHaveEnded)) return;
     this.reading = true;
     try {
-      const read = await readTrlOutput(this.dir);
+      const read = this.trackio ? await readTrackioOutput(this.trackio.db, this.trackio.run) : await readTrlOutput(this.id);
       this.stamp = stamp;
+      this.trackioDb = read.trackioDb;
       this.lastWrite = read.lastWrite;
       this.live = read.live;
       this.notes = read.notes;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { elapsed, eta, type RunState } from '../core/runs';
+import { elapsed, eta, runLocation, type RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
 
 /** The "Runs" view: every run of the workspace with its status, step of max, elapsed time and ETA. */
@@ -27,11 +27,11 @@ export class RunsView implements vscode.TreeDataProvider<RunState>, vscode.Dispo
       ? `${describeRun(run)} · ${stamped[1]}-${stamped[2]}-${stamped[3]} ${stamped[4]}:${stamped[5]} UTC`
       : describeRun(run);
     item.tooltip = new vscode.MarkdownString(
-      `**${run.name}**${run.external ? ` — ${vscode.l10n.t('TRL output folder, made outside GRPO Studio')}` : ''}\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
+      `**${run.name}**${run.external ? ` — ${run.external === 'trackio' ? vscode.l10n.t('Trackio run, made outside GRPO Studio') : vscode.l10n.t('TRL output folder, made outside GRPO Studio')}` : ''}\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
     );
     item.iconPath = statusIcon(run.status);
     item.contextValue = `${run.external ? 'trl' : 'run'}.${run.status}`;
-    item.resourceUri = vscode.Uri.file(run.dir);
+    item.resourceUri = vscode.Uri.file(runLocation(run.dir));
     item.command = { command: 'grpoStudio.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run] };
     return item;
   }

@@ -19,7 +19,8 @@ import {
   type RunState,
 } from '../core/runs';
 import { append } from '../../shared/numbers';
-import { isTrlOutputFolder, TrlOutputFollower } from '../core/trlOutput';
+import { isExternalRun, TrlOutputFollower } from '../core/trlOutput';
+import { parseTrackioRunId, TRACKIO_DB_EXTENSION } from '../core/trackio';
 
 const OPENED_RUNS_KEY = 'grpoStudio.openedRuns';
 
@@ -50,10 +51,12 @@ export class TrainingService implements vscode.Disposable {
 
   /** Run folders opened by hand (GRPO: Open Run Folder...), kept across reloads. */
   private get opened(): string[] {
-    return this.ctx.extension.workspaceState.get<string[]>(OPENED_RUNS_KEY, []).filter((dir) => fs.existsSync(dir));
+    return this.ctx.extension.workspaceState
+      .get<string[]>(OPENED_RUNS_KEY, [])
+      .filter((dir) => fs.existsSync(parseTrackioRunId(dir)?.db ?? dir));
   }
 
-  /** Lists a run folder made elsewhere (a GRPO Studio run or a TRL output folder) with the workspace's runs. */
+  /** Lists a run made elsewhere (a GRPO Studio run, a TRL output folder, a Trackio run) with the workspace's runs. */
   async open(dir: string): Promise<RunState | undefined> {
     if (!this.opened.includes(dir)) await this.ctx.extension.workspaceState.update(OPENED_RUNS_KEY, [...this.opened, dir]);
     this.refresh();
@@ -90,8 +93,12 @@ export class TrainingService implements vscode.Disposable {
   private stateOf(dir: string): RunState {
     const history = this.histories.get(dir);
     const follower = this.followers.get(dir);
-    if (follower instanceof TrlOutputFollower) return { ...runState(dir, history, follower.live), external: true };
-    if (isTrlOutputFolder(dir)) {
+    if (follower instanceof TrlOutputFollower) {
+      const trackio = parseTrackioRunId(dir);
+      const name = trackio ? `${path.basename(trackio.db, TRACKIO_DB_EXTENSION)} · ${trackio.run ?? ''}` : path.basename(dir);
+      return { ...runState(dir, history, follower.live), name, external: trackio ? 'trackio' : 'trl-output' };
+    }
+    if (isExternalRun(dir)) {
       this.follow(dir);
       return this.stateOf(dir);
     }
@@ -121,9 +128,7 @@ export class TrainingService implements vscode.Disposable {
       this.eventsEmitter.fire({ dir, events });
       this.refresh();
     };
-    const follower = isTrlOutputFolder(dir)
-      ? new TrlOutputFollower(dir, onEvents)
-      : new EventFollower(path.join(dir, EVENTS_FILE), onEvents);
+    const follower = isExternalRun(dir) ? new TrlOutputFollower(dir, onEvents) : new EventFollower(path.join(dir, EVENTS_FILE), onEvents);
     // Registered before its first read: that read's callback refreshes, which follows running runs
     // again (a second follower would deliver every later event twice).
     this.followers.set(dir, follower);

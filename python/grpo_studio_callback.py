@@ -334,7 +334,7 @@ class GRPOStudioCallback(TrainerCallback):
         self._log = EventLogCallback(self.events)
         self._control = StopControlCallback(self.events, self.stop)
         self.trainer: Any = None
-        self.started = False  # a start event was written
+        self.started = False  # training began (the start event is written by the main rank)
         self.ended = False  # an end event was written
 
     def bind(self, trainer: Any) -> None:
@@ -349,6 +349,7 @@ class GRPOStudioCallback(TrainerCallback):
             self.bind(_calling_trainer())
         if state.is_world_process_zero:
             self._start(args)
+        self.started = True
         self._log.on_train_begin(args, state, control, **kwargs)
 
     def _start(self, args: TrainingArguments | None) -> None:
@@ -359,7 +360,6 @@ class GRPOStudioCallback(TrainerCallback):
         max_steps = args.max_steps if args is not None and args.max_steps > 0 else None
         self.events.emit("start", **fields, max_steps=max_steps, versions=versions(),
                          devices=devices(args) if args is not None else {}, pid=os.getpid())
-        self.started = True
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs=None, **kwargs: Any):
         self._log.on_log(args, state, control, logs=logs, **kwargs)

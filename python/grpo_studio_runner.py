@@ -183,8 +183,8 @@ def _gpu_count() -> int:
 
 
 def relaunch_under_accelerate(argv: list[str], launcher: dict[str, str]) -> None:
-    """A config asking for several GPU processes (num_processes > 1 with several GPUs, or an
-    accelerate config_file, e.g. DeepSpeed/FSDP) is re-run under `accelerate launch` with its
+    """A config or script asking for several GPU processes (num_processes > 1 with several GPUs, or
+    an accelerate config_file, e.g. DeepSpeed/FSDP) is re-run under `accelerate launch` with its
     launcher keys, as `trl grpo` does. exec keeps the pid, so whoever started the runner (the editor
     records it) still follows the same process. Without GPUs num_processes is noted and ignored."""
     if "WORLD_SIZE" in os.environ or os.environ.get("GRPO_STUDIO_RELAUNCHED"):  # already under a launcher
@@ -201,6 +201,14 @@ def relaunch_under_accelerate(argv: list[str], launcher: dict[str, str]) -> None
             options.append(f"--{key}")
     os.environ["GRPO_STUDIO_RELAUNCHED"] = "1"
     os.execv(sys.executable, [sys.executable, "-m", "accelerate.commands.launch", *options, os.path.abspath(__file__), *argv])
+
+
+def distributed_state() -> Any:
+    """accelerate's process state as the trainer will see it; on a machine without GPUs it must be
+    told so, or ranks started by torchrun each think they are alone (and a broadcast goes nowhere)."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=_gpu_count() == 0)
 
 
 def _resolve(path: str | None, config_dir: Path) -> str | None:
@@ -597,10 +605,9 @@ def choose_run_dir(script_args: StudioScriptArguments, config_path: Path) -> Pat
         except ValueError as e:
             error, busy = str(e), isinstance(e, RunBusy)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        from accelerate import PartialState
         from accelerate.utils import broadcast_object_list
 
-        PartialState()  # initializes the process group, as the trainer would
+        distributed_state()  # initializes the process group, as the trainer would
         run_dir, error, busy = broadcast_object_list([run_dir, error, busy], from_process=0)
     if error is not None or run_dir is None:
         raise (RunBusy if busy else ValueError)(error)
@@ -836,7 +843,8 @@ class ScriptTrainers:
 
 
 def run_script(argv: list[str]) -> int:
-    """`--script FILE [--run-dir DIR] [--resume] [-- SCRIPT ARGS...]`: the script, top to bottom, as `python FILE ARGS`."""
+    """`--script FILE [--run-dir DIR] [--resume] [--num-processes N] [--accelerate-config FILE] [-- SCRIPT ARGS...]`:
+    the script, top to bottom, as `python FILE ARGS` (or `accelerate launch ... FILE ARGS`)."""
     import argparse
     import runpy
     from types import SimpleNamespace
@@ -846,7 +854,15 @@ def run_script(argv: list[str]) -> int:
     parser.add_argument("--script", required=True)
     parser.add_argument("--run-dir")
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--num-processes", type=int)
+    parser.add_argument("--accelerate-config")
     options = parser.parse_args(ours)
+    launcher = {"num_processes": str(options.num_processes)} if options.num_processes else {}
+    if options.accelerate_config:
+        launcher["config_file"] = options.accelerate_config
+    relaunch_under_accelerate(argv, launcher)
+    if (options.num_processes or 1) > 1 and not os.environ.get("GRPO_STUDIO_RELAUNCHED") and "WORLD_SIZE" not in os.environ:
+        print(f"note: --num-processes {options.num_processes} needs as many GPUs (found {_gpu_count()}): training in one process", file=sys.stderr)
     script = Path(options.script).resolve()
     if not script.is_file():
         print(f"no such script: {options.script}", file=sys.stderr)

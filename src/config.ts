@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { DatasetFormat } from './shared/vocabulary';
+import type { ScriptLauncher } from './training/core/runs';
 
 /** Typed access to the `grpoStudio.*` settings. */
 export class Config {
@@ -12,6 +13,18 @@ export class Config {
     const all = this.section.get<Record<string, unknown>>('train.scriptArgs') ?? {};
     const args = all[relativePath.split('\\').join('/')];
     return Array.isArray(args) ? args.map(String) : [];
+  }
+
+  /** How GRPO: Train launches a training script (`accelerate launch` options), by the same key as scriptArgs. */
+  scriptLauncher(relativePath: string): ScriptLauncher {
+    const all = this.section.get<Record<string, unknown>>('train.scriptLauncher') ?? {};
+    const entry = all[relativePath.split('\\').join('/')] as Record<string, unknown> | undefined;
+    const numProcesses = entry?.numProcesses;
+    const accelerateConfig = entry?.accelerateConfig;
+    return {
+      numProcesses: typeof numProcesses === 'number' && Number.isInteger(numProcesses) && numProcesses > 0 ? numProcesses : undefined,
+      accelerateConfig: typeof accelerateConfig === 'string' && accelerateConfig ? accelerateConfig : undefined,
+    };
   }
 
   get trlVersion(): string | undefined {

@@ -21,10 +21,12 @@ Commands:
       Run reward functions on a sample set as GRPOTrainer calls them, with GRPO advantages.
       Exits 1 when a reward function fails.
   train --config FILE [--max-steps N] [--run-dir DIR] [--resume]
-  train --script FILE.py [--run-dir DIR] [--resume] [-- SCRIPT ARGS...]
+  train --script FILE.py [--run-dir DIR] [--resume] [--num-processes N] [--accelerate-config FILE]
+        [-- SCRIPT ARGS...]
       Run TRL GRPO training with a run config (the YAML that 'trl grpo --config' reads), or your
       own training script unedited (every GRPOTrainer it builds gets GRPO Studio's callback), in the
-      foreground with a progress bar. Events, checkpoints and the log go to the run dir
+      foreground with a progress bar. A script runs under 'accelerate launch' with
+      --num-processes N (on as many GPUs) or an --accelerate-config (DeepSpeed, FSDP). Events, checkpoints and the log go to the run dir
       (default runs/<timestamp>-<name>/). Exits 0 when the run finished, 1 when it failed;
       Ctrl+C or SIGTERM stops it with a checkpoint and exits 130 or 143.
   sample --model DIR --prompts FILE.jsonl --num-generations G [--max-new-tokens N]

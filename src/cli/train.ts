@@ -48,6 +48,8 @@ export async function runTrain(argv: string[]): Promise<number> {
         'max-steps': { type: 'string' },
         'run-dir': { type: 'string' },
         resume: { type: 'boolean', default: false },
+        'num-processes': { type: 'string' },
+        'accelerate-config': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -61,7 +63,15 @@ export async function runTrain(argv: string[]): Promise<number> {
   const given = (values.config ?? values.script)!;
   const config = path.resolve(given);
   if (!fs.existsSync(config)) return usage(`no such ${values.script ? 'script' : 'config'}: ${given}`);
-  const source: RunSource = values.script ? { kind: 'script', file: config, args: scriptArgs } : { kind: 'config', file: config };
+  if (!values.script && (values['num-processes'] !== undefined || values['accelerate-config'] !== undefined))
+    return usage("--num-processes and --accelerate-config apply to --script; a run config's own keys say how it is launched");
+  const numProcesses = values['num-processes'] === undefined ? undefined : numberOption(values['num-processes'], { integer: true, min: 1 });
+  if (values['num-processes'] !== undefined && numProcesses === undefined) return usage('--num-processes must be a positive integer');
+  const accelerateConfig = values['accelerate-config'] && path.resolve(values['accelerate-config']);
+  if (accelerateConfig && !fs.existsSync(accelerateConfig)) return usage(`no such accelerate config: ${values['accelerate-config']}`);
+  const source: RunSource = values.script
+    ? { kind: 'script', file: config, args: scriptArgs, launcher: { numProcesses, accelerateConfig } }
+    : { kind: 'config', file: config };
   const maxSteps = values['max-steps'] === undefined ? undefined : numberOption(values['max-steps'], { integer: true, min: 1 });
   if (values['max-steps'] !== undefined && maxSteps === undefined) return usage('--max-steps must be a positive integer');
 

@@ -132,3 +132,77 @@ def test_the_callback_on_its_own_writes_a_run_folder_the_editor_reads(tmp_path: 
     assert [e for e in problems_of(folder / "cluster-run") if e["problems"]] == []
     report = subprocess.run(["node", str(CLI), "report", str(folder / "cluster-run")], capture_output=True, text=True, timeout=60)
     assert report.returncode == 0, report.stderr
+
+
+RUNNER = REPO_ROOT / "python" / "grpo_studio_runner.py"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def two_ranks(folder: Path, run_dir: Path, steps: int, *runner_args: str) -> subprocess.Popen[str]:
+    """The runner under torchrun with two CPU ranks (gloo), as `accelerate launch` starts it on two GPUs."""
+    argv = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
+        str(RUNNER), "--script", "train.py", "--run-dir", str(run_dir), *runner_args, "--", *script_args(steps),
+    ]
+    return subprocess.Popen(argv, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS="1"))
+
+
+def test_a_script_on_two_ranks_logs_once_stops_together_and_resumes(tmp_path: Path) -> None:
+    folder = workspace(tmp_path)
+    run_dir = folder / "runs" / "two ranks"
+    ranks = two_ranks(folder, run_dir, 200)
+    events_file = run_dir / "events.jsonl"
+    deadline = time.monotonic() + 200
+    while time.monotonic() < deadline and not (events_file.exists() and events_file.read_text(encoding="utf-8").count('"event": "log"') >= 2):
+        time.sleep(0.2)
+    (run_dir / "STOP").write_text("")
+    # Both ranks must stop at the same step: a checkpoint is collective, one rank going on would hang.
+    output, _ = ranks.communicate(timeout=200)
+    assert ranks.returncode == 0, output[-3000:]
+    first = events_of(run_dir)
+    assert first[0]["devices"]["world_size"] == 2
+    assert first[-1]["event"] == "end" and first[-1]["status"] == "stopped", first[-1]
+    stopped_at = first[-1]["step"]
+    assert (run_dir / f"checkpoint-{stopped_at}").is_dir()
+    assert output.count("AFTER TRAIN") == 2, "the script's code after train() ran on both ranks"
+
+    ranks = two_ranks(folder, run_dir, stopped_at + 2, "--resume")
+    output, _ = ranks.communicate(timeout=200)
+    assert ranks.returncode == 0, output[-3000:]
+    events = events_of(run_dir)
+    steps = [e["step"] for e in events if e["event"] == "log"]
+    assert steps == list(range(1, stopped_at + 3)), "each step's log once (the main rank's), the count continues"
+    assert [e["event"] for e in events].count("start") == 2 and events[-1]["status"] == "finished"
+    assert [e for e in problems_of(run_dir) if e["problems"]] == []
+
+
+def test_launcher_options_of_a_script(tmp_path: Path) -> None:
+    probe = "import os\nprint('UNDER ACCELERATE', 'ACCELERATE_MIXED_PRECISION' in os.environ)\n"
+    folder = workspace(tmp_path, probe + SCRIPT)
+    # More processes than GPUs: said, and trained in one process (as a run config's num_processes).
+    result = train(folder, "--script", "train.py", "--run-dir", str(folder / "runs" / "np"), "--num-processes", "2", "--", *script_args(1))
+    assert result.returncode == 0, result.stderr
+    log = (folder / "runs" / "np" / "runner.log").read_text(encoding="utf-8")
+    assert "note: --num-processes 2 needs as many GPUs (found 0): training in one process" in log
+    assert "UNDER ACCELERATE False" in log
+    # An accelerate config is always honoured: the script runs under `accelerate launch --config_file`.
+    (folder / "cpu accelerate.yaml").write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: 'NO'\nnum_processes: 1\nnum_machines: 1\n"
+        "machine_rank: 0\nmixed_precision: 'no'\nuse_cpu: true\n",
+        encoding="utf-8",
+    )
+    result = train(folder, "--script", "train.py", "--run-dir", str(folder / "runs" / "cfg"), "--accelerate-config", "cpu accelerate.yaml",
+                   "--", *script_args(1))
+    assert result.returncode == 0, result.stderr
+    assert "UNDER ACCELERATE True" in (folder / "runs" / "cfg" / "runner.log").read_text(encoding="utf-8")
+    assert events_of(folder / "runs" / "cfg")[-1]["status"] == "finished"
+    assert train(folder, "--script", "train.py", "--num-processes", "0").returncode == 2
+    assert train(folder, "--config", "x.yaml", "--num-processes", "2").returncode == 2

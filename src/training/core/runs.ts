@@ -213,7 +213,13 @@ function pidWrittenAt(dir: string): number {
 }
 
 /** What a run trains: a TRL run config, or the user's own script with its arguments. */
-export type RunSource = { kind: 'config'; file: string } | { kind: 'script'; file: string; args: string[] };
+/** How a script is launched with several processes: `accelerate launch --num_processes N --config_file F`. */
+export interface ScriptLauncher {
+  numProcesses?: number;
+  accelerateConfig?: string;
+}
+
+export type RunSource = { kind: 'config'; file: string } | { kind: 'script'; file: string; args: string[]; launcher?: ScriptLauncher };
 
 export interface LaunchOptions {
   python: string;
@@ -245,7 +251,12 @@ export function launchRunner(options: LaunchOptions): ChildProcess {
   const args = [options.runnerScript, source.kind === 'config' ? '--config' : '--script', source.file, '--run-dir', options.runDir];
   if (options.maxSteps !== undefined && source.kind === 'config') args.push('--max-steps', String(options.maxSteps));
   if (options.resume) args.push('--resume');
-  if (source.kind === 'script') args.push('--', ...source.args);
+  if (source.kind === 'script') {
+    const { numProcesses, accelerateConfig } = source.launcher ?? {};
+    if (numProcesses !== undefined) args.push('--num-processes', String(numProcesses));
+    if (accelerateConfig) args.push('--accelerate-config', accelerateConfig);
+    args.push('--', ...source.args);
+  }
   const child = spawn(options.python, args, {
     cwd: options.cwd,
     detached: options.detached,

@@ -7,7 +7,7 @@ import type { Config } from '../../config';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { runPreflight } from '../core/preflight';
 import { completeCheckpoints } from '../core/runFolder';
-import { runState, type RunSource, type RunState } from '../core/runs';
+import { runState, type RunSource, type RunState, type ScriptLauncher } from '../core/runs';
 import { trainingScriptLines } from '../core/trainingScript';
 import { pickRun, type TrainingContext } from './trainingContext';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
@@ -19,7 +19,7 @@ export function registerTrainCommands(training: TrainingContext): void {
     const file = uri?.fsPath ?? (await pickConfig(undefined, { scripts: true }));
     if (!file) return;
     const source: RunSource = file.endsWith('.py')
-      ? { kind: 'script', file, args: ctx.config.scriptArgs(scriptKey(file)) }
+      ? { kind: 'script', file, args: ctx.config.scriptArgs(scriptKey(file)), launcher: scriptLauncher(ctx.config, file) }
       : { kind: 'config', file };
     const python = await checkBeforeRun(training, source);
     if (python) startRun(training, source, python);
@@ -33,7 +33,10 @@ export function registerTrainCommands(training: TrainingContext): void {
       void vscode.window.showInformationMessage(vscode.l10n.t('No stopped or failed run to resume.'));
       return;
     }
-    const source = service.sourceOf(target.dir);
+    const recorded = service.sourceOf(target.dir);
+    // A script resumes with the arguments of its first session, launched as its setting says now.
+    const source: RunSource | undefined =
+      recorded?.kind === 'script' ? { ...recorded, launcher: scriptLauncher(ctx.config, recorded.file) } : recorded;
     if (!source || !fs.existsSync(source.file)) {
       void vscode.window.showErrorMessage(
         vscode.l10n.t('GRPO: {0} cannot be resumed: the run config it was started with ({1}) is gone.', target.name, source?.file ?? '?'),
@@ -71,9 +74,16 @@ class TrainingScriptLenses implements vscode.CodeLensProvider {
   }
 }
 
-/** A script's key in grpoStudio.train.scriptArgs: its path relative to its workspace folder. */
+/** A script's key in grpoStudio.train.scriptArgs and scriptLauncher: its path relative to its workspace folder. */
 function scriptKey(file: string): string {
   return vscode.workspace.asRelativePath(file, false);
+}
+
+/** The script's launcher setting, its accelerate config taken from the script's workspace folder. */
+function scriptLauncher(config: Config, file: string): ScriptLauncher {
+  const launcher = config.scriptLauncher(scriptKey(file));
+  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))?.uri.fsPath ?? path.dirname(file);
+  return { ...launcher, accelerateConfig: launcher.accelerateConfig && path.resolve(folder, launcher.accelerateConfig) };
 }
 
 /**

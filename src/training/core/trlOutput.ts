@@ -252,8 +252,9 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
       : isNumber(argsMaxSteps) && argsMaxSteps > 0
         ? argsMaxSteps
         : null;
-  const times = [newest?.mtime ?? 0, ...sources.completions.map((c) => c.time), ...[...logged.values()].map((l) => l.time)];
-  const firstLogged = Math.min(...[...logged.values()].map((l) => l.time).filter((t) => t > 0));
+  let firstLogged = Infinity;
+  for (const { time: at } of logged.values()) if (at > 0) firstLogged = Math.min(firstLogged, at);
+  const times = [newest?.mtime ?? 0, ...sources.completions.map((c) => c.time), Number.isFinite(firstLogged) ? firstLogged : 0];
   const time = newest?.mtime ?? lastWrite;
 
   const events: RunEvent[] = [
@@ -272,27 +273,35 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
   ];
   if (maxSteps !== null) events.push({ event: 'train_begin', time: events[0].time, step: 0, max_steps: maxSteps });
   const rewardNames = new Set<string>();
-  const noteRewards = (key: string) => {
-    if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
+  // What each key is, worked out once per key rather than once per logged value.
+  const keyKinds = new Map<string, 'eval' | 'train'>();
+  const kindOf = (key: string) => {
+    let kind = keyKinds.get(key);
+    if (kind === undefined) {
+      kind = key.startsWith('eval_') ? 'eval' : 'train';
+      if (key.startsWith('rewards/') && key.endsWith('/mean')) rewardNames.add(key.slice('rewards/'.length, -'/mean'.length));
+      keyKinds.set(key, kind);
+    }
+    return kind;
   };
+  let lastInState = 0;
   for (const entry of history) {
     const step = entry.step;
     if (!isNumber(step)) continue;
+    lastInState = Math.max(lastInState, step);
     const metrics: Record<string, number> = {};
     let evaluation = false;
     for (const key in entry) {
       const value = entry[key];
       if (key === 'step' || !isNumber(value)) continue;
       metrics[key] = value;
-      if (key.startsWith('eval_')) evaluation = true;
-      else noteRewards(key);
+      if (kindOf(key) === 'eval') evaluation = true;
     }
     const at = logged.get(step)?.time ?? time;
     if ('train_runtime' in entry) events.push({ event: 'summary', time: at, step, metrics });
     else events.push({ event: evaluation ? 'eval' : 'log', time: at, step, metrics });
   }
   // A tracker has every logged step; trainer_state.json only those up to the newest checkpoint.
-  const lastInState = Math.max(0, ...history.map((entry) => (isNumber(entry.step) ? entry.step : 0)));
   let fromTrackers = 0;
   for (const [step, { time: at, metrics }] of [...logged].sort((a, b) => a[0] - b[0])) {
     if (step <= lastInState || step === 0) continue;
@@ -300,7 +309,7 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
     const summary = Object.fromEntries(Object.entries(metrics).filter(([k]) => SUMMARY_KEYS.has(k)));
     const train = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && !k.startsWith('eval_')));
     const evaluation = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('eval_')));
-    Object.keys(train).forEach(noteRewards);
+    Object.keys(train).forEach(kindOf);
     if (Object.keys(train).length) events.push({ event: 'log', time: at, step, metrics: train });
     if (Object.keys(evaluation).length) events.push({ event: 'eval', time: at, step, metrics: evaluation });
     if (Object.keys(summary).length) events.push({ event: 'summary', time: at, step, metrics: summary });
@@ -323,8 +332,9 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
   events.sort((a, b) => stepOf(a) - stepOf(b));
 
   const live = Date.now() / 1000 - lastWrite < LIVE_SECONDS;
-  const step = Math.max(newest?.state.global_step ?? 0, ...logged.keys());
-  const ended = Math.max(...events.map((e) => e.time));
+  let step = newest?.state.global_step ?? 0;
+  for (const loggedStep of logged.keys()) step = Math.max(step, loggedStep);
+  const ended = events.reduce((latest, e) => Math.max(latest, e.time), 0);
   if (maxSteps !== null && step >= maxSteps) {
     events.push({
       event: 'end',

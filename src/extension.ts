@@ -1,6 +1,7 @@
 import type * as vscode from 'vscode';
 import { Ctx } from './ctx';
 import { activateDiscovery } from './discovery/editor';
+import { registerGettingStarted } from './gettingStarted';
 import { activatePreviews } from './previews/editor';
 import { activateSampling } from './sampling/editor';
 import { activateTraining } from './training/editor';
@@ -11,6 +12,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const previews = activatePreviews(ctx, discovery);
   activateTraining(ctx, discovery, previews);
   activateSampling(ctx);
+  registerGettingStarted(ctx);
 }
 
 export function deactivate(): void {}

@@ -55,6 +55,23 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+test('the extension page has its icon and every image its README shows', { skip }, () => {
+  const manifest = JSON.parse(readFileSync(path.join(tmp, 'extension', 'package.json'), 'utf8'));
+  assert.ok(manifest.icon && entries.includes(`extension/${manifest.icon}`), `the icon ${manifest.icon} is not in the .vsix`);
+  const readme = entries.find((e) => /^extension\/readme\.md$/i.test(e));
+  const images = [...readFileSync(path.join(tmp, readme), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+  assert.ok(images.length >= 2, 'the README shows screenshots');
+  assert.ok(entries.includes('extension/examples/emoji-length/rewards.py'), 'the example GRPO: Open Example Workspace... copies');
+  assert.deepEqual(
+    entries.filter((e) => e.includes('/models/')),
+    [],
+    'the example ships without its generated models',
+  );
+  for (const image of images.filter((i) => !/^https?:/.test(i))) {
+    assert.ok(entries.includes(`extension/${image}`), `the README's image ${image} is not in the .vsix (broken on the extension page)`);
+  }
+});
+
 test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node for ${target} only`, { skip }, () => {
   for (const file of [
     'extension/package.json',

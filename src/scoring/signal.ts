@@ -86,13 +86,12 @@ export function signalOf(step: DryRunStep): Signal {
   for (const name of step.reward_names) {
     const values = step.rows.map((r) => r.rewards[name]);
     const present = values.filter((v): v is number => v !== null);
-    const groups = perFunction(step, name, sizes).groups;
     per_function[name] = {
       mean: finite(step.metrics[`rewards/${name}/mean`]),
       std: finite(step.metrics[`rewards/${name}/std`]),
       min: present.length ? present.reduce((a, b) => Math.min(a, b)) : null,
       max: present.length ? present.reduce((a, b) => Math.max(a, b)) : null,
-      frac_zero_std: groups.length ? groups.filter((g) => g.zeroStd || g.std === null).length / groups.length : 0,
+      frac_zero_std: zeroStdShare(values, sizes) ?? 0,
       frac_none: values.length ? (values.length - present.length) / values.length : 0,
     };
   }
@@ -181,12 +180,18 @@ function groupSizes(step: DryRunStep): number[] {
 }
 
 /** One function alone, as TRL would normalize it within its groups. */
-function perFunction(step: DryRunStep, name: string, sizes: number[]) {
-  return computeAdvantages(
-    step.rows.map((r) => [r.rewards[name]]),
+/**
+ * The share of groups (of two or more completions) in which one reward function gives every
+ * completion the same value (or None): groups that function alone teaches nothing in.
+ */
+export function zeroStdShare(values: (number | null)[], sizes: number[]): number | undefined {
+  const { groups } = computeAdvantages(
+    values.map((v) => [v]),
     sizes,
     { weights: [1], scaleRewards: 'group', aggregation: 'sum_then_normalize' },
   );
+  const counted = groups.filter((_, i) => sizes[i] > 1);
+  return counted.length ? counted.filter((g) => g.zeroStd || g.std === null).length / counted.length : undefined;
 }
 
 const finite = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -473,7 +473,7 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
 
 /** Clicks an activity bar entry by its title (e.g. 'GRPO', 'Explorer'); returns the sidebar locator. */
 export async function openViewContainer(page, title, { timeoutMs = 15000 } = {}) {
-  // With a badge the label gains a suffix ("GRPO - 2 reward function error(s)").
+  // With a badge the label gains a suffix ("GRPO - 2 reward function errors").
   const label = page.locator(`a.action-label[aria-label="${title}"], a.action-label[aria-label^="${title} "]`);
   const item = page.locator('.part.activitybar li.action-item').filter({ has: label }).first();
   await item.waitFor({ state: 'visible', timeout: timeoutMs });

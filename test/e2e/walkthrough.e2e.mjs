@@ -8,7 +8,19 @@ import path from 'node:path';
 export const options = { workspace: 'examples/emoji-length', timeoutMs: 120000 };
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, pickQuickItem, screenshot, waitFor, waitForTreeItem, openViewContainer } = ctx;
+  const {
+    page,
+    assert,
+    workspace,
+    openFile,
+    runCommand,
+    pickQuickItem,
+    screenshot,
+    waitFor,
+    waitForTreeItem,
+    openViewContainer,
+    decorationTexts,
+  } = ctx;
   await openFile('rewards.py');
   const editorText = async () => ((await page.locator('.editor-instance .view-lines').first().textContent()) ?? '').replace(/\u00a0/g, ' ');
 
@@ -55,5 +67,13 @@ export async function run(ctx) {
   );
   await openViewContainer('GRPO');
   await waitForTreeItem('tidy_reward');
+  // Every sample answer is short: the new reward gives 1 to all, and says that teaches nothing.
+  await waitFor(
+    async () => (await decorationTexts()).some((t) => /^μ 1 σ 0 \[1 … 1\] · no learning signal: σ 0 in every group · 16 samples/.test(t)),
+    {
+      timeoutMs: 60000,
+      message: 'the inline hint of a reward without learning signal',
+    },
+  );
   await screenshot('new-reward-listed');
 }

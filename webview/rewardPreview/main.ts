@@ -77,7 +77,7 @@ function renderSummary(current: PreviewData, shown: number): void {
   const silent = current.groups.filter((g) => g.zeroStd).length;
   const counts =
     shown === current.rows.length ? l10n.t('{0} completions', shown) : l10n.t('{0} of {1} completions', shown, current.rows.length);
-  summary.textContent = `${file} · ${counts} · ${l10n.t('{0} groups', current.groups.length)} · ${l10n.t('{0} without learning signal', silent)}`;
+  summary.textContent = `${file} · ${counts} · ${current.groups.length === 1 ? l10n.t('1 group') : l10n.t('{0} groups', current.groups.length)} · ${l10n.t('{0} without learning signal', silent)}`;
 }
 
 function renderChart(current: PreviewData): void {

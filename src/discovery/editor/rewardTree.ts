@@ -59,7 +59,13 @@ export class RewardTree implements vscode.TreeDataProvider<Node>, vscode.Disposa
 
   private updateBadge(): void {
     const errors = this.service.report.rewards.flatMap((r) => r.problems).filter((p) => p.severity === 'error').length;
-    this.view.badge = errors > 0 ? { value: errors, tooltip: vscode.l10n.t('{0} reward function error(s)', errors) } : undefined;
+    this.view.badge =
+      errors > 0
+        ? {
+            value: errors,
+            tooltip: errors === 1 ? vscode.l10n.t('1 reward function error') : vscode.l10n.t('{0} reward function errors', errors),
+          }
+        : undefined;
   }
 
   dispose(): void {

@@ -8,6 +8,7 @@ import { editorLocation, openNotebook } from '../../discovery/editor/notebookCel
 import type { PreviewService, SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 import { extent } from '../../shared/numbers';
+import { zeroStdShare } from '../../scoring/signal';
 
 /**
  * After each save: `μ 2.31 σ 1.20 [0 … 4] · 64 samples · 3 ms` at every reward function's
@@ -148,14 +149,26 @@ export function inlineText(current: SampleSetPreview, k: number): string {
   const stats = summarize(current.preview.rewards.map((row) => row[k]));
   const n = current.set.samples.length;
   if (!stats) return vscode.l10n.t('GRPO: None for all {0} samples · {1}', n, formatMs(outcome.ms));
-  return `μ ${fmt(stats.mean)} σ ${fmt(stats.std)} [${fmt(stats.min)} … ${fmt(stats.max)}] · ${vscode.l10n.t('{0} samples', n)} · ${formatMs(outcome.ms)}`;
+  const flat = zeroStdShare(
+    current.preview.rewards.map((row) => row[k]),
+    current.set.groups.map((g) => g.size),
+  );
+  const samples = n === 1 ? vscode.l10n.t('1 sample') : vscode.l10n.t('{0} samples', n);
+  return [
+    `μ ${fmt(stats.mean)} σ ${fmt(stats.std)} [${fmt(stats.min)} … ${fmt(stats.max)}]`,
+    ...(flat === 1 ? [vscode.l10n.t('no learning signal: σ 0 in every group')] : []),
+    samples,
+    formatMs(outcome.ms),
+  ].join(' · ');
 }
 
 function hoverMarkdown(current: SampleSetPreview, k: number, reward: RewardFunction): vscode.MarkdownString {
   const preview = current.preview!;
   const values = preview.rewards.map((row) => row[k]);
   const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${reward.name}** — ${vscode.workspace.asRelativePath(current.file)}\n\n`);
+  md.appendMarkdown(
+    `**${reward.name}** — ${vscode.l10n.t('scores on {0}, the sample set last active', vscode.workspace.asRelativePath(current.file))}\n\n`,
+  );
   md.appendCodeblock(histogram(values.filter((v): v is number => v !== null)), 'text');
   const ranked = values
     .map((value, i) => ({ value, i }))

@@ -218,7 +218,12 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
         'trained',
       );
       if (token.isCancellationRequested) throw new Cancelled();
-      progress.report({ message: vscode.l10n.t('scoring with {0} reward function(s)', comparison.refs.length) });
+      progress.report({
+        message:
+          comparison.refs.length === 1
+            ? vscode.l10n.t('scoring with 1 reward function')
+            : vscode.l10n.t('scoring with {0} reward functions', comparison.refs.length),
+      });
       const worker = new RewardWorker({
         python: interpreter.path,
         workerScript: ctx.pythonScript('worker'),

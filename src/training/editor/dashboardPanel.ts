@@ -125,12 +125,19 @@ async function addToSamples(rows: SampleRow[]): Promise<void> {
   const picked = await vscode.window.showQuickPick(
     choices.map((file) => ({ label: vscode.workspace.asRelativePath(file), file })),
     {
-      placeHolder: vscode.l10n.t('Add {0} completion(s) to which sample set?', rows.length),
+      placeHolder:
+        rows.length === 1
+          ? vscode.l10n.t('Add the completion to which sample set?')
+          : vscode.l10n.t('Add {0} completions to which sample set?', rows.length),
     },
   );
   if (!picked) return;
   const text = rows.map((row) => JSON.stringify({ prompt: row.prompt, completion: row.completion })).join('\n');
   const current = fs.existsSync(picked.file) ? fs.readFileSync(picked.file, 'utf8') : '';
   fs.appendFileSync(picked.file, `${current && !current.endsWith('\n') ? '\n' : ''}${text}\n`);
-  void vscode.window.showInformationMessage(vscode.l10n.t('Added {0} completion(s) to {1}.', rows.length, picked.label));
+  void vscode.window.showInformationMessage(
+    rows.length === 1
+      ? vscode.l10n.t('Added 1 completion to {0}.', picked.label)
+      : vscode.l10n.t('Added {0} completions to {1}.', rows.length, picked.label),
+  );
 }

@@ -261,6 +261,26 @@ class EventLogCallback(TrainerCallback):
             self.events.emit("checkpoint", step=state.global_step, path=str(path))
 
 
+class ModelCardCallback(TrainerCallback):
+    """TRL's model card names a base model loaded from a folder "[None](https://huggingface.co/None)"
+    (it links hub ids only): the card it writes with each checkpoint names that folder instead."""
+
+    UNNAMED = "fine-tuned version of [None](https://huggingface.co/None)"
+
+    def __init__(self) -> None:
+        self.trainer: Any = None  # set once GRPOTrainer exists
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
+        config = getattr(getattr(self.trainer, "model", None), "config", None)
+        base = getattr(config, "_name_or_path", None)
+        card = Path(args.output_dir, "README.md")
+        if not state.is_world_process_zero or not base or not card.is_file():
+            return
+        text = card.read_text(encoding="utf-8")
+        if self.UNNAMED in text:
+            card.write_text(text.replace(self.UNNAMED, f"fine-tuned version of `{Path(base).name}` (a local model: `{base}`)"), encoding="utf-8")
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,12 +353,13 @@ class GRPOStudioCallback(TrainerCallback):
         self.start_fields = start_fields or {}
         self._log = EventLogCallback(self.events)
         self._control = StopControlCallback(self.events, self.stop)
+        self._card = ModelCardCallback()
         self.trainer: Any = None
         self.started = False  # training began (the start event is written by the main rank)
         self.ended = False  # an end event was written
 
     def bind(self, trainer: Any) -> None:
-        self.trainer = self._log.trainer = self._control.trainer = trainer
+        self.trainer = self._log.trainer = self._control.trainer = self._card.trainer = trainer
 
     @property
     def stop_reason(self) -> str | None:
@@ -366,6 +387,7 @@ class GRPOStudioCallback(TrainerCallback):
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
         self._log.on_save(args, state, control, **kwargs)
+        self._card.on_save(args, state, control, **kwargs)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any):
         return self._control.on_step_end(args, state, control, **kwargs)

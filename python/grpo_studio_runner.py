@@ -67,6 +67,7 @@ from grpo_studio_callback import (  # noqa: E402
     EventLog,
     EventLogCallback,
     GRPOStudioCallback,
+    ModelCardCallback,
     StopControlCallback,
     StopRequest,
     devices,
@@ -726,8 +727,9 @@ def main(argv: list[str] | None = None) -> int:
             note = f"note: {', '.join(launcher_only)} only apply under `trl grpo` / `accelerate launch`"
             print(note, file=sys.stderr)
 
-        trainer = make_trainer(script_args, training_args, model_args, dataset_args, config_dir, [event_log, stop_control])
-        event_log.trainer = stop_control.trainer = trainer
+        model_card = ModelCardCallback()
+        trainer = make_trainer(script_args, training_args, model_args, dataset_args, config_dir, [event_log, stop_control, model_card])
+        event_log.trainer = stop_control.trainer = model_card.trainer = trainer
         trainer.train(resume_from_checkpoint=checkpoint)
 
         import transformers

@@ -132,6 +132,8 @@ def test_short_run_finishes(tmp_path):
     end = events[-1]
     assert end["event"] == "end" and end["status"] == "finished" and end["step"] == 3
     assert (run_dir / "model.safetensors").is_file()
+    card = (run_dir / "README.md").read_text(encoding="utf-8")
+    assert "[None]" not in card and "fine-tuned version of `tiny-qwen2` (a local model:" in card
 
 
 def test_stop_file_then_resume_continues_the_step_count(tmp_path):

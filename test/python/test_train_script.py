@@ -146,10 +146,18 @@ def free_port() -> int:
 
 
 def two_ranks(folder: Path, run_dir: Path, steps: int, *runner_args: str) -> subprocess.Popen[str]:
-    """The runner under torchrun with two CPU ranks (gloo), as `accelerate launch` starts it on two GPUs."""
+    """The runner asked for two processes by an accelerate config: `accelerate launch` starts them
+    through torchrun, here on the CPU with gloo, as it would on two GPUs."""
+    accelerate_config = folder / "two processes.yaml"
+    accelerate_config.write_text(
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nnum_processes: 2\n"
+        f"num_machines: 1\nmachine_rank: 0\nmain_process_ip: 127.0.0.1\nmain_process_port: {free_port()}\n"
+        "mixed_precision: 'no'\nuse_cpu: false\ngpu_ids: all\n",
+        encoding="utf-8",
+    )
     argv = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(free_port()),
-        str(RUNNER), "--script", "train.py", "--run-dir", str(run_dir), *runner_args, "--", *script_args(steps),
+        sys.executable, str(RUNNER), "--script", "train.py", "--run-dir", str(run_dir), "--accelerate-config", str(accelerate_config),
+        *runner_args, "--", *script_args(steps),
     ]
     return subprocess.Popen(argv, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=dict(os.environ, OMP_NUM_THREADS="1"))
@@ -172,6 +180,8 @@ def test_a_script_on_two_ranks_logs_once_stops_together_and_resumes(tmp_path: Pa
     assert first[-1]["event"] == "end" and first[-1]["status"] == "stopped", first[-1]
     stopped_at = first[-1]["step"]
     assert (run_dir / f"checkpoint-{stopped_at}").is_dir()
+    card = (run_dir / "README.md").read_text(encoding="utf-8")
+    assert "[None]" not in card and "fine-tuned version of `tiny-qwen2`" in card, "the model card names the local base model"
     assert output.count("AFTER TRAIN") == 2, "the script's code after train() ran on both ranks"
 
     ranks = two_ranks(folder, run_dir, stopped_at + 2, "--resume")

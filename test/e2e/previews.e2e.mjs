@@ -59,9 +59,14 @@ export async function run(ctx) {
   await lens.nth(2).click();
   // The lens shows the scores of the trainer's rewards (train.py wires these two; the drafts are not in the total).
   const scored = page.locator('.contentWidgets .codelens-decoration a', {
-    hasText: /emoji_reward\s2\s·\slength_reward\s0\.223\s→\stotal\s2\.223/,
+    hasText: /emoji_reward\s2×1\s\+\slength_reward\s0\.223×1\s→\stotal\s2\.223/,
   });
   await scored.first().waitFor({ state: 'visible', timeout: 30000 });
+  // The panel opens beside, without taking the focus: the samples file stays the active editor.
+  await waitFor(
+    async () => /qa\.samples\.jsonl/.test((await page.locator('.editor-group-container.active .tab.active').first().textContent()) ?? ''),
+    { message: 'the samples file stays in front' },
+  );
   await screenshot('score-this-completion');
 
   // The panel: a table of the sample set with the zero-std warning.
@@ -105,6 +110,6 @@ export async function run(ctx) {
   await openFile('answer.txt');
   await page.keyboard.press('Control+A');
   await runCommand('GRPO: Score Selection as Completion');
-  await waitForNotification('emoji_reward 2 · length_reward');
+  await waitForNotification('emoji_reward 2×1 + length_reward');
   await screenshot('score-selection');
 }

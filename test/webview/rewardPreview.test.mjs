@@ -223,6 +223,21 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
   await page.close();
 });
 
+test('the chart says what it plots, and numbers the completions of a group line', async () => {
+  const { page, assertClean } = await openPanel();
+  // The second group as one `{"prompt", "completions": [...]}` line (line 5): its four bars are #5.1 … #5.4.
+  const data = previewData();
+  data.rows = data.rows.map((row) => (row.group === 1 ? { ...row, line: 5 } : row));
+  await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), data);
+  const label = () => page.locator('canvas').getAttribute('aria-label');
+  await page.waitForFunction(() => /#5\.4/.test(document.querySelector('canvas')?.getAttribute('aria-label') ?? ''));
+  assert.equal(await label(), 'weighted total of the rewards: #1, #2, #3, #4, #5.1, #5.2, #5.3, #5.4');
+  await page.locator('label', { hasText: 'Stack rewards per function' }).click();
+  await page.waitForFunction(() => /^weight × reward/.test(document.querySelector('canvas')?.getAttribute('aria-label') ?? ''));
+  await assertClean();
+  await page.close();
+});
+
 test('sorts rows within their group by a clicked column, and filters by text', async () => {
   const { page, assertClean } = await openPanel();
   const emojiHeader = page.locator('thead button.sort', { hasText: 'emoji_reward' });

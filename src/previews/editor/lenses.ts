@@ -65,7 +65,7 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
     this.service.activeSamples = file;
     const results: string[] = [];
     let last: Preview | undefined;
-    for (const sample of samples) {
+    for (const [i, sample] of samples.entries()) {
       last = await this.service.scoreOne(sample);
       if (!last) {
         void vscode.window.showWarningMessage(
@@ -73,7 +73,8 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
         );
         return undefined;
       }
-      results.push(describeScores(last));
+      // A group line scores each of its completions: numbered, as the panel numbers them.
+      results.push(samples.length > 1 ? vscode.l10n.t('completion {0}: {1}', i + 1, describeScores(last)) : describeScores(last));
     }
     const map = this.shown.get(file) ?? new Map<number, string>();
     map.set(line, results.join('  |  '));
@@ -87,16 +88,16 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
   }
 }
 
-/** `emoji_reward 2 · length_reward 0.47 → total 2.47` over the functions in the total, or the error. */
+/** `emoji_reward 3×1 + length_reward 0.223×10 → total 5.23`: the functions in the total with their weights, or the error. */
 export function describeScores(preview: Preview): string {
-  const parts = preview.inTotal.map((k) => {
+  const parts = preview.inTotal.map((k, i) => {
     const f = preview.functions[k];
     if (f.error) return `${f.name} ${f.error.type}`;
     const value = preview.rewards[0][k];
-    return `${f.name} ${value === null ? 'None' : +value.toFixed(3)}`;
+    return `${f.name} ${value === null ? 'None' : +value.toFixed(3)}×${+preview.weights[i].toFixed(3)}`;
   });
   const total = preview.totals[0];
-  return `${parts.join(' · ')} → ${vscode.l10n.t('total')} ${total === null ? '—' : +total.toFixed(3)}`;
+  return `${parts.join(' + ')} → ${vscode.l10n.t('total')} ${total === null ? '—' : +total.toFixed(3)}`;
 }
 
 export function selectionSample(text: string): Sample {

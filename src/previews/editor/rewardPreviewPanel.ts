@@ -21,7 +21,8 @@ export class RewardPreviewPanel implements vscode.Disposable {
 
   show(): void {
     if (this.panel) {
-      this.panel.reveal(undefined, true);
+      // Beside the active editor, never over it: the samples file being scored stays in view.
+      if (!this.panel.visible) this.panel.reveal(vscode.ViewColumn.Beside, true);
       return;
     }
     const panel = openPagePanel(this.extensionUri, {

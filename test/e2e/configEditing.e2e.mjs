@@ -1,6 +1,7 @@
 // Editing a run config as a user does: a mistyped field gets the config check's squiggle and a
 // quick fix ("Change to 'learning_rate'"), and an entry of `reward_funcs:` completes with the
-// workspace's reward functions, written as the runner finds them.
+// workspace's reward functions, written as the runner finds them; a data file that does not
+// exist is squiggled where the config names it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
@@ -64,4 +65,19 @@ export async function run(ctx) {
     message: `the chosen reward is written as a dotted path: ${onDisk()}`,
   });
   assert.match(onDisk(), /^ {2}- rewards\.length_reward$/m, 'the entry above is untouched');
+
+  // A data file path with a typo: squiggled at the value, with the folders it was looked for in.
+  await goTo(2, 1);
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.type('dataset_name: data/question.jsonl');
+  await runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+  await waitFor(
+    async () =>
+      /dataset_name: data\/question\.jsonl does not exist \(relative paths are read from/.test(
+        (await page.locator('.markers-panel').textContent()) ?? '',
+      ),
+    { timeoutMs: 30000, message: 'the missing data file is flagged as the config is typed' },
+  );
+  await screenshot('missing-data-file');
 }

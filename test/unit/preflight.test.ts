@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { runConfigDatasetIssues } from '../../src/training/core/datasetCheck';
 import { readDatasetShape } from '../../src/shared/datasetReader';
-import { preflightIssues } from '../../src/training/core/preflight';
+import { dataFileProblems, preflightIssues } from '../../src/training/core/preflight';
 import { english, repoRoot, workspace } from './helpers';
 
 /** An interpreter with every package, on a machine without CUDA. */
@@ -174,4 +174,30 @@ test('the missing-column message lists the columns the run has after column_mapp
   });
   assert.equal(issues.length, 1, JSON.stringify(issues));
   assert.match(issues[0].message, /'answer' is not a dataset column \(columns: prompt\)/);
+});
+
+test('a data file that is in neither folder the runner reads from is squiggled where the config names it', () => {
+  const dir = workspace({ 'data/ok.jsonl': '{"prompt": "x"}\n', 'configs/run.yaml': '' });
+  const text = [
+    'model_name_or_path: m',
+    'dataset_name: data/ok.jsonl',
+    'datasets:',
+    '  - path: json',
+    '    data_files:',
+    '      train: [data/ok.jsonl, data/gone.jsonl]',
+    '      test: data/typo.jsonl',
+    '',
+  ].join('\n');
+  const problems = dataFileProblems(text, path.join(dir, 'configs', 'run.yaml'), dir, english);
+  assert.deepEqual(
+    problems.map((p) => [p.range.start.line, p.range.start.character, p.message.split(' (')[0]]),
+    [
+      [5, 29, 'datasets[0].data_files.train[1]: data/gone.jsonl does not exist'],
+      [6, 12, 'datasets[0].data_files.test: data/typo.jsonl does not exist'],
+    ],
+  );
+  assert.ok(
+    problems.every((p) => p.severity === 'error' && p.message.includes(path.join(dir, 'configs'))),
+    'says where it looked',
+  );
 });

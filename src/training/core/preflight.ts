@@ -5,7 +5,8 @@ import type { Parser } from 'web-tree-sitter';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
 import type { RewardFunction } from '../../discovery/core/types';
 import { untranslated, type Localizer, type Range } from '../../shared/vocabulary';
-import { checkRunConfig, type TrlSchema } from './configCheck';
+import { LineCounter, parseDocument } from 'yaml';
+import { checkRunConfig, type ConfigProblem, type TrlSchema } from './configCheck';
 import { runConfigDatasetIssues } from './datasetCheck';
 import {
   namedDataFiles,
@@ -14,6 +15,7 @@ import {
   resolveLike,
   rewardSpecs,
   searchDirs,
+  type NamedDataFile,
   type RunConfigValues,
 } from '../../shared/runConfig';
 
@@ -151,23 +153,57 @@ function environmentIssues(env: Environment, l10n: Localizer): PreflightIssue[] 
   return issues;
 }
 
-/** Every local data file the config names exists; reward models are loadable by TRL; a reward is named. */
-function configPathIssues(config: RunConfigValues, configFile: string, cwd: string, l10n: Localizer): PreflightIssue[] {
-  const issues: PreflightIssue[] = [];
+/** The local data files a config names that are in none of the folders the runner reads them from. */
+export function missingDataFiles(
+  config: RunConfigValues,
+  configFile: string,
+  cwd: string,
+  l10n: Localizer,
+): { file: NamedDataFile; message: string }[] {
   const dirs = searchDirs(cwd, configFile);
   const where = dirs.join(l10n.t(', then '));
-  for (const file of namedDataFiles(config, dirs)) {
-    if (!file.resolved)
-      issues.push({
-        severity: 'error',
-        message: l10n.t(
-          '{0}: {1} does not exist (relative paths are read from {2}); fix the path or create the file',
-          file.key,
-          file.value,
-          where,
-        ),
-      });
-  }
+  return namedDataFiles(config, dirs)
+    .filter((file) => !file.resolved)
+    .map((file) => ({
+      file,
+      message: l10n.t(
+        '{0}: {1} does not exist (relative paths are read from {2}); fix the path or create the file',
+        file.key,
+        file.value,
+        where,
+      ),
+    }));
+}
+
+/** The same, as problems placed on the YAML values that name the files (the editor's squiggles). */
+export function dataFileProblems(text: string, configFile: string, cwd: string, l10n: Localizer): ConfigProblem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const values = doc.toJS() as unknown;
+  if (!values || typeof values !== 'object' || Array.isArray(values)) return [];
+  return missingDataFiles(values as RunConfigValues, configFile, cwd, l10n).flatMap(({ file, message }) => {
+    // `datasets[0].data_files.train[1]` → datasets, 0, data_files, train, 1
+    const at = file.key.split('.').flatMap((part) => {
+      const [name, ...indices] = part.split(/[[\]]+/).filter(Boolean);
+      return [name, ...indices.map(Number)];
+    });
+    const node = doc.getIn(at, true) as { range?: [number, number, number] } | undefined;
+    if (!node?.range) return [];
+    const [start, end] = [lineCounter.linePos(node.range[0]), lineCounter.linePos(node.range[1])];
+    return [
+      {
+        severity: 'error' as const,
+        message,
+        range: { start: { line: start.line - 1, character: start.col - 1 }, end: { line: end.line - 1, character: end.col - 1 } },
+      },
+    ];
+  });
+}
+
+/** Every local data file the config names exists; reward models are loadable by TRL; a reward is named. */
+function configPathIssues(config: RunConfigValues, configFile: string, cwd: string, l10n: Localizer): PreflightIssue[] {
+  const issues: PreflightIssue[] = missingDataFiles(config, configFile, cwd, l10n).map(({ message }) => ({ severity: 'error', message }));
+  const dirs = searchDirs(cwd, configFile);
   for (const entry of [config.reward_model_name_or_path, ...rewardSpecs(config)]) {
     if (typeof entry !== 'string' || entry.includes('::')) continue;
     const dir = resolveLike(entry, dirs);

@@ -6,6 +6,7 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { isRewardFuncsEntry, rewardFuncsSpec } from '../core/rewardFuncsEntry';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { checkRunConfig, type TrlSchema } from '../core/configCheck';
+import { dataFileProblems } from '../core/preflight';
 
 /**
  * TRL run configs (`trl grpo --config` YAML) in the editor: unknown, removed and mistyped fields
@@ -29,9 +30,15 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
       diagnostics.delete(doc.uri);
       return;
     }
+    // Runs start from the config's workspace folder (relative paths are tried from there, then next to the config).
+    const cwd = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
+    const problems = [
+      ...checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n),
+      ...dataFileProblems(doc.getText(), doc.uri.fsPath, cwd, vscode.l10n),
+    ];
     diagnostics.set(
       doc.uri,
-      checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n).map((p) => {
+      problems.map((p) => {
         const range = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
         const diagnostic = new vscode.Diagnostic(
           range,

@@ -499,6 +499,34 @@ test('Export PNG posts a PNG data URL; Stop and Export CSV post the run', async 
   await post({ type: 'status', runId: RUN.id, status: 'finished', step: 50, maxSteps: 50 });
   assert.equal(await page.locator('.run .status').textContent(), 'finished');
   assert.ok(await page.locator('.run vscode-button.stop').isHidden());
+  assert.ok(await page.locator('.run vscode-button.resume').isHidden(), 'a finished run has nothing to resume');
+  await assertClean();
+  await page.close();
+});
+
+test('a running run shows its ETA; a stopped one started here has Resume, one made elsewhere none', async () => {
+  const { page, post, posted, assertClean } = await openDashboard({
+    runs: [
+      { ...RUN, resumable: true },
+      { ...LORA, resumable: false },
+    ],
+  });
+  await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 10, maxSteps: 100 }) });
+  await post({ type: 'status', runId: RUN.id, status: 'running', step: 10, maxSteps: 100, eta: 200 });
+  const progress = page.locator('.run[data-run="/runs/full"] .progress-label');
+  assert.equal(await progress.textContent(), 'step 10 / 100 · ETA 3m 20s');
+  await post({ type: 'status', runId: RUN.id, status: 'stopped', step: 10, maxSteps: 100 });
+  await post({ type: 'status', runId: LORA.id, status: 'stopped', step: 4, maxSteps: 100 });
+  assert.equal(await progress.textContent(), 'step 10 / 100', 'no ETA once stopped');
+  const resume = page.locator('.run[data-run="/runs/full"] vscode-button.resume');
+  assert.ok(await resume.isVisible());
+  assert.ok(
+    await page.locator('.run[data-run="/runs/lora"] vscode-button.resume').isHidden(),
+    'a TRL folder made elsewhere is not resumed from here',
+  );
+  await resume.click();
+  assert.deepEqual((await posted()).at(-1), { type: 'resume', runId: RUN.id });
+  assert.deepEqual(host.parseDashboardMessage({ type: 'resume', runId: RUN.id, x: 1 }), { type: 'resume', runId: RUN.id });
   await assertClean();
   await page.close();
 });

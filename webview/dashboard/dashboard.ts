@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
-import type { DashboardWebviewMessage, RunEvent, RunInfo, RunStatus } from '../../src/training/core/dashboardProtocol';
+import type { DashboardWebviewMessage, RunEvent, RunInfo, RunStatusReport } from '../../src/training/core/dashboardProtocol';
 import { h } from '../shared/dom';
 import { l10n } from '../shared/l10n';
 import { readChartTheme, type ChartTheme } from '../shared/theme';
@@ -50,6 +50,7 @@ export class Dashboard {
     );
     this.runsBar = new RunsBar(this.runs, {
       onStop: (run) => host.post({ type: 'stop', runId: run.info.id }),
+      onResume: (run) => host.post({ type: 'resume', runId: run.info.id }),
       onExportCsv: (run) => host.post({ type: 'exportCsv', runId: run.info.id }),
     });
     this.table = new CompletionsTable(view.filter, this.runs.length > 1, {
@@ -75,10 +76,10 @@ export class Dashboard {
     this.runsBar.update(run, this.colorOf(run));
   }
 
-  setStatus(runId: string, status: RunStatus, step?: number, maxSteps?: number, error?: string): void {
+  setStatus(runId: string, report: RunStatusReport): void {
     const run = this.runs.find((r) => r.info.id === runId);
     if (!run) return;
-    run.setStatus(status, step, maxSteps, error);
+    run.setStatus(report);
     this.runsBar.update(run, this.colorOf(run));
   }
 

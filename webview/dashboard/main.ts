@@ -54,7 +54,7 @@ window.addEventListener('message', (event: MessageEvent<DashboardHostMessage>) =
       dashboard?.append(message.runId, message.events);
       break;
     case 'status':
-      dashboard?.setStatus(message.runId, message.status, message.step, message.maxSteps, message.error);
+      dashboard?.setStatus(message.runId, message);
       break;
   }
 });

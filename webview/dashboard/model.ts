@@ -1,4 +1,4 @@
-import type { CompletionsEvent, RunEvent, RunInfo, RunStatus } from '../../src/training/core/dashboardProtocol';
+import type { CompletionsEvent, RunEvent, RunInfo, RunStatusReport } from '../../src/training/core/dashboardProtocol';
 import { RunFold } from '../../src/training/core/runFold';
 
 /** One metric of one run, append-only: the log rows it appeared in and its values. */
@@ -32,6 +32,8 @@ export class RunData {
   private reportedStep: number | undefined;
   private reportedMaxSteps: number | undefined;
   private reportedError: string | undefined;
+  /** Seconds left, as the host estimates them (the Runs view's ETA). */
+  eta: number | undefined;
 
   constructor(public info: RunInfo) {}
 
@@ -52,11 +54,12 @@ export class RunData {
     return this.fold.error ?? this.reportedError;
   }
 
-  setStatus(status: RunStatus, step: number | undefined, maxSteps: number | undefined, error?: string): void {
+  setStatus({ status, step, maxSteps, error, eta }: RunStatusReport): void {
     this.info = { ...this.info, status };
     this.reportedError = status === 'failed' ? error : undefined;
     this.reportedStep = step ?? this.reportedStep;
     this.reportedMaxSteps = maxSteps ?? this.reportedMaxSteps;
+    this.eta = status === 'running' ? eta : undefined;
   }
 
   /** Appends `events` to the run; the completions are returned rather than kept (the table keeps a few). */

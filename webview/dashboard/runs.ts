@@ -3,9 +3,11 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import { h } from '../shared/dom';
 import { l10n } from '../shared/l10n';
 import type { RunData } from './model';
+import { shortDuration } from '../../src/shared/numbers';
 
 export interface RunHandlers {
   onStop(run: RunData): void;
+  onResume(run: RunData): void;
   onExportCsv(run: RunData): void;
 }
 
@@ -24,7 +26,8 @@ function statusText(run: RunData): string {
 
 function progressText(run: RunData): string {
   if (run.step === undefined) return '';
-  return run.maxSteps ? l10n.t('step {0} / {1}', run.step, run.maxSteps) : l10n.t('step {0}', run.step);
+  const step = run.maxSteps ? l10n.t('step {0} / {1}', run.step, run.maxSteps) : l10n.t('step {0}', run.step);
+  return run.eta === undefined ? step : `${step} · ${l10n.t('ETA {0}', shortDuration(run.eta))}`;
 }
 
 /** One run in the runs bar: its color (the legend of every chart), status, progress and actions. */
@@ -35,6 +38,7 @@ class RunChip {
   private readonly progressLabel = h('span', { className: 'progress-label' });
   private readonly progress = h('vscode-progress-bar', { className: 'progress' });
   private readonly stop = h('vscode-button', { className: 'stop', attrs: { secondary: '' } }, l10n.t('Stop'));
+  private readonly resume = h('vscode-button', { className: 'resume', attrs: { secondary: '' } }, l10n.t('Resume'));
   /** Why a failed run failed, where the user looks: the last line of its error (all of it on hover). */
   private readonly cause = h('div', { className: 'cause', attrs: { role: 'alert' } });
 
@@ -47,6 +51,7 @@ class RunChip {
       this.stop.disabled = true; // until the runner confirms (stop_requested) or the run ends
       handlers.onStop(run);
     });
+    this.resume.addEventListener('click', () => handlers.onResume(run));
     csv.addEventListener('click', () => handlers.onExportCsv(run));
     this.progress.ariaLabel = l10n.t('Training progress');
     const name = h('strong', { className: 'run-name' }, run.info.name);
@@ -57,7 +62,7 @@ class RunChip {
       name,
       this.status,
       h('span', { className: 'progress-cell' }, this.progressLabel, this.progress),
-      h('span', { className: 'actions' }, this.stop, csv),
+      h('span', { className: 'actions' }, this.stop, this.resume, csv),
       this.cause,
     );
   }
@@ -76,6 +81,7 @@ class RunChip {
       this.progress.value = run.step ?? 0;
     }
     this.stop.hidden = !running || run.stopRequested;
+    this.resume.hidden = !run.info.resumable || (run.info.status !== 'stopped' && run.info.status !== 'failed');
     const cause = run.info.status === 'failed' ? lastLine(run.error) : undefined;
     this.cause.hidden = !cause;
     this.cause.textContent = cause ? l10n.t('Failed: {0}', cause) : '';

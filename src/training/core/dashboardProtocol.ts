@@ -17,6 +17,8 @@ export interface RunInfo {
   status: RunStatus;
   /** A CSS color (`#d18616`); by default the theme's chart colors, in run order. */
   color?: string;
+  /** Started here (not a run made elsewhere): a stopped or failed one can be resumed. */
+  resumable?: boolean;
 }
 
 export type DashboardHostMessage =
@@ -24,8 +26,11 @@ export type DashboardHostMessage =
   | { type: 'reset'; runs: RunInfo[]; strings?: Record<string, string> }
   /** Events appended to the run's events.jsonl, in order: first the whole history, then live batches. */
   | { type: 'events'; runId: string; events: RunEvent[] }
-  /** `error`: why a failed run failed, when its events do not say (a runner that died). */
-  | { type: 'status'; runId: string; status: RunStatus; step?: number; maxSteps?: number; error?: string };
+  /** `error`: why a failed run failed, when its events do not say (a runner that died); `eta`: seconds left. */
+  | { type: 'status'; runId: string; status: RunStatus; step?: number; maxSteps?: number; error?: string; eta?: number };
+
+/** What a `status` message says of its run. */
+export type RunStatusReport = Omit<Extract<DashboardHostMessage, { type: 'status' }>, 'type' | 'runId'>;
 
 /** A completion to append to a samples file (webview/rewardPreview's format). */
 export interface SampleRow {
@@ -39,7 +44,8 @@ export type DashboardWebviewMessage =
   | { type: 'exportCsv'; runId: string }
   /** Save a chart image; `name` is a suggested file name (no folders), `dataUrl` a base64 PNG. */
   | { type: 'savePng'; name: string; dataUrl: string }
-  | { type: 'stop'; runId: string };
+  | { type: 'stop'; runId: string }
+  | { type: 'resume'; runId: string };
 
 export const LIMITS = {
   sampleRows: 1000,
@@ -118,6 +124,7 @@ export function parseDashboardMessage(raw: unknown): DashboardWebviewMessage | u
     }
     case 'exportCsv':
     case 'stop':
+    case 'resume':
       return isId(raw.runId) ? { type: raw.type, runId: raw.runId } : undefined;
     case 'savePng':
       return isFileName(raw.name) && isPngDataUrl(raw.dataUrl) ? { type: 'savePng', name: raw.name, dataUrl: raw.dataUrl } : undefined;

@@ -212,13 +212,13 @@ function pidWrittenAt(dir: string): number {
   }
 }
 
-/** What a run trains: a TRL run config, or the user's own script with its arguments. */
 /** How a script is launched with several processes: `accelerate launch --num_processes N --config_file F`. */
 export interface ScriptLauncher {
   numProcesses?: number;
   accelerateConfig?: string;
 }
 
+/** What a run trains: a TRL run config, or the user's own script with its arguments. */
 export type RunSource = { kind: 'config'; file: string } | { kind: 'script'; file: string; args: string[]; launcher?: ScriptLauncher };
 
 export interface LaunchOptions {

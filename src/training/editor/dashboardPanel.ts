@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { openPagePanel } from '../../pagePanel';
 import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
 import { metricsCsv } from '../core/metricsCsv';
-import type { RunState } from '../core/runs';
+import { eta, type RunState } from '../core/runs';
 import type { TrainingService } from './trainingService';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
@@ -27,7 +27,15 @@ export class DashboardPanel implements vscode.Disposable {
       }),
       service.onDidChange(() => {
         for (const run of service.runs.filter((r) => this.isShown(r.dir))) {
-          this.post({ type: 'status', runId: run.dir, status: run.status, step: run.step, maxSteps: run.maxSteps, error: run.error });
+          this.post({
+            type: 'status',
+            runId: run.dir,
+            status: run.status,
+            step: run.step,
+            maxSteps: run.maxSteps,
+            error: run.error,
+            eta: eta(run),
+          });
         }
       }),
     );
@@ -59,7 +67,7 @@ export class DashboardPanel implements vscode.Disposable {
   private reset(): void {
     const runs: RunInfo[] = this.shown.map((shown) => {
       const run = this.service.runs.find((r) => r.dir === shown.dir) ?? shown;
-      return { id: run.dir, name: run.name, status: run.status };
+      return { id: run.dir, name: run.name, status: run.status, resumable: !run.external };
     });
     // Following a run reads its history at once and announces it as new events: before the reset,
     // so that the page gets it once.
@@ -86,6 +94,11 @@ export class DashboardPanel implements vscode.Disposable {
       case 'stop':
         if (this.isShown(message.runId)) await this.service.stop(message.runId);
         return;
+      case 'resume': {
+        const run = this.isShown(message.runId) ? this.service.runs.find((r) => r.dir === message.runId) : undefined;
+        if (run && !run.external) await vscode.commands.executeCommand('grpoStudio.resumeRun', run);
+        return;
+      }
       case 'exportCsv': {
         if (!this.isShown(message.runId)) return;
         const target = await vscode.window.showSaveDialog({

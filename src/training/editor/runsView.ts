@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { elapsed, eta, runLocation, type RunState } from '../core/runs';
+import { shortDuration } from '../../shared/numbers';
 import type { TrainingService } from './trainingService';
 
 /** The "Runs" view: every run of the workspace with its status, step of max, elapsed time and ETA. */
@@ -56,18 +57,11 @@ export function describeRun(run: RunState, now = Date.now() / 1000): string {
     vscode.l10n.t('step {0}', run.maxSteps ? `${run.step}/${run.maxSteps}` : run.step),
   ];
   const trained = elapsed(run, now);
-  if (trained !== undefined) parts.push(duration(trained));
+  if (trained !== undefined) parts.push(shortDuration(trained));
   const left = eta(run, now);
-  if (left !== undefined) parts.push(vscode.l10n.t('ETA {0}', duration(left)));
+  if (left !== undefined) parts.push(vscode.l10n.t('ETA {0}', shortDuration(left)));
   if (run.reward !== undefined) parts.push(`reward ${run.reward.toFixed(3)}`);
   return parts.join(' · ');
-}
-
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
 function statusIcon(status: RunState['status']): vscode.ThemeIcon {

@@ -10,7 +10,7 @@ import { python, trainingOptions } from './trainingExample.mjs';
 
 export const options = trainingOptions;
 
-function trlGrpo(workspace, { output = 'elsewhere/trl-output', report = ['--report_to', 'none'], env = {} } = {}) {
+function trlGrpo(workspace, { output = 'elsewhere/trl-output', report = ['--report_to', 'tensorboard'], env = {} } = {}) {
   mkdirSync(path.join(workspace, 'trl data'), { recursive: true });
   const rows = ['日本の首都は？', '富士山の高さは？', '桜はいつ咲く？', '寿司のネタは？'].map((q) => JSON.stringify({ prompt: q }));
   writeFileSync(path.join(workspace, 'trl data', 'train.jsonl'), `${rows.join('\n')}\n`);
@@ -105,6 +105,20 @@ export async function run(ctx) {
     'the report has the charts and completions',
   );
   await screenshot('report-exported');
+
+  // What report_to: tensorboard wrote, in TensorBoard itself: a terminal running it on the folder.
+  await runCommand('GRPO: Open in TensorBoard');
+  await waitFor(
+    async () =>
+      (await page
+        .locator('.terminal-tabs-entry, .single-terminal-tab, .pane-header .title', { hasText: 'TensorBoard: trl-output' })
+        .count()) > 0 || (await page.locator('[aria-label*="TensorBoard: trl-output"]').count()) > 0,
+    {
+      timeoutMs: 60000,
+      message: 'a terminal running TensorBoard on the run folder',
+    },
+  );
+  await screenshot('tensorboard-terminal');
 
   // A Trackio run, its project database browsed to (one synced from a cluster, say).
   const trackioDir = path.join(workspace, 'trackio cache');

@@ -9,6 +9,7 @@ import { registerRunCommands } from './runCommands';
 import { loadTrlSchema, registerRunConfigSupport } from './runConfigs';
 import { RunStatusBar, RunsView } from './runsView';
 import { registerTrainCommands } from './trainCommands';
+import { registerTrackerCommands } from './trackerCommands';
 import { registerDryRun } from './dryRunCommand';
 import type { TrainingContext } from './trainingContext';
 import { TrainingService } from './trainingService';
@@ -27,4 +28,5 @@ export function activateTraining(ctx: Ctx, discovery: DiscoveryService, previews
   registerDryRun(training);
   registerRunCommands(training);
   registerCompareGenerations(training);
+  registerTrackerCommands(training);
 }

@@ -31,7 +31,7 @@ export class RunsView implements vscode.TreeDataProvider<RunState>, vscode.Dispo
       `**${run.name}**${run.external ? ` — ${run.external === 'trackio' ? vscode.l10n.t('Trackio run, made outside GRPO Studio') : vscode.l10n.t('TRL output folder, made outside GRPO Studio')}` : ''}\n\n${describeRun(run)}${run.error ? `\n\n\`\`\`\n${run.error.split('\n').slice(-8).join('\n')}\n\`\`\`` : ''}`,
     );
     item.iconPath = statusIcon(run.status);
-    item.contextValue = `${run.external ? 'trl' : 'run'}.${run.status}`;
+    item.contextValue = `${run.external === 'trackio' ? 'trackio' : run.external ? 'trl' : 'run'}.${run.status}`;
     item.resourceUri = vscode.Uri.file(runLocation(run.dir));
     item.command = { command: 'grpoStudio.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [run] };
     return item;

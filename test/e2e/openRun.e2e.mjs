@@ -93,6 +93,14 @@ export async function run(ctx) {
   assert.ok(/日本の首都は|富士山|桜|寿司/.test((await frame.locator('table.completions tbody').textContent()) ?? ''));
   await screenshot('trl-run-completions');
 
+  // Export CSV: the save dialog offers the run's folder; the write is confirmed.
+  await frame.locator('.run vscode-button.export-csv').first().click();
+  await input.waitFor({ state: 'visible' });
+  await waitFor(async () => /metrics\.csv$/.test(await input.inputValue()), { message: 'the save dialog offers metrics.csv' });
+  await page.keyboard.press('Enter');
+  await waitForNotification('metrics written to', { timeoutMs: 30000 });
+  assert.match(readFileSync(path.join(output, 'metrics.csv'), 'utf8'), /^step,/);
+
   await openViewContainer('GRPO');
   await waitForTreeItem('trl-output');
 

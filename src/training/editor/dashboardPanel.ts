@@ -5,6 +5,7 @@ import { openPagePanel } from '../../pagePanel';
 import { parseDashboardMessage, type DashboardHostMessage, type RunInfo, type SampleRow } from '../core/dashboardProtocol';
 import { metricsCsv } from '../core/metricsCsv';
 import { eta, type RunState } from '../core/runs';
+import { parseTrackioRunId } from '../core/trackio';
 import type { TrainingService } from './trainingService';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
 
@@ -76,6 +77,12 @@ export class DashboardPanel implements vscode.Disposable {
     runs.forEach((run, i) => this.post({ type: 'events', runId: run.id, events: histories[i] }));
   }
 
+  /** Where a file of this run is offered to be saved: its folder; for a Trackio run (a database in Trackio's cache) the workspace. */
+  private saveFolder(dir: string | undefined): string {
+    const workspace = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    return dir === undefined || parseTrackioRunId(dir) ? workspace : dir;
+  }
+
   private isShown(dir: string): boolean {
     return this.shown.some((r) => r.dir === dir);
   }
@@ -102,20 +109,22 @@ export class DashboardPanel implements vscode.Disposable {
       case 'exportCsv': {
         if (!this.isShown(message.runId)) return;
         const target = await vscode.window.showSaveDialog({
-          defaultUri: vscode.Uri.file(path.join(message.runId, 'metrics.csv')),
+          defaultUri: vscode.Uri.file(path.join(this.saveFolder(message.runId), 'metrics.csv')),
           filters: { CSV: ['csv'] },
         });
-        if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(metricsCsv(this.service.history(message.runId))));
+        if (!target) return;
+        await vscode.workspace.fs.writeFile(target, Buffer.from(metricsCsv(this.service.history(message.runId))));
+        void vscode.window.showInformationMessage(vscode.l10n.t('GRPO: metrics written to {0}', vscode.workspace.asRelativePath(target)));
         return;
       }
       case 'savePng': {
-        const folder = this.shown[0]?.dir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
         const target = await vscode.window.showSaveDialog({
-          defaultUri: vscode.Uri.file(path.join(folder, message.name)),
+          defaultUri: vscode.Uri.file(path.join(this.saveFolder(this.shown[0]?.dir), message.name)),
           filters: { PNG: ['png'] },
         });
-        if (target)
-          await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
+        if (!target) return;
+        await vscode.workspace.fs.writeFile(target, Buffer.from(message.dataUrl.slice(message.dataUrl.indexOf(',') + 1), 'base64'));
+        void vscode.window.showInformationMessage(vscode.l10n.t('GRPO: chart saved to {0}', vscode.workspace.asRelativePath(target)));
         return;
       }
       case 'addToSamples':

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { renderRunReport } from '../training/core/report';
 import { EVENTS_FILE, readRun } from '../training/core/runs';
 import { isTrlOutputFolder, TRAINER_STATE } from '../training/core/trlOutput';
-import { parseTrackioRunId, TRACKIO_DB_EXTENSION, trackioDirectory } from '../training/core/trackio';
+import { parseTrackioRunId, TRACKIO_DB_EXTENSION, trackioDirectory, trackioReportFile } from '../training/core/trackio';
 import { outputProblem } from './options';
 import { writeFileAtomically } from '../shared/files';
 
@@ -46,7 +46,7 @@ export async function runReport(argv: string[]): Promise<number> {
     ? `${path.basename(trackio.db, TRACKIO_DB_EXTENSION)}${trackio.run ? `-${trackio.run}` : ''}`
     : path.basename(runDir);
   // A Trackio project lives in Trackio's cache: its report goes to the current folder.
-  const out = path.resolve(values.out ?? (trackio ? `${name}.report.html` : path.join(runDir, 'report.html')));
+  const out = path.resolve(values.out ?? (trackio ? trackioReportFile(trackio) : path.join(runDir, 'report.html')));
   // The default report.html is the report's own file: written again on every report.
   const problem =
     values.out === undefined

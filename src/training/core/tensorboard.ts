@@ -34,6 +34,16 @@ export function tensorBoardFiles(dir: string, depth = 3): string[] {
   });
 }
 
+/**
+ * TRL's own name of a key transformers' logger callbacks rewrote (`rewrite_logs`: `eval_x` became
+ * `eval/x`, every other key `train/<key>`), for TensorBoard and Trackio alike; undefined for others.
+ */
+export function trlMetricKey(logged: string): string | undefined {
+  if (logged.startsWith('train/')) return logged.slice('train/'.length);
+  if (logged.startsWith('eval/')) return `eval_${logged.slice('eval/'.length)}`;
+  return undefined;
+}
+
 export function readTensorBoard(dir: string): TensorBoardScalars {
   const result: TensorBoardScalars = { steps: new Map(), files: tensorBoardFiles(dir).sort() };
   for (const file of result.files) {
@@ -77,11 +87,7 @@ function readEvent(bytes: Uint8Array, into: TensorBoardScalars): void {
       continue;
     }
     if (value === undefined || !Number.isFinite(value)) continue;
-    const key = tag.startsWith('train/')
-      ? tag.slice('train/'.length)
-      : tag.startsWith('eval/')
-        ? `eval_${tag.slice('eval/'.length)}`
-        : undefined;
+    const key = trlMetricKey(tag);
     if (!key) continue;
     const entry = into.steps.get(step) ?? { time, metrics: {} };
     entry.metrics[key] = value;

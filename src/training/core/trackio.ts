@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import { trlMetricKey } from './tensorboard';
 
 /**
  * Trackio projects (`report_to: trackio`, TRL's recommended tracker): one SQLite database per
@@ -59,6 +60,18 @@ export function parseTrackioRunId(id: string): { db: string; run?: string } | un
   const db = at >= 0 ? id.slice(0, at + TRACKIO_DB_EXTENSION.length) : id.endsWith(TRACKIO_DB_EXTENSION) ? id : undefined;
   if (!db || fs.statSync(db, { throwIfNoEntry: false })?.isDirectory()) return undefined;
   return { db, run: id.slice(db.length + TRACKIO_RUN_SEPARATOR.length) || undefined };
+}
+
+/** `project-run.report.html`: where a Trackio run's report goes (its project lives in Trackio's cache, not in a run folder). */
+export function trackioReportFile(id: { db: string; run?: string }): string {
+  const project = path.basename(id.db, TRACKIO_DB_EXTENSION);
+  return `${id.run ? `${project}-${id.run.replace(/[\\/:*?"<>| ]+/g, '-')}` : project}.report.html`;
+}
+
+/** When the project was last written, seconds since the epoch: its write-ahead log included. */
+export function trackioLastWrite(db: string): number {
+  const mtime = (file: string) => (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) / 1000;
+  return Math.max(mtime(db), mtime(`${db}-wal`));
 }
 
 let loading: Promise<SqlJsStatic> | undefined;
@@ -222,13 +235,7 @@ function readMetrics(database: Database, runId: string): Pick<TrackioRun, 'steps
     const entry = steps.get(step) ?? { time, metrics: {} };
     for (const [key, value] of Object.entries(logged)) {
       if (key === 'train/global_step' || typeof value !== 'number' || !Number.isFinite(value)) continue;
-      // transformers' rewrite_logs: `eval_x` became `eval/x`, every other key `train/<key>`.
-      const name = key.startsWith('train/')
-        ? key.slice('train/'.length)
-        : key.startsWith('eval/')
-          ? `eval_${key.slice('eval/'.length)}`
-          : key;
-      entry.metrics[name] = value;
+      entry.metrics[trlMetricKey(key) ?? key] = value;
     }
     steps.set(step, entry);
   }

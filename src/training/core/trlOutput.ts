@@ -3,7 +3,15 @@ import * as path from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { EVENTS_FILE, type CompletionRow, type RunEvent } from './events';
 import { readTensorBoard, tensorBoardFiles } from './tensorboard';
-import { parseTrackioRunId, readTrackioRun, TRACKIO_RUN_SEPARATOR, trackioRunOf, type TrackioRun, type TrackioRunInfo } from './trackio';
+import {
+  parseTrackioRunId,
+  readTrackioRun,
+  TRACKIO_RUN_SEPARATOR,
+  trackioLastWrite,
+  trackioRunOf,
+  type TrackioRun,
+  type TrackioRunInfo,
+} from './trackio';
 
 /**
  * A TRL output folder made by anything (`trl grpo`, `accelerate launch train.py`, a notebook),
@@ -156,7 +164,7 @@ export async function readTrlOutput(dir: string): Promise<TrlOutput> {
     ...parquet.map((c) => mtimeOf(c.file)),
     ...tensorboard.files.map(mtimeOf),
     mtimeOf(dir),
-    trackio ? lastWriteOf(trackio.db) : 0,
+    trackio ? trackioLastWrite(trackio.db) : 0,
   );
   if (tensorboard.files.length) {
     const folders = [...new Set(tensorboard.files.map((f) => path.relative(dir, path.dirname(f)) || '.'))].join(', ');
@@ -203,7 +211,7 @@ export async function readTrackioOutput(db: string, run?: string): Promise<TrlOu
     checkpoints: [],
     config: { trackio: `${db}${TRACKIO_RUN_SEPARATOR}${trackio.name}` },
     versions,
-    lastWrite: lastWriteOf(db),
+    lastWrite: trackioLastWrite(db),
     notes: [describeTrackio(trackio)],
   });
   return { ...output, trackioDb: db };
@@ -237,11 +245,6 @@ function trackioCompletions(run: TrackioRun | undefined): RunSources['completion
   }));
 }
 
-/** The database's last write, its write-ahead log included. */
-function lastWriteOf(db: string): number {
-  return Math.max(mtimeOf(db), mtimeOf(`${db}-wal`));
-}
-
 async function runOutput(sources: RunSources): Promise<TrlOutput> {
   const { state: newest, logged, args, notes, lastWrite } = sources;
   const history = newest?.state.log_history ?? [];
@@ -254,7 +257,7 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
         : null;
   let firstLogged = Infinity;
   for (const { time: at } of logged.values()) if (at > 0) firstLogged = Math.min(firstLogged, at);
-  const times = [newest?.mtime ?? 0, ...sources.completions.map((c) => c.time), Number.isFinite(firstLogged) ? firstLogged : 0];
+  const times = [newest?.mtime ?? 0, ...sources.completions.map((c) => c.time)];
   const time = newest?.mtime ?? lastWrite;
 
   const events: RunEvent[] = [
@@ -307,9 +310,8 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
     if (step <= lastInState || step === 0) continue;
     // The closing summary is logged at the last step, under the same step as its metrics.
     const summary = Object.fromEntries(Object.entries(metrics).filter(([k]) => SUMMARY_KEYS.has(k)));
-    const train = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && !k.startsWith('eval_')));
-    const evaluation = Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('eval_')));
-    Object.keys(train).forEach(kindOf);
+    const train = Object.fromEntries(Object.entries(metrics).filter(([k]) => !SUMMARY_KEYS.has(k) && kindOf(k) === 'train'));
+    const evaluation = Object.fromEntries(Object.entries(metrics).filter(([k]) => kindOf(k) === 'eval'));
     if (Object.keys(train).length) events.push({ event: 'log', time: at, step, metrics: train });
     if (Object.keys(evaluation).length) events.push({ event: 'eval', time: at, step, metrics: evaluation });
     if (Object.keys(summary).length) events.push({ event: 'summary', time: at, step, metrics: summary });
@@ -430,7 +432,7 @@ export class TrlOutputFollower {
           ...tensorBoardFiles(this.id).map((f) => `${f}:${mtimeOf(f)}`),
         ];
     const db = this.trackio?.db ?? this.trackioDb;
-    const stamp = [...folder, db ? `${db}:${lastWriteOf(db)}` : ''].join('|');
+    const stamp = [...folder, db ? `${db}:${trackioLastWrite(db)}` : ''].join('|');
     // Unchanged files are read again only when a live run may have gone quiet (it then ends as stopped).
     const mayHaveEnded = this.live && Date.now() / 1000 - this.lastWrite >= LIVE_SECONDS;
     if (this.reading || (stamp === this.stamp && !mayHaveEnded)) return;

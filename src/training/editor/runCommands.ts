@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { EVENTS_FILE, readRun, runLocation, type RunState } from '../core/runs';
 import {
   parseTrackioRunId,
-  TRACKIO_DB_EXTENSION,
+  trackioReportFile,
   TRACKIO_RUN_SEPARATOR,
   trackioDirectory,
   trackioProjects,
@@ -132,12 +132,7 @@ export function registerRunCommands({ ctx, service, dashboard }: TrainingContext
     // A Trackio project lives in Trackio's cache, shared by all its runs: its report goes to the workspace.
     const trackio = parseTrackioRunId(target.dir);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const file = trackio
-      ? path.join(
-          folder ?? path.dirname(trackio.db),
-          `${path.basename(trackio.db, TRACKIO_DB_EXTENSION)}-${(trackio.run ?? '').replace(/[\\/:*?"<>| ]+/g, '-')}.report.html`,
-        )
-      : path.join(target.dir, 'report.html');
+    const file = trackio ? path.join(folder ?? path.dirname(trackio.db), trackioReportFile(trackio)) : path.join(target.dir, 'report.html');
     try {
       const { events, notes } = await readRun(target.dir);
       writeFileAtomically(file, renderRunReport(events, target.name, notes));

@@ -14,6 +14,7 @@ import {
   listRuns,
   PID_FILE,
   requestStop,
+  runLocation,
   runState,
   type RunSource,
   type RunState,
@@ -51,9 +52,7 @@ export class TrainingService implements vscode.Disposable {
 
   /** Run folders opened by hand (GRPO: Open Run Folder...), kept across reloads. */
   private get opened(): string[] {
-    return this.ctx.extension.workspaceState
-      .get<string[]>(OPENED_RUNS_KEY, [])
-      .filter((dir) => fs.existsSync(parseTrackioRunId(dir)?.db ?? dir));
+    return this.ctx.extension.workspaceState.get<string[]>(OPENED_RUNS_KEY, []).filter((dir) => fs.existsSync(runLocation(dir)));
   }
 
   /** Lists a run made elsewhere (a GRPO Studio run, a TRL output folder, a Trackio run) with the workspace's runs. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyInsertions, byName, codes, discover } from './helpers';
+import { applyEdits, byName, codes, discover } from './helpers';
 
 test('a well-formed standard reward has no problems', async () => {
   const report = await discover({
@@ -21,7 +21,7 @@ test('missing **kwargs is an error on the parameter list with a fix that repairs
   assert.match(problem.message, /completion_ids=, trainer_state=, log_extra=, log_metric=/);
   assert.deepEqual(problem.range.start, { line: 0, character: 17 });
   assert.ok(problem.fix);
-  const fixed = applyInsertions(source, problem.fix.edits);
+  const fixed = applyEdits(source, problem.fix.edits);
   assert.equal(fixed.split('\n')[0], 'def length_reward(prompts, completions, **kwargs):');
   const again = await discover({ 'r.py': fixed });
   assert.deepEqual(byName(again, 'length_reward').problems, []);
@@ -34,7 +34,7 @@ test('the fix also works for multi-line signatures, trailing commas and empty la
   const fixA = byName(report, 'reward_a').problems.find((p) => p.code === 'GRPO101')?.fix;
   const fixB = byName(report, 'short_reward').problems.find((p) => p.code === 'GRPO101')?.fix;
   assert.ok(fixA && fixB);
-  const fixed = applyInsertions(source, [...fixA.edits, ...fixB.edits]);
+  const fixed = applyEdits(source, [...fixA.edits, ...fixB.edits]);
   const again = await discover({ 'r.py': fixed });
   assert.deepEqual(codes(byName(again, 'reward_a')), []);
   assert.match(fixed, /lambda \*\*kwargs: \[0\.0\]/);
@@ -145,11 +145,11 @@ test('conversational data: string operations warn, message access on standard da
   const standard = await discover(files, { format: 'standard' });
   assert.deepEqual(codes(byName(standard, 'length_reward')), []);
   assert.deepEqual(codes(byName(standard, 'content_reward')), ['GRPO123']);
-  const auto = await discover({
-    ...files,
-    'data.py': 'def to_chat(x):\n    return {"prompt": [{"role": "user", "content": x["question"]}]}\n',
-  });
+  const toChat = 'def to_chat(x):\n    return {"prompt": [{"role": "user", "content": x["question"]}]}\n';
+  const elsewhere = await discover({ ...files, 'data.py': toChat });
+  assert.deepEqual(codes(byName(elsewhere, 'length_reward')), [], "another module's chat data says nothing of these rewards' trainer");
+  const auto = await discover({ 'r.py': `${files['r.py']}\n${toChat}` });
   assert.deepEqual(codes(byName(auto, 'length_reward')), ['GRPO122']);
-  assert.deepEqual(severity(auto, 'regex_reward'), [['GRPO122', 'warning']], 'an inferred format only warns');
+  assert.deepEqual(severity(auto, 'regex_reward'), [['GRPO122', 'warning']], 'a format guessed from the module only warns');
   assert.deepEqual(codes(byName(auto, 'content_reward')), []);
 });

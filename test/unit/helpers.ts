@@ -55,12 +55,16 @@ export function codes(reward: RewardFunction): string[] {
   return reward.problems.map((p) => p.code).sort();
 }
 
-/** Applies insertions (edits whose range is empty) to a source string. */
-export function applyInsertions(text: string, edits: { range: { start: { line: number; character: number } }; newText: string }[]): string {
+type Position = { line: number; character: number };
+
+/** Applies a fix's edits (insertions, or replacements within one line) to a source string. */
+export function applyEdits(text: string, edits: { range: { start: Position; end?: Position }; newText: string }[]): string {
   const lines = text.split('\n');
-  for (const edit of [...edits].reverse()) {
+  const sorted = [...edits].sort((a, b) => b.range.start.line - a.range.start.line || b.range.start.character - a.range.start.character);
+  for (const edit of sorted) {
     const { line, character } = edit.range.start;
-    lines[line] = lines[line].slice(0, character) + edit.newText + lines[line].slice(character);
+    const end = edit.range.end?.line === line ? edit.range.end.character : character;
+    lines[line] = lines[line].slice(0, character) + edit.newText + lines[line].slice(end);
   }
   return lines.join('\n');
 }

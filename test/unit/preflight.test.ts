@@ -173,7 +173,7 @@ test('the missing-column message lists the columns the run has after column_mapp
     'q.jsonl': '{"question": "富士山の高さは？"}\n',
   });
   assert.equal(issues.length, 1, JSON.stringify(issues));
-  assert.match(issues[0].message, /'answer' is not a dataset column \(columns: prompt\)/);
+  assert.match(issues[0].message, /'answer' is not a column of q.jsonl \(columns: prompt\)/);
 });
 
 test('a data file that is in neither folder the runner reads from is squiggled where the config names it', () => {

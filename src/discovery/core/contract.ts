@@ -2,6 +2,7 @@ import type { FunctionInfo, Param } from './pythonModule';
 import type { DatasetContext } from './types';
 import type { Localizer, Problem, QuickFix, Range } from '../../shared/vocabulary';
 import { NEWEST_PROFILE, type TrlProfile } from './trlProfile';
+import { closestName } from '../../shared/names';
 
 /**
  * GRPOTrainer's calling convention (`_calculate_rewards`): every argument by keyword: the release's
@@ -216,30 +217,43 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
           instead,
         ),
         p.range,
+        renameFix(p, instead, l10n),
       );
     } else if (columns) {
       if (!columns.has(p.name)) {
+        const known = [...new Set([...columns, 'prompt'])].join(', ');
+        const similar = closestName(p.name, [...columns], 2);
         add(
           'error',
           Code.missingColumn,
-          l10n.t(
-            "Required parameter '{0}' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.",
-            p.name,
-            [...columns, 'prompt'].join(', '),
-          ),
+          context.dataset.name
+            ? l10n.t(
+                "Required parameter '{0}' is not a column of {1} (columns: {2}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.",
+                p.name,
+                context.dataset.name,
+                known,
+              )
+            : l10n.t(
+                "Required parameter '{0}' is not a dataset column (columns: {1}), so GRPOTrainer never passes it and the call raises TypeError. Give it a default or add the column.",
+                p.name,
+                known,
+              ),
           p.range,
+          similar ? renameFix(p, similar, l10n) : defaultFix(p, fn, l10n),
         );
       }
     } else if (!context.columnsSeen.has(p.name)) {
-      add(
-        'warning',
-        Code.columnDependent,
-        l10n.t(
-          "GRPOTrainer fills '{0}' only if the dataset has a column named '{0}'; otherwise the call raises TypeError. Make sure the column exists, or give the parameter a default.",
-          p.name,
-        ),
-        p.range,
+      const fills = l10n.t(
+        "GRPOTrainer fills '{0}' only if the dataset has a column named '{0}'; otherwise the call raises TypeError. Make sure the column exists, or give the parameter a default.",
+        p.name,
       );
+      const unknown = context.dataset.unresolved
+        ? l10n.t(
+            'The training dataset could not be read ({0}): tell the checker its columns with --columns or the grpoStudio.dataset.columns setting.',
+            context.dataset.unresolved,
+          )
+        : undefined;
+      add('warning', Code.columnDependent, unknown ? `${fills} ${unknown}` : fills, p.range, defaultFix(p, fn, l10n));
     }
   }
 
@@ -366,7 +380,8 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
 
 function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n: Localizer): Problem[] {
   const { fn, file } = target;
-  const { format, formatDeclared } = context.dataset;
+  const { format, formatDeclared, name } = context.dataset;
+  const named = (message: string) => (name ? `${message} ${l10n.t('[dataset: {0}]', name)}` : message);
   if (format === 'conversational' && fn.completionStringOps.length > 0 && fn.completionMessageOps.length === 0) {
     // With the format declared, an operation that a list does not support is a certain TypeError.
     const raising = formatDeclared ? fn.completionStringOps.find((op) => op.raisesOnList) : undefined;
@@ -377,13 +392,15 @@ function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n:
         code: Code.stringOpsConversational,
         file,
         range: op.range,
-        message: raising
-          ? l10n.t(
-              'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation raises TypeError or AttributeError on it. Use completion[0]["content"].',
-            )
-          : l10n.t(
-              'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].',
-            ),
+        message: named(
+          raising
+            ? l10n.t(
+                'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation raises TypeError or AttributeError on it. Use completion[0]["content"].',
+              )
+            : l10n.t(
+                'The dataset is conversational, so each completion is a list of messages like [{"role": "assistant", "content": "…"}], not a string: this string operation measures or searches the list. Use completion[0]["content"].',
+              ),
+        ),
       },
     ];
   }
@@ -394,8 +411,10 @@ function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n:
         code: Code.messageOpsStandard,
         file,
         range: fn.completionMessageOps[0],
-        message: l10n.t(
-          'The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.',
+        message: named(
+          l10n.t(
+            'The dataset is in standard format, so each completion is a string; indexing it as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.',
+          ),
         ),
       },
     ];
@@ -430,6 +449,27 @@ function effectiveParams(target: CheckTarget): Param[] {
     result.push(target.boundKeywords.includes(p.name) ? { ...p, hasDefault: true } : p);
   }
   return result;
+}
+
+/** Renames a parameter in the signature and everywhere the body uses it. */
+function renameFix(param: Param, to: string, l10n: Localizer): QuickFix {
+  return {
+    title: l10n.t("Rename '{0}' to '{1}'", param.name, to),
+    edits: [param.nameRange, ...param.uses].map((range) => ({ range, newText: to })),
+  };
+}
+
+/** `answer` → `answer=None` (`answer: str` → `answer: str = None`), where no parameter without a default follows it. */
+function defaultFix(param: Param, fn: FunctionInfo, l10n: Localizer): QuickFix | undefined {
+  const index = fn.params.indexOf(param);
+  if (index < 0) return undefined;
+  const later = fn.params.slice(index + 1);
+  if (param.kind === 'positional-or-keyword' && later.some((p) => p.kind === 'positional-or-keyword' && !p.hasDefault)) return undefined;
+  const typed = param.range.end.line !== param.nameRange.end.line || param.range.end.character !== param.nameRange.end.character;
+  return {
+    title: l10n.t("Give '{0}' the default None", param.name),
+    edits: [{ range: { start: param.range.end, end: param.range.end }, newText: typed ? ' = None' : '=None' }],
+  };
 }
 
 function kwargsInsertion(fn: FunctionInfo): string {

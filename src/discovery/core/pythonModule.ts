@@ -9,10 +9,13 @@ import type { Position, Range } from '../../shared/vocabulary';
 export type Expr =
   | { type: 'name'; name: string; range: Range }
   | { type: 'attribute'; object: Expr; attr: string; range: Range }
-  | { type: 'call'; callee: Expr; args: Expr[]; keywords: string[]; range: Range }
+  | { type: 'call'; callee: Expr; args: Expr[]; kwargs: Map<string, Expr>; range: Range }
   | { type: 'lambda'; fn: FunctionInfo; range: Range }
   | { type: 'sequence'; items: Expr[]; range: Range }
   | { type: 'string'; value: string; range: Range }
+  /** A dict literal: its string keys; `spreads` are its `**other` items; `open` when a key is not a string literal. */
+  | { type: 'dict'; entries: { key: string; value: Expr }[]; spreads: Expr[]; open: boolean; range: Range }
+  | { type: 'subscript'; object: Expr; index: Expr; range: Range }
   | { type: 'other'; range: Range };
 
 export type Binding =
@@ -30,6 +33,9 @@ export interface Param {
   kind: ParamKind;
   hasDefault: boolean;
   range: Range;
+  nameRange: Range;
+  /** Where the body reads or assigns the parameter (not `x.name` attributes or `f(name=…)` keywords), for renames. */
+  uses: Range[];
 }
 
 /** What a returned expression evidently is; `unknown` whenever the code does not say. */
@@ -88,6 +94,8 @@ export interface ClassInfo {
 export interface TrainerCall {
   range: Range;
   rewardFuncs: Expr;
+  /** Its `train_dataset=` argument. */
+  trainDataset?: Expr;
   scope?: FunctionInfo;
 }
 
@@ -103,6 +111,16 @@ export interface ModuleSummary {
   conversationalEvidence?: Range;
   /** Names called with positional arguments inside the module's functions (`accuracy(content, sol)`): helpers. */
   helperCalls: Set<string>;
+  /** Every `name = …` in source order, for values a name had at a given line (`dataset = dataset.map(f)`). */
+  assignments: Assignment[];
+}
+
+export interface Assignment {
+  name: string;
+  expr: Expr;
+  line: number;
+  /** The function the assignment is in; undefined at module level. */
+  scope?: FunctionInfo;
 }
 
 const STRING_METHODS = new Set([
@@ -133,6 +151,19 @@ const STRING_METHODS = new Set([
   'removesuffix',
   'title',
   'join',
+]);
+/** String methods that return a string (`completion.strip()`): a function returning one returns text. */
+const TEXT_METHODS = new Set([
+  'strip',
+  'lstrip',
+  'rstrip',
+  'lower',
+  'upper',
+  'casefold',
+  'replace',
+  'title',
+  'removeprefix',
+  'removesuffix',
 ]);
 /** `list` has these too, so on a message list they return a wrong number instead of raising. */
 const LIST_METHODS = new Set(['count', 'index']);
@@ -204,6 +235,7 @@ class ModuleSummarizer {
     starImports: [],
     columnsSeen: [],
     helperCalls: new Set(),
+    assignments: [],
   };
   private readonly columns = new Set<string>();
   /** The function whose body is being visited; undefined at module level. */
@@ -229,18 +261,44 @@ class ModuleSummarizer {
         const callee = node.childForFieldName('function');
         const argList = node.childForFieldName('arguments');
         if (!callee) break;
-        // Resolution needs the first argument (`partial(f, …)`), how many follow, and keyword names.
         const args: Expr[] = [];
-        const keywords: string[] = [];
+        const kwargs = new Map<string, Expr>();
         for (const arg of argList ? named(argList) : []) {
           if (arg.type === 'keyword_argument') {
             const name = arg.childForFieldName('name');
-            if (name) keywords.push(name.text);
+            const value = arg.childForFieldName('value');
+            if (name) kwargs.set(name.text, value ? this.toExpr(value) : { type: 'other', range: rangeOf(arg) });
           } else if (arg.type !== 'comment') {
-            args.push(args.length === 0 ? this.toExpr(arg) : { type: 'other', range: rangeOf(arg) });
+            args.push(this.toExpr(arg));
           }
         }
-        return { type: 'call', callee: this.toExpr(callee), args, keywords, range };
+        return { type: 'call', callee: this.toExpr(callee), args, kwargs, range };
+      }
+      case 'dictionary': {
+        const entries: { key: string; value: Expr }[] = [];
+        const spreads: Expr[] = [];
+        let open = false;
+        for (const item of named(node)) {
+          if (item.type === 'dictionary_splat') {
+            const inner = named(item)[0];
+            spreads.push(inner ? this.toExpr(inner) : { type: 'other', range: rangeOf(item) });
+          } else if (item.type === 'pair') {
+            const key = item.childForFieldName('key');
+            const value = item.childForFieldName('value');
+            const keyText = key ? stringValue(key) : undefined;
+            if (keyText === undefined || !value) open = true;
+            else entries.push({ key: keyText, value: this.toExpr(value) });
+          } else if (item.type !== 'comment') {
+            open = true;
+          }
+        }
+        return { type: 'dict', entries, spreads, open, range };
+      }
+      case 'subscript': {
+        const object = node.childForFieldName('value');
+        const index = node.childForFieldName('subscript');
+        if (object && index) return { type: 'subscript', object: this.toExpr(object), index: this.toExpr(index), range };
+        break;
       }
       case 'lambda':
         return { type: 'lambda', fn: this.lambdaInfo(node), range };
@@ -301,7 +359,7 @@ class ModuleSummarizer {
         nameNode = named(core)[0] ?? null;
       }
       if (!nameNode || nameNode.type !== 'identifier') continue;
-      fn.params.push({ name: nameNode.text, kind, hasDefault, range: rangeOf(child) });
+      fn.params.push({ name: nameNode.text, kind, hasDefault, range: rangeOf(child), nameRange: rangeOf(nameNode), uses: [] });
     }
     const last = children[children.length - 1];
     const lastToken = paramsNode.lastChild; // ')' for def, last param for lambda
@@ -375,6 +433,7 @@ class ModuleSummarizer {
       if (use) fn.varPositionalUse = rangeOf(use);
       fn.isStub = isStubBody(body);
       this.noteHelperCalls(body);
+      this.noteParamUses(body, fn);
     }
     return fn;
   };
@@ -452,6 +511,7 @@ class ModuleSummarizer {
         if (callee.type === 'attribute') {
           const object = callee.childForFieldName('object');
           if (object && MATH_MODULES.has(object.text)) return 'number';
+          if (TEXT_METHODS.has(callee.childForFieldName('attribute')?.text ?? '')) return 'str';
         }
         return 'unknown';
       }
@@ -542,6 +602,18 @@ class ModuleSummarizer {
           fn.completionStringOps.push({ range: rangeOf(node), raisesOnList: false });
         }
       }
+    }
+  };
+
+  private readonly noteParamUses = (body: Node, fn: FunctionInfo) => {
+    const byName = new Map(fn.params.map((p) => [p.name, p]));
+    for (const node of body.descendantsOfType('identifier')) {
+      const param = node && byName.get(node.text);
+      if (!param) continue;
+      const parent = node.parent;
+      if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id) continue;
+      if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) continue;
+      param.uses.push(rangeOf(node));
     }
   };
 
@@ -675,7 +747,9 @@ class ModuleSummarizer {
         const left = node.childForFieldName('left');
         const right = node.childForFieldName('right');
         if (left?.type === 'identifier' && right) {
-          this.bind(this.currentScope, left.text, { type: 'value', expr: this.toExpr(right) });
+          const expr = this.toExpr(right);
+          this.bind(this.currentScope, left.text, { type: 'value', expr });
+          this.summary.assignments.push({ name: left.text, expr, line: node.startPosition.row, scope: this.currentScope });
           if (this.currentScope) this.noteAssignedKind(this.currentScope, left.text, this.valueKind(right, this.currentScope));
         }
         if (right) this.visit(right);
@@ -712,10 +786,19 @@ class ModuleSummarizer {
         if (!MAY_MATTER.test(text)) return;
         if (text.includes('reward_funcs')) {
           const argList = node.childForFieldName('arguments');
-          for (const arg of argList ? named(argList) : []) {
-            if (arg.type !== 'keyword_argument' || arg.childForFieldName('name')?.text !== 'reward_funcs') continue;
-            const value = arg.childForFieldName('value');
-            if (value) this.summary.trainerCalls.push({ range: rangeOf(node), rewardFuncs: this.toExpr(value), scope: this.currentScope });
+          const keyword = (name: string) =>
+            (argList ? named(argList) : [])
+              .find((arg) => arg.type === 'keyword_argument' && arg.childForFieldName('name')?.text === name)
+              ?.childForFieldName('value');
+          const rewardFuncs = keyword('reward_funcs');
+          const trainDataset = keyword('train_dataset');
+          if (rewardFuncs) {
+            this.summary.trainerCalls.push({
+              range: rangeOf(node),
+              rewardFuncs: this.toExpr(rewardFuncs),
+              ...(trainDataset ? { trainDataset: this.toExpr(trainDataset) } : {}),
+              scope: this.currentScope,
+            });
           }
         }
         // `rewards.append(x)` makes `rewards` a list.

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
+import { parseDocument } from 'yaml';
 import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
+import { DatasetResolver, type DatasetResolution } from './datasetResolver';
 import type { TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { parsePython } from './parser';
@@ -11,14 +13,17 @@ import { decodePythonSource, sourceKindOf, undeclaredEncoding, walkSourceFiles, 
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
 import type { RewardFunction, RewardKind, RewardOrigin } from './types';
 import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
+import { readDatasetShape } from '../../shared/datasetReader';
+import { trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
 
 /**
  * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`
- * taking `completions`/`prompts` or named like a reward, a reward-like class) or build a dataset
+ * taking `completions`/`prompts`, one taking `completion` first, or named like a reward, a
+ * reward-like class) or build a dataset
  * with a `prompt` column. Every other file is parsed when an import leads to it.
  */
 const MAY_DEFINE_OR_WIRE =
-  /reward_funcs\s*[=:]|\bdef\s+[^\s(]*reward[^\s(]*\s*\(|\bdef\s+[^\s(]+\s*\([^)]*\b(?:completions|prompts)\b|\bclass\s+[^\s(:]*(?:Reward|Scor|Judge)|["']prompt["']\s*:/i;
+  /reward_funcs\s*[=:]|\bdef\s+[^\s(]*reward[^\s(]*\s*\(|\bdef\s+[^\s(]+\s*\([^)]*\b(?:completions|prompts)\b|\bdef\s+[^\s(]+\s*\(\s*completion\b|\bclass\s+[^\s(:]*(?:Reward|Scor|Judge)|["']prompt["']\s*:/i;
 
 export interface IndexOptions {
   roots: string[];
@@ -26,6 +31,8 @@ export interface IndexOptions {
   l10n: Localizer;
   /** Declared dataset columns (besides `prompt`), or undefined when unknown. */
   columns?: string[];
+  /** Where the declared columns come from, for messages (a data file's name); "the declared columns" when not given. */
+  columnsName?: string;
   /** `auto` reads the workspace's own dataset code for evidence of message lists. */
   format: DatasetFormat | 'auto';
   byShape: boolean;
@@ -42,6 +49,8 @@ interface FileEntry {
   text?: string;
   summary?: ModuleSummary;
   configEntries?: ConfigRewardEntry[];
+  /** A run config's values, for the dataset it trains on. */
+  configValues?: RunConfigValues;
   parsed: boolean;
   /** Why the file is not checked (too big for the parser, too deeply nested). */
   skipped?: string;
@@ -81,12 +90,12 @@ const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, ch
 export class RewardIndex implements ModuleHost {
   private readonly files = new Map<string, FileEntry>();
   private readonly results = new Map<string, FileResult>();
-  private context: CheckContext;
+  private columnsSeen: ReadonlySet<string> = new Set();
+  /** Names any workspace module calls with positional arguments inside a function: helpers, wherever they are defined. */
+  private calledAsHelper: ReadonlySet<string> = new Set();
   private contextKey = '';
 
-  constructor(private readonly options: IndexOptions) {
-    this.context = { dataset: {}, columnsSeen: new Set(), trl: options.trl };
-  }
+  constructor(private readonly options: IndexOptions) {}
 
   /** Cold scan of every root. */
   scan(): void {
@@ -337,6 +346,8 @@ export class RewardIndex implements ModuleHost {
     }
     try {
       entry.configEntries = readConfigRewardEntries(text);
+      const values = parseDocument(text).toJS() as unknown;
+      entry.configValues = values && typeof values === 'object' && !Array.isArray(values) ? (values as RunConfigValues) : {};
     } catch {
       entry.configEntries = undefined;
     }
@@ -355,22 +366,21 @@ export class RewardIndex implements ModuleHost {
     return affected;
   }
 
-  /** Dataset facts gathered from the whole workspace; when they change, every verdict is redone. */
+  /** Facts gathered from the whole workspace (columns its code builds, helpers it calls); when they change, every verdict is redone. */
   private refreshContext(): void {
     const columnsSeen = new Set<string>();
-    let evidence = false;
+    const calledAsHelper = new Set<string>();
     for (const entry of this.files.values()) {
       for (const column of entry.summary?.columnsSeen ?? []) columnsSeen.add(column);
-      if (entry.summary?.conversationalEvidence) evidence = true;
+      for (const name of entry.summary?.helperCalls ?? []) calledAsHelper.add(name);
     }
-    const format = this.options.format === 'auto' ? (evidence ? 'conversational' : undefined) : this.options.format;
-    const columns = this.options.columns ? new Set(this.options.columns) : undefined;
-    const key = JSON.stringify([[...columnsSeen].sort(), format]);
+    const key = JSON.stringify([[...columnsSeen].sort(), [...calledAsHelper].sort()]);
     if (key !== this.contextKey) {
       this.results.clear();
       this.contextKey = key;
     }
-    this.context = { dataset: { columns, format, formatDeclared: this.options.format !== 'auto' }, columnsSeen, trl: this.options.trl };
+    this.columnsSeen = columnsSeen;
+    this.calledAsHelper = calledAsHelper;
   }
 
   private resolveFile(file: string, entry: FileEntry): FileResult {
@@ -378,35 +388,134 @@ export class RewardIndex implements ModuleHost {
     const dependencies = resolution.dependencies;
     const rewards: RewardFunction[] = [];
     if (entry.kind === 'config') {
-      for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(resolution, file, configEntry));
+      const context = this.datasetContext(this.configDataset(resolution, file, entry.configValues ?? {}));
+      for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(resolution, file, configEntry, context));
       return { rewards, dependencies };
     }
     const summary = entry.summary!;
     for (const call of summary.trainerCalls) {
+      const dataset = call.trainDataset
+        ? new DatasetResolver(resolution, this.options.roots).resolve(call.trainDataset, { file, fn: call.scope }, call.range.start.line)
+        : { unresolved: this.options.l10n.t('the trainer call has no train_dataset=') };
+      const context = this.datasetContext(dataset, summary);
       for (const { expr, value } of resolution.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
-        const reward = this.toReward(resolution, value, exprText(expr), 'trainer', { file, range: expr.range });
+        const reward = this.toReward(resolution, value, exprText(expr), 'trainer', context, { file, range: expr.range });
         if (reward) rewards.push(reward);
       }
     }
+    const shapeContext = this.datasetContext(undefined, summary);
     if (this.options.byShape) {
       for (const fn of summary.functions) {
-        if (!looksLikeReward(fn, summary)) continue;
+        const shape = rewardShape(fn, summary, this.calledAsHelper);
+        if (!shape || (shape === 'draft' && this.calledFromUnparsed(fn.name))) continue;
         if (fn.className) {
           const cls = summary.classes.find((c) => c.methods.get('__call__') === fn);
           if (cls) {
-            const reward = this.toReward(resolution, { kind: 'instance', cls, file }, cls.name, 'shape');
+            const reward = this.toReward(resolution, { kind: 'instance', cls, file }, cls.name, 'shape', shapeContext);
             if (reward) rewards.push(reward);
           }
           continue;
         }
-        const reward = this.toReward(resolution, { kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] }, fn.name, 'shape');
-        if (reward) rewards.push(reward);
+        const reward = this.toReward(
+          resolution,
+          { kind: 'function', fn, file, boundPositional: 0, boundKeywords: [] },
+          fn.name,
+          'shape',
+          shapeContext,
+        );
+        if (reward) rewards.push(shape === 'draft' ? this.asDraft(reward) : reward);
       }
     }
     return { rewards, dependencies };
   }
 
-  private fromConfigEntry(resolution: Resolution, file: string, entry: ConfigRewardEntry): RewardFunction {
+  /**
+   * What the checker knows of one trainer's data: the declared columns and format win; else the
+   * dataset resolved from the code or config that builds it; else, for the format only, evidence in
+   * the module itself (a dict literal with a chat `prompt`), which decides warnings, never errors.
+   */
+  private datasetContext(resolution: DatasetResolution | undefined, summary?: ModuleSummary): CheckContext {
+    const { l10n } = this.options;
+    const resolved = resolution && 'dataset' in resolution ? resolution.dataset : undefined;
+    const declaredFormat = this.options.format !== 'auto' ? this.options.format : undefined;
+    const columnsSeen = new Set(this.columnsSeen);
+    for (const column of resolved?.columns ?? []) columnsSeen.add(column);
+    const columns = this.options.columns
+      ? new Set(this.options.columns)
+      : resolved && !resolved.open
+        ? new Set([...resolved.columns].filter((c) => c !== 'prompt'))
+        : undefined;
+    const format = declaredFormat ?? resolved?.format ?? (summary?.conversationalEvidence ? 'conversational' : undefined);
+    return {
+      dataset: {
+        columns,
+        format,
+        formatDeclared: declaredFormat !== undefined || resolved?.format !== undefined,
+        name: this.options.columns ? (this.options.columnsName ?? l10n.t('the declared columns')) : resolved?.name,
+        unresolved: resolution && 'unresolved' in resolution ? resolution.unresolved : undefined,
+      },
+      columnsSeen,
+      trl: this.options.trl,
+    };
+  }
+
+  /** The dataset a run config trains on: its first local train file (after column_mapping), or a Hub dataset in the local cache. */
+  private configDataset(resolution: Resolution, file: string, values: RunConfigValues): DatasetResolution {
+    const dirs = [...this.options.roots, path.dirname(file)];
+    const local = trainingDataFiles(values, dirs)[0];
+    if (local) {
+      try {
+        const shape = readDatasetShape(local, values);
+        if (shape)
+          return {
+            dataset: {
+              name: path.relative(path.dirname(file), local) || local,
+              columns: new Set(shape.columns),
+              open: false,
+              format: shape.format,
+            },
+          };
+      } catch (error) {
+        return { unresolved: (error as Error).message };
+      }
+    }
+    const hubId = typeof values.dataset_name === 'string' ? values.dataset_name : undefined;
+    if (hubId && !/\.(jsonl|json|csv|tsv|parquet)$/i.test(hubId)) {
+      const config = typeof values.dataset_config === 'string' ? values.dataset_config : undefined;
+      return new DatasetResolver(resolution, this.options.roots).hubDataset(hubId, config);
+    }
+    return { unresolved: this.options.l10n.t('the config names no dataset file that exists') };
+  }
+
+  /**
+   * Whether a module not parsed yet (no reward in it) calls `name` as a helper: drafts are rare, so
+   * the files that mention `name(` are parsed only then.
+   */
+  private calledFromUnparsed(name: string): boolean {
+    const call = new RegExp(`\\b${name}\\s*\\(`);
+    for (const [file, entry] of this.files) {
+      if (entry.kind !== 'python' || entry.parsed || entry.skipped || this.tooLarge(entry)) continue;
+      const text = this.readText(file, entry);
+      if (text === undefined || !call.test(text)) continue;
+      this.parse(file, entry, text);
+      if (entry.summary?.helperCalls.has(name)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A draft is not a reward TRL calls until a trainer or config passes it, so what would fail then is
+   * a warning now (and an error once it is wired, where it is checked again).
+   */
+  private asDraft(reward: RewardFunction): RewardFunction {
+    const note = this.options.l10n.t('No trainer or run config passes this function yet; once one does, this is an error.');
+    return {
+      ...reward,
+      problems: reward.problems.map((p) => (p.severity === 'error' ? { ...p, severity: 'warning', message: `${p.message} ${note}` } : p)),
+    };
+  }
+
+  private fromConfigEntry(resolution: Resolution, file: string, entry: ConfigRewardEntry, context: CheckContext): RewardFunction {
     const reference = { file, range: entry.range };
     const { l10n } = this.options;
     if (TRL_BUILTIN_REWARDS.has(entry.text)) {
@@ -475,7 +584,7 @@ export class RewardIndex implements ModuleHost {
         ],
       };
     }
-    return this.toReward(resolution, value, name, 'config', reference) ?? this.external(entry.text, reference, 'config');
+    return this.toReward(resolution, value, name, 'config', context, reference) ?? this.external(entry.text, reference, 'config');
   }
 
   /** A reward model path (`models/rm`, `./rm`) as a folder next to `file` or under a root; a hub id is none. */
@@ -515,6 +624,7 @@ export class RewardIndex implements ModuleHost {
     value: Value,
     written: string,
     origin: RewardOrigin,
+    context: CheckContext,
     reference?: { file: string; range: Range },
     kindOverride?: RewardKind,
   ): RewardFunction | undefined {
@@ -552,16 +662,16 @@ export class RewardIndex implements ModuleHost {
       case 'function': {
         const kind = kindOverride ?? (value.fn.isLambda ? 'lambda' : 'function');
         const name = value.fn.isLambda ? (value.alias ?? '<lambda>') : value.fn.name;
-        const reward = this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references);
+        const reward = this.checked(value, value.file, name, kind, value.fn.nameRange, origin, references, context);
         const moduleLevel = !value.fn.parent && !value.fn.className && value.boundPositional === 0 && kind !== 'partial';
         const attr = value.fn.isLambda ? value.alias : value.fn.name;
         if (moduleLevel && attr && resolution.summaryOf(value.file)?.bindings.has(attr)) reward.handle = { file: value.file, attr };
         return reward;
       }
       case 'partial':
-        return this.toReward(resolution, value.target, written, origin, reference, 'partial');
+        return this.toReward(resolution, value.target, written, origin, context, reference, 'partial');
       case 'factory-result': {
-        const inner = this.toReward(resolution, value.inner, written, origin, reference, 'factory');
+        const inner = this.toReward(resolution, value.inner, written, origin, context, reference, 'factory');
         if (inner && inner.name === '<lambda>') inner.name = value.factory.name;
         return inner;
       }
@@ -577,7 +687,17 @@ export class RewardIndex implements ModuleHost {
           );
         }
         const target = { kind: 'function' as const, fn: call.fn, file: call.file, boundPositional: 1, boundKeywords: [] };
-        const reward = this.checked(target, call.file, value.cls.name, 'class', value.cls.nameRange, origin, references, value.file);
+        const reward = this.checked(
+          target,
+          call.file,
+          value.cls.name,
+          'class',
+          value.cls.nameRange,
+          origin,
+          references,
+          context,
+          value.file,
+        );
         const init = resolution.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
         const needsArguments = init?.params
           .slice(1)
@@ -614,6 +734,7 @@ export class RewardIndex implements ModuleHost {
     range: Range,
     origin: RewardOrigin,
     references: { file: string; range: Range }[],
+    context: CheckContext,
     definitionFile = file,
   ): RewardFunction {
     const target: CheckTarget = { fn: value.fn, file, boundPositional: value.boundPositional, boundKeywords: value.boundKeywords };
@@ -625,7 +746,7 @@ export class RewardIndex implements ModuleHost {
       file: definitionFile,
       range: range ?? ZERO_RANGE,
       references,
-      problems: checkCallable(target, this.context, this.options.l10n),
+      problems: checkCallable(target, context, this.options.l10n),
     };
   }
 }
@@ -644,22 +765,39 @@ export function splitRewardPath(text: string): [string | undefined, string | und
  * A function not wired into a trainer counts as a reward when its parameters say so: it takes
  * `completions` (the name TRL passes), or it is named like a reward and takes what TRL passes.
  * Ordinary helpers such as `extract_answer(completion: str) -> str` do not qualify, nor a function
- * the module's code calls with positional arguments (`accuracy(content, sol)` inside a reward),
- * nor an abstract method or stub. Passed to a trainer or named in a config, any of them is checked.
+ * the workspace calls with positional arguments (`accuracy(content, sol)` inside a reward), nor an
+ * abstract method or stub. A `draft` is a first attempt that is not shaped like a reward yet
+ * (`def qmark(completion):`): a module-level function of one completion that returns no text.
+ * Passed to a trainer or named in a config, any function is checked.
  */
-export function looksLikeReward(fn: FunctionInfo, summary: ModuleSummary): boolean {
-  if (fn.isLambda || fn.name.startsWith('test_') || fn.isStub) return false;
+export function rewardShape(
+  fn: FunctionInfo,
+  summary: ModuleSummary,
+  calledAsHelper: ReadonlySet<string> = new Set(),
+): 'reward' | 'draft' | undefined {
+  if (fn.isLambda || fn.name.startsWith('test_') || fn.isStub) return undefined;
   // Called with positional arguments by other code of the module (inside a reward): a helper.
-  if (!fn.className && summary.helperCalls.has(fn.name)) return false;
-  if (fn.className && fn.name !== '__call__') return false;
-  if (fn.returnAnnotation && /^(str|bool|None|dict|Dict\[.*\]|dict\[.*\])$/.test(fn.returnAnnotation.text)) return false;
+  if (!fn.className && summary.helperCalls.has(fn.name)) return undefined;
+  if (fn.className && fn.name !== '__call__') return undefined;
+  if (fn.returnAnnotation && /^(str|bool|None|dict|Dict\[.*\]|dict\[.*\])$/.test(fn.returnAnnotation.text)) return undefined;
   const names = new Set(fn.params.map((p) => p.name));
-  if (names.has('completions')) return true;
+  if (names.has('completions')) return 'reward';
   const ownerName = fn.className ?? fn.name;
   const namedLikeReward = /reward/i.test(ownerName) || (fn.className !== undefined && /scor|judge/i.test(ownerName));
-  if (!namedLikeReward) return false;
-  if (fn.className && !summary.classes.some((c) => c.name === fn.className)) return false;
-  return names.has('prompts') || names.has('completion') || fn.params.some((p) => p.kind === 'var-keyword' || p.kind === 'var-positional');
+  if (namedLikeReward) {
+    if (fn.className && !summary.classes.some((c) => c.name === fn.className)) return undefined;
+    const takesWhatTrlPasses =
+      names.has('prompts') || names.has('completion') || fn.params.some((p) => p.kind === 'var-keyword' || p.kind === 'var-positional');
+    return takesWhatTrlPasses ? 'reward' : undefined;
+  }
+  const draft =
+    !fn.className &&
+    !fn.parent &&
+    fn.params[0]?.name === 'completion' &&
+    !calledAsHelper.has(fn.name) &&
+    fn.returns.length > 0 &&
+    !fn.returns.every((r) => r.kind === 'str' || r.kind === 'dict' || r.kind === 'none');
+  return draft ? 'draft' : undefined;
 }
 
 function locationKey(reward: RewardFunction): string {

@@ -145,7 +145,7 @@ export class RewardResolver {
           target: {
             ...target,
             boundPositional: target.boundPositional + expr.args.length - 1,
-            boundKeywords: [...target.boundKeywords, ...expr.keywords],
+            boundKeywords: [...target.boundKeywords, ...expr.kwargs.keys()],
           },
         };
       }
@@ -201,6 +201,8 @@ export function exprText(expr: Expr): string {
       return expr.value;
     case 'lambda':
       return '<lambda>';
+    case 'subscript':
+      return `${exprText(expr.object)}[${expr.index.type === 'string' ? JSON.stringify(expr.index.value) : exprText(expr.index)}]`;
     default:
       return '…';
   }

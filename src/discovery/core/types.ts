@@ -35,6 +35,10 @@ export interface DatasetContext {
   /** Columns declared by the user; `undefined` when unknown. */
   columns?: ReadonlySet<string>;
   format?: DatasetFormat;
-  /** True when the user declared the format; false when it was inferred from the workspace's code. */
+  /** True when the format is known (declared by the user, or read from the dataset); false when only guessed from code. */
   formatDeclared?: boolean;
+  /** Where `columns` came from, for messages: a data file, a Hub dataset in the cache, the declared columns. */
+  name?: string;
+  /** Why the trainer's dataset could not be read, when it could not. */
+  unresolved?: string;
 }

@@ -1,6 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { RUNNER_FIELDS } from '../../shared/runConfig';
 import { untranslated, type Localizer, type Range } from '../../shared/vocabulary';
+import { closestName } from '../../shared/names';
 
 /** python/grpo_studio_schema.py's output: the fields of TRL's four run-config dataclasses. */
 export interface TrlSchema {
@@ -59,7 +60,7 @@ export function checkRunConfig(
     if (!field) {
       if (ownFields.has(key)) continue;
       const removed = removedField(key, l10n);
-      const suggestion = removed ? undefined : closest(key, Object.keys(schema.fields));
+      const suggestion = removed ? undefined : closestName(key, Object.keys(schema.fields));
       const unknown = l10n.t(
         "'{0}' is not a field of TRL {1}'s GRPO run config (script args, GRPOConfig, ModelConfig, dataset mixture, accelerate launch options): training stops with an error before it starts.",
         key,
@@ -96,33 +97,4 @@ function typeMismatch(type: string, value: unknown, l10n: Localizer): string | u
     return l10n.t('an integer');
   if (kinds.includes('float') && typeof value !== 'number') return l10n.t('a number');
   return undefined;
-}
-
-/** The known name nearest to `key` (edit distance ≤ 3), for "did you mean". */
-function closest(key: string, names: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const name of names) {
-    const d = editDistance(key, name);
-    if (d < bestDistance) {
-      best = name;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
 }

@@ -79,6 +79,7 @@ export function datasetIssues(options: DatasetCheckOptions & { configFile: strin
     parser: options.parser,
     l10n: options.l10n,
     columns: shape.columns.filter((c) => c !== 'prompt'),
+    columnsName: path.basename(shape.file),
     format: shape.format,
     byShape: false,
     maxFileBytes: 4 << 20,

@@ -1,5 +1,5 @@
 // Reward-function discovery as a user meets it in the example workspace: the GRPO tree lists the
-// functions, a wrong signature is a squiggle with a diagnostic, the quick fix repairs it, and a
+// functions, a wrong signature is a squiggle with a diagnostic, the quick fixes repair it, and a
 // reward typed into an unsaved buffer is checked live.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,6 +60,21 @@ export async function run(ctx) {
   await waitFor(async () => !/GRPO101/.test(await problemsText(page)), { message: 'GRPO101 gone after the fix' });
   assert.match(await problemsText(page), /GRPO103/, 'the other problem stays');
   await screenshot('after-fix');
+
+  // The singular parameter: the fix renames it in the signature and in the body.
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('9:22');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+.');
+  const rename = page.locator('.action-widget .monaco-list-row', { hasText: "Rename 'completion' to 'completions'" }).first();
+  await rename.waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+S');
+  await waitFor(() => readFileSync(file, 'utf8').includes('def question_reward(completions, **kwargs):'), {
+    message: 'the rename saved into draft_rewards.py',
+  });
+  assert.match(readFileSync(file, 'utf8'), /for c in completions\]/, 'the body reads the renamed parameter');
+  await waitFor(async () => !/GRPO103/.test(await problemsText(page)), { message: 'GRPO103 gone after the rename' });
 
   // Typing a new reward into the unsaved buffer is checked while typing.
   await page.keyboard.press('Control+End');

@@ -1,6 +1,6 @@
 // A reward in a notebook cell, as in Unsloth's and the cookbook's GRPO notebooks: the notebook
 // editor shows the inline numbers at the `def` line inside its cell, the hover, the contract
-// check's squiggle in the cell of a reward TRL would reject; and the preview runs only the cells
+// check's squiggle in the cell of a reward TRL would reject and its quick fix; and the preview runs only the cells
 // the rewards need: the cell that writes a marker and builds the trainer never runs.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -70,5 +70,25 @@ export async function run(ctx) {
     },
   );
   await screenshot('notebook-problems');
+
+  // Its quick fix works inside the cell: click the Problems entry, then Ctrl+. there.
+  await page.locator('.markers-panel .monaco-list-row', { hasText: /GRPO101.*Ln 5, Col 21/ }).first().dblclick();
+  await page.locator('.notebook-editor .monaco-editor.focused').first().waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.press('Control+.');
+  const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add **kwargs' }).first();
+  await fix.waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await waitFor(
+    async () =>
+      /def nb_strict_reward\(prompts, completions, \*\*kwargs\):/.test(
+        (await page.locator('.notebook-editor .monaco-editor .view-lines').allTextContents()).join('\n').replace(/\u00a0/g, ' '),
+      ),
+    { timeoutMs: 15000, message: 'the quick fix edited the reward in its notebook cell' },
+  );
+  await waitFor(async () => !/grpo notebook\.ipynb/.test((await page.locator('.markers-panel').textContent()) ?? ''), {
+    timeoutMs: 30000,
+    message: 'the error is gone once the cell is fixed (before saving)',
+  });
+  await screenshot('notebook-quick-fix');
   assert.ok(!existsSync(path.join(workspace, 'MARKER_NOTEBOOK_RAN')), "the trainer's cell never ran");
 }

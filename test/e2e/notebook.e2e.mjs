@@ -72,7 +72,10 @@ export async function run(ctx) {
   await screenshot('notebook-problems');
 
   // Its quick fix works inside the cell: click the Problems entry, then Ctrl+. there.
-  await page.locator('.markers-panel .monaco-list-row', { hasText: /GRPO101.*Ln 5, Col 21/ }).first().dblclick();
+  await page
+    .locator('.markers-panel .monaco-list-row', { hasText: /GRPO101.*Ln 5, Col 21/ })
+    .first()
+    .dblclick();
   await page.locator('.notebook-editor .monaco-editor.focused').first().waitFor({ state: 'visible', timeout: 15000 });
   await page.keyboard.press('Control+.');
   const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add **kwargs' }).first();

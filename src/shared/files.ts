@@ -11,3 +11,37 @@ export function writeFileAtomically(file: string, contents: string): void {
     fs.rmSync(temporary, { force: true });
   }
 }
+
+/**
+ * Files under `dir` that `matches` accepts, `depth` folders down, entering only the folders `enter`
+ * accepts. With `followLinks`, symlinked folders are entered and symlinked files matched (the
+ * Hugging Face hub cache's snapshots are symlinks into its blobs).
+ */
+export function filesUnder(
+  dir: string,
+  depth: number,
+  options: { matches: (name: string) => boolean; enter?: (name: string) => boolean; followLinks?: boolean },
+): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    const linked = options.followLinks && entry.isSymbolicLink() ? statOrUndefined(full) : undefined;
+    if (entry.isDirectory() || linked?.isDirectory()) {
+      return depth > 0 && (options.enter?.(entry.name) ?? true) ? filesUnder(full, depth - 1, options) : [];
+    }
+    return (entry.isFile() || linked?.isFile()) && options.matches(entry.name) ? [full] : [];
+  });
+}
+
+function statOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+}

@@ -17,7 +17,7 @@ export type RunConfigValues = Record<string, unknown>;
 export const RUNNER_FIELDS: ReadonlySet<string> = new Set(['column_mapping', 'chat_format', 'system_prompt']);
 
 /** The extensions the runner loads as local files (its DATASET_BUILDERS). */
-const LOCAL_DATA = /\.(jsonl|json|csv|tsv|parquet)$/i;
+export const LOCAL_DATA = /\.(jsonl|json|csv|tsv|parquet)$/i;
 
 /** Whether a YAML text is a run config: it names a model or a reward at the top level. */
 export function looksLikeRunConfig(text: string): boolean {

@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parquetMetadata, parquetSchema } from 'hyparquet';
 import { readDatasetShape } from '../../shared/datasetReader';
+import { filesUnder } from '../../shared/files';
+import { LOCAL_DATA } from '../../shared/runConfig';
 import type { DatasetFormat } from '../../shared/vocabulary';
 import type { Assignment, Expr, FunctionInfo, ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Scope } from './rewardResolver';
@@ -44,7 +46,6 @@ const KEEPS_COLUMNS = new Set([
 ]);
 
 const LOCAL_BUILDERS = new Set(['json', 'csv', 'parquet', 'text', 'arrow']);
-const DATA_FILE = /\.(jsonl|json|csv|tsv|parquet)$/i;
 const MAX_DEPTH = 24;
 
 export class DatasetResolver {
@@ -54,7 +55,6 @@ export class DatasetResolver {
     private readonly host: ModuleHost,
     /** Folders a relative data path is looked up in after the file's own folder (the workspace roots). */
     private readonly roots: string[],
-    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.resolver = new RewardResolver(host);
   }
@@ -259,33 +259,33 @@ export class DatasetResolver {
       return { dataset: localFileDataset(file, first.value) };
     }
     const config = expr.args[1] ?? expr.kwargs.get('name');
-    return this.hubDataset(first.value, config?.type === 'string' ? config.value : undefined);
+    return hubDataset(first.value, config?.type === 'string' ? config.value : undefined);
   }
+}
 
-  /** A Hub dataset as the local Hugging Face cache holds it: the datasets cache's `dataset_info.json`, else the hub cache's files. */
-  hubDataset(id: string, config: string | undefined): DatasetResolution {
-    const home = this.env.HF_HOME || path.join(this.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
-    const datasetsCache = this.env.HF_DATASETS_CACHE || path.join(home, 'datasets');
-    const hubCache = this.env.HF_HUB_CACHE || this.env.HUGGINGFACE_HUB_CACHE || path.join(home, 'hub');
-    const name = `${id} (Hugging Face cache)`;
-    const built = path.join(datasetsCache, id.replace(/\//g, '___'));
-    for (const info of findFiles(built, (f) => path.basename(f) === 'dataset_info.json', 4)
-      .filter((f) => !config || path.relative(built, f).split(path.sep)[0] === config)
-      .sort()) {
-      const features = (JSON.parse(fs.readFileSync(info, 'utf8')) as { features?: Record<string, unknown> }).features;
-      if (features)
-        return { dataset: { name, columns: new Set(Object.keys(features)), open: false, format: featureFormat(features.prompt) } };
-    }
-    const snapshots = path.join(hubCache, `datasets--${id.replace(/\//g, '--')}`, 'snapshots');
-    const files = findFiles(snapshots, (f) => DATA_FILE.test(f), 6).sort(
-      (a, b) => Number(/train/.test(path.basename(b))) - Number(/train/.test(path.basename(a))) || a.localeCompare(b),
-    );
-    const preferred = (config && files.find((f) => f.split(path.sep).includes(config))) || files[0];
-    if (preferred) return { dataset: { ...localFileDataset(preferred, id), name } };
-    return {
-      unresolved: `${id} is a Hub dataset that is not in the local Hugging Face cache (${datasetsCache}, ${hubCache}); the checker never downloads it`,
-    };
+/** A Hub dataset as the local Hugging Face cache holds it: the datasets cache's `dataset_info.json`, else the hub cache's files. */
+export function hubDataset(id: string, config: string | undefined, env: NodeJS.ProcessEnv = process.env): DatasetResolution {
+  const home = env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
+  const datasetsCache = env.HF_DATASETS_CACHE || path.join(home, 'datasets');
+  const hubCache = env.HF_HUB_CACHE || env.HUGGINGFACE_HUB_CACHE || path.join(home, 'hub');
+  const name = `${id} (Hugging Face cache)`;
+  const built = path.join(datasetsCache, id.replace(/\//g, '___'));
+  for (const info of filesUnder(built, 4, { matches: (name) => name === 'dataset_info.json', followLinks: true })
+    .filter((f) => !config || path.relative(built, f).split(path.sep)[0] === config)
+    .sort()) {
+    const features = (JSON.parse(fs.readFileSync(info, 'utf8')) as { features?: Record<string, unknown> }).features;
+    if (features)
+      return { dataset: { name, columns: new Set(Object.keys(features)), open: false, format: featureFormat(features.prompt) } };
   }
+  const snapshots = path.join(hubCache, `datasets--${id.replace(/\//g, '--')}`, 'snapshots');
+  const files = filesUnder(snapshots, 6, { matches: (name) => LOCAL_DATA.test(name), followLinks: true }).sort(
+    (a, b) => Number(/train/.test(path.basename(b))) - Number(/train/.test(path.basename(a))) || a.localeCompare(b),
+  );
+  const preferred = (config && files.find((f) => f.split(path.sep).includes(config))) || files[0];
+  if (preferred) return { dataset: { ...localFileDataset(preferred, id), name } };
+  return {
+    unresolved: `${id} is a Hub dataset that is not in the local Hugging Face cache (${datasetsCache}, ${hubCache}); the checker never downloads it`,
+  };
 }
 
 function lastAssignment(summary: ModuleSummary, name: string, scope: FunctionInfo | undefined, before: number): Assignment | undefined {
@@ -347,7 +347,7 @@ function firstExisting(written: string, dirs: string[]): string | undefined {
 }
 
 function dataFilesIn(dir: string): string[] {
-  return findFiles(dir, (f) => DATA_FILE.test(f), 3).sort();
+  return filesUnder(dir, 3, { matches: (name) => LOCAL_DATA.test(name), followLinks: true }).sort();
 }
 
 function localFileDataset(file: string, written: string): TrainingDataset {
@@ -376,28 +376,5 @@ function parquetColumns(file: string): { columns: Set<string>; open: boolean; fo
     };
   } finally {
     fs.closeSync(fd);
-  }
-}
-
-function findFiles(dir: string, matches: (file: string) => boolean, depth: number): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) => {
-    const full = path.join(dir, e.name);
-    // The hub cache's snapshot files are symlinks into blobs/.
-    if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(full))) return depth > 0 ? findFiles(full, matches, depth - 1) : [];
-    return matches(full) ? [full] : [];
-  });
-}
-
-function isDirectory(file: string): boolean {
-  try {
-    return fs.statSync(file).isDirectory();
-  } catch {
-    return false;
   }
 }

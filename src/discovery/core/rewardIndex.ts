@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
 import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
-import { DatasetResolver, type DatasetResolution } from './datasetResolver';
+import { DatasetResolver, hubDataset, type DatasetResolution } from './datasetResolver';
 import type { TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { parsePython } from './parser';
@@ -14,7 +14,7 @@ import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } 
 import type { RewardFunction, RewardKind, RewardOrigin } from './types';
 import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
 import { readDatasetShape } from '../../shared/datasetReader';
-import { trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
+import { LOCAL_DATA, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
 
 /**
  * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`
@@ -388,7 +388,7 @@ export class RewardIndex implements ModuleHost {
     const dependencies = resolution.dependencies;
     const rewards: RewardFunction[] = [];
     if (entry.kind === 'config') {
-      const context = this.datasetContext(this.configDataset(resolution, file, entry.configValues ?? {}));
+      const context = this.datasetContext(this.configDataset(file, entry.configValues ?? {}));
       for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(resolution, file, configEntry, context));
       return { rewards, dependencies };
     }
@@ -460,7 +460,7 @@ export class RewardIndex implements ModuleHost {
   }
 
   /** The dataset a run config trains on: its first local train file (after column_mapping), or a Hub dataset in the local cache. */
-  private configDataset(resolution: Resolution, file: string, values: RunConfigValues): DatasetResolution {
+  private configDataset(file: string, values: RunConfigValues): DatasetResolution {
     const dirs = [...this.options.roots, path.dirname(file)];
     const local = trainingDataFiles(values, dirs)[0];
     if (local) {
@@ -480,10 +480,8 @@ export class RewardIndex implements ModuleHost {
       }
     }
     const hubId = typeof values.dataset_name === 'string' ? values.dataset_name : undefined;
-    if (hubId && !/\.(jsonl|json|csv|tsv|parquet)$/i.test(hubId)) {
-      const config = typeof values.dataset_config === 'string' ? values.dataset_config : undefined;
-      return new DatasetResolver(resolution, this.options.roots).hubDataset(hubId, config);
-    }
+    if (hubId && !LOCAL_DATA.test(hubId))
+      return hubDataset(hubId, typeof values.dataset_config === 'string' ? values.dataset_config : undefined);
     return { unresolved: this.options.l10n.t('the config names no dataset file that exists') };
   }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Reader } from 'protobufjs/minimal';
+import { filesUnder } from '../../shared/files';
 
 /**
  * TensorBoard event files (`events.out.tfevents.*`, what transformers' TensorBoardCallback writes
@@ -20,17 +20,9 @@ export interface TensorBoardScalars {
 
 /** Event files under `dir` (TRL's logging_dir is `<output_dir>/runs/<date>_<host>/`), checkpoints left out. */
 export function tensorBoardFiles(dir: string, depth = 3): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name.startsWith('events.out.tfevents.')) return [full];
-    if (entry.isDirectory() && depth > 0 && !/^checkpoint-\d+$/.test(entry.name)) return tensorBoardFiles(full, depth - 1);
-    return [];
+  return filesUnder(dir, depth, {
+    matches: (name) => name.startsWith('events.out.tfevents.'),
+    enter: (name) => !/^checkpoint-\d+$/.test(name),
   });
 }
 

@@ -53,7 +53,7 @@ async def _async_placeholder_reward(completions, **kwargs):
 
 
 @pytest.fixture(scope="session")
-def grpo_trainer(tmp_path_factory):
+def session_grpo_trainer(tmp_path_factory):
     """One real GRPOTrainer for the whole session; tests swap its reward functions.
 
     It is built with an async reward function among its reward_funcs so that GRPOTrainer.__init__
@@ -67,3 +67,18 @@ def grpo_trainer(tmp_path_factory):
     )
     assert getattr(trainer, "async_loop", None) is not None, "GRPOTrainer did not start its async event loop"
     return trainer
+
+
+@pytest.fixture
+def grpo_trainer(session_grpo_trainer):
+    """The session's trainer, its accelerator state alive again if a GRPOConfig built since has reset it.
+
+    Every TrainingArguments.__post_init__ clears accelerate's shared state, so a test that merely
+    builds a config (test_runner's example configs) would leave the session trainer without a device.
+    """
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    if not AcceleratorState._shared_state:
+        Accelerator(cpu=True)
+    return session_grpo_trainer

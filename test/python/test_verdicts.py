@@ -101,11 +101,11 @@ def collect_params():
 
 
 @functools.cache
-def cli_report(path):
+def cli_report(path, extra=()):
     command = shlex.split(os.environ.get("GRPO_STUDIO_CLI", "node dist/cli.js"))
     if command[:2] == ["node", "dist/cli.js"] and not (REPO_ROOT / "dist" / "cli.js").is_file():
         pytest.fail("dist/cli.js is missing: run `npm run build` first (or set GRPO_STUDIO_CLI)")
-    args = [*command, "check", str(path.relative_to(REPO_ROOT)), "--json", *read_context(path)]
+    args = [*command, "check", str(path.relative_to(REPO_ROOT)), "--json", *read_context(path), *extra]
     result = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     try:
         return json.loads(result.stdout)["functions"]
@@ -154,7 +154,9 @@ def match_entry(entries, obj):
     if name == "<lambda>":
         candidates = [e for e in candidates if e["line"] in lines]
     else:
-        candidates = [e for e in candidates if e["name"] == name]
+        # A partial or an instance given a __name__ is listed under its function's or class's name.
+        names = {name, getattr(unwrap(obj), "__name__", name)}
+        candidates = [e for e in candidates if e["name"] in names]
     if len(candidates) > 1:  # several defs of that name: the one at the object's definition
         candidates = [e for e in candidates if e["line"] in lines] or candidates
     if len(candidates) > 1 and kind_hint(obj):  # e.g. a def and a partial of it

@@ -21,6 +21,10 @@ test('TRL profiles: what each release passes, awaits and accepts', () => {
   assert.equal(profileFor('0.27.0', 'x').awaitsAsync, true);
   assert.equal(profileFor('0.15.2', 'x').acceptsNone, false);
   assert.equal(profileFor('0.16.0', 'x').acceptsNone, true);
+  assert.equal(profileFor('1.8.0', 'x').acceptsNameless, false);
+  assert.equal(profileFor('1.9.0', 'x').acceptsNameless, true);
+  assert.equal(profileFor('1.9.2', 'x').checksLength, false);
+  assert.equal(profileFor('1.10.0', 'x').checksLength, true);
 });
 
 test('a requirement resolves to its pin, or to the newest known release its range admits', () => {

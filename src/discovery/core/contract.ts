@@ -1,7 +1,7 @@
 import type { FunctionInfo, Param } from './pythonModule';
 import type { DatasetContext } from './types';
 import type { Localizer, Problem, QuickFix, Range } from '../../shared/vocabulary';
-import { NEWEST_PROFILE, type TrlProfile } from './trlProfile';
+import { KEYWORDS_SINCE, NEWEST_PROFILE, type TrlProfile } from './trlProfile';
 import { closestName } from '../../shared/names';
 
 /**
@@ -34,6 +34,9 @@ export const Code = {
   scalarReturnBranch: 'GRPO115',
   fixedLengthReturn: 'GRPO116',
   asyncNotAwaited: 'GRPO117',
+  noneNotAccepted: 'GRPO118',
+  namelessReward: 'GRPO119',
+  generatorReturn: 'GRPO120',
   columnDependent: 'GRPO121',
   stringOpsConversational: 'GRPO122',
   messageOpsStandard: 'GRPO123',
@@ -60,7 +63,7 @@ export interface CheckContext {
 }
 
 /** "TRL 0.22.2 (pinned in requirements.txt)", appended to the messages whose facts depend on the release. */
-function releaseNote(trl: TrlProfile, l10n: Localizer): string {
+export function releaseNote(trl: TrlProfile, l10n: Localizer): string {
   return l10n.t('[TRL {0}: {1}]', trl.version, trl.source);
 }
 
@@ -207,7 +210,20 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
   for (const p of byKeyword) {
     if (p.hasDefault || trlKeywords.includes(p.name)) continue;
     const instead = NEVER_PASSED[p.name];
-    if (instead) {
+    const since = KEYWORDS_SINCE[p.name];
+    if (since) {
+      add(
+        'error',
+        Code.neverPassed,
+        `${l10n.t(
+          "This TRL release does not pass '{0}' (TRL passes it from {1}), so the call raises TypeError: missing required argument '{0}'. Give it a default ({0}=None) or use TRL {1} or later.",
+          p.name,
+          since,
+        )} ${releaseNote(trl, l10n)}`,
+        p.range,
+        defaultFix(p, fn, l10n),
+      );
+    } else if (instead) {
       add(
         'error',
         Code.neverPassed,
@@ -280,16 +296,49 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
     );
   }
 
-  problems.push(...checkReturns(target, l10n));
+  if (fn.noneReward && !trl.acceptsNone) {
+    add(
+      'warning',
+      Code.noneNotAccepted,
+      `${l10n.t(
+        'This TRL release turns the rewards into a float32 tensor as they are, so whenever a None is among them the step raises TypeError (None for "does not apply" is accepted from TRL 0.16.0). Return 0.0 instead, or use TRL 0.16.0 or later.',
+      )} ${releaseNote(trl, l10n)}`,
+      fn.noneReward,
+    );
+  }
+
+  problems.push(...checkReturns(target, trl, l10n));
   problems.push(...checkCompletionFormat(target, context, l10n));
   return problems;
 }
 
-function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
+function checkReturns(target: CheckTarget, trl: TrlProfile, l10n: Localizer): Problem[] {
   const { fn, file } = target;
   const problems: Problem[] = [];
-  if (fn.hasYield) return problems;
+  // Before 1.10.0 TRL assigns the result into a column of the rewards tensor: one value fills it all.
+  const broadcastWarning = (range: Range): Problem => ({
+    severity: 'warning',
+    code: Code.fixedLengthReturn,
+    file,
+    range,
+    message: `${l10n.t(
+      'This returns one reward whatever the number of completions; this TRL release gives it to every completion of the batch, so the group has no spread and no advantage to learn from (TRL 1.10.0 and later raise an error). Return e.g. [score(c) for c in completions].',
+    )} ${releaseNote(trl, l10n)}`,
+  });
   const scalarKinds = new Set(['number', 'none', 'str', 'dict']);
+  if (fn.hasYield && !trl.acceptsNone) {
+    problems.push({
+      severity: 'error',
+      code: Code.generatorReturn,
+      file,
+      range: fn.nameRange,
+      message: `${l10n.t(
+        'This is a generator; this TRL release gives the result to torch.tensor as it is, which raises TypeError (TRL 0.16.0 and later read it item by item). Return a list: [score(c) for c in completions].',
+      )} ${releaseNote(trl, l10n)}`,
+    });
+    return problems;
+  }
+  if (fn.hasYield) return problems;
   if (fn.returns.length === 0) {
     problems.push({
       severity: 'error',
@@ -302,6 +351,10 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
     });
   } else if (fn.returns.every((r) => scalarKinds.has(r.kind))) {
     for (const r of fn.returns) {
+      if (r.kind === 'number' && !trl.acceptsNone) {
+        problems.push(broadcastWarning(r.range));
+        continue;
+      }
       problems.push({
         severity: 'error',
         code: Code.scalarReturn,
@@ -316,6 +369,10 @@ function checkReturns(target: CheckTarget, l10n: Localizer): Problem[] {
   } else {
     const allFixed = fn.returns.every((r) => r.literalLength !== undefined);
     for (const r of fn.returns) {
+      if (r.literalLength === 1 && !trl.checksLength) {
+        problems.push(broadcastWarning(r.range));
+        continue;
+      }
       if (r.literalLength !== undefined && (allFixed || r.literalLength > 0)) {
         const always = allFixed && r.literalLength < 2;
         problems.push({

@@ -67,6 +67,8 @@ export interface FunctionInfo {
   completionStringOps: StringOp[];
   /** Uses of each completion as a message list (`c[0]["content"]`). */
   completionMessageOps: Range[];
+  /** The first None put among the rewards (`[None] * n`, `… else None for c in completions]`, `.append(None)`). */
+  noneReward?: Range;
   /** First read of the `*args` tuple in the body. */
   varPositionalUse?: Range;
   /** Enclosing function, for factories and local name lookup. */
@@ -88,6 +90,8 @@ export interface ClassInfo {
   nameRange: Range;
   bases: Expr[];
   methods: Map<string, FunctionInfo>;
+  /** The class body gives its instances a `__name__` (`__name__ = "…"`, `self.__name__ = …`). */
+  setsName: boolean;
 }
 
 /** A call that passes `reward_funcs=` (GRPOTrainer, a subclass, or a wrapper). */
@@ -113,6 +117,8 @@ export interface ModuleSummary {
   helperCalls: Set<string>;
   /** Every `name = …` in source order, for values a name had at a given line (`dataset = dataset.map(f)`). */
   assignments: Assignment[];
+  /** Names given a `__name__` by assignment (`reward.__name__ = "accuracy"`). */
+  namedByAssignment: Set<string>;
 }
 
 export interface Assignment {
@@ -235,6 +241,7 @@ class ModuleSummarizer {
     starImports: [],
     columnsSeen: [],
     helperCalls: new Set(),
+    namedByAssignment: new Set(),
     assignments: [],
   };
   private readonly columns = new Set<string>();
@@ -395,6 +402,25 @@ class ModuleSummarizer {
     this.visit(body);
     this.currentScope = saved;
     this.analyzeCompletionUse(body, fn);
+    this.noteNoneReward(body, fn);
+  };
+
+  private readonly noteNoneReward = (body: Node, fn: FunctionInfo) => {
+    if (fn.returns.length > 0 && fn.returns.every((r) => r.kind === 'none' || r.kind === 'number')) return;
+    for (const none of body.descendantsOfType('none')) {
+      let node = none!;
+      while (node.parent && (node.parent.type === 'conditional_expression' || node.parent.type === 'parenthesized_expression'))
+        node = node.parent;
+      const parent = node.parent;
+      const isElement =
+        parent?.type === 'list' ||
+        (parent?.type === 'list_comprehension' && parent.childForFieldName('body')?.id === node.id) ||
+        (parent?.type === 'argument_list' && /\.append$/.test(parent.parent?.childForFieldName('function')?.text ?? ''));
+      if (isElement) {
+        fn.noneReward = rangeOf(none!);
+        return;
+      }
+    }
   };
 
   private readonly lambdaInfo = (node: Node): FunctionInfo => {
@@ -719,6 +745,7 @@ class ModuleSummarizer {
             .map(this.toExpr)
         : [],
       methods: new Map(),
+      setsName: /\b__name__\s*=(?!=)/.test(node.childForFieldName('body')?.text ?? ''),
     };
     this.bind(this.currentScope, cls.name, { type: 'class', cls });
     this.summary.classes.push(cls);
@@ -751,6 +778,9 @@ class ModuleSummarizer {
           this.bind(this.currentScope, left.text, { type: 'value', expr });
           this.summary.assignments.push({ name: left.text, expr, line: node.startPosition.row, scope: this.currentScope });
           if (this.currentScope) this.noteAssignedKind(this.currentScope, left.text, this.valueKind(right, this.currentScope));
+        }
+        if (left?.type === 'attribute' && left.childForFieldName('attribute')?.text === '__name__') {
+          this.summary.namedByAssignment.add(left.childForFieldName('object')?.text ?? '');
         }
         if (right) this.visit(right);
         return;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
-import { checkCallable, Code, type CheckContext, type CheckTarget } from './contract';
+import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget } from './contract';
 import { DatasetResolver, hubDataset, type DatasetResolution } from './datasetResolver';
 import type { TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
@@ -628,8 +628,8 @@ export class RewardIndex implements ModuleHost {
   ): RewardFunction | undefined {
     const references = reference ? [reference] : [];
     const { l10n } = this.options;
-    const refProblem = (message: string): Problem[] =>
-      reference ? [{ severity: 'error', code: Code.notCallable, message, file: reference.file, range: reference.range }] : [];
+    const refProblem = (message: string, code: string = Code.notCallable): Problem[] =>
+      reference ? [{ severity: 'error', code, message, file: reference.file, range: reference.range }] : [];
     /** A class (or an instance without __call__) passed as a reward: listed at the class, with its problem. */
     const classReward = (value: { cls: ClassInfo; file: string }, message: string): RewardFunction => ({
       name: value.cls.name,
@@ -666,8 +666,19 @@ export class RewardIndex implements ModuleHost {
         if (moduleLevel && attr && resolution.summaryOf(value.file)?.bindings.has(attr)) reward.handle = { file: value.file, attr };
         return reward;
       }
-      case 'partial':
-        return this.toReward(resolution, value.target, written, origin, context, reference, 'partial');
+      case 'partial': {
+        const reward = this.toReward(resolution, value.target, written, origin, context, reference, 'partial');
+        if (reward && this.lacksName(resolution, written, context, reference))
+          reward.problems.push(
+            ...refProblem(
+              `${l10n.t(
+                'This TRL release reads every reward\'s __name__ when GRPOTrainer is created, and a functools.partial has none: GRPOTrainer(...) raises AttributeError: __name__ before training starts. Give it one (reward = partial(…), then reward.__name__ = "…"), wrap the call in a def, or use TRL 1.9.0 or later.',
+              )} ${releaseNote(context.trl!, l10n)}`,
+              Code.namelessReward,
+            ),
+          );
+        return reward;
+      }
       case 'factory-result': {
         const inner = this.toReward(resolution, value.inner, written, origin, context, reference, 'factory');
         if (inner && inner.name === '<lambda>') inner.name = value.factory.name;
@@ -696,6 +707,16 @@ export class RewardIndex implements ModuleHost {
           context,
           value.file,
         );
+        if (!value.cls.setsName && this.lacksName(resolution, written, context, reference))
+          reward.problems.push(
+            ...refProblem(
+              `${l10n.t(
+                'This TRL release reads every reward\'s __name__ when GRPOTrainer is created, and an instance of {0} has none: GRPOTrainer(...) raises AttributeError: __name__ before training starts. Add __name__ = "{0}" to the class body, or use TRL 1.9.0 or later.',
+                value.cls.name,
+              )} ${releaseNote(context.trl!, l10n)}`,
+              Code.namelessReward,
+            ),
+          );
         const init = resolution.resolver.findMethod(value.cls, value.file, '__init__')?.fn;
         const needsArguments = init?.params
           .slice(1)
@@ -722,6 +743,12 @@ export class RewardIndex implements ModuleHost {
           ? this.external(written, reference, origin, l10n.t("'{0}' cannot be resolved statically; it is not checked here.", written))
           : undefined;
     }
+  }
+
+  /** Under a TRL before 1.9.0, a reward object passed without a `__name__` of its own. */
+  private lacksName(resolution: Resolution, written: string, context: CheckContext, reference?: { file: string }): boolean {
+    if (!reference || !context.trl || context.trl.acceptsNameless) return false;
+    return !resolution.summaryOf(reference.file)?.namedByAssignment.has(written);
   }
 
   private checked(

@@ -14,6 +14,8 @@ import * as path from 'node:path';
  * | 0.20.0 | `trainer_state=`                                                     |
  * | 0.27.0 | `async def` rewards are awaited (before, the coroutine is the result) |
  * | 1.0.0  | `log_extra=`, `log_metric=`                                          |
+ * | 1.9.0  | rewards without `__name__` (`functools.partial`, callable instances)  |
+ * | 1.10.0 | a wrong number of rewards raises (before, one reward is broadcast)   |
  */
 export interface TrlProfile {
   version: string;
@@ -22,7 +24,12 @@ export interface TrlProfile {
   /** The keywords TRL passes besides the dataset columns, in its order. */
   keywords: string[];
   awaitsAsync: boolean;
+  /** The result is read item by item, None becoming NaN (before, it goes to torch.tensor as it is: a single number is broadcast, a generator raises). */
   acceptsNone: boolean;
+  /** GRPOTrainer.__init__ no longer reads `reward_func.__name__` (before, a partial raises AttributeError). */
+  acceptsNameless: boolean;
+  /** A reward list of the wrong length raises ValueError (before, a single reward is broadcast to every completion). */
+  checksLength: boolean;
 }
 
 /** Releases with GRPOTrainer on PyPI (`pip index versions trl`, 2026-12-01), oldest first. */
@@ -36,20 +43,26 @@ export const KNOWN_RELEASES = [
 
 export const NEWEST_KNOWN = KNOWN_RELEASES[KNOWN_RELEASES.length - 1];
 
+/** The keywords TRL passes every reward besides the dataset columns, with the first release that passes each. */
+export const KEYWORDS_SINCE: Record<string, string> = {
+  prompts: '0.14.0',
+  completions: '0.14.0',
+  completion_ids: '0.18.0',
+  trainer_state: '0.20.0',
+  log_extra: '1.0.0',
+  log_metric: '1.0.0',
+};
+
 export function profileFor(version: string, source: string): TrlProfile {
   const atLeast = (release: string) => compareVersions(version, release) >= 0;
   return {
     version,
     source,
-    keywords: [
-      'prompts',
-      'completions',
-      ...(atLeast('0.18.0') ? ['completion_ids'] : []),
-      ...(atLeast('0.20.0') ? ['trainer_state'] : []),
-      ...(atLeast('1.0.0') ? ['log_extra', 'log_metric'] : []),
-    ],
+    keywords: Object.keys(KEYWORDS_SINCE).filter((keyword) => atLeast(KEYWORDS_SINCE[keyword])),
     awaitsAsync: atLeast('0.27.0'),
     acceptsNone: atLeast('0.16.0'),
+    acceptsNameless: atLeast('1.9.0'),
+    checksLength: atLeast('1.10.0'),
   };
 }
 

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { RUNNER_FIELDS, looksLikeRunConfig } from '../../src/shared/runConfig';
 import { checkRunConfig, type TrlSchema } from '../../src/training/core/configCheck';
 import { repoRoot } from './helpers';
+import { grpoConfigField } from '../../src/shared/trlReleases';
+import { untranslated } from '../../src/shared/vocabulary';
 
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'trl-grpo.json'), 'utf8')) as TrlSchema;
 
@@ -48,4 +50,36 @@ test('accelerate launch options that `trl grpo` hands over are fields too (sever
   assert.equal(schema.fields.num_processes.group, 'accelerate launch');
   assert.equal(schema.fields.multi_gpu.type, 'bool');
   assert.match(checkRunConfig('model_name_or_path: x\nnum_processes: many\n', schema)[0].message, /'num_processes' expects an integer/);
+});
+
+test('GRPOConfig fields are judged for the TRL release in use, from every release’s own GRPOConfig', () => {
+  const at = (version: string, text: string) =>
+    checkRunConfig(text, schema, RUNNER_FIELDS, untranslated, { version, source: 'pinned in requirements.txt' });
+  // The origin's config on the TRL it pinned: valid up to 0.27.2.
+  assert.deepEqual(at('0.22.2', 'max_prompt_length: 256\n'), []);
+  const [removed] = at('0.28.0', 'max_prompt_length: 256\n');
+  assert.match(removed.message, /removed from GRPOConfig in TRL 0\.28\.0 \(TRL 0\.27\.2 was the last release with it\)/);
+  assert.match(removed.message, /no longer truncates prompts/);
+  assert.match(removed.message, /\[TRL 0\.28\.0: pinned in requirements\.txt\]$/);
+  // Added later: an error that names the release that has it, not "did you mean".
+  const [later] = at('0.16.0', 'loss_type: dapo\n');
+  assert.match(later.message, /'loss_type' is not a GRPOConfig field in this TRL release \(it was added in TRL 0\.17\.0\)/);
+  assert.equal(later.replacement, undefined);
+  // Types by release: scale_rewards was a bool before 0.22.0.
+  assert.match(at('0.21.0', 'scale_rewards: group\n')[0].message, /'scale_rewards' expects true or false/);
+  assert.deepEqual(at('0.22.0', 'scale_rewards: group\n'), []);
+  // TrainingArguments fields that only some releases redeclare exist in all of them.
+  assert.deepEqual(at('0.18.2', 'bf16: true\nlogging_steps: 5\n'), []);
+});
+
+test('a release newer than the newest known has what the newest has; an older one has what it had', () => {
+  assert.deepEqual(grpoConfigField('beta', '9.0.0'), { state: 'present', type: 'float', default: 0.0 });
+  assert.deepEqual(grpoConfigField('beta', '0.18.2'), { state: 'present', type: 'float', default: 0.04 });
+  assert.deepEqual(grpoConfigField('max_prompt_length', '0.27.3'), {
+    state: 'present',
+    type: 'int | None',
+    default: null,
+  });
+  assert.deepEqual(grpoConfigField('max_prompt_length', '1.0.0'), { state: 'removed', lastIn: '0.27.2', removedIn: '0.28.0' });
+  assert.equal(grpoConfigField('model_name_or_path', '0.14.0'), undefined);
 });

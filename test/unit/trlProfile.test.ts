@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { detectTrlProfile, NEWEST_KNOWN, profileFor, resolveSpecifiers } from '../../src/discovery/core/trlProfile';
+import { detectTrlProfile, profileFor, resolveSpecifiers } from '../../src/discovery/core/trlProfile';
+import { NEWEST_KNOWN } from '../../src/shared/trlReleases';
 import { repoRoot, workspace } from './helpers';
 
 test('TRL profiles: what each release passes, awaits and accepts', () => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { compareVersions, KNOWN_RELEASES, NEWEST_KNOWN } from '../../shared/trlReleases';
 
 /**
  * What the TRL release that will run the code passes to reward functions and accepts back, and
@@ -32,17 +33,6 @@ export interface TrlProfile {
   checksLength: boolean;
 }
 
-/** Releases with GRPOTrainer on PyPI (`pip index versions trl`, 2026-12-01), oldest first. */
-export const KNOWN_RELEASES = [
-  '0.14.0', '0.15.0', '0.15.1', '0.15.2', '0.16.0', '0.16.1', '0.17.0', '0.18.0', '0.18.1', '0.18.2', '0.19.0', '0.19.1',
-  '0.20.0', '0.21.0', '0.22.0', '0.22.1', '0.22.2', '0.23.0', '0.23.1', '0.24.0', '0.25.0', '0.25.1', '0.26.0', '0.26.1',
-  '0.26.2', '0.27.0', '0.27.1', '0.27.2', '0.28.0', '0.29.0', '0.29.1', '1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0',
-  '1.5.0', '1.5.1', '1.6.0', '1.7.0', '1.7.1', '1.8.0', '1.9.0', '1.9.1', '1.9.2', '1.10.0', '1.11.0', '1.12.0',
-  '1.13.0', '1.14.0', '1.14.1', '1.14.2', '1.15.0', '1.16.0',
-]; // prettier-ignore
-
-export const NEWEST_KNOWN = KNOWN_RELEASES[KNOWN_RELEASES.length - 1];
-
 /** The keywords TRL passes every reward besides the dataset columns, with the first release that passes each. */
 export const KEYWORDS_SINCE: Record<string, string> = {
   prompts: '0.14.0',
@@ -67,16 +57,6 @@ export function profileFor(version: string, source: string): TrlProfile {
 }
 
 export const NEWEST_PROFILE = profileFor(NEWEST_KNOWN, 'the newest release GRPO Studio knows');
-
-/** Numeric comparison of dotted versions (pre-release suffixes ignored). */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.split('.').map((p) => parseInt(p, 10) || 0);
-  const [x, y] = [parts(a), parts(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  }
-  return 0;
-}
 
 /** `trl==0.22.2`, `"trl>=0.18.2,!=0.19.0,<=0.24.0"`, `trl ~= 0.20`: the specifier list after the name. */
 const REQUIREMENT = /(?:^|[\s"'[,(!%])trl\s*((?:(?:==|>=|<=|~=|!=|<|>)\s*[0-9][\w.*]*\s*,?\s*)+)/gim;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { RewardIndex } from '../../discovery/core/rewardIndex';
 import type { RewardFunction } from '../../discovery/core/types';
+import { detectTrlProfile, type TrlProfile } from '../../discovery/core/trlProfile';
 import { untranslated, type Localizer, type Range } from '../../shared/vocabulary';
 import { LineCounter, parseDocument } from 'yaml';
 import { checkRunConfig, type ConfigProblem, type TrlSchema } from './configCheck';
@@ -268,6 +269,8 @@ export interface PreflightOptions {
   l10n: Localizer;
   /** The workspace's rewards when an index already knows them (the editor's); else they are found now. */
   rewards?: readonly RewardFunction[];
+  /** The TRL release that will run (the editor's); else read from `python`'s environment or the roots' pins. */
+  trl?: TrlProfile;
 }
 
 export interface PreflightResult {
@@ -285,12 +288,13 @@ export interface PreflightResult {
  */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightResult> {
   const { configFile } = options;
+  const trl = options.trl ?? detectTrlProfile({ python: options.python, roots: options.roots });
   const configFindings: PreflightFinding[] = options.script
     ? []
-    : checkRunConfig(fs.readFileSync(configFile, 'utf8'), options.schema, RUNNER_FIELDS, options.l10n)
+    : checkRunConfig(fs.readFileSync(configFile, 'utf8'), options.schema, RUNNER_FIELDS, options.l10n, trl)
         .filter((p) => p.severity === 'error')
         .map((p) => ({ severity: 'error', message: p.message, location: { file: configFile, range: p.range } }));
-  const rewardFindings: PreflightFinding[] = configRewards(options).flatMap((r) =>
+  const rewardFindings: PreflightFinding[] = configRewards(options, trl).flatMap((r) =>
     r.problems
       .filter((p) => p.severity === 'error')
       .map((p) => ({ severity: 'error' as const, message: `${r.name}: ${p.message}`, location: { file: p.file, range: p.range } })),
@@ -307,7 +311,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
 }
 
 /** The rewards the config names (or the script wires into its trainers), as discovery sees them. */
-function configRewards(options: PreflightOptions): readonly RewardFunction[] {
+function configRewards(options: PreflightOptions, trl: TrlProfile): readonly RewardFunction[] {
   let rewards = options.rewards;
   if (!rewards) {
     const index = new RewardIndex({
@@ -317,6 +321,7 @@ function configRewards(options: PreflightOptions): readonly RewardFunction[] {
       format: 'auto',
       byShape: false,
       maxFileBytes: 4 << 20,
+      trl,
     });
     index.scan();
     index.update(options.configFile);

@@ -6,6 +6,7 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { isRewardFuncsEntry, rewardFuncsSpec } from '../core/rewardFuncsEntry';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { checkRunConfig, type TrlSchema } from '../core/configCheck';
+import { grpoConfigField } from '../../shared/trlReleases';
 import { dataFileProblems } from '../core/preflight';
 
 /**
@@ -33,7 +34,7 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
     // Runs start from the config's workspace folder (relative paths are tried from there, then next to the config).
     const cwd = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
     const problems = [
-      ...checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n),
+      ...checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n, discovery.trl),
       ...dataFileProblems(doc.getText(), doc.uri.fsPath, cwd, vscode.l10n),
     ];
     diagnostics.set(
@@ -45,12 +46,21 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
           p.message,
           p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning,
         );
-        diagnostic.source = `GRPO Studio (TRL ${schema.trl})`;
+        diagnostic.source = `GRPO Studio (TRL ${discovery.trl.version})`;
         return diagnostic;
       }),
     );
   };
   vscode.workspace.textDocuments.forEach(check);
+  // The TRL release in use may change (a new pin, another interpreter): the verdicts follow it.
+  let checkedFor = discovery.trl.version;
+  ctx.register(
+    discovery.onDidChange(() => {
+      if (discovery.trl.version === checkedFor) return;
+      checkedFor = discovery.trl.version;
+      vscode.workspace.textDocuments.forEach(check);
+    }),
+  );
   ctx.register(vscode.workspace.onDidOpenTextDocument(check));
   ctx.register(vscode.workspace.onDidChangeTextDocument((event) => check(event.document)));
   ctx.register(vscode.workspace.onDidCloseTextDocument((doc) => diagnostics.delete(doc.uri)));
@@ -66,6 +76,12 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
         md.appendMarkdown(`**${match[1]}** \`${field.type}\` — ${field.group} (TRL ${schema.trl})\n\n`);
         if (field.help) md.appendText(`${field.help}\n\n`);
         md.appendMarkdown(`${vscode.l10n.t('Default')}: \`${JSON.stringify(field.default)}\``);
+        const inRelease = grpoConfigField(match[1], discovery.trl.version);
+        if (inRelease?.state === 'present' && JSON.stringify(inRelease.default) !== JSON.stringify(field.default)) {
+          md.appendMarkdown(
+            `\n\n${vscode.l10n.t('Default in TRL {0} ({1})', discovery.trl.version, discovery.trl.source)}: \`${JSON.stringify(inRelease.default)}\``,
+          );
+        }
         return new vscode.Hover(md, new vscode.Range(position.line, 0, position.line, match[1].length));
       },
     }),
@@ -77,7 +93,7 @@ export function registerRunConfigSupport(ctx: Ctx, schema: TrlSchema, ownFields:
       {
         provideCodeActions(doc, range) {
           if (!isRunConfig(doc)) return [];
-          return checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n).flatMap((p) => {
+          return checkRunConfig(doc.getText(), schema, ownFields, vscode.l10n, discovery.trl).flatMap((p) => {
             const at = new vscode.Range(p.range.start.line, p.range.start.character, p.range.end.line, p.range.end.character);
             if (!p.replacement || !at.intersection(range)) return [];
             const fix = new vscode.CodeAction(vscode.l10n.t("Change to '{0}'", p.replacement), vscode.CodeActionKind.QuickFix);

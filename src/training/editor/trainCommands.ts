@@ -119,6 +119,7 @@ export async function checkBeforeRun(training: TrainingContext, source: RunSourc
           parser: await loadPythonParser(ctx.distPath),
           l10n: vscode.l10n,
           rewards: discovery.report.rewards,
+          trl: discovery.trl,
         }),
     );
   } catch (error) {

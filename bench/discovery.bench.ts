@@ -1,14 +1,17 @@
 // Discovery benchmark: cold scans, single-file re-checks and the rg floor, measured side by side.
 // Run through `npm run bench` (scripts/bench.mjs builds this file and passes the trees to scan).
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPythonParser } from '../src/discovery/core/parser';
 import { RewardIndex } from '../src/discovery/core/rewardIndex';
 import { walkSourceFiles } from '../src/discovery/core/sourceFiles';
+import { detectTrlProfile } from '../src/discovery/core/trlProfile';
 
 const english = { t: (m: string, ...a: Array<string | number>) => m.replace(/\{(\d+)\}/g, (_, i) => String(a[Number(i)])) };
 
 interface Args {
-  mode: 'cold' | 'recheck';
+  mode: 'cold' | 'recheck' | 'notebook' | 'detect';
   wasmDir: string;
   roots: string[];
   /** For `recheck`: `typical` edits the median-sized reward file, `largest` the biggest one. */
@@ -66,8 +69,95 @@ async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
   );
 }
 
+/**
+ * A Unsloth-style GRPO notebook of `cells` cells: install magics, markdown, data preparation, a
+ * reward function in every fifth cell, the trainer at the end.
+ */
+function notebookJson(cells: number, edit = ''): string {
+  const cell = (i: number) => {
+    if (i === 0) return { cell_type: 'code', source: ['%%capture\n', '!pip install unsloth "trl==0.22.2" vllm\n'] };
+    if (i === cells - 1)
+      return {
+        cell_type: 'code',
+        source: [
+          'from trl import GRPOConfig, GRPOTrainer\n',
+          `trainer = GRPOTrainer(model=model, reward_funcs=[${Array.from({ length: Math.floor(cells / 5) }, (_, k) => `reward_${k}`).join(', ')}], args=GRPOConfig(output_dir="out"), train_dataset=dataset)\n`,
+          'trainer.train()\n',
+        ],
+      };
+    if (i % 5 === 1) return { cell_type: 'markdown', source: [`## Step ${i}\n`, 'Some explanation of the reward below.\n'] };
+    if (i % 5 === 2)
+      return {
+        cell_type: 'code',
+        source: [
+          'import re\n',
+          `def reward_${Math.floor(i / 5)}(completions, answer, **kwargs):\n`,
+          '    responses = [completion[0]["content"] for completion in completions]\n',
+          `    extracted = [re.search(r"<answer>(.*?)</answer>", r) for r in responses]\n`,
+          '    return [2.0 if m and m.group(1) == a else 0.0 for m, a in zip(extracted, answer)]\n',
+          ...(edit && i === 2 ? [edit] : []),
+        ],
+      };
+    return {
+      cell_type: 'code',
+      source: [`x_${i} = [i * ${i} for i in range(10)]\n`, `print(len(x_${i}))\n`, `!nvidia-smi\n`],
+    };
+  };
+  return JSON.stringify({
+    cells: Array.from({ length: cells }, (_, i) => ({ ...cell(i), metadata: {}, outputs: [], execution_count: null })),
+    metadata: { kernelspec: { name: 'python3' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}
+
+/** A 200-cell notebook: the cold check of its folder, then 200 edits of one cell (the editor re-reads the notebook's cells). */
+async function notebook({ wasmDir }: Args): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-bench-notebook-'));
+  const file = path.join(dir, 'GRPO.ipynb');
+  fs.writeFileSync(file, notebookJson(200));
+  const started = performance.now();
+  const index = new RewardIndex({
+    roots: [dir],
+    parser: await loadPythonParser(wasmDir),
+    l10n: english,
+    format: 'auto',
+    byShape: true,
+    maxFileBytes: 4 << 20,
+  });
+  index.scan();
+  const rewards = index.report().rewards.length;
+  const coldMs = performance.now() - started;
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const text = notebookJson(200, `    # edit ${i}\n`);
+    const t0 = performance.now();
+    index.update(file, text);
+    index.report();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  process.stdout.write(JSON.stringify({ coldMs, rewards, bytes: notebookJson(200).length, p50: p(0.5), p95: p(0.95) }));
+}
+
+/** What finding the TRL version costs: the installed package's metadata and the roots' pins, as activation does it. */
+function detect({ roots }: Args): void {
+  const times: number[] = [];
+  let version = '';
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    version = detectTrlProfile({ python: process.env.BENCH_PYTHON, roots }).version;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  process.stdout.write(JSON.stringify({ version, median: times[10], max: times[times.length - 1] }));
+}
+
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
-(args.mode === 'recheck' ? recheck(args) : cold(args)).catch((e) => {
+const modes = { cold, recheck, notebook, detect };
+Promise.resolve(modes[args.mode](args)).catch((e) => {
   console.error(e);
   process.exit(1);
 });

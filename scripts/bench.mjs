@@ -114,6 +114,31 @@ for (const r of rechecks) {
       `p50 ${fmt(r.p50)}, p95 ${fmt(r.p95)} (goal ≤ 10 ms: ${r.p95 <= 10 ? 'met' : 'MISSED'}), max ${fmt(r.max)}`,
   );
 }
+const notebook = JSON.parse(sh('node', [worker, JSON.stringify({ mode: 'notebook', wasmDir: join(root, 'dist') })]));
+console.log('\nNotebooks: a 200-cell GRPO notebook (magics, markdown, 40 rewards, the trainer in the last cell)');
+console.log(
+  `  cold check of its folder: ${fmt(notebook.coldMs)} (${notebook.rewards} rewards, ${(notebook.bytes / 1024).toFixed(0)} KB); ` +
+    `re-check after editing one cell (200 edits): p50 ${fmt(notebook.p50)}, p95 ${fmt(notebook.p95)} (goal ≤ 10 ms: ${notebook.p95 <= 10 ? 'met' : 'MISSED'})`,
+);
+const zooRoots = ['verdicts', 'datasets', 'release-verdicts', 'zoo', 'origin']
+  .map((d) => join(root, 'test', 'fixtures', d))
+  .filter(existsSync);
+const zoo = [];
+for (let i = 0; i < RUNS; i++)
+  zoo.push(JSON.parse(sh('node', [worker, JSON.stringify({ mode: 'cold', wasmDir: join(root, 'dist'), roots: zooRoots })])));
+const zooMs = median(zoo.map((z) => z.ms));
+console.log(
+  `  the tests' zoo (${zooRoots.map((r) => r.replace(`${root}test/fixtures/`, '')).join(', ')}: ${zoo[0].files} files, ${zoo[0].rewards} rewards) checked cold: ${fmt(zooMs)} (goal ≤ 300 ms: ${zooMs <= 300 ? 'met' : 'MISSED'})`,
+);
+const detection = JSON.parse(
+  sh('node', [worker, JSON.stringify({ mode: 'detect', wasmDir: join(root, 'dist'), roots: [join(root, 'examples')] })], {
+    env: { ...process.env, BENCH_PYTHON: python },
+  }),
+);
+console.log(
+  `  finding the TRL version (installed ${detection.version} in the test venv, pins in examples/): median ${fmt(detection.median)}, max ${fmt(detection.max)} of the activation below`,
+);
+
 const act = median(activations.map((a) => a.totalMs));
 console.log('\nExtension activation (require dist/extension.js + activate() against a stand-in vscode module; median of %d)', RUNS);
 console.log(

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { cellPosition, notebookModule } from '../../src/discovery/core/notebook';
-import { repoRoot, workspace } from './helpers';
+import type { DiscoveryReport } from '../../src/discovery/core/rewardIndex';
+import { makeIndex, repoRoot, workspace } from './helpers';
 
 /** Unsloth's GRPO notebook, in short: a capture cell that pins TRL, a reward in one cell, the trainer in a later one. */
 const NOTEBOOK = JSON.stringify({
@@ -68,4 +69,31 @@ test('check reads notebooks: rewards wired across cells, cell and line in the JS
   assert.match(correctness.problems[0].message, /also passes completion_ids=, trainer_state=;.*\[TRL 0\.22\.2: pinned in grpo\.ipynb\]/);
   assert.deepEqual([strict.name, strict.cell, strict.line, strict.problems], ['strict_format', 5, 1, []]);
   assert.match(result.stderr, /skipped broken\.ipynb: not valid notebook JSON/);
+});
+
+test('editing one cell re-reads only that cell, and the cells below keep their true positions', async () => {
+  const dir = workspace({ 'GRPO.ipynb': NOTEBOOK });
+  const file = path.join(dir, 'GRPO.ipynb');
+  const edited = JSON.parse(NOTEBOOK);
+  // Two lines added at the top of the reward cell move everything below it, the other cells unchanged.
+  edited.cells[2].source.unshift('# scored by exact match\n', 'THRESHOLD = 0.5\n');
+  const where = (report: DiscoveryReport) =>
+    report.rewards.map((r) => [
+      r.name,
+      r.range.start.line,
+      r.references.map((ref) => ref.range.start.line),
+      r.problems.map((p) => [p.code, p.range.start.line]),
+    ]);
+  const fresh = await makeIndex(dir);
+  fresh.update(file, JSON.stringify(edited));
+
+  const index = await makeIndex(dir);
+  const before = where(index.report());
+  index.update(file, JSON.stringify(edited));
+  const after = where(index.report());
+  assert.deepEqual(after, where(fresh.report()));
+  assert.notDeepEqual(after, before, 'the edit moved the rewards');
+  // And back: the cached cells move up again.
+  index.update(file, NOTEBOOK);
+  assert.deepEqual(where(index.report()), before);
 });

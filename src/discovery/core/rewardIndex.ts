@@ -6,6 +6,7 @@ import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget }
 import { DatasetResolver, hubDataset, type DatasetResolution } from './datasetResolver';
 import type { TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
+import { NotebookSummaries } from './notebookSummary';
 import { parsePython } from './parser';
 import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
@@ -95,7 +96,11 @@ export class RewardIndex implements ModuleHost {
   private calledAsHelper: ReadonlySet<string> = new Set();
   private contextKey = '';
 
-  constructor(private readonly options: IndexOptions) {}
+  private readonly notebooks: NotebookSummaries;
+
+  constructor(private readonly options: IndexOptions) {
+    this.notebooks = new NotebookSummaries(options.parser);
+  }
 
   /** Cold scan of every root. */
   scan(): void {
@@ -136,6 +141,7 @@ export class RewardIndex implements ModuleHost {
   }
 
   remove(file: string): string[] {
+    this.notebooks.forget(file);
     if (!this.files.delete(file)) return [];
     return this.invalidate(file);
   }
@@ -320,8 +326,12 @@ export class RewardIndex implements ModuleHost {
     }
     let tree;
     try {
-      tree = parsePython(this.options.parser, text);
-      entry.summary = summarizeModule(tree);
+      if (entry.cells) {
+        entry.summary = this.notebooks.summarize(file, text, entry.cells);
+      } else {
+        tree = parsePython(this.options.parser, text);
+        entry.summary = summarizeModule(tree);
+      }
       entry.parsed = true;
       entry.skipped = undefined;
     } catch (error) {

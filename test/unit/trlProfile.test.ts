@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { detectTrlProfile, profileFor, resolveSpecifiers } from '../../src/discovery/core/trlProfile';
+import { detectTrlProfile, profileFor, resolveSpecifiers, trainerProfile } from '../../src/discovery/core/trlProfile';
 import { NEWEST_KNOWN } from '../../src/shared/trlReleases';
 import { repoRoot, workspace } from './helpers';
 
@@ -26,6 +26,11 @@ test('TRL profiles: what each release passes, awaits and accepts', () => {
   assert.equal(profileFor('1.9.0', 'x').acceptsNameless, true);
   assert.equal(profileFor('1.9.2', 'x').checksLength, false);
   assert.equal(profileFor('1.10.0', 'x').checksLength, true);
+  const newest = profileFor('1.16.0', 'x');
+  assert.equal(trainerProfile(newest, 'RLOOTrainer'), newest);
+  const asyncProfile = trainerProfile(newest, 'trl.experimental.async_grpo.AsyncGRPOTrainer');
+  assert.deepEqual(asyncProfile.keywords, ['prompts', 'completions', 'completion_ids']);
+  assert.equal(asyncProfile.needsPicklable, true);
 });
 
 test('a requirement resolves to its pin, or to the newest known release its range admits', () => {

@@ -2,6 +2,7 @@ import type { FunctionInfo, Param } from './pythonModule';
 import type { DatasetContext } from './types';
 import type { Localizer, Problem, QuickFix, Range } from '../../shared/vocabulary';
 import { KEYWORDS_SINCE, NEWEST_PROFILE, type TrlProfile } from './trlProfile';
+import { compareVersions } from '../../shared/trlReleases';
 import { closestName } from '../../shared/names';
 
 /**
@@ -37,6 +38,7 @@ export const Code = {
   noneNotAccepted: 'GRPO118',
   namelessReward: 'GRPO119',
   generatorReturn: 'GRPO120',
+  notPicklable: 'GRPO126',
   columnDependent: 'GRPO121',
   stringOpsConversational: 'GRPO122',
   messageOpsStandard: 'GRPO123',
@@ -64,7 +66,9 @@ export interface CheckContext {
 
 /** "TRL 0.22.2 (pinned in requirements.txt)", appended to the messages whose facts depend on the release. */
 export function releaseNote(trl: TrlProfile, l10n: Localizer): string {
-  return l10n.t('[TRL {0}: {1}]', trl.version, trl.source);
+  return trl.trainer
+    ? l10n.t('[TRL {0} {1}: {2}]', trl.version, trl.trainer, trl.source)
+    : l10n.t('[TRL {0}: {1}]', trl.version, trl.source);
 }
 
 const NUMBER_ELEMENT =
@@ -215,11 +219,19 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
       add(
         'error',
         Code.neverPassed,
-        `${l10n.t(
-          "This TRL release does not pass '{0}' (TRL passes it from {1}), so the call raises TypeError: missing required argument '{0}'. Give it a default ({0}=None) or use TRL {1} or later.",
-          p.name,
-          since,
-        )} ${releaseNote(trl, l10n)}`,
+        `${
+          trl.trainer && compareVersions(trl.version, since) >= 0
+            ? l10n.t(
+                "{0} does not pass '{1}' (GRPOTrainer does), so the call raises TypeError: missing required argument '{1}'. Give it a default ({1}=None).",
+                trl.trainer,
+                p.name,
+              )
+            : l10n.t(
+                "This TRL release does not pass '{0}' (TRL passes it from {1}), so the call raises TypeError: missing required argument '{0}'. Give it a default ({0}=None) or use TRL {1} or later.",
+                p.name,
+                since,
+              )
+        } ${releaseNote(trl, l10n)}`,
         p.range,
         defaultFix(p, fn, l10n),
       );
@@ -291,6 +303,17 @@ export function checkCallable(target: CheckTarget, context: CheckContext, l10n: 
       Code.asyncNotAwaited,
       `${l10n.t(
         'This TRL release does not await async reward functions: it takes the coroutine itself as the result and raises TypeError. Make it a plain def, or use TRL 0.27.0 or later.',
+      )} ${releaseNote(trl, l10n)}`,
+      fn.nameRange,
+    );
+  }
+
+  if (trl.needsPicklable && (fn.isLambda || fn.parent)) {
+    add(
+      'error',
+      Code.notPicklable,
+      `${l10n.t(
+        'This trainer scores rewards in a spawned process, so each reward must pickle; a lambda or a function defined inside another function does not, and the trainer fails at startup. Define it at module level (functools.partial binds its arguments).',
       )} ${releaseNote(trl, l10n)}`,
       fn.nameRange,
     );

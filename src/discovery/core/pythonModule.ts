@@ -97,6 +97,8 @@ export interface ClassInfo {
 /** A call that passes `reward_funcs=` (GRPOTrainer, a subclass, or a wrapper). */
 export interface TrainerCall {
   range: Range;
+  /** The callee as written: `GRPOTrainer`, `trl.RLOOTrainer`, `AsyncGRPOTrainer`, a wrapper. */
+  trainer: string;
   rewardFuncs: Expr;
   /** Its `train_dataset=` argument. */
   trainDataset?: Expr;
@@ -825,6 +827,7 @@ class ModuleSummarizer {
           if (rewardFuncs) {
             this.summary.trainerCalls.push({
               range: rangeOf(node),
+              trainer: node.childForFieldName('function')?.text ?? '',
               rewardFuncs: this.toExpr(rewardFuncs),
               ...(trainDataset ? { trainDataset: this.toExpr(trainDataset) } : {}),
               scope: this.currentScope,

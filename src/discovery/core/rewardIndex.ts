@@ -4,7 +4,7 @@ import type { Parser } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
 import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget } from './contract';
 import { DatasetResolver, hubDataset, type DatasetResolution } from './datasetResolver';
-import type { TrlProfile } from './trlProfile';
+import { NEWEST_PROFILE, trainerProfile, type TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { NotebookSummaries } from './notebookSummary';
 import { parsePython } from './parser';
@@ -407,7 +407,7 @@ export class RewardIndex implements ModuleHost {
       const dataset = call.trainDataset
         ? new DatasetResolver(resolution, this.options.roots).resolve(call.trainDataset, { file, fn: call.scope }, call.range.start.line)
         : { unresolved: this.options.l10n.t('the trainer call has no train_dataset=') };
-      const context = this.datasetContext(dataset, summary);
+      const context = { ...this.datasetContext(dataset, summary), trl: trainerProfile(this.trlProfile(), call.trainer) };
       for (const { expr, value } of resolution.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
         const reward = this.toReward(resolution, value, exprText(expr), 'trainer', context, { file, range: expr.range });
         if (reward) rewards.push(reward);
@@ -465,8 +465,12 @@ export class RewardIndex implements ModuleHost {
         unresolved: resolution && 'unresolved' in resolution ? resolution.unresolved : undefined,
       },
       columnsSeen,
-      trl: this.options.trl,
+      trl: this.trlProfile(),
     };
+  }
+
+  private trlProfile(): TrlProfile {
+    return this.options.trl ?? NEWEST_PROFILE;
   }
 
   /** The dataset a run config trains on: its first local train file (after column_mapping), or a Hub dataset in the local cache. */

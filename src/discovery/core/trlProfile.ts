@@ -31,6 +31,26 @@ export interface TrlProfile {
   acceptsNameless: boolean;
   /** A reward list of the wrong length raises ValueError (before, a single reward is broadcast to every completion). */
   checksLength: boolean;
+  /** The trainer class whose call this is, where it differs from GRPOTrainer's. */
+  trainer?: string;
+  /** Rewards are scored in a spawned process, so they must pickle: no lambdas, no closures. */
+  needsPicklable?: boolean;
+}
+
+/**
+ * The profile for the rewards of one trainer call. TRL's experimental AsyncGRPOTrainer (from 1.0.0)
+ * scores in a spawned child process and passes only `prompts`, `completions`, `completion_ids` and
+ * the dataset columns (trl/experimental/async_grpo/async_rollout_worker.py, `_score_group`);
+ * RLOOTrainer calls rewards exactly as GRPOTrainer does.
+ */
+export function trainerProfile(profile: TrlProfile, trainer: string): TrlProfile {
+  if (!/(^|\.)AsyncGRPOTrainer$/.test(trainer)) return profile;
+  return {
+    ...profile,
+    trainer: 'AsyncGRPOTrainer',
+    keywords: profile.keywords.filter((k) => ['prompts', 'completions', 'completion_ids'].includes(k)),
+    needsPicklable: true,
+  };
 }
 
 /** The keywords TRL passes every reward besides the dataset columns, with the first release that passes each. */

@@ -23,7 +23,7 @@ export const options = {
 };
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor } = ctx;
+  const { page, assert, workspace, openFile, openQuickFix, runCommand, screenshot, waitFor } = ctx;
   await openFile('edit.yaml');
   const goTo = async (line, column) => {
     await page.keyboard.press('Control+G');
@@ -39,9 +39,7 @@ export async function run(ctx) {
   });
   await openFile('edit.yaml');
   await goTo(3, 3);
-  await page.keyboard.press('Control+.');
-  const fix = page.locator('.action-widget', { hasText: "Change to 'learning_rate'" }).first();
-  await fix.waitFor({ state: 'visible', timeout: 15000 });
+  await openQuickFix("Change to 'learning_rate'");
   await screenshot('quick-fix');
   await page.keyboard.press('Enter'); // the preferred (and only) fix
   await page.keyboard.press('Control+S');

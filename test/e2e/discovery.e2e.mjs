@@ -16,7 +16,7 @@ async function problemsText(page) {
 }
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, openViewContainer, waitForTreeItem, runCommand, screenshot, waitFor } = ctx;
+  const { page, assert, workspace, openFile, openQuickFix, openViewContainer, waitForTreeItem, runCommand, screenshot, waitFor } = ctx;
 
   await openFile('draft_rewards.py');
   const sidebar = await openViewContainer('GRPO');
@@ -47,9 +47,7 @@ export async function run(ctx) {
   await page.keyboard.press('Control+G');
   await page.keyboard.type('4:24');
   await page.keyboard.press('Enter');
-  await page.keyboard.press('Control+.');
-  const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add **kwargs' }).first();
-  await fix.waitFor({ state: 'visible', timeout: 15000 });
+  await openQuickFix('Add **kwargs');
   await screenshot('quick-fix-menu');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Control+S');
@@ -65,9 +63,7 @@ export async function run(ctx) {
   await page.keyboard.press('Control+G');
   await page.keyboard.type('9:22');
   await page.keyboard.press('Enter');
-  await page.keyboard.press('Control+.');
-  const rename = page.locator('.action-widget .monaco-list-row', { hasText: "Rename 'completion' to 'completions'" }).first();
-  await rename.waitFor({ state: 'visible', timeout: 15000 });
+  await openQuickFix("Rename 'completion' to 'completions'");
   await page.keyboard.press('Enter');
   await page.keyboard.press('Control+S');
   await waitFor(() => readFileSync(file, 'utf8').includes('def question_reward(completions, **kwargs):'), {

@@ -364,6 +364,27 @@ export async function openWorkspace(browser, server, folder, { viewport = { widt
   return { page, context, consoleErrors };
 }
 
+/**
+ * Opens the quick-fix menu at the cursor (Ctrl+.) and waits for the action titled `title`. Pressed
+ * right after the cursor moves, the request can go out for the old selection and answer "No code
+ * actions available"; then the menu is closed and asked again, as a user would.
+ */
+export async function openQuickFix(page, title, { timeoutMs = 15000 } = {}) {
+  const action = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('Control+.');
+    try {
+      await action.waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(4000, deadline - Date.now())) });
+      return action;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+    }
+  }
+}
+
 /** Parks the mouse on an empty part of the title bar so hovers/tooltips do not cover screenshots. */
 export async function moveMouseAway(page) {
   const size = page.viewportSize() ?? { width: 1400, height: 900 };
@@ -565,6 +586,7 @@ export function makeContext({ page, server, workspace, consoleErrors, name, asse
     runCommand: (title, opts) => runCommand(page, title, opts),
     pickQuickItem: (text, opts) => pickQuickItem(page, text, opts),
     openFile: (relPath, opts) => openFile(page, relPath, opts),
+    openQuickFix: (title, opts) => openQuickFix(page, title, opts),
     screenshot: (shot) => screenshot(page, prefix + shot),
     frames: () => frames(page),
     findFrame: (selector, opts) => findFrame(page, selector, opts),

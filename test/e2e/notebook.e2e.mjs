@@ -33,7 +33,7 @@ export const options = {
 };
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, decorationTexts } = ctx;
+  const { page, assert, workspace, openFile, openQuickFix, runCommand, screenshot, waitFor, decorationTexts } = ctx;
   // Quick open shows a notebook editor, not the text editor openFile waits for: the notebook's own wait follows.
   await openFile('grpo notebook.ipynb', { timeoutMs: 5000 }).catch(() => undefined);
   await page.locator('.notebook-editor .monaco-editor').first().waitFor({ state: 'visible', timeout: 60000 });
@@ -77,9 +77,7 @@ export async function run(ctx) {
     .first()
     .dblclick();
   await page.locator('.notebook-editor .monaco-editor.focused').first().waitFor({ state: 'visible', timeout: 15000 });
-  await page.keyboard.press('Control+.');
-  const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Add **kwargs' }).first();
-  await fix.waitFor({ state: 'visible', timeout: 15000 });
+  await openQuickFix('Add **kwargs');
   await page.keyboard.press('Enter');
   await waitFor(
     async () =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { applyEdits, byName, codes, discover, workspace } from './helpers';
+import { applyEdits, byName, codes, discover, makeIndex, workspace } from './helpers';
 
 const QA = '{"prompt": "What is 2+2?", "solution": "4"}\n{"prompt": "1+1?", "solution": "2"}\n';
 
@@ -171,4 +171,32 @@ test('a draft like def qmark(completion): is listed with warnings that say what 
     'use.py': 'from r import qmark\ndef total(cs):\n    return sum(qmark(c) for c in cs)\n',
   });
   assert.ok(!usedElsewhere.rewards.some((r) => r.name === 'qmark'), 'called as a helper from another module');
+});
+
+test('editing, creating or deleting the data file a trainer or config reads redoes its verdicts, and only theirs', async () => {
+  const dir = workspace({
+    'train.py': [
+      'from datasets import load_dataset',
+      'from trl import GRPOTrainer',
+      '',
+      'def accuracy_reward(completions, answer, **kwargs):',
+      '    return [float(a in c) for c, a in zip(completions, answer)]',
+      '',
+      'GRPOTrainer(model="m", reward_funcs=[accuracy_reward], train_dataset=load_dataset("json", data_files="qa.jsonl", split="train"))',
+      '',
+    ].join('\n'),
+    'other.py': 'def other_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n',
+    'runs/r1/events.jsonl': '{"type": "start"}\n',
+  });
+  const index = await makeIndex(dir);
+  const verdict = () => codes(byName(index.report(), 'accuracy_reward'));
+  assert.deepEqual(verdict(), ['GRPO121'], 'qa.jsonl does not exist yet: the column is unknown');
+  const data = path.join(dir, 'qa.jsonl');
+  fs.writeFileSync(data, QA);
+  assert.deepEqual(index.dataChanged(data), [path.join(dir, 'train.py')], 'created: the trainer that looked for it');
+  assert.deepEqual(verdict(), ['GRPO104'], 'now known: answer is not a column');
+  fs.writeFileSync(data, QA.replace(/solution/g, 'answer'));
+  index.dataChanged(data);
+  assert.deepEqual(verdict(), [], 'the column was renamed in the data');
+  assert.deepEqual(index.dataChanged(path.join(dir, 'runs', 'r1', 'events.jsonl')), [], 'a run writing its events checks nothing again');
 });

@@ -27,6 +27,11 @@ export interface TrainingDataset {
 
 export type DatasetResolution = { dataset: TrainingDataset } | { unresolved: string };
 
+/** The modules of the workspace, and a record of the data paths a resolution looked at (read or missing). */
+export interface DatasetHost extends ModuleHost {
+  noteData(file: string): void;
+}
+
 /** Methods of `datasets.Dataset` that keep the columns as they are. */
 const KEEPS_COLUMNS = new Set([
   'shuffle',
@@ -52,7 +57,7 @@ export class DatasetResolver {
   private readonly resolver: RewardResolver;
 
   constructor(
-    private readonly host: ModuleHost,
+    private readonly host: DatasetHost,
     /** Folders a relative data path is looked up in after the file's own folder (the workspace roots). */
     private readonly roots: string[],
   ) {
@@ -241,6 +246,14 @@ export class DatasetResolver {
     return { unresolved: `the rows of ${where} are not a literal the checker can read` };
   }
 
+  /** The first of the places `written` may be, each noted: the verdict changes when any of them does. */
+  private firstExisting(written: string, dirs: string[]): string | undefined {
+    if (/[*?[]/.test(written)) return undefined;
+    const candidates = path.isAbsolute(written) ? [written] : dirs.map((d) => path.resolve(d, written));
+    for (const candidate of candidates) this.host.noteData(candidate);
+    return candidates.find((c) => fs.existsSync(c));
+  }
+
   private loadDataset(expr: Extract<Expr, { type: 'call' }>, scope: Scope): DatasetResolution {
     const first = expr.args[0] ?? expr.kwargs.get('path');
     if (first?.type !== 'string') return { unresolved: `the dataset load_dataset(...) names is not a string literal` };
@@ -248,11 +261,11 @@ export class DatasetResolver {
     if (LOCAL_BUILDERS.has(first.value)) {
       const written = dataFilesOf(expr.kwargs.get('data_files'));
       if (!written) return { unresolved: `the data_files of load_dataset("${first.value}", ...) are not string literals` };
-      const file = written.map((f) => firstExisting(f, dirs)).find((f) => f !== undefined);
+      const file = written.map((f) => this.firstExisting(f, dirs)).find((f) => f !== undefined);
       if (!file) return { unresolved: `${written.join(', ')} does not exist (looked in ${dirs.join(', ')})` };
       return { dataset: localFileDataset(file, written[0]) };
     }
-    const local = firstExisting(first.value, dirs);
+    const local = this.firstExisting(first.value, dirs);
     if (local) {
       const file = fs.statSync(local).isDirectory() ? dataFilesIn(local)[0] : local;
       if (!file) return { unresolved: `${first.value} holds no data file the checker reads (.jsonl, .json, .csv, .parquet)` };
@@ -338,12 +351,6 @@ function dataFilesOf(expr: Expr | undefined): string[] | undefined {
     return items.length ? items : undefined;
   }
   return undefined;
-}
-
-function firstExisting(written: string, dirs: string[]): string | undefined {
-  if (/[*?[]/.test(written)) return undefined;
-  const candidates = path.isAbsolute(written) ? [written] : dirs.map((d) => path.resolve(d, written));
-  return candidates.find((c) => fs.existsSync(c));
 }
 
 function dataFilesIn(dir: string): string[] {

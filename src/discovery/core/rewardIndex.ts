@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Parser } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
 import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget } from './contract';
-import { DatasetResolver, hubDataset, type DatasetResolution } from './datasetResolver';
+import { DatasetResolver, hubDataset, type DatasetHost, type DatasetResolution } from './datasetResolver';
 import { NEWEST_PROFILE, trainerProfile, type TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { NotebookSummaries } from './notebookSummary';
@@ -15,7 +15,7 @@ import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } 
 import type { RewardFunction, RewardKind, RewardOrigin } from './types';
 import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
 import { readDatasetShape } from '../../shared/datasetReader';
-import { LOCAL_DATA, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
+import { LOCAL_DATA, namedDataFiles, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
 
 /**
  * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`
@@ -65,6 +65,8 @@ interface FileEntry {
 interface FileResult {
   rewards: RewardFunction[];
   dependencies: Set<string>;
+  /** The data files and folders its datasets were read from or looked for in. */
+  dataPaths: Set<string>;
 }
 
 export interface DiscoveryReport {
@@ -138,6 +140,17 @@ export class RewardIndex implements ModuleHost {
       }
     }
     return this.invalidate(file);
+  }
+
+  /**
+   * A data file was written, created or deleted: the verdicts of the trainers and configs whose
+   * dataset is that file, lies in that folder, or was looked for there are redone. Returns their files.
+   */
+  dataChanged(file: string): string[] {
+    const touches = (dataPath: string) => dataPath === file || file.startsWith(dataPath + path.sep);
+    const affected = [...this.results].filter(([, result]) => [...result.dataPaths].some(touches)).map(([source]) => source);
+    for (const source of affected) this.results.delete(source);
+    return affected;
   }
 
   remove(file: string): string[] {
@@ -398,9 +411,9 @@ export class RewardIndex implements ModuleHost {
     const dependencies = resolution.dependencies;
     const rewards: RewardFunction[] = [];
     if (entry.kind === 'config') {
-      const context = this.datasetContext(this.configDataset(file, entry.configValues ?? {}));
+      const context = this.datasetContext(this.configDataset(file, entry.configValues ?? {}, resolution));
       for (const configEntry of entry.configEntries ?? []) rewards.push(this.fromConfigEntry(resolution, file, configEntry, context));
-      return { rewards, dependencies };
+      return { rewards, dependencies, dataPaths: resolution.dataPaths };
     }
     const summary = entry.summary!;
     for (const call of summary.trainerCalls) {
@@ -436,7 +449,7 @@ export class RewardIndex implements ModuleHost {
         if (reward) rewards.push(shape === 'draft' ? this.asDraft(reward) : reward);
       }
     }
-    return { rewards, dependencies };
+    return { rewards, dependencies, dataPaths: resolution.dataPaths };
   }
 
   /**
@@ -474,8 +487,9 @@ export class RewardIndex implements ModuleHost {
   }
 
   /** The dataset a run config trains on: its first local train file (after column_mapping), or a Hub dataset in the local cache. */
-  private configDataset(file: string, values: RunConfigValues): DatasetResolution {
+  private configDataset(file: string, values: RunConfigValues, resolution: Resolution): DatasetResolution {
     const dirs = [...this.options.roots, path.dirname(file)];
+    for (const named of namedDataFiles(values, dirs)) for (const dir of dirs) resolution.noteData(path.resolve(dir, named.value));
     const local = trainingDataFiles(values, dirs)[0];
     if (local) {
       try {
@@ -865,8 +879,9 @@ function statSize(file: string): number | undefined {
  * One file's resolution through the index: the modules it reads, each recorded as a dependency (when
  * one of them changes, the file's rewards are resolved again).
  */
-class Resolution implements ModuleHost {
+class Resolution implements DatasetHost {
   readonly dependencies: Set<string>;
+  readonly dataPaths = new Set<string>();
   readonly resolver: RewardResolver;
 
   constructor(
@@ -888,6 +903,10 @@ class Resolution implements ModuleHost {
 
   resolveSubmodule(packageFile: string, name: string): string | undefined {
     return this.note(this.index.resolveSubmodule(packageFile, name));
+  }
+
+  noteData(file: string): void {
+    this.dataPaths.add(file);
   }
 
   note(file: string | undefined): string | undefined {

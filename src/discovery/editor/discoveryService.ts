@@ -36,8 +36,15 @@ export class DiscoveryService implements vscode.Disposable {
 
   async start(): Promise<void> {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{py,yaml,yml}');
+    // The datasets trainers and configs read decide column and format verdicts.
+    const dataWatcher = vscode.workspace.createFileSystemWatcher('**/*.{jsonl,json,csv,tsv,parquet}');
+    const dataChanged = (uri: vscode.Uri) => this.apply(() => this.index?.dataChanged(uri.fsPath));
     this.disposables.push(
       watcher,
+      dataWatcher,
+      dataWatcher.onDidCreate(dataChanged),
+      dataWatcher.onDidChange(dataChanged),
+      dataWatcher.onDidDelete(dataChanged),
       watcher.onDidCreate((uri) => this.fileChanged(uri)),
       watcher.onDidChange((uri) => this.fileChanged(uri)),
       watcher.onDidDelete((uri) => this.fileDeleted(uri)),

@@ -123,6 +123,7 @@ function toJson(reward: RewardFunction, place: Place) {
     ...place(reward.file, reward.range.start.line),
     kind: reward.kind,
     async: reward.isAsync,
+    ...(reward.notes?.length ? { notes: reward.notes } : {}),
     problems: reward.problems.map((p: Problem) => ({
       severity: p.severity,
       code: p.code,
@@ -144,6 +145,7 @@ function formatText(rewards: RewardFunction[], trl: TrlProfile, place: Place): s
   for (const reward of rewards) {
     const flags = [reward.kind, reward.isAsync ? 'async' : ''].filter(Boolean).join(', ');
     lines.push(`${where(reward.file, reward.range.start.line)}: ${reward.name} (${flags})`);
+    for (const note of reward.notes ?? []) lines.push(`  note: ${note}`);
     for (const p of reward.problems) {
       if (p.severity === 'error') errors++;
       if (p.severity === 'warning') warnings++;

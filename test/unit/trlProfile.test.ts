@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { detectTrlProfile, profileFor, resolveSpecifiers, trainerProfile } from '../../src/discovery/core/trlProfile';
 import { NEWEST_KNOWN } from '../../src/shared/trlReleases';
-import { repoRoot, workspace } from './helpers';
+import { byName, discover, repoRoot, workspace } from './helpers';
 
 test('TRL profiles: what each release passes, awaits and accepts', () => {
   assert.deepEqual(profileFor('0.14.0', 'x').keywords, ['prompts', 'completions']);
@@ -111,3 +111,28 @@ test('check --trl-version: verdicts and messages for that release, and the versi
 });
 
 const pick = (p: { version: string; source: string }) => [p.version, p.source];
+
+test('rewards trained through Unsloth carry a note: the TRL release in use is still the profile', async () => {
+  const report = await discover(
+    {
+      'requirements.txt': 'unsloth\ntrl==0.22.2\n',
+      'train.py': [
+        'from unsloth import FastLanguageModel, PatchFastRL',
+        'from trl import GRPOConfig, GRPOTrainer',
+        '',
+        'def format_reward(completions, **kwargs):',
+        '    return [1.0 for c in completions]',
+        '',
+        'trainer = GRPOTrainer(model=model, reward_funcs=[format_reward], args=GRPOConfig(output_dir="o"))',
+        '',
+      ].join('\n'),
+      'plain.py':
+        'from trl import GRPOTrainer\n\ndef other_reward(completions, **kwargs):\n    return [0.0 for c in completions]\n\nGRPOTrainer(model="m", reward_funcs=[other_reward])\n',
+    },
+    { trl: profileFor('0.22.2', 'pinned in requirements.txt') },
+  );
+  assert.deepEqual(byName(report, 'format_reward').notes, [
+    'Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does: checked for TRL 0.22.2 (pinned in requirements.txt).',
+  ]);
+  assert.equal(byName(report, 'other_reward').notes, undefined);
+});

@@ -196,6 +196,7 @@ export class RewardIndex implements ModuleHost {
           continue;
         }
         existing.references.push(...reward.references);
+        for (const note of reward.notes ?? []) if (!existing.notes?.includes(note)) existing.notes = [...(existing.notes ?? []), note];
         for (const p of reward.problems) {
           if (!existing.problems.some((q) => sameProblem(p, q))) existing.problems.push(p);
         }
@@ -421,8 +422,16 @@ export class RewardIndex implements ModuleHost {
         ? new DatasetResolver(resolution, this.options.roots).resolve(call.trainDataset, { file, fn: call.scope }, call.range.start.line)
         : { unresolved: this.options.l10n.t('the trainer call has no train_dataset=') };
       const context = { ...this.datasetContext(dataset, summary), trl: trainerProfile(this.trlProfile(), call.trainer) };
+      const unsloth = importsUnsloth(summary)
+        ? this.options.l10n.t(
+            'Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does: checked for TRL {0} ({1}).',
+            context.trl.version,
+            context.trl.source,
+          )
+        : undefined;
       for (const { expr, value } of resolution.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
         const reward = this.toReward(resolution, value, exprText(expr), 'trainer', context, { file, range: expr.range });
+        if (reward && unsloth) reward.notes = [unsloth];
         if (reward) rewards.push(reward);
       }
     }
@@ -802,6 +811,14 @@ export class RewardIndex implements ModuleHost {
       problems: checkCallable(target, context, this.options.l10n),
     };
   }
+}
+
+/** `from unsloth import FastLanguageModel`, `import unsloth`, `from unsloth import PatchFastRL`: Unsloth patches TRL's trainers. */
+function importsUnsloth(summary: ModuleSummary): boolean {
+  for (const binding of summary.bindings.values()) {
+    if ((binding.type === 'import-module' || binding.type === 'import-name') && /^unsloth(_zoo)?(\.|$)/.test(binding.module)) return true;
+  }
+  return false;
 }
 
 /** `pkg.mod.fn` or `path/to/file.py::fn` → [module, name]. */

@@ -21,6 +21,8 @@ export interface RewardFunction {
   handle?: RewardHandle;
   /** For a reward model given as a path: the local folder it names (TRL loads it with from_pretrained). */
   modelDir?: string;
+  /** What the verdicts assume beyond the code, for the hover ("trained through Unsloth, checked for TRL 0.22.2"). */
+  notes?: string[];
 }
 
 /** A module-level name of the defining file (`instantiate`: a class to call without arguments). */

@@ -113,6 +113,7 @@ function tooltip(reward: RewardFunction): vscode.MarkdownString {
   if (reward.origin === 'shape') md.appendMarkdown(`${vscode.l10n.t('Looks like a reward function; not passed to a trainer yet.')}\n\n`);
   const users = [...new Set(reward.references.map((r) => `${vscode.workspace.asRelativePath(r.file)}:${r.range.start.line + 1}`))];
   if (users.length) md.appendMarkdown(`${vscode.l10n.t('Used by {0}', users.map((u) => `\`${u}\``).join(', '))}\n\n`);
+  for (const note of reward.notes ?? []) md.appendText(`${note}\n\n`);
   if (reward.problems.length === 0) md.appendMarkdown(vscode.l10n.t('GRPOTrainer can call this reward function.'));
   for (const p of reward.problems) md.appendMarkdown(`- \`${p.code}\` ${p.message.replace(/[\\`*_[\]]/g, '\\$&')}\n`);
   return md;

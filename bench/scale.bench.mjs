@@ -64,7 +64,7 @@ function writeEvents(dir, { steps, completionChars }) {
 }
 
 /** A TRL output folder as TRL leaves it: trainer_state.json with `steps` logged steps, in checkpoint-<steps>/. */
-function writeTrainerState(dir, steps) {
+export function writeTrainerState(dir, steps) {
   const checkpoint = path.join(dir, `checkpoint-${steps}`);
   mkdirSync(checkpoint, { recursive: true });
   const fd = openSync(path.join(checkpoint, 'trainer_state.json'), 'w');

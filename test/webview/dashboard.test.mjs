@@ -725,18 +725,15 @@ function measureLive(page, rows, appends) {
   );
 }
 
-test('timings: first chart of a 100,000-row history, and the cost of a live event (printed, not asserted)', async () => {
-  const { page, assertClean } = await openDashboard();
-  const ROWS = 100_000;
-  const APPENDS = 200;
-  const SHORT_ROWS = 100;
+/** Posts a history of `rows` log rows, built in the page, and times its first and last on-screen chart. */
+async function timeFirstChart(page, rows) {
   // The history is built in the page: 100,000 rows through the test driver would measure the driver.
   const metricCount = await page.evaluate(
     ({ source, rows }) => {
       window.__history = new Function(`return (${source})`)()({ steps: rows, completionsEvery: 100 });
       return Object.keys(window.__history[1].metrics).length;
     },
-    { source: trainingEvents.toString(), rows: ROWS },
+    { source: trainingEvents.toString(), rows },
   );
   // Chart.js marks a canvas it has set up with an expando; the page draws it in the same frame.
   const history = await page.evaluate(
@@ -763,6 +760,20 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
       }),
     RUN.id,
   );
+  return { metricCount, history };
+}
+
+test('timings: first chart of a 100,000-row history, and the cost of a live event (printed, not asserted)', async () => {
+  const { page, assertClean } = await openDashboard();
+  const ROWS = 100_000;
+  const APPENDS = 200;
+  const SHORT_ROWS = 100;
+  const HEAD_ROWS = 2000;
+  const { metricCount, history } = await timeFirstChart(page, ROWS);
+  // What a big TRL output folder sends first: its first 2,000 logged steps (readTrlOutputHead).
+  const { page: headPage } = await openDashboard();
+  const { history: head } = await timeFirstChart(headPage, HEAD_ROWS);
+  await headPage.close();
   await page.screenshot({ path: join(screenshots, 'dashboard-100k.png') });
 
   const live = await measureLive(page, ROWS, APPENDS);
@@ -786,6 +797,7 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
       `dashboard timings (${VIEWPORT.width}×${VIEWPORT.height} viewport, ${metricCount} metrics → ${cards} charts, ${history.charts} on screen):`,
       `  history of ${ROWS.toLocaleString('en-US')} log rows, posted → handled ${ms(history.handled)} (handler ${ms(history.handler)}, the rest is the structured clone)`,
       `    → first chart drawn ${ms(history.first)}, all ${history.charts} on-screen charts ${ms(history.all)}`,
+      `  history of ${HEAD_ROWS.toLocaleString('en-US')} log rows (a big TRL folder's head) → first chart drawn ${ms(head.first)}`,
       `  live event, ${APPENDS} appends: total work ${stats('total')}`,
       `    handler ${stats('handler')}; longest single task or frame ${stats('frame')}`,
       `  live event after a ${SHORT_ROWS}-row history (every chart redrawn each step): total work ${stats('total', liveShort)}`,
@@ -793,7 +805,7 @@ test('timings: first chart of a 100,000-row history, and the cost of a live even
   );
   // One line for scripts (npm run bench): everything in ms.
   console.log(
-    `DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') }, shortRows: SHORT_ROWS, liveShort: { total: summary('total', liveShort) } })}`,
+    `DASHBOARD_TIMINGS ${JSON.stringify({ rows: ROWS, metrics: metricCount, ...history, live: { total: summary('total'), handler: summary('handler'), frame: summary('frame') }, shortRows: SHORT_ROWS, liveShort: { total: summary('total', liveShort) }, headRows: HEAD_ROWS, head })}`,
   );
   await assertClean();
   await page.close();

@@ -245,7 +245,79 @@ function trackioCompletions(run: TrackioRun | undefined): RunSources['completion
   }));
 }
 
-async function runOutput(sources: RunSources): Promise<TrlOutput> {
+/**
+ * The first `entries` logged steps of a big folder's newest trainer state, as the first events its
+ * full read will give (the same start, the same steps), read from the head and tail of the file
+ * alone: the dashboard draws them while the whole file is parsed. Undefined where the full read is
+ * quick anyway, or where a tracker decides the times (TensorBoard, Trackio).
+ */
+export async function readTrlOutputHead(dir: string, entries = 2000, minBytes = 8 << 20): Promise<RunEvent[] | undefined> {
+  const newest = stateFiles(dir).at(-1);
+  if (!newest || fs.statSync(newest.file).size < minBytes) return undefined;
+  if (tensorBoardFiles(dir).length > 0 || (await trackioRunOf(dir).catch(() => undefined))) return undefined;
+  const state = stateHead(newest.file, entries);
+  if (!state) return undefined;
+  const output = await runOutput(
+    {
+      state: { state, mtime: newest.mtime },
+      logged: new Map(),
+      completions: completionFiles(dir).map((c) => ({ step: c.step, time: mtimeOf(c.file), name: '', rows: async () => [] })),
+      checkpoints: [],
+      config: { trl_output: dir },
+      versions: versionsFromModelCard(dir),
+      lastWrite: newest.mtime,
+      notes: [],
+    },
+    { headOnly: true },
+  );
+  return output.events;
+}
+
+/** `global_step`, `max_steps` and the first `entries` of `log_history`, from the file's first 4 MB and last 64 KB. */
+function stateHead(file: string, entries: number): TrainerState | undefined {
+  const fd = fs.openSync(file, 'r');
+  let head: string;
+  let tail: string;
+  try {
+    const size = fs.fstatSync(fd).size;
+    const read = (length: number, position: number) => {
+      const buffer = Buffer.alloc(length);
+      return buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, length, position));
+    };
+    head = read(Math.min(size, 4 << 20), 0);
+    tail = read(Math.min(size, 64 << 10), Math.max(0, size - (64 << 10)));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const key = head.indexOf('"log_history"');
+  const open = key < 0 ? -1 : head.indexOf('[', key);
+  if (open < 0) return undefined;
+  const history: Record<string, unknown>[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = open + 1; i < head.length && history.length < entries; i++) {
+    const c = head.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b) {
+      if (depth++ === 0) start = i;
+    } else if (c === 0x7d) {
+      if (--depth === 0) history.push(JSON.parse(head.slice(start, i + 1)) as Record<string, unknown>);
+    } else if (c === 0x5d && depth === 0) break;
+  }
+  // Outside log_history: before it in the head, or after it in the tail (TRL sorts the keys).
+  const outside = `${head.slice(0, key)}\n${tail.slice(tail.lastIndexOf(']') + 1)}`;
+  const number = (name: string) => {
+    const match = new RegExp(`"${name}"\\s*:\\s*(-?\\d+)`).exec(outside);
+    return match ? Number(match[1]) : undefined;
+  };
+  return { global_step: number('global_step'), max_steps: number('max_steps'), log_history: history };
+}
+
+async function runOutput(sources: RunSources, { headOnly = false } = {}): Promise<TrlOutput> {
   const { state: newest, logged, args, notes, lastWrite } = sources;
   const history = newest?.state.log_history ?? [];
   const argsMaxSteps = args?.max_steps;
@@ -304,6 +376,7 @@ async function runOutput(sources: RunSources): Promise<TrlOutput> {
     if ('train_runtime' in entry) events.push({ event: 'summary', time: at, step, metrics });
     else events.push({ event: evaluation ? 'eval' : 'log', time: at, step, metrics });
   }
+  if (headOnly) return { events, notes, live: true, lastWrite };
   // A tracker has every logged step; trainer_state.json only those up to the newest checkpoint.
   let fromTrackers = 0;
   for (const [step, { time: at, metrics }] of [...logged].sort((a, b) => a[0] - b[0])) {
@@ -424,6 +497,14 @@ export class TrlOutputFollower {
   }
 
   async poll(): Promise<void> {
+    if (!this.stamp && !this.trackio && !this.reading) {
+      // A big folder's first steps go out before its whole state is parsed, and the host yields so they reach the dashboard.
+      const head = await readTrlOutputHead(this.id).catch(() => undefined);
+      if (head) {
+        this.deliver(head);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
     const folder = this.trackio
       ? []
       : [
@@ -444,16 +525,21 @@ export class TrlOutputFollower {
       this.lastWrite = read.lastWrite;
       this.live = read.live;
       this.notes = read.notes;
-      const fresh = read.events.filter((event) => {
-        const key = `${event.event}:${'step' in event ? event.step : ''}`;
-        if (this.seen.has(key)) return false;
-        this.seen.add(key);
-        return true;
-      });
-      if (fresh.length) this.onEvents(fresh);
+      this.deliver(read.events);
     } finally {
       this.reading = false;
     }
+  }
+
+  /** Hands on the events not seen before, by kind and step. */
+  private deliver(events: RunEvent[]): void {
+    const fresh = events.filter((event) => {
+      const key = `${event.event}:${'step' in event ? event.step : ''}`;
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
+      return true;
+    });
+    if (fresh.length) this.onEvents(fresh);
   }
 
   stop(): void {

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeTrainerState } from '../../bench/scale.bench.mjs';
 import { python, trainingOptions } from './trainingExample.mjs';
 
 export const options = trainingOptions;
@@ -50,26 +51,29 @@ export async function run(ctx) {
   await openFile('run.tiny.yaml');
   await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Train' }).first().waitFor({ state: 'visible', timeout: 60000 });
 
-  await runCommand('GRPO: Open Run Folder...');
   const input = page.locator('.quick-input-widget input[type="text"], .quick-input-widget input').first();
-  await input.waitFor({ state: 'visible' });
-  // The dialog fills in the workspace folder once it is up: type over it after that, and check it took.
-  await waitFor(async () => /\/$/.test(await input.inputValue()), { message: 'the file dialog shows its starting folder' });
-  await waitFor(
-    async () => {
-      await input.fill(`${output}/`);
-      await page.waitForTimeout(300);
-      return (await input.inputValue()) === `${output}/`;
-    },
-    { message: 'the run folder typed into the file dialog' },
-  );
-  await screenshot('open-run-folder-dialog');
-  await page.keyboard.press('Enter');
-  await page
-    .locator('.quick-input-widget .monaco-button', { hasText: /Open Run/ })
-    .first()
-    .click({ timeout: 3000 })
-    .catch(() => page.keyboard.press('Enter'));
+  const openRunFolder = async (folder) => {
+    await runCommand('GRPO: Open Run Folder...');
+    await input.waitFor({ state: 'visible' });
+    // The dialog fills in the workspace folder once it is up: type over it after that, and check it took.
+    await waitFor(async () => /\/$/.test(await input.inputValue()), { message: 'the file dialog shows its starting folder' });
+    await waitFor(
+      async () => {
+        await input.fill(`${folder}/`);
+        await page.waitForTimeout(300);
+        return (await input.inputValue()) === `${folder}/`;
+      },
+      { message: 'the run folder typed into the file dialog' },
+    );
+    await screenshot('open-run-folder-dialog');
+    await page.keyboard.press('Enter');
+    await page
+      .locator('.quick-input-widget .monaco-button', { hasText: /Open Run/ })
+      .first()
+      .click({ timeout: 3000 })
+      .catch(() => page.keyboard.press('Enter'));
+  };
+  await openRunFolder(output);
 
   const frame = await findFrame('figure.chart-card[data-key="reward"]', { timeoutMs: 60000 });
   await waitFor(async () => /finished/.test((await frame.locator('.runs .status').first().textContent()) ?? ''), {
@@ -157,4 +161,18 @@ export async function run(ctx) {
   });
   assert.ok((await trackioFrame.locator('figure.chart-card[data-key="rewards/length_reward/mean"]').count()) === 1);
   await screenshot('trackio-run-dashboard');
+
+  // A long run made elsewhere: 100,000 logged steps in an 80 MB trainer_state.json. Its first steps
+  // are charted while the rest is read; then the whole run is there.
+  const big = path.join(workspace, 'elsewhere', 'long-run');
+  writeTrainerState(big, 100_000);
+  await openRunFolder(big);
+  const bigFrame = await findFrame('.runs:has-text("long-run")', { timeoutMs: 60000 });
+  await bigFrame.locator('vscode-tab-header', { hasText: 'Charts' }).click(); // the last dashboard was left on Completions
+  await bigFrame.locator('figure.chart-card[data-key="loss"] canvas').waitFor({ state: 'visible', timeout: 60000 });
+  await waitFor(async () => /step 100,?000/.test((await bigFrame.locator('.runs .progress-label').first().textContent()) ?? ''), {
+    timeoutMs: 60000,
+    message: 'all 100,000 steps arrive after the first chart',
+  });
+  await screenshot('long-trl-run-dashboard');
 }

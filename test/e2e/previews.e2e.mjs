@@ -1,5 +1,7 @@
 // Reward previews as a user meets them in the example: numbers at each reward function after a
 // save, "Score this completion" in the samples file, and the Reward Preview panel.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 
 export const options = {
@@ -12,7 +14,8 @@ export const options = {
 const summaries = async (decorationTexts) => (await decorationTexts()).filter((t) => /^μ .* σ .* · 16 samples/.test(t));
 
 export async function run(ctx) {
-  const { page, assert, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts, writeFile, waitForNotification } = ctx;
+  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts, writeFile, waitForNotification } =
+    ctx;
 
   await openFile('rewards.py');
   // The reading that shows both (the editor may re-render its lines right after).
@@ -78,6 +81,38 @@ export async function run(ctx) {
   assert.ok(rows >= 16, `${rows} rows`);
   await screenshot('panel');
 
+  // The panel says whose rewards it totals, and follows that config while it is edited.
+  const sourceText = async () => (await frame.locator('.source-label').textContent()) ?? '';
+  await waitFor(async () => /Rewards of grpo\.yaml: emoji_reward ×1, length_reward ×1/.test(await sourceText()), {
+    message: 'the panel names its source and weights',
+  });
+  await openFile('grpo.yaml');
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type('7:1');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('reward_weights: [1.0, 2.0]');
+  await page.keyboard.press('Enter');
+  await waitFor(async () => /emoji_reward ×1, length_reward ×2/.test(await sourceText()), {
+    timeoutMs: 30000,
+    message: "the config's reward_weights, typed and not saved yet, in the panel",
+  });
+  await page.keyboard.press('Control+S');
+  // A weight changed in the panel goes back into the config, on request.
+  await frame.locator('vscode-textfield#weight-0').evaluate((field) => {
+    field.value = '3';
+    field.dispatchEvent(new Event('change'));
+  });
+  const write = frame.locator('vscode-button.write-weights', { hasText: 'Write weights to grpo.yaml' });
+  await write.waitFor({ state: 'visible', timeout: 30000 });
+  await screenshot('preview-source');
+  await write.click();
+  const config = path.join(workspace, 'grpo.yaml');
+  await waitFor(() => /^reward_weights: \[3, 2\]$/m.test(readFileSync(config, 'utf8')), {
+    message: 'the panel weights written into grpo.yaml',
+  });
+  await waitFor(async () => /emoji_reward ×3, length_reward ×2/.test(await sourceText()), { message: 'the panel reads them back' });
+  await waitFor(() => write.isHidden(), { message: 'nothing left to write once the config has the weights' });
+
   // A reward that raises: a diagnostic at the failing line of the user's code, no stale numbers.
   writeFile(
     'broken_rewards.py',
@@ -110,6 +145,7 @@ export async function run(ctx) {
   await openFile('answer.txt');
   await page.keyboard.press('Control+A');
   await runCommand('GRPO: Score Selection as Completion');
-  await waitForNotification('emoji_reward 2×1 + length_reward');
+  // With the weights grpo.yaml has now, shown next to each score.
+  await waitForNotification('emoji_reward 2×3 + length_reward');
   await screenshot('score-selection');
 }

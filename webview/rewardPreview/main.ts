@@ -3,6 +3,7 @@
  * with GRPO totals and advantages as TRL computes them (the host does the math and posts
  * `update`s; this page shows them, and posts `setOptions` and `reveal` back).
  */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { HostMessage, PreviewData, WebviewMessage } from '../../src/previews/core/rewardPreviewProtocol';
 import { RewardChart } from './chart';
 import { renderSignal } from './signal';
@@ -30,6 +31,12 @@ const vscode = acquireVsCodeApi();
 const view: ViewState = { sort: { column: 'line', descending: false }, filter: '', stacked: false, ...vscode.getState() };
 let data: PreviewData | undefined;
 
+const sourceLabel = h('span', { className: 'source-label' });
+const changeSource = h('vscode-button', { className: 'change-source', attrs: { secondary: '' } });
+const writeWeights = h('vscode-button', { className: 'write-weights', attrs: { hidden: '' } });
+changeSource.addEventListener('click', () => vscode.postMessage({ type: 'chooseSource' }));
+writeWeights.addEventListener('click', () => vscode.postMessage({ type: 'writeWeights' }));
+const source = h('div', { className: 'source', attrs: { hidden: '' } }, sourceLabel, changeSource, writeWeights);
 const toolbar = h('div', { className: 'toolbar' });
 const notice = h('div', { className: 'notice', attrs: { role: 'status', hidden: '' } });
 const errors = h('ul', { className: 'errors', attrs: { hidden: '' } });
@@ -38,7 +45,7 @@ const summary = h('div', { className: 'summary' }, l10n.t('Waiting for scores…
 const canvas = h('canvas', { attrs: { role: 'img', 'aria-label': l10n.t('Rewards per completion, grouped by GRPO group') } });
 const chartContainer = h('div', { className: 'chart', attrs: { hidden: '' } }, canvas);
 const tableContainer = h('div', { className: 'table-container' });
-document.body.append(toolbar, signalContainer, notice, errors, summary, chartContainer, tableContainer);
+document.body.append(source, toolbar, signalContainer, notice, errors, summary, chartContainer, tableContainer);
 
 const chart = new RewardChart(canvas);
 const controls = createControls(toolbar, view, {
@@ -84,9 +91,19 @@ function renderChart(current: PreviewData): void {
   chart.render(current, filterRows(current.rows, view.filter), view.stacked ? 'stacked' : 'total', readChartTheme());
 }
 
+/** Whose rewards are totalled, with their weights; another source; the panel's weights into the config. */
+function renderSource(current: PreviewData): void {
+  source.hidden = !current.source;
+  sourceLabel.textContent = current.source?.label ?? '';
+  changeSource.textContent = l10n.t('Change…');
+  writeWeights.hidden = !current.source?.writableTo;
+  writeWeights.textContent = current.source?.writableTo ? l10n.t('Write weights to {0}', current.source.writableTo) : '';
+}
+
 function render(): void {
   const current = data;
   if (!current) return;
+  renderSource(current);
   const rows = filterRows(current.rows, view.filter);
   signalContainer.replaceChildren(...(current.dryRun ? [renderSignal(current.dryRun)] : []));
   signalContainer.hidden = !current.dryRun;

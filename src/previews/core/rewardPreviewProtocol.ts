@@ -65,8 +65,16 @@ export interface DryRunReport {
   findings: DryRunFinding[];
 }
 
+/** Whose rewards are totalled, as the panel's heading says it ("Rewards of run.tiny.yaml: emoji_reward ×1, …"). */
+export interface PreviewSourceInfo {
+  label: string;
+  /** A config whose reward_weights differ from the panel's: "Write weights to …" is offered. */
+  writableTo?: string;
+}
+
 export interface PreviewData {
   samplesFile: string;
+  source?: PreviewSourceInfo;
   functions: PreviewFunction[];
   rows: PreviewRow[];
   groups: PreviewGroup[];
@@ -85,7 +93,11 @@ export type WebviewMessage =
   /** Open the samples file at this one-based line. */
   | { type: 'reveal'; file: string; line: number }
   /** Recompute with these options; `weights` has one entry per function. */
-  | { type: 'setOptions'; options: WeightedPreviewOptions };
+  | { type: 'setOptions'; options: WeightedPreviewOptions }
+  /** Pick another config, trainer file or the whole workspace. */
+  | { type: 'chooseSource' }
+  /** Write the panel's weights into the source config's reward_weights. */
+  | { type: 'writeWeights' };
 
 type Fields = Record<string, unknown>;
 
@@ -120,6 +132,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return parseReveal(raw);
     case 'setOptions':
       return parseSetOptions(raw);
+    case 'chooseSource':
+      return { type: 'chooseSource' };
+    case 'writeWeights':
+      return { type: 'writeWeights' };
     default:
       return undefined;
   }

@@ -4,7 +4,8 @@ import type { DiscoveryService } from '../../discovery/editor/discoveryService';
 import { InlineScores } from './inlineScores';
 import { describeScores, SampleLenses, selectionSample } from './lenses';
 import { RewardPreviewPanel } from './rewardPreviewPanel';
-import { PreviewService } from './previewService';
+import { isPreviewableReward, PreviewService } from './previewService';
+import { sameSource, withRewardWeights } from '../core/previewSource';
 import type { DryRunReport } from '../core/rewardPreviewProtocol';
 
 /** What other capabilities may ask of the previews. */
@@ -36,6 +37,8 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
     panel.show();
   });
   ctx.registerCommand('grpoStudio.refreshRewardPreview', () => service.refresh());
+  ctx.registerCommand('grpoStudio.chooseRewardPreviewSource', () => chooseSource(service));
+  ctx.registerCommand('grpoStudio.writePreviewWeights', () => writeWeights(service));
   ctx.registerCommand('grpoStudio.scoreSelection', async () => {
     const editor = vscode.window.activeTextEditor;
     const text = editor?.document.getText(editor.selection);
@@ -60,4 +63,47 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
       await service.showDryRun(file, report);
     },
   };
+}
+
+async function chooseSource(service: PreviewService): Promise<void> {
+  const current = service.source();
+  const items = service.sources().map((source) => {
+    const names = service.sourceRewards(source).map((r) => r.name);
+    return {
+      source,
+      label:
+        source.kind === 'workspace' ? vscode.l10n.t('All rewards wired in the workspace') : vscode.workspace.asRelativePath(source.file),
+      description: sameSource(source, current) ? vscode.l10n.t('shown now') : undefined,
+      detail: names.join(', '),
+    };
+  });
+  const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Whose rewards should the preview total?') });
+  if (picked) service.chooseSource(picked.source);
+}
+
+/** The panel's weights into the source config's reward_weights: one edit, undoable. */
+async function writeWeights(service: PreviewService): Promise<void> {
+  const source = service.source();
+  const panelWeights = service.options.weights;
+  if (source.kind !== 'config' || !panelWeights) {
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t("The preview totals no run config, or its weights are the config's: nothing to write."),
+    );
+    return;
+  }
+  const ordered = service.sourceRewards(source);
+  const previous = service.sourceSettings(source, ordered).weights;
+  let next = 0;
+  // Rewards the preview cannot run (a TRL built-in, a model id) keep their weight.
+  const weights = ordered.map((r, k) => (isPreviewableReward(r) ? panelWeights[next++] : (previous?.[k] ?? 1)));
+  const document = await vscode.workspace.openTextDocument(vscode.Uri.file(source.file));
+  const text = document.getText();
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(document.uri, new vscode.Range(document.positionAt(0), document.positionAt(text.length)), withRewardWeights(text, weights));
+  if (await vscode.workspace.applyEdit(edit)) {
+    await document.save();
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('reward_weights: [{0}] written to {1}', weights.join(', '), vscode.workspace.asRelativePath(source.file)),
+    );
+  }
 }

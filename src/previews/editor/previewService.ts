@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import * as vscode from 'vscode';
@@ -7,6 +8,7 @@ import type { RewardFunction } from '../../discovery/core/types';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { RewardModelThread } from '../../scoring/rewardModelThread';
 import type { DryRunReport, WeightedPreviewOptions } from '../core/rewardPreviewProtocol';
+import { configSettings, previewSources, sameSource, sourceOrder, type PreviewSource, type SourceSettings } from '../core/previewSource';
 import { scoreSamples, type Preview, type PreviewReward } from '../../scoring/engine';
 import { RewardWorker, WorkerFault } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
@@ -18,7 +20,10 @@ import { decodeUtf8 } from '../../shared/encoding';
 export interface SampleSetPreview {
   file: string;
   set: SampleSet;
+  /** The source's rewards first, in its order (the ones the totals use), then the other previewable ones. */
   rewards: RewardFunction[];
+  /** How many of `rewards`, from the first, the totals and advantages use. */
+  totalled: number;
   preview?: Preview;
   /** Why there are no numbers (worker fault, no trust, nothing to score). */
   failure?: string;
@@ -47,6 +52,10 @@ export class PreviewService implements vscode.Disposable {
   activeSamples?: string;
   /** Signal reports of the sample sets that dry runs saved, by file. */
   readonly dryRuns = new Map<string, DryRunReport>();
+  /** The source the user chose; else the first config, else the first trainer file, else the workspace. */
+  private chosenSource?: PreviewSource;
+  /** The source's own settings the panel's options were last reset to. */
+  private settingsKey = '';
 
   constructor(
     private readonly ctx: Ctx,
@@ -99,16 +108,75 @@ export class PreviewService implements vscode.Disposable {
     return (this.activeSamples && this.previews.get(this.activeSamples)) || this.previews.values().next().value;
   }
 
-  /** The discovered rewards changed (an edit): rescore only once the set of previewable ones differs. */
+  /**
+   * The discovered rewards changed (an edit of a reward or of the source's `reward_funcs`): rescore
+   * once the previewable ones, the source's order or its settings differ. New source settings (the
+   * config's `reward_weights` edited) replace the panel's options.
+   */
   notifyRewardsChanged(): void {
-    const key = this.discovery.report.rewards
-      .filter(isPreviewable)
-      .map((r) => `${r.file}:${r.handle?.attr ?? r.modelDir}`)
-      .join('|');
-    if (key !== this.rewardsKey) {
+    const source = this.source();
+    const ordered = this.sourceRewards(source);
+    const key = [
+      ...this.discovery.report.rewards.filter(isPreviewableReward).map((r) => `${r.file}:${r.handle?.attr ?? r.modelDir}`),
+      JSON.stringify(source),
+      ...ordered.map((r) => r.name),
+    ].join('|');
+    const settingsChanged = this.resetToSourceSettings(source, ordered);
+    if (key !== this.rewardsKey || settingsChanged) {
       this.rewardsKey = key;
       void this.refresh();
     }
+  }
+
+  /** Every source to pick from: configs and trainer files that wire rewards, then the workspace. */
+  sources(): PreviewSource[] {
+    return previewSources(this.discovery.report.rewards);
+  }
+
+  source(): PreviewSource {
+    const sources = this.sources();
+    return sources.find((s) => sameSource(s, this.chosenSource)) ?? sources[0];
+  }
+
+  chooseSource(source: PreviewSource): void {
+    this.chosenSource = source;
+    this.settingsKey = '';
+    this.notifyRewardsChanged();
+  }
+
+  /** Every reward the source wires (previewable or not), in its order. */
+  sourceRewards(source = this.source()): RewardFunction[] {
+    const all = this.discovery.report.rewards;
+    return sourceOrder(all, source).map((k) => all[k]);
+  }
+
+  /** What the source says about scoring (a config: reward_weights, scale_rewards, multi_objective_aggregation). */
+  sourceSettings(source = this.source(), ordered = this.sourceRewards(source)): SourceSettings {
+    if (source.kind !== 'config') return {};
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === source.file);
+    let text = open?.getText();
+    if (text === undefined) {
+      try {
+        text = decodeUtf8(fs.readFileSync(source.file), source.file);
+      } catch {
+        return {};
+      }
+    }
+    return configSettings(text, ordered.length);
+  }
+
+  /** When the source or its settings changed, the panel's options become the source's. Returns whether they did. */
+  private resetToSourceSettings(source: PreviewSource, ordered: RewardFunction[]): boolean {
+    const settings = this.sourceSettings(source, ordered);
+    const key = JSON.stringify([source, settings, ordered.length]);
+    if (key === this.settingsKey) return false;
+    this.settingsKey = key;
+    this.options = {
+      scaleRewards: settings.scaleRewards ?? 'group',
+      aggregation: settings.aggregation ?? 'sum_then_normalize',
+      ...(settings.weights ? { weights: previewableWeights(ordered, settings.weights) } : {}),
+    };
+    return true;
   }
 
   /** A dry run saved `file`: it becomes the sample set on display, with its report above it. */
@@ -152,8 +220,8 @@ export class PreviewService implements vscode.Disposable {
         set = { samples: [], groups: [], problems: [{ line: 1, message: (error as Error).message }] };
       }
       this.publishSampleProblems(file, set);
-      const rewards = this.rewardsFor(file);
-      const entry: SampleSetPreview = { file, set, rewards };
+      const { rewards, totalled } = this.rewardsFor(file);
+      const entry: SampleSetPreview = { file, set, rewards, totalled };
       if (!this.trusted) {
         entry.failure = vscode.l10n.t('previews are off in Restricted Mode (they run your code); trust the folder to see scores');
       } else if (rewards.length === 0) {
@@ -168,7 +236,7 @@ export class PreviewService implements vscode.Disposable {
 
   private async score(entry: SampleSetPreview): Promise<void> {
     try {
-      entry.preview = await this.preview(entry.file, entry.rewards, entry.set);
+      entry.preview = await this.preview(entry.file, entry.rewards, entry.totalled, entry.set);
     } catch (error) {
       entry.failure =
         error instanceof WorkerFault
@@ -179,10 +247,10 @@ export class PreviewService implements vscode.Disposable {
   }
 
   /** Reward functions in the Python worker (started only when there are some), ONNX reward models here. */
-  private async preview(file: string, rewards: RewardFunction[], set: SampleSet): Promise<Preview> {
+  private async preview(file: string, rewards: RewardFunction[], totalled: number, set: SampleSet): Promise<Preview> {
     const needsPython = rewards.some((r) => r.handle);
     const worker = needsPython ? await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) : undefined;
-    const inTotal = totalIndices(rewards);
+    const inTotal = rewards.slice(0, totalled).map((_, k) => k);
     const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
     return scoreSamples(worker, {
       parser: await loadPythonParser(this.ctx.distPath),
@@ -200,7 +268,7 @@ export class PreviewService implements vscode.Disposable {
     const current = this.current();
     if (!current || !this.trusted || current.rewards.length === 0) return undefined;
     const set: SampleSet = { samples: [{ ...sample, group: 0 }], groups: [{ index: 0, start: 0, size: 1 }], problems: [] };
-    return this.preview(current.file, current.rewards, set);
+    return this.preview(current.file, current.rewards, current.totalled, set);
   }
 
   /** The previewable rewards defined in `file`. */
@@ -210,14 +278,19 @@ export class PreviewService implements vscode.Disposable {
 
   /**
    * Rewards with a module-level name and ONNX reward models named in a config, from the sample
-   * file's workspace folder, then the reward models of grpoStudio.preview.rewardModels.
+   * file's workspace folder, then the reward models of grpoStudio.preview.rewardModels: the
+   * source's first, in its order (those are totalled), then the rest.
    */
-  private rewardsFor(samplesFile: string): RewardFunction[] {
+  private rewardsFor(samplesFile: string): { rewards: RewardFunction[]; totalled: number } {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(samplesFile))?.uri.fsPath;
-    const found = this.discovery.report.rewards.filter((r) => isPreviewable(r) && (!folder || r.file.startsWith(folder + path.sep)));
+    const inFolder = this.discovery.report.rewards.filter(
+      (r) => isPreviewableReward(r) && (!folder || r.file.startsWith(folder + path.sep)),
+    );
+    const totalled = this.sourceRewards().filter((r) => inFolder.includes(r));
+    const found = [...totalled, ...inFolder.filter((r) => !totalled.includes(r))];
     const configured = this.ctx.config.previewRewardModels.map((dir) => path.resolve(folder ?? '', dir));
     const known = new Set(found.map((r) => r.modelDir));
-    return [
+    const rewards = [
       ...found,
       ...configured
         .filter((dir) => !known.has(dir))
@@ -233,6 +306,8 @@ export class PreviewService implements vscode.Disposable {
           modelDir: dir,
         })),
     ];
+    // Nothing wired in this folder: every reward counts, as before there was a source.
+    return { rewards, totalled: totalled.length > 0 ? totalled.length : rewards.length };
   }
 
   private toPreviewReward(reward: RewardFunction): PreviewReward {
@@ -275,16 +350,12 @@ export class PreviewService implements vscode.Disposable {
   }
 }
 
-/**
- * The rewards whose weighted total and advantages the panel shows: those a trainer or a TRL config
- * uses, when there are any (drafts then get their inline numbers only); otherwise all of them.
- */
-function totalIndices(rewards: RewardFunction[]): number[] {
-  const wired = rewards.flatMap((r, k) => (r.origin === 'shape' ? [] : [k]));
-  return wired.length > 0 ? wired : rewards.map((_, k) => k);
+/** The source's weights (one per reward it wires) for the previewable ones among them, in order. */
+export function previewableWeights(ordered: readonly RewardFunction[], weights: readonly number[]): number[] {
+  return ordered.flatMap((r, k) => (isPreviewableReward(r) ? [weights[k]] : []));
 }
 
 /** What a preview can score: a function the worker imports, or an ONNX reward model folder. */
-function isPreviewable(reward: RewardFunction): boolean {
+export function isPreviewableReward(reward: RewardFunction): boolean {
   return Boolean(reward.handle) || (reward.kind === 'model' && reward.modelDir !== undefined && isOnnxModelFolder(reward.modelDir));
 }

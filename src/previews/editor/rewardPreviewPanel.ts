@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { openPagePanel } from '../../pagePanel';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/rewardPreviewProtocol';
-import type { PreviewService, SampleSetPreview } from './previewService';
+import { previewableWeights, type PreviewService, type SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 
 /**
@@ -47,6 +47,12 @@ export class RewardPreviewPanel implements vscode.Disposable {
       case 'setOptions':
         this.service.setOptions(message.options);
         return;
+      case 'chooseSource':
+        void vscode.commands.executeCommand('grpoStudio.chooseRewardPreviewSource');
+        return;
+      case 'writeWeights':
+        void vscode.commands.executeCommand('grpoStudio.writePreviewWeights');
+        return;
       case 'reveal': {
         // Only the sample set on display may be opened from the webview.
         if (!this.service.previews.has(message.file)) return;
@@ -90,6 +96,7 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
   ];
   return {
     samplesFile: current.file,
+    source: sourceInfo(service, functions),
     functions,
     rows: set.samples.map((sample, i) => ({
       line: sample.line,
@@ -112,3 +119,21 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
     dryRun: service.dryRuns.get(current.file),
   };
 }
+
+function sourceInfo(service: PreviewService, functions: { name: string; weight: number }[]): PreviewData['source'] {
+  const source = service.source();
+  const weighted = functions.map((fn) => `${fn.name} ×${formatWeight(fn.weight)}`).join(', ');
+  const label =
+    source.kind === 'workspace'
+      ? vscode.l10n.t('Rewards wired in the workspace: {0}', weighted)
+      : vscode.l10n.t('Rewards of {0}: {1}', vscode.workspace.asRelativePath(source.file), weighted);
+  const configWeights = service.sourceSettings().weights;
+  const panelWeights = service.options.weights;
+  const differs =
+    source.kind === 'config' &&
+    panelWeights !== undefined &&
+    JSON.stringify(panelWeights) !== JSON.stringify(configWeights ? previewableWeights(service.sourceRewards(), configWeights) : undefined);
+  return { label, ...(differs ? { writableTo: vscode.workspace.asRelativePath(source.file) } : {}) };
+}
+
+const formatWeight = (weight: number) => String(Math.round(weight * 1000) / 1000);

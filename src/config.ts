@@ -63,6 +63,12 @@ export class Config {
     return this.section.get<boolean>('preview.inline', true);
   }
 
+  /** Where samples files show "Score this completion": every sample line, the first of each group, or nowhere. */
+  get previewSampleLenses(): 'every' | 'group' | 'off' {
+    const value = this.section.get<string>('preview.sampleLenses', 'every');
+    return value === 'group' || value === 'off' ? value : 'every';
+  }
+
   get previewSamples(): string {
     return this.section.get<string>('preview.samples', '**/*.samples.jsonl');
   }

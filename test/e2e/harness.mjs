@@ -465,7 +465,8 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
   const dir = path.posix.dirname(rel);
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   let polls = 0;
-  const idx = await waitFor(
+  // The list can re-sort while it fills (recently opened first): the row is found and clicked in one go, again if it moved.
+  await waitFor(
     async () => {
       // Quick open answers a query once: a file written a moment ago shows up only when asked again.
       if (++polls % 10 === 0) {
@@ -480,11 +481,15 @@ export async function openFile(page, relPath, { timeoutMs = 20000 } = {}) {
         })),
       );
       const hit = items.find((i) => i.name === base && (dir === '.' || i.desc.replaceAll('\\', '/').endsWith(dir)));
-      return hit ? { index: hit.index } : null;
+      if (!hit) return null;
+      return rows
+        .and(page.locator(`[data-index="${hit.index}"]`))
+        .click({ timeout: 2000 })
+        .then(() => true)
+        .catch(() => null);
     },
     { timeoutMs, message: `quick open entry for ${rel}` },
   );
-  await rows.and(page.locator(`[data-index="${idx.index}"]`)).click();
   await moveMouseAway(page);
   await page.locator('.tabs-container .tab.active').filter({ hasText: base }).waitFor({ state: 'visible', timeout: timeoutMs });
   const editor = page.locator('.editor-group-container.active .monaco-editor').first();

@@ -14,8 +14,20 @@ export const options = {
 const summaries = async (decorationTexts) => (await decorationTexts()).filter((t) => /^μ .* σ .* · 16 samples/.test(t));
 
 export async function run(ctx) {
-  const { page, assert, workspace, openFile, runCommand, screenshot, waitFor, findFrame, decorationTexts, writeFile, waitForNotification } =
-    ctx;
+  const {
+    page,
+    assert,
+    workspace,
+    openFile,
+    runCommand,
+    screenshot,
+    waitFor,
+    findFrame,
+    decorationTexts,
+    writeFile,
+    waitForNotification,
+    setSettings,
+  } = ctx;
 
   await openFile('rewards.py');
   // The reading that shows both (the editor may re-render its lines right after).
@@ -148,4 +160,13 @@ export async function run(ctx) {
   // With the weights grpo.yaml has now, shown next to each score.
   await waitForNotification('emoji_reward 2×3 + length_reward');
   await screenshot('score-selection');
+
+  // One lens per GRPO group instead of one per line: the first lines of the four groups (1, 5, 9
+  // and the group line 13), and line 3, scored above, which keeps its scores.
+  setSettings({ 'grpoStudio.preview.sampleLenses': 'group' });
+  await runCommand('Notifications: Clear All Notifications');
+  await openFile('qa.samples.jsonl');
+  const lensLines = async () => page.locator('.editor-group-container.active .contentWidgets .codelens-decoration a').count();
+  await waitFor(async () => (await lensLines()) === 5, { timeoutMs: 30000, message: 'a lens above the first line of each group' });
+  await screenshot('lenses-per-group');
 }

@@ -348,3 +348,16 @@ test('the host rejects malformed webview messages', () => {
     line: 3,
   });
 });
+
+test('in a narrow editor column the total and advantage columns stay on screen', async () => {
+  const { page, assertClean } = await openPanel();
+  await page.setViewportSize({ width: 480, height: 800 });
+  const right = async (text) =>
+    page.locator('table.rewards thead th', { hasText: text }).evaluate((cell) => cell.getBoundingClientRect().right);
+  for (const column of ['total', 'advantage']) {
+    assert.ok((await right(column)) <= 480, `the ${column} column ends inside the 480 px panel (at ${await right(column)} px)`);
+  }
+  await page.screenshot({ path: join(screenshots, 'narrow.png'), fullPage: true });
+  await assertClean();
+  await page.close();
+});

@@ -18,7 +18,7 @@ export interface Previews {
 export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Previews {
   const service = ctx.register(new PreviewService(ctx, discovery));
   ctx.register(new InlineScores(service, () => ctx.config.previewInline));
-  const lenses = ctx.register(new SampleLenses(service));
+  const lenses = ctx.register(new SampleLenses(service, () => ctx.config.previewSampleLenses));
   ctx.register(
     vscode.languages.registerCodeLensProvider(
       [

@@ -15,8 +15,14 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly disposables: vscode.Disposable[];
 
-  constructor(private readonly service: PreviewService) {
+  constructor(
+    private readonly service: PreviewService,
+    private readonly placement: () => 'every' | 'group' | 'off',
+  ) {
     this.disposables = [
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('grpoStudio.preview.sampleLenses')) this.changed.fire();
+      }),
       this.changed,
       service.onDidChange(() => this.changed.fire()),
       vscode.workspace.onDidChangeTextDocument((event) => {
@@ -28,9 +34,14 @@ export class SampleLenses implements vscode.CodeLensProvider, vscode.Disposable 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
     const file = document.uri.fsPath;
     if (this.service.isSamplesFile(file)) {
+      const where = this.placement();
+      if (where === 'off') return [];
       const set = parseSampleSet(document.getText());
-      const lines = [...new Set(set.samples.map((s) => s.line))];
       const scores = this.shown.get(file);
+      const firstOfGroup = new Set(set.groups.map((g) => set.samples[g.start]?.line));
+      const lines = [...new Set(set.samples.map((s) => s.line))].filter(
+        (line) => where === 'every' || firstOfGroup.has(line) || scores?.has(line),
+      );
       return lines.map(
         (line) =>
           new vscode.CodeLens(new vscode.Range(line - 1, 0, line - 1, 0), {

@@ -4,7 +4,7 @@
 // The last test prints timings (first chart for a 100,000-row history, cost of a live event); it
 // asserts none of them: `npm run bench` reports them against their goals.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -285,7 +285,7 @@ test('draws the history, then live batches; every metric that arrives gets a cha
 });
 
 test('overlays two runs, one color each (LoRA vs full)', async () => {
-  const { page, post, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
+  const { page, post, posted, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
   await post({ type: 'events', runId: RUN.id, events: trainingEvents({ steps: 200, seed: 1 }) });
   await post({ type: 'events', runId: LORA.id, events: trainingEvents({ steps: 120, maxSteps: 200, seed: 2, start: 1_760_100_000 }) });
   await card(page, 'reward').waitFor();
@@ -302,6 +302,49 @@ test('overlays two runs, one color each (LoRA vs full)', async () => {
     .hover({ position: { x: 150, y: 80 } });
   await nextFrame(page);
   await page.screenshot({ path: join(screenshots, 'dashboard-two-runs.png') });
+  // Exported, the chart carries a legend: one more header row than a single run's.
+  await card(page, 'reward').locator('button.save-png').click();
+  const png = Buffer.from((await posted()).at(-1).dataUrl.split(',')[1], 'base64');
+  writeFileSync(join(screenshots, 'dashboard-two-runs-export.png'), png);
+  const canvasHeight = await card(page, 'reward')
+    .locator('canvas')
+    .evaluate((c) => c.clientHeight);
+  assert.ok(png.readUInt32BE(20) > 2 * canvasHeight + 40, 'a title and a legend row above the chart');
+  await assertClean();
+  await page.close();
+});
+
+test('Compare Runs shows the settings that differ between the runs, one column each', async () => {
+  const { page, post, assertClean } = await openDashboard({ runs: [{ ...RUN, status: 'finished' }, LORA] });
+  const withConfig = (events, config) => events.map((e) => (e.event === 'start' ? { ...e, config } : e));
+  const shared = { model: { model_name_or_path: 'SakanaAI/TinySwallow-1.5B-Instruct' }, datasets: ['qa.jsonl'] };
+  await post({
+    type: 'events',
+    runId: RUN.id,
+    events: withConfig(trainingEvents({ steps: 20, seed: 1 }), { ...shared, training: { learning_rate: 1e-6, beta: 0.04 } }),
+  });
+  assert.equal(await page.locator('vscode-tab-header', { hasText: 'Settings' }).count(), 1, 'a Settings tab with several runs');
+  await page.locator('vscode-tab-header', { hasText: 'Settings' }).click();
+  await page.getByText('Waiting for the settings of every run').waitFor();
+  await post({
+    type: 'events',
+    runId: LORA.id,
+    events: withConfig(trainingEvents({ steps: 20, seed: 2 }), {
+      ...shared,
+      training: { learning_rate: 1e-5, beta: 0.04 },
+      model: { ...shared.model, use_peft: true, lora_r: 16 },
+    }),
+  });
+  const rows = page.locator('.settings-diff tbody tr');
+  await rows.first().waitFor();
+  const table = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.deepEqual(table, [
+    ['model.lora_r', '—', '16'],
+    ['model.use_peft', '—', 'true'],
+    ['training.learning_rate', '0.000001', '0.00001'],
+  ]);
+  assert.match(await page.locator('.settings-diff p').textContent(), /3 settings differ/);
+  await page.screenshot({ path: join(screenshots, 'dashboard-settings-diff.png') });
   await assertClean();
   await page.close();
 });
@@ -488,6 +531,16 @@ test('Export PNG posts a PNG data URL; Stop and Export CSV post the run', async 
   assert.equal(png.name, 'rewards_emoji_reward_mean.png');
   assert.match(png.dataUrl, /^data:image\/png;base64,[A-Za-z0-9+/]+=*$/);
   assert.ok(png.dataUrl.length > 5000, 'a drawn chart, not an empty canvas');
+  // The PNG's IHDR: width and height at bytes 16-23.
+  const ihdr = Buffer.from(png.dataUrl.slice(png.dataUrl.indexOf(',') + 1), 'base64');
+  const shown = await card(page, 'rewards/emoji_reward/mean')
+    .locator('canvas')
+    .evaluate((c) => c.clientWidth);
+  assert.ok(ihdr.readUInt32BE(16) >= 2 * shown, `exported at twice the ${shown} px on screen at least (${ihdr.readUInt32BE(16)} px)`);
+  const after = await card(page, 'rewards/emoji_reward/mean')
+    .locator('canvas')
+    .evaluate((c) => c.width / c.clientWidth);
+  assert.equal(after, await page.evaluate(() => window.devicePixelRatio), 'the chart on screen is back at the screen resolution');
   assert.deepEqual(host.parseDashboardMessage(png), png, 'the host accepts it');
 
   await page.locator('.run vscode-button.stop').click();

@@ -149,14 +149,39 @@ export class ChartCard {
     this.chart?.destroy();
   }
 
-  /** The chart under its title, on the editor's background (the canvas itself is transparent), as a PNG data URL. */
+  /**
+   * The chart under its title (and, with several runs, a legend of their colors), on the editor's
+   * background (the canvas itself is transparent), drawn at twice the screen's pixels at least so it
+   * reads well in a document: a PNG data URL.
+   */
   toPng(): string {
     if (this.pending) this.draw();
     this.update(); // points that moved less than a pixel too
-    const { theme } = this.context();
+    const chart = this.chart;
+    const previous = chart?.options.devicePixelRatio;
+    if (chart) {
+      // No hover tooltip in the picture.
+      chart.setActiveElements([]);
+      chart.tooltip?.setActiveElements([], { x: 0, y: 0 });
+      chart.options.devicePixelRatio = Math.max(2, window.devicePixelRatio || 1);
+      chart.resize();
+    }
+    try {
+      return this.compose();
+    } finally {
+      if (chart) {
+        chart.options.devicePixelRatio = previous;
+        chart.resize();
+      }
+    }
+  }
+
+  private compose(): string {
+    const { theme, runs, colors } = this.context();
     const scale = this.canvas.width / (this.canvas.clientWidth || this.canvas.width);
-    const titleHeight = Math.round(theme.font.size * 2 * scale);
-    const image = h('canvas', { attrs: { width: String(this.canvas.width), height: String(this.canvas.height + titleHeight) } });
+    const rowHeight = Math.round(theme.font.size * 2 * scale);
+    const header = runs.length > 1 ? 2 * rowHeight : rowHeight;
+    const image = h('canvas', { attrs: { width: String(this.canvas.width), height: String(this.canvas.height + header) } });
     const context = image.getContext('2d');
     if (context) {
       context.fillStyle = getComputedStyle(document.body).backgroundColor;
@@ -164,8 +189,20 @@ export class ChartCard {
       context.fillStyle = theme.foreground;
       context.font = `600 ${theme.font.size * scale}px ${theme.font.family}`;
       context.textBaseline = 'middle';
-      context.fillText(this.key, 8 * scale, titleHeight / 2);
-      context.drawImage(this.canvas, 0, titleHeight);
+      context.fillText(this.key, 8 * scale, rowHeight / 2);
+      if (runs.length > 1) {
+        context.font = `${theme.font.size * scale}px ${theme.font.family}`;
+        let x = 8 * scale;
+        runs.forEach((run, i) => {
+          const box = theme.font.size * 0.8 * scale;
+          context.fillStyle = colors[i];
+          context.fillRect(x, rowHeight * 1.5 - box / 2, box, box);
+          context.fillStyle = theme.foreground;
+          context.fillText(run.info.name, x + box + 4 * scale, rowHeight * 1.5);
+          x += box + 4 * scale + context.measureText(run.info.name).width + 16 * scale;
+        });
+      }
+      context.drawImage(this.canvas, 0, header);
     }
     return image.toDataURL('image/png');
   }

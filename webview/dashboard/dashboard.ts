@@ -10,6 +10,7 @@ import { runColor } from './colors';
 import { CompletionsTable } from './completions';
 import { createControls, type ChartOptions } from './controls';
 import { ChartGrid } from './grid';
+import { SettingsDiffView } from './settingsDiff';
 import { RunData } from './model';
 import { RunsBar } from './runs';
 
@@ -34,6 +35,8 @@ export class Dashboard {
   private readonly runsBar: RunsBar;
   private readonly table: CompletionsTable;
   private readonly waiting = h('div', { className: 'waiting' }, l10n.t('Waiting for training metrics…'));
+  /** With several runs (Compare Runs): the settings that differ between them. */
+  private readonly settings?: SettingsDiffView;
 
   constructor(
     runs: readonly RunInfo[],
@@ -41,6 +44,7 @@ export class Dashboard {
     private readonly host: DashboardHost,
   ) {
     this.runs = runs.map((info) => new RunData(info));
+    if (this.runs.length > 1) this.settings = new SettingsDiffView(this.runs);
     const theme = readChartTheme();
     const language = document.documentElement.lang || 'en';
     this.context = { runs: this.runs, colors: this.colors(theme), axis: view.axis, smoothing: view.smoothing, theme, language };
@@ -74,6 +78,7 @@ export class Dashboard {
     this.waiting.hidden = this.grid.size > 0;
     if (changes.completions.length) this.table.add(run, changes.completions);
     this.runsBar.update(run, this.colorOf(run));
+    if (events.some((event) => event.event === 'start')) this.settings?.update(this.context.colors);
   }
 
   setStatus(runId: string, report: RunStatusReport): void {
@@ -103,6 +108,7 @@ export class Dashboard {
       h('vscode-tab-panel', {}, this.waiting, this.grid.element),
       header(l10n.t('Completions')),
       h('vscode-tab-panel', {}, this.table.element),
+      ...(this.settings ? [header(l10n.t('Settings')), h('vscode-tab-panel', {}, this.settings.element)] : []),
     );
     tabs.addEventListener('vsc-tabs-select', (event) => this.saveView({ tab: event.detail.selectedIndex }));
     return tabs;
@@ -118,6 +124,7 @@ export class Dashboard {
 
   private updateRuns(): void {
     for (const run of this.runs) this.runsBar.update(run, this.colorOf(run));
+    this.settings?.update(this.context.colors);
   }
 
   private setChartOptions(change: Partial<ChartOptions>): void {

@@ -27,6 +27,8 @@ export class RunData {
   readonly times: number[] = [];
   readonly series = new Map<string, Series>();
   startTime = NaN;
+  /** The run config of its first start event (`training`, `model`, `datasets`, …). */
+  config?: Record<string, unknown>;
   /** Status, length, stop and error from the run's events (training/core/runFold.ts). */
   private readonly fold = new RunFold([], { keepLogs: false });
   private reportedStep: number | undefined;
@@ -73,7 +75,10 @@ export class RunData {
       else if (event.event === 'eval') this.addLog(event.step, undefined, event.metrics, changes.metrics);
       else if (event.event === 'completions' && Array.isArray(event.rows)) changes.completions.push(event);
       // A resumed run starts again in the same log: relative time still counts from the first start.
-      else if (event.event === 'start' && typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
+      else if (event.event === 'start') {
+        if (typeof event.time === 'number' && Number.isNaN(this.startTime)) this.startTime = event.time;
+        if (!this.config && event.config && typeof event.config === 'object') this.config = event.config;
+      }
       this.dropStepsAfter(supersededAfter, changes.superseded);
     }
     return changes;

@@ -39,6 +39,10 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
   await finalModel.click();
 
   const frame = await findFrame('section .pair', { timeoutMs: 180000 });
+  await page
+    .locator('.tabs-container .tab', { hasText: /: tiny-qwen2 \(base\) vs final model/ })
+    .first()
+    .waitFor({ state: 'visible', timeout: 30000 });
   const sections = await frame.locator('section').count();
   assert.equal(sections, 8, "the run's first eight questions");
   const text = (await frame.locator('body').textContent()) ?? '';

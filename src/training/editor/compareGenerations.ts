@@ -90,7 +90,8 @@ async function prepareComparison({ ctx, service, discovery }: TrainingContext, r
     inputs.targets.map((t) => ({
       label: t.label,
       description: t.path === target.dir ? vscode.l10n.t('final model') : undefined,
-      target: t,
+      // The final model sits in the run folder itself: named as such, not after the folder again.
+      target: t.path === target.dir ? { ...t, label: vscode.l10n.t('final model') } : t,
     })),
     { placeHolder: vscode.l10n.t('Checkpoint to compare with {0}', inputs.baseModel) },
   );
@@ -296,7 +297,7 @@ function showComparison(comparison: Comparison, result: ComparisonResult): void 
   ];
   if (skipped.length && inputs.rewardWeights?.length)
     warnings.push(vscode.l10n.t('Totals use equal weights: some rewards could not be scored.'));
-  const title = vscode.l10n.t('{0}: base vs {1}', run.name, trained.label);
+  const title = vscode.l10n.t('{0}: {1} (base) vs {2}', run.name, path.basename(inputs.baseModel), trained.label);
   const panel = vscode.window.createWebviewPanel('grpoStudio.compareGenerations', title, vscode.ViewColumn.Active, {
     enableScripts: false,
   });

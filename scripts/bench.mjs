@@ -21,50 +21,26 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
 sh('node', ['esbuild.mjs']);
-const worker = join(root, 'out', 'bench', 'discovery.bench.js');
-await esbuild.build({
-  entryPoints: [join(root, 'bench', 'discovery.bench.ts')],
-  outfile: worker,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-});
-
-const previewWorker = join(root, 'out', 'bench', 'previews.bench.js');
-await esbuild.build({
-  entryPoints: [join(root, 'bench', 'previews.bench.ts')],
-  outfile: previewWorker,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
-});
-
-const trlOutputWorker = join(root, 'out', 'bench', 'trlOutput.bench.js');
-await esbuild.build({
-  entryPoints: [join(root, 'bench', 'trlOutput.bench.ts')],
-  outfile: trlOutputWorker,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  logLevel: 'error',
-});
-
-const onnxWorker = join(root, 'out', 'bench', 'onnx.bench.js');
-await esbuild.build({
-  entryPoints: [join(root, 'bench', 'onnx.bench.ts')],
-  outfile: onnxWorker,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  external: ['onnxruntime-node'],
-  logLevel: 'warning',
-});
+/** bench/<name>.bench.ts bundled for node into out/bench/<name>.bench.js (import.meta.url as the file's own URL). */
+async function bundleBench(name, options = {}) {
+  const outfile = join(root, 'out', 'bench', `${name}.bench.js`);
+  await esbuild.build({
+    entryPoints: [join(root, 'bench', `${name}.bench.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'error',
+    ...options,
+  });
+  return outfile;
+}
+const worker = await bundleBench('discovery');
+const previewWorker = await bundleBench('previews');
+const trlOutputWorker = await bundleBench('trlOutput');
+const onnxWorker = await bundleBench('onnx', { external: ['onnxruntime-node'] });
 
 const python = await ensurePythonEnv();
 // The ONNX models (built locally, cached under test/fixtures/generated/): the tests' tiny LM and the bigger bench LM.

@@ -1,7 +1,7 @@
 import type { Parser } from 'web-tree-sitter';
 import type { CellSpan } from './notebook';
 import { parsePython } from './parser';
-import { summarizeModule, type ModuleSummary } from './pythonModule';
+import { emptySummary, summarizeModule, type ModuleSummary } from './pythonModule';
 
 /** One code cell's summary, in module lines from `start`, with every line number in it. */
 interface CellSummary {
@@ -86,17 +86,7 @@ function linedObjects(summary: ModuleSummary): { line: number }[] {
 
 /** The module summary of cells run in order: later bindings win, everything else accumulates. */
 function merge(parts: ModuleSummary[]): ModuleSummary {
-  const merged: ModuleSummary = {
-    bindings: new Map(),
-    functions: [],
-    classes: [],
-    trainerCalls: [],
-    starImports: [],
-    columnsSeen: [],
-    helperCalls: new Set(),
-    namedByAssignment: new Set(),
-    assignments: [],
-  };
+  const merged = emptySummary();
   for (const part of parts) {
     for (const [name, binding] of part.bindings) merged.bindings.set(name, binding);
     merged.functions.push(...part.functions);

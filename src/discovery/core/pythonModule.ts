@@ -235,17 +235,7 @@ function named(node: Node): Node[] {
  * steps of the walk (the scope being visited, what local names were assigned) lives on the instance.
  */
 class ModuleSummarizer {
-  readonly summary: ModuleSummary = {
-    bindings: new Map(),
-    functions: [],
-    classes: [],
-    trainerCalls: [],
-    starImports: [],
-    columnsSeen: [],
-    helperCalls: new Set(),
-    namedByAssignment: new Set(),
-    assignments: [],
-  };
+  readonly summary: ModuleSummary = emptySummary();
   private readonly columns = new Set<string>();
   /** The function whose body is being visited; undefined at module level. */
   private currentScope: FunctionInfo | undefined;
@@ -855,6 +845,21 @@ class ModuleSummarizer {
     this.summary.columnsSeen = [...this.columns];
     return this.summary;
   }
+}
+
+/** The summary of a module with nothing in it, for a summarizer (or a merge of several) to fill. */
+export function emptySummary(): ModuleSummary {
+  return {
+    bindings: new Map(),
+    functions: [],
+    classes: [],
+    trainerCalls: [],
+    starImports: [],
+    columnsSeen: [],
+    helperCalls: new Set(),
+    namedByAssignment: new Set(),
+    assignments: [],
+  };
 }
 
 export function summarizeModule(tree: Tree): ModuleSummary {

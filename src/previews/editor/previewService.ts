@@ -210,6 +210,8 @@ export class PreviewService implements vscode.Disposable {
 
   private async runAll(): Promise<void> {
     await this.discovery.whenReady();
+    // The first scoring too uses the source's own weights (a config's reward_weights).
+    this.resetToSourceSettings(this.source(), this.sourceRewards());
     const files = (await vscode.workspace.findFiles(this.ctx.config.previewSamples, SEARCH_EXCLUDE, 50)).map((uri) => uri.fsPath).sort();
     for (const file of [...this.previews.keys()]) if (!files.includes(file)) this.previews.delete(file);
     for (const file of files) {

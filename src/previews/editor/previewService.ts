@@ -253,7 +253,10 @@ export class PreviewService implements vscode.Disposable {
     const needsPython = rewards.some((r) => r.handle);
     const worker = needsPython ? await this.ensureWorker(vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file))) : undefined;
     const inTotal = rewards.slice(0, totalled).map((_, k) => k);
-    const weights = this.options.weights?.length === inTotal.length ? this.options.weights : undefined;
+    // The source's weights cover its own rewards; a model the setting adds weighs 1 until the panel says otherwise.
+    const given = this.options.weights ?? [];
+    const weights =
+      given.length > 0 && given.length <= inTotal.length ? [...given, ...Array(inTotal.length - given.length).fill(1)] : undefined;
     return scoreSamples(worker, {
       parser: await loadPythonParser(this.ctx.distPath),
       rewards: rewards.map((r) => this.toPreviewReward(r)),
@@ -280,36 +283,35 @@ export class PreviewService implements vscode.Disposable {
 
   /**
    * Rewards with a module-level name and ONNX reward models named in a config, from the sample
-   * file's workspace folder, then the reward models of grpoStudio.preview.rewardModels: the
-   * source's first, in its order (those are totalled), then the rest.
+   * file's workspace folder, and the reward models of grpoStudio.preview.rewardModels. Totalled, in
+   * this order: the source's, then the setting's models (asked for by name); then the rest.
    */
   private rewardsFor(samplesFile: string): { rewards: RewardFunction[]; totalled: number } {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(samplesFile))?.uri.fsPath;
     const inFolder = this.discovery.report.rewards.filter(
       (r) => isPreviewableReward(r) && (!folder || r.file.startsWith(folder + path.sep)),
     );
-    const totalled = this.sourceRewards().filter((r) => inFolder.includes(r));
-    const found = [...totalled, ...inFolder.filter((r) => !totalled.includes(r))];
-    const configured = this.ctx.config.previewRewardModels.map((dir) => path.resolve(folder ?? '', dir));
-    const known = new Set(found.map((r) => r.modelDir));
-    const rewards = [
-      ...found,
-      ...configured
-        .filter((dir) => !known.has(dir))
-        .map((dir): RewardFunction => ({
-          name: path.basename(dir),
-          kind: 'model',
-          isAsync: false,
-          origin: 'config',
-          file: dir,
-          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-          references: [],
-          problems: [],
-          modelDir: dir,
-        })),
-    ];
-    // Nothing wired in this folder: every reward counts, as before there was a source.
-    return { rewards, totalled: totalled.length > 0 ? totalled.length : rewards.length };
+    const fromSource = this.sourceRewards().filter((r) => inFolder.includes(r));
+    const known = new Set(inFolder.map((r) => r.modelDir));
+    const configured = this.ctx.config.previewRewardModels
+      .map((dir) => path.resolve(folder ?? '', dir))
+      .filter((dir) => !known.has(dir))
+      .map((dir): RewardFunction => ({
+        name: path.basename(dir),
+        kind: 'model',
+        isAsync: false,
+        origin: 'config',
+        file: dir,
+        range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        references: [],
+        problems: [],
+        modelDir: dir,
+      }));
+    const rest = inFolder.filter((r) => !fromSource.includes(r));
+    const rewards = [...fromSource, ...configured, ...rest];
+    // Nothing wired in this folder and no model asked for: every reward counts.
+    const totalled = fromSource.length + configured.length;
+    return { rewards, totalled: totalled > 0 ? totalled : rewards.length };
   }
 
   private toPreviewReward(reward: RewardFunction): PreviewReward {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { openPagePanel } from '../../pagePanel';
 import { parseWebviewMessage, type HostMessage, type PreviewData } from '../core/rewardPreviewProtocol';
-import { previewableWeights, type PreviewService, type SampleSetPreview } from './previewService';
+import { isPreviewableReward, previewableWeights, type PreviewService, type SampleSetPreview } from './previewService';
 import { displayText } from '../../shared/vocabulary';
 
 /**
@@ -127,12 +127,16 @@ function sourceInfo(service: PreviewService, functions: { name: string; weight: 
     source.kind === 'workspace'
       ? vscode.l10n.t('Rewards wired in the workspace: {0}', weighted)
       : vscode.l10n.t('Rewards of {0}: {1}', vscode.workspace.asRelativePath(source.file), weighted);
+  const ordered = service.sourceRewards();
   const configWeights = service.sourceSettings().weights;
-  const panelWeights = service.options.weights;
+  // The panel's weights of the source's own rewards (a model the setting adds is not the config's).
+  const ownCount = ordered.filter(isPreviewableReward).length;
+  const panelWeights = service.options.weights?.slice(0, ownCount);
   const differs =
     source.kind === 'config' &&
     panelWeights !== undefined &&
-    JSON.stringify(panelWeights) !== JSON.stringify(configWeights ? previewableWeights(service.sourceRewards(), configWeights) : undefined);
+    panelWeights.length === ownCount &&
+    JSON.stringify(panelWeights) !== JSON.stringify(configWeights ? previewableWeights(ordered, configWeights) : undefined);
   return { label, ...(differs ? { writableTo: vscode.workspace.asRelativePath(source.file) } : {}) };
 }
 

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { isMap, isNode, isScalar, parse, parseDocument } from 'yaml';
 import type { RewardFunction } from '../../discovery/core/types';
 import type { Aggregation, ScaleRewards } from '../../scoring/advantages';
@@ -86,11 +85,4 @@ export function withRewardWeights(text: string, weights: readonly number[]): str
     return text.slice(0, range[0]) + list + text.slice(end);
   }
   return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}reward_weights: ${list}\n`;
-}
-
-/** "run.tiny.yaml", "train.py", for labels; the workspace is named by the caller. */
-export function sourceFileLabel(source: PreviewSource, roots: readonly string[]): string | undefined {
-  if (source.kind === 'workspace') return undefined;
-  const root = roots.find((r) => source.file.startsWith(r + path.sep));
-  return root ? path.relative(root, source.file) : path.basename(source.file);
 }

@@ -122,13 +122,14 @@ function toPreviewData(current: SampleSetPreview, service: PreviewService): Prev
 
 function sourceInfo(service: PreviewService, functions: { name: string; weight: number }[]): PreviewData['source'] {
   const source = service.source();
-  const weighted = functions.map((fn) => `${fn.name} ×${formatWeight(fn.weight)}`).join(', ');
+  // Weights as the lenses write them (three decimals at most).
+  const weighted = functions.map((fn) => `${fn.name} ×${+fn.weight.toFixed(3)}`).join(', ');
   const label =
     source.kind === 'workspace'
       ? vscode.l10n.t('Rewards wired in the workspace: {0}', weighted)
       : vscode.l10n.t('Rewards of {0}: {1}', vscode.workspace.asRelativePath(source.file), weighted);
-  const ordered = service.sourceRewards();
-  const configWeights = service.sourceSettings().weights;
+  const ordered = service.sourceRewards(source);
+  const configWeights = service.sourceSettings(source, ordered).weights;
   // The panel's weights of the source's own rewards (a model the setting adds is not the config's).
   const ownCount = ordered.filter(isPreviewableReward).length;
   const panelWeights = service.options.weights?.slice(0, ownCount);
@@ -139,5 +140,3 @@ function sourceInfo(service: PreviewService, functions: { name: string; weight: 
     JSON.stringify(panelWeights) !== JSON.stringify(configWeights ? previewableWeights(ordered, configWeights) : undefined);
   return { label, ...(differs ? { writableTo: vscode.workspace.asRelativePath(source.file) } : {}) };
 }
-
-const formatWeight = (weight: number) => String(Math.round(weight * 1000) / 1000);

@@ -50,7 +50,23 @@ const extensionPath = path.resolve(__dirname, '..', 'dist', 'extension.js');
 const t0 = performance.now();
 const extension = require(extensionPath);
 const loaded = performance.now();
-extension.activate({ subscriptions: [], extensionUri: { fsPath: path.dirname(path.dirname(extensionPath)) } });
+const extensionRoot = path.dirname(path.dirname(extensionPath));
+// The parts of an ExtensionContext activate() reads: where the extension is, and the workspace's remembered state.
+const memento = () => {
+  const values = new Map();
+  return {
+    get: (key, fallback) => (values.has(key) ? values.get(key) : fallback),
+    update: async (key, value) => void values.set(key, value),
+    keys: () => [...values.keys()],
+  };
+};
+extension.activate({
+  subscriptions: [],
+  extensionUri: { fsPath: extensionRoot },
+  extensionPath: extensionRoot,
+  workspaceState: memento(),
+  globalState: memento(),
+});
 const activated = performance.now();
 process.stdout.write(JSON.stringify({ loadMs: loaded - t0, activateMs: activated - loaded, totalMs: activated - t0 }));
 // What activate() started (watchers, timers) would keep this stand-in host alive.

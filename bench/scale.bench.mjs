@@ -151,7 +151,7 @@ export function printScaleBench({ reports, check }) {
   }
   const [own, trl] = reports;
   console.log(
-    `  the same 100,000 steps as a TRL output folder vs a GRPO Studio run folder: ${trl.seconds.toFixed(2)} s vs ${own.seconds.toFixed(2)} s; ratio ${(trl.seconds / own.seconds).toFixed(2)} (read, fold and render; goal ≤ 1 s for the read: see the dashboard's first chart below)`,
+    `  the same 100,000 steps as a TRL output folder vs a GRPO Studio run folder: ${trl.seconds.toFixed(2)} s vs ${own.seconds.toFixed(2)} s; ratio ${(trl.seconds / own.seconds).toFixed(2)} (read, fold and render; the dashboard's first chart of such a folder: see "Opening a TRL output folder" above)`,
   );
   const pairs = [
     [reports[2], reports[3]],

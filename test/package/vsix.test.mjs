@@ -88,6 +88,12 @@ test(`the ${target} .vsix holds the bundles, the wasm files and onnxruntime-node
   ]) {
     assert.ok(entries.includes(file), `${file} is missing from the .vsix`);
   }
+  // Every script the extension runs from python/ (src/shared/pythonScripts.ts) ships.
+  const scripts = [...readFileSync(path.join(root, 'src', 'shared', 'pythonScripts.ts'), 'utf8').matchAll(/'(grpo_studio_\w+\.py)'/g)].map(
+    (m) => m[1],
+  );
+  assert.ok(scripts.length >= 5, 'the script table was read');
+  for (const script of scripts) assert.ok(entries.includes(`extension/python/${script}`), `python/${script} is missing from the .vsix`);
   const natives = entries.filter((e) => e.includes('/bin/napi-v'));
   const own = new RegExp(`^extension/dist/node_modules/onnxruntime-node/bin/napi-v\\d+/${platform}/${arch}/([^/]+)$`);
   const foreign = natives.filter((e) => !own.test(e));

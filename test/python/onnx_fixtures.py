@@ -1,7 +1,7 @@
 """Tiny random ONNX models in the Hugging Face / optimum / transformers.js layout, for offline tests.
 
 No model hub is reachable here, so the ONNX test models are built from scratch, exported with
-torch.onnx.export and cached under test/fixtures/generated/ (git-ignored):
+python/grpo_studio_export_onnx.py (the exporter the extension ships) and cached under test/fixtures/generated/ (git-ignored):
 
   tiny-lm-onnx/          Qwen2ForCausalLM with KV cache, like optimum's "text-generation-with-past"
                          decoder_model_merged / transformers.js onnx/model.onnx:
@@ -42,8 +42,6 @@ import os
 import shutil
 import sys
 import tempfile
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,7 +50,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python"))
 
+from grpo_studio_export_onnx import export_causal_lm, export_graph  # noqa: E402
 from tiny_model import CHAT_TEMPLATE, REPO_ROOT, _build_tokenizer  # noqa: E402
 
 GENERATED_ROOT = REPO_ROOT / "test" / "fixtures" / "generated"
@@ -61,8 +61,8 @@ LM_NOCACHE_NAME = "tiny-lm-onnx-nocache"
 RM_NAME = "tiny-rm-onnx"
 
 # Bump when the recipe below changes, so cached copies are rebuilt.
-RECIPE_VERSION = "1"
-OPSET = 17
+RECIPE_VERSION = "2"
+PRODUCER = "grpo-studio-test-fixtures"
 
 NUM_LAYERS = 2
 NUM_HEADS = 4
@@ -79,7 +79,7 @@ INITIALIZER_RANGE = 0.2
 
 
 def _config(tokenizer, **overrides):
-    """The models' Qwen2 config at the current shape (HIDDEN, NUM_LAYERS, ...), with `overrides`."""
+    """The models' Qwen2 config (HIDDEN, NUM_LAYERS, ...), with `overrides`."""
     from transformers import Qwen2Config
 
     settings = dict(
@@ -161,59 +161,6 @@ def _save_tokenizer(tokenizer, out: Path):
     )
 
 
-def _lm_wrapper(model, with_past: bool):
-    import torch
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
-
-    class DecoderWithPast(torch.nn.Module):
-        """(input_ids, attention_mask, position_ids, *flat past) -> (logits, *flat present)."""
-
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, position_ids, *past):
-            layers = []
-            for i in range(NUM_LAYERS):
-                # Filled directly (not through DynamicCache(ddp_cache_data)): its lazy initialization
-                # concatenates onto a 1-D empty tensor, which does not export.
-                layer = DynamicLayer()
-                layer.keys, layer.values = past[2 * i], past[2 * i + 1]
-                layer.device, layer.is_initialized = past[2 * i].device, True
-                layers.append(layer)
-            cache = DynamicCache()
-            cache.layers = layers
-            out = self.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                position_ids=position_ids,
-                cache=cache,
-                use_cache=True,
-                return_dict=True,
-            )
-            present = []
-            for layer in out.cache.layers:
-                present += [layer.keys, layer.values]
-            return (out.logits, *present)
-
-    class DecoderNoPast(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids, attention_mask, position_ids):
-            return self.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                position_ids=position_ids,
-                use_cache=False,
-                return_dict=True,
-            ).logits
-
-    return DecoderWithPast() if with_past else DecoderNoPast()
-
-
 def _rm_wrapper(model):
     import torch
 
@@ -228,68 +175,9 @@ def _rm_wrapper(model):
     return RewardModel()
 
 
-def _export(module, args, path: Path, input_names, output_names, dynamic_axes):
-    import torch
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        # TracerWarnings about Python-side checks in transformers that are constant for these graphs
-        # (DynamicLayer.get_seq_length's numel() == 0, prepare_padding_mask's padding_length > 0: the
-        # attention mask is always past + sequence long), and the aten::index opset note.
-        warnings.simplefilter("ignore")
-        with torch.no_grad():
-            torch.onnx.export(
-                module,
-                args,
-                str(path),
-                input_names=input_names,
-                output_names=output_names,
-                dynamic_axes=dynamic_axes,
-                opset_version=OPSET,
-                do_constant_folding=True,
-                dynamo=False,
-            )
-    import onnx
-
-    model = onnx.load(str(path))
-    onnx.checker.check_model(model)
-    model.producer_name = "grpo-studio-test-fixtures"
-    onnx.save(model, str(path))
-
-
-def _past_names(prefix):
-    names = []
-    for i in range(NUM_LAYERS):
-        names += [f"{prefix}.{i}.key", f"{prefix}.{i}.value"]
-    return names
-
-
 def _export_lm(model, out: Path, with_past: bool):
-    import torch
-
-    batch, seq, past_len = 2, 3, 4
-    input_ids = torch.randint(3, model.config.vocab_size, (batch, seq), dtype=torch.long)
-    total = past_len + seq if with_past else seq
-    attention_mask = torch.ones(batch, total, dtype=torch.long)
-    position_ids = torch.arange(total - seq, total, dtype=torch.long).unsqueeze(0).expand(batch, -1).contiguous()
-    input_names = ["input_ids", "attention_mask", "position_ids"]
-    dynamic_axes = {
-        "input_ids": {0: "batch_size", 1: "sequence_length"},
-        "attention_mask": {0: "batch_size", 1: "total_sequence_length" if with_past else "sequence_length"},
-        "position_ids": {0: "batch_size", 1: "sequence_length"},
-        "logits": {0: "batch_size", 1: "sequence_length"},
-    }
-    output_names = ["logits"]
-    args = [input_ids, attention_mask, position_ids]
-    if with_past:
-        for name in _past_names("past_key_values"):
-            args.append(torch.randn(batch, NUM_KV_HEADS, past_len, HEAD_DIM))
-            dynamic_axes[name] = {0: "batch_size", 2: "past_sequence_length"}
-        input_names += _past_names("past_key_values")
-        for name in _past_names("present"):
-            dynamic_axes[name] = {0: "batch_size", 2: "total_sequence_length"}
-        output_names += _past_names("present")
-    _export(_lm_wrapper(model, with_past), tuple(args), out / "onnx" / "model.onnx", input_names, output_names, dynamic_axes)
+    """The causal LMs go through the exporter the extension ships (GRPO: Export Model for In-Editor Sampling)."""
+    export_causal_lm(model, out, with_past=with_past, producer=PRODUCER)
 
 
 def _export_rm(model, out: Path):
@@ -300,7 +188,7 @@ def _export_rm(model, out: Path):
     # One right-padded row in the example, so both pooling cases are traced through the same ops.
     input_ids[1, 3:] = model.config.pad_token_id
     attention_mask[1, 3:] = 0
-    _export(
+    export_graph(
         _rm_wrapper(model),
         (input_ids, attention_mask),
         out / "onnx" / "model.onnx",
@@ -311,6 +199,7 @@ def _export_rm(model, out: Path):
             "attention_mask": {0: "batch_size", 1: "sequence_length"},
             "logits": {0: "batch_size"},
         },
+        PRODUCER,
     )
 
 
@@ -375,30 +264,16 @@ def ensure_onnx_fixtures(root: Path = GENERATED_ROOT) -> dict:
 
 
 BENCH_LM_NAME = "bench-lm-onnx"
-BENCH_RECIPE_VERSION = "1"
+BENCH_RECIPE_VERSION = "2"
 BENCH_LM_SEED = 5
-# The module-level shape the export helpers above read, for the benchmark model only.
-BENCH_SHAPE = {"NUM_LAYERS": 4, "NUM_HEADS": 8, "NUM_KV_HEADS": 4, "HIDDEN": 256, "HEAD_DIM": 32}
-BENCH_INTERMEDIATE = 1024
-
-
-@contextmanager
-def _model_shape(**shape):
-    """Temporarily give the export helpers (_lm_wrapper, _past_names, _export_lm) another shape."""
-    saved = {name: globals()[name] for name in shape}
-    globals().update(shape)
-    try:
-        yield
-    finally:
-        globals().update(saved)
+BENCH_SHAPE = dict(hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=4)
 
 
 def _build_bench_lm(tokenizer):
     import torch
     from transformers import Qwen2ForCausalLM
 
-    with _model_shape(**BENCH_SHAPE):
-        config = _config(tokenizer, intermediate_size=BENCH_INTERMEDIATE)
+    config = _config(tokenizer, **BENCH_SHAPE)
     torch.manual_seed(BENCH_LM_SEED)
     model = Qwen2ForCausalLM._from_config(config, attn_implementation="eager").eval()
     model.generation_config.eos_token_id = tokenizer.eos_token_id
@@ -426,8 +301,7 @@ def ensure_bench_fixture(root: Path = GENERATED_ROOT) -> dict:
         build.mkdir()
         _save_tokenizer(tokenizer, build)
         model.save_pretrained(build)
-        with _model_shape(**BENCH_SHAPE):
-            _export_lm(model, build, with_past=True)
+        _export_lm(model, build, with_past=True)
         (build / "RECIPE_VERSION").write_text(BENCH_RECIPE_VERSION + "\n")
         for path in build.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)

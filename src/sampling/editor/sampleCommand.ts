@@ -5,6 +5,8 @@ import type { Ctx } from '../../ctx';
 import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
 import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from '../../shared/runConfig';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
+import { findExport, listExports } from '../core/onnxExport';
+import { exportCache } from './exportCommand';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob } from '../core/sampleJob';
 import { runSampleThread, type SampleOutcome } from '../core/sampleThread';
 import { SEARCH_EXCLUDE } from '../../discovery/core/sourceFiles';
@@ -15,6 +17,14 @@ export function registerSampleCommand(ctx: Ctx): void {
   ctx.registerCommand('grpoStudio.sampleCompletions', async (modelArg?: string, sourceArg?: string) => {
     const model = modelArg ?? (await pickModel(ctx));
     if (!model) return;
+    if (!isOnnxModelFolder(model)) {
+      // A transformers folder: its export, made first if there is none.
+      const exported =
+        findExport(exportCache(ctx), model) ??
+        (await vscode.commands.executeCommand<string | undefined>('grpoStudio.exportModelForSampling', model));
+      if (exported) await vscode.commands.executeCommand('grpoStudio.sampleCompletions', exported, sourceArg);
+      return;
+    }
     const source = sourceArg ?? (await pickPromptSource());
     if (!source) return;
     let prompts: PromptRecord[];
@@ -126,6 +136,8 @@ function readSource(source: string, settings: SamplingSettings): { prompts: Prom
   return { prompts: parsePromptsJsonl(readUtf8File(source), { sampleSet }).prompts, settings };
 }
 
+const EXPORT = '<export>';
+
 async function pickModel(ctx: Ctx): Promise<string | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   const configured = ctx.config.samplingModel;
@@ -138,13 +150,28 @@ async function pickModel(ctx: Ctx): Promise<string | undefined> {
   const models = [...new Set(graphs.map((uri) => path.dirname(path.dirname(uri.fsPath))))].filter(
     (dir) => isOnnxModelFolder(dir) && isCausalLm(dir),
   );
-  const browse = vscode.l10n.t('Browse…');
+  const exports = listExports(exportCache(ctx)).filter((e) => e.fresh);
   const items = [
     ...models.map((dir) => ({ label: path.basename(dir), description: vscode.workspace.asRelativePath(dir), dir })),
-    { label: browse, description: vscode.l10n.t('an exported folder: config.json, tokenizer.json, onnx/model.onnx'), dir: '' },
+    ...exports.map((e) => ({
+      label: path.basename(e.source),
+      description: vscode.l10n.t('exported from {0}', vscode.workspace.asRelativePath(e.source)),
+      dir: e.dir,
+    })),
+    {
+      label: vscode.l10n.t('Export a transformers model…'),
+      description: vscode.l10n.t('to ONNX, with the Python interpreter'),
+      dir: EXPORT,
+    },
+    {
+      label: vscode.l10n.t('Browse…'),
+      description: vscode.l10n.t('an exported folder: config.json, tokenizer.json, onnx/model.onnx'),
+      dir: '',
+    },
   ];
   const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('ONNX causal LM to sample from') });
   if (!picked) return undefined;
+  if (picked.dir === EXPORT) return vscode.commands.executeCommand<string | undefined>('grpoStudio.exportModelForSampling');
   if (picked.dir) return picked.dir;
   const chosen = await vscode.window.showOpenDialog({
     canSelectFolders: true,

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findingsOf, signalOf, type DryRunFinding, type DryRunStep, type Signal } from '../../scoring/signal';
+import { runPythonScript } from '../../shared/pythonProcess';
 import { readRunConfig } from '../../shared/runConfig';
 import type { Localizer } from '../../shared/vocabulary';
 
@@ -19,9 +19,6 @@ export interface DryRunScriptOptions {
   signal?: AbortSignal;
 }
 
-/** Why a dry run gave no step: the script's own `error:` line, or the end of its traceback. */
-export class DryRunError extends Error {}
-
 /** Runs the dry-run script (TRL's first generation step on K prompts) and reads the step it wrote. */
 export async function runDryRunScript(options: DryRunScriptOptions): Promise<DryRunStep> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-dry-run-'));
@@ -29,32 +26,15 @@ export async function runDryRunScript(options: DryRunScriptOptions): Promise<Dry
   try {
     const args = [options.script, '--config', options.config, '--out', stepFile, '--prompts', String(options.prompts)];
     if (options.seed !== undefined) args.push('--seed', String(options.seed));
-    const child = spawn(options.python, args, {
+    await runPythonScript({
+      python: options.python,
+      args,
       cwd: options.cwd,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', TOKENIZERS_PARALLELISM: 'false' },
+      signal: options.signal,
+      onLine: (line) => {
+        if (/^(loading|sampling) /.test(line)) options.onProgress?.(line);
+      },
     });
-    const abort = () => child.kill('SIGTERM');
-    options.signal?.addEventListener('abort', abort);
-    let stderr = '';
-    let pending = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stderr = (stderr + text).slice(-20000);
-      const lines = (pending + text).split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (/^(loading|sampling) /.test(line)) options.onProgress?.(line);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on('error', (error) => reject(new DryRunError(`cannot start ${options.python}: ${error.message}`)));
-      child.on('close', (exitCode) => resolve(exitCode));
-    }).finally(() => options.signal?.removeEventListener('abort', abort));
-    if (options.signal?.aborted) throw new DryRunError('cancelled');
-    if (code !== 0) {
-      const lines = stderr.trimEnd().split('\n');
-      const cause = lines.filter((line) => line.startsWith('error: ')).at(-1);
-      throw new DryRunError(cause?.slice('error: '.length) ?? lines.slice(-12).join('\n'));
-    }
     return JSON.parse(fs.readFileSync(stepFile, 'utf8')) as DryRunStep;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

@@ -185,25 +185,29 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
       const generate = async (model: string, tokenizer: string | undefined, label: string, name: string): Promise<PromptValue[]> => {
         progress.report({ message: vscode.l10n.t('{0}: loading', label) });
         let reported = 0;
-        const { child, done } = runGenerate({
-          python: interpreter.path,
-          script: ctx.pythonScript('generate'),
-          model,
-          tokenizer,
-          promptsFile,
-          outFile: path.join(tmp, `${name}.jsonl`),
-          maxNewTokens: comparison.maxNewTokens,
-          temperature: 0,
-          cwd,
-          onOutput: (text) => ctx.output.append(text),
-          onProgress: (n, total) => {
-            progress.report({ message: vscode.l10n.t('{0}: {1}/{2} answers', label, n, total), increment: ((n - reported) / total) * 45 });
-            reported = n;
-          },
-        });
-        const subscription = token.onCancellationRequested(() => child.kill());
+        const controller = new AbortController();
+        const subscription = token.onCancellationRequested(() => controller.abort());
         try {
-          return await done;
+          return await runGenerate({
+            python: interpreter.path,
+            script: ctx.pythonScript('generate'),
+            model,
+            tokenizer,
+            promptsFile,
+            outFile: path.join(tmp, `${name}.jsonl`),
+            maxNewTokens: comparison.maxNewTokens,
+            temperature: 0,
+            cwd,
+            signal: controller.signal,
+            onOutput: (text) => ctx.output.append(text),
+            onProgress: (n, total) => {
+              progress.report({
+                message: vscode.l10n.t('{0}: {1}/{2} answers', label, n, total),
+                increment: ((n - reported) / total) * 45,
+              });
+              reported = n;
+            },
+          });
         } catch (error) {
           if (token.isCancellationRequested) throw new Cancelled();
           throw new Error(vscode.l10n.t('{0}: {1}', label, (error as Error).message), { cause: error });

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { PythonScriptError } from '../../shared/pythonProcess';
 import { looksLikeRunConfig } from '../../shared/runConfig';
-import { DryRunError, dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../core/dryRunScript';
+import { dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../core/dryRunScript';
 import { checkBeforeRun, pickConfig } from './trainCommands';
 import type { TrainingContext } from './trainingContext';
 
@@ -48,11 +49,12 @@ async function dryRun(training: TrainingContext, config: string, python: string)
           signal: controller.signal,
         });
       } catch (error) {
-        if (!(error instanceof DryRunError) || controller.signal.aborted) return undefined;
-        ctx.output.error(`[dry run] ${config}: ${error.message}`);
+        if (error instanceof PythonScriptError && error.cancelled) return undefined;
+        const message = (error as Error).message;
+        ctx.output.error(`[dry run] ${config}: ${message}`);
         void vscode.window
           .showErrorMessage(
-            vscode.l10n.t('GRPO: the dry run of {0} failed: {1}', path.basename(config), error.message.split('\n').at(-1) ?? ''),
+            vscode.l10n.t('GRPO: the dry run of {0} failed: {1}', path.basename(config), message.split('\n').at(-1) ?? ''),
             vscode.l10n.t('Show Output'),
           )
           .then((choice) => choice && ctx.output.show());

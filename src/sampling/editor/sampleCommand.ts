@@ -5,7 +5,7 @@ import type { Ctx } from '../../ctx';
 import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
 import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from '../../shared/runConfig';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
-import { findExport, listExports } from '../core/onnxExport';
+import { findExport, isTransformersModel, listExports } from '../core/onnxExport';
 import { exportCache } from './exportCommand';
 import { parsePromptsJsonl, type PromptRecord, type SampleJob } from '../core/sampleJob';
 import { runSampleThread, type SampleOutcome } from '../core/sampleThread';
@@ -17,8 +17,9 @@ export function registerSampleCommand(ctx: Ctx): void {
   ctx.registerCommand('grpoStudio.sampleCompletions', async (modelArg?: string, sourceArg?: string) => {
     const model = modelArg ?? (await pickModel(ctx));
     if (!model) return;
-    if (!isOnnxModelFolder(model)) {
-      // A transformers folder: its export, made first if there is none.
+    if (!isOnnxModelFolder(model) && isTransformersModel(model)) {
+      // A transformers folder: its export, made first if there is none. (A broken ONNX folder goes on,
+      // so the sampler names its missing or broken file.)
       const exported =
         findExport(exportCache(ctx), model) ??
         (await vscode.commands.executeCommand<string | undefined>('grpoStudio.exportModelForSampling', model));

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PythonScriptError } from '../shared/pythonProcess';
 import { pythonScript } from '../shared/pythonScripts';
-import type { DryRunFinding, DryRunStep, Signal } from '../scoring/signal';
-import { dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../training/core/dryRunScript';
+import type { DryRunStep } from '../scoring/signal';
+import { dryRunSampleSet, dryRunVerdict, runDryRunScript, type DryRunVerdict } from '../training/core/dryRunScript';
 import { cliLocalizer } from './localizer';
 import { numberOption, outputProblem } from './options';
 import { writeFileAtomically } from '../shared/files';
@@ -74,7 +74,8 @@ export async function runDryRun(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', cancel);
   }
-  const { signal, findings } = dryRunVerdict(step, config, cliLocalizer());
+  const verdict = dryRunVerdict(step, config, cliLocalizer());
+  const { signal, findings } = verdict;
   const g = step.num_generations;
   if (out) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -95,22 +96,26 @@ export async function runDryRun(argv: string[]): Promise<number> {
       `${JSON.stringify({ config: values.config, model: step.model, num_generations: g, completions, signal, findings }, null, 2)}\n`,
     );
   } else {
-    process.stdout.write(textReport(step, signal, findings, out));
+    process.stdout.write(textReport(step, verdict, out));
   }
   return 0;
 }
 
-function textReport(step: DryRunStep, signal: Signal, findings: DryRunFinding[], out?: string): string {
+function textReport(step: DryRunStep, { signal, drivers, findings }: DryRunVerdict, out?: string): string {
   const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(3));
+  const percent = (x: number) => `${Math.round(x * 100)}%`;
   const lines = [
     `${step.model}: ${step.rows.length / step.num_generations} prompts × ${step.num_generations} completions`,
     `frac_reward_zero_std ${signal.frac_reward_zero_std.toFixed(3)} · clipped_ratio ${signal.clipped_ratio.toFixed(3)} · mean_length ${signal.mean_length.toFixed(1)} tokens`,
     '',
-    `${'reward'.padEnd(24)} ${'mean'.padStart(8)} ${'std'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'zero-std'.padStart(9)} ${'None'.padStart(6)}`,
+    `${'reward'.padEnd(24)} ${'mean'.padStart(8)} ${'std'.padStart(8)} ${'min'.padStart(8)} ${'max'.padStart(8)} ${'zero-std'.padStart(9)} ${'None'.padStart(6)} ${'drives'.padStart(7)} ${'r(adv)'.padStart(7)}`,
     ...Object.entries(signal.per_function).map(
       ([name, f]) =>
-        `${name.padEnd(24)} ${fmt(f.mean).padStart(8)} ${fmt(f.std).padStart(8)} ${fmt(f.min).padStart(8)} ${fmt(f.max).padStart(8)} ${`${Math.round(f.frac_zero_std * 100)}%`.padStart(9)} ${`${Math.round(f.frac_none * 100)}%`.padStart(6)}`,
+        `${name.padEnd(24)} ${fmt(f.mean).padStart(8)} ${fmt(f.std).padStart(8)} ${fmt(f.min).padStart(8)} ${fmt(f.max).padStart(8)} ${percent(f.frac_zero_std).padStart(9)} ${percent(f.frac_none).padStart(6)} ${percent(drivers.share[name]).padStart(7)} ${fmt(drivers.correlation[name]).padStart(7)}`,
     ),
+    ...(drivers.pairs.length
+      ? ['', 'within-group correlation between rewards', ...drivers.pairs.map(({ a, b, r }) => `  ${a} ~ ${b}: ${fmt(r)}`)]
+      : []),
     '',
     ...(findings.length
       ? findings.map((f) => `${f.severity} ${f.code} ${f.message}`)

@@ -24,6 +24,8 @@ export interface DryRunStep {
   max_completion_length: number;
   reward_names: string[];
   reward_weights: number[];
+  /** The config's aggregation (TRL's default where the release has no such setting). */
+  multi_objective_aggregation?: 'sum_then_normalize' | 'normalize_then_sum';
   rows: DryRunRow[];
   metrics: Record<string, number>;
 }
@@ -51,33 +53,51 @@ export interface DryRunFinding {
   message: string;
 }
 
-/**
- * The share of the advantage each function drives. With TRL's default aggregation the advantage is
- * the group-centred weighted total over the group's std, a sum of one term per function:
- * w_f (r_f - mean_f) / (std + 1e-4). A function's share is the size of its terms over all terms.
- */
-export function advantageDrive(step: DryRunStep): Record<string, number> {
-  const sizes = groupSizes(step);
-  const totals = computeAdvantages(
-    step.rows.map((r) => step.reward_names.map((name) => r.rewards[name])),
-    sizes,
-    { weights: step.reward_weights, scaleRewards: 'group', aggregation: 'sum_then_normalize' },
-  ).groups;
-  const size = step.reward_names.map(() => 0);
-  let start = 0;
-  sizes.forEach((count, g) => {
-    const rows = step.rows.slice(start, start + count);
-    start += count;
-    const scale = 1 / ((totals[g].std ?? 0) + 1e-4);
-    step.reward_names.forEach((name, k) => {
-      const present = rows.map((r) => r.rewards[name]).filter((v): v is number => v !== null);
-      if (!present.length) return;
-      const mean = present.reduce((a, b) => a + b, 0) / present.length;
-      for (const v of present) size[k] += Math.abs(step.reward_weights[k] * (v - mean) * scale);
-    });
-  });
-  const sum = size.reduce((a, b) => a + b, 0);
-  return Object.fromEntries(step.reward_names.map((name, k) => [name, sum > 0 ? size[k] / sum : 0]));
+/** What drives the advantage TRL computed, function by function (the signal report's second table). */
+export interface AdvantageDrivers {
+  /**
+   * Per function: its share of the advantage's variance. TRL's advantage is, up to its scale, a sum
+   * of one group-centred term per function (w_f (r_f - mean) under sum_then_normalize, w_f times the
+   * group-normalized r_f under normalize_then_sum); a term's covariance with the advantage is its part
+   * of that variance. Shares are of the absolute parts, so they sum to 1.
+   */
+  share: Record<string, number>;
+  /** Per function: correlation of its within-group normalized reward with the advantage (null: no variance). */
+  correlation: Record<string, number | null>;
+  /** Every pair of functions: their pooled within-group correlation (null where one has no variance). */
+  pairs: { a: string; b: string; r: number | null }[];
+}
+
+export function advantageDriversOf(step: DryRunStep): AdvantageDrivers {
+  const names = step.reward_names;
+  const ranges = groupRanges(step);
+  const advantage = centredInGroups(
+    step.rows.map((r) => r.advantage),
+    ranges,
+  );
+  const centred = names.map((name) =>
+    centredInGroups(
+      step.rows.map((r) => r.rewards[name]),
+      ranges,
+    ),
+  );
+  const normalized = centred.map((values) =>
+    values.map((v, i) => {
+      const [a, b] = ranges[groupOf(i, step.num_generations)];
+      const std = sampleStd(values.slice(a, b));
+      return std === null ? 0 : v / (std + 1e-4);
+    }),
+  );
+  const terms = step.multi_objective_aggregation === 'normalize_then_sum' ? normalized : centred;
+  const parts = terms.map((values, k) => Math.abs(step.reward_weights[k] * dot(values, advantage)));
+  const total = parts.reduce((a, b) => a + b, 0);
+  const pairs: AdvantageDrivers['pairs'] = [];
+  names.forEach((a, i) => names.slice(i + 1).forEach((b, j) => pairs.push({ a, b, r: cosine(centred[i], centred[i + 1 + j]) })));
+  return {
+    share: Object.fromEntries(names.map((name, k) => [name, total > 0 ? parts[k] / total : 0])),
+    correlation: Object.fromEntries(names.map((name, k) => [name, cosine(normalized[k], advantage)])),
+    pairs,
+  };
 }
 
 export function signalOf(step: DryRunStep): Signal {
@@ -161,14 +181,44 @@ export function findingsOf(step: DryRunStep, signal: Signal, settings: { tempera
   }
   const live = step.reward_names.filter((name) => signal.per_function[name].frac_zero_std < 1);
   if (live.length >= 2) {
-    const drive = advantageDrive(step);
-    const [top] = [...live].sort((a, b) => drive[b] - drive[a]);
-    if (drive[top] >= 0.9) {
+    const drivers = advantageDriversOf(step);
+    const [top] = [...live].sort((a, b) => drivers.share[b] - drivers.share[a]);
+    if (drivers.share[top] >= 0.9) {
       findings.push({
         severity: 'info',
         code: 'DRY005',
-        message: l10n.t('{0} drives {1} of the advantage: weight the others up (reward_weights) if they matter', top, percent(drive[top])),
+        message: l10n.t(
+          '{0} drives {1} of the advantage: weight the others up (reward_weights) if they matter',
+          top,
+          percent(drivers.share[top]),
+        ),
       });
+    }
+    for (const { a, b, r } of drivers.pairs) {
+      if (r === null || !live.includes(a) || !live.includes(b)) continue;
+      if (r >= 0.95) {
+        findings.push({
+          severity: 'info',
+          code: 'DRY006',
+          message: l10n.t(
+            '{0} and {1} rank the completions of a group the same way (within-group correlation {2}): together they act as one reward with their weights added; drop one or make them measure different things',
+            a,
+            b,
+            r.toFixed(2),
+          ),
+        });
+      } else if (r <= -0.7) {
+        findings.push({
+          severity: 'warning',
+          code: 'DRY007',
+          message: l10n.t(
+            '{0} and {1} pull against each other (within-group correlation {2}): a completion gains on one what it loses on the other, and the advantage is what is left; check that both reward what you want',
+            a,
+            b,
+            r.toFixed(2),
+          ),
+        });
+      }
     }
   }
   return findings;
@@ -179,7 +229,37 @@ function groupSizes(step: DryRunStep): number[] {
   return Array.from({ length: Math.ceil(step.rows.length / g) }, (_, i) => Math.min(g, step.rows.length - i * g));
 }
 
-/** One function alone, as TRL would normalize it within its groups. */
+function groupRanges(step: DryRunStep): [number, number][] {
+  return groupSizes(step).map((size, i) => [i * step.num_generations, i * step.num_generations + size]);
+}
+
+const groupOf = (row: number, g: number) => Math.floor(row / g);
+
+/** Each value minus its group's mean of the values present; None counts as 0, as in TRL's nansum. */
+function centredInGroups(values: (number | null)[], ranges: [number, number][]): number[] {
+  return ranges.flatMap(([a, b]) => {
+    const group = values.slice(a, b);
+    const present = group.filter((v): v is number => v !== null);
+    if (!present.length) return group.map(() => 0);
+    const mean = present.reduce((x, y) => x + y, 0) / present.length;
+    return group.map((v) => (v === null ? 0 : v - mean));
+  });
+}
+
+function sampleStd(centred: number[]): number | null {
+  if (centred.length < 2) return null;
+  const std = Math.sqrt(dot(centred, centred) / (centred.length - 1));
+  return std > 1e-8 ? std : null;
+}
+
+const dot = (x: number[], y: number[]) => x.reduce((sum, v, i) => sum + v * y[i], 0);
+
+/** Correlation of two vectors already centred in their groups. */
+function cosine(x: number[], y: number[]): number | null {
+  const size = Math.sqrt(dot(x, x) * dot(y, y));
+  return size > 1e-12 ? dot(x, y) / size : null;
+}
+
 /**
  * The share of groups (of two or more completions) in which one reward function gives every
  * completion the same value (or None): groups that function alone teaches nothing in.

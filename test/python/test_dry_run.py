@@ -114,6 +114,14 @@ def test_dead_rewards_are_found_and_the_sample_set_is_saved(workspace: Path) -> 
     assert [(row["prompt"], row["completion"]) for row in lines] == [(c["prompt"], c["completion"]) for c in report["completions"]]
     assert all("answer" in row for row in lines), "the dataset's other columns travel with the samples"
 
+    text = dry_run(workspace, "--config", "dead.yaml", "--prompts", "2").stdout
+    assert "drives" in text and "r(adv)" in text and "within-group correlation between rewards" in text, text
+    dead = next(line for line in text.splitlines() if line.startswith("zero_reward "))
+    assert dead.split()[-2:] == ["0%", "—"], "a reward without variance drives none of the advantage"
+    live = next(line for line in text.splitlines() if line.startswith("length_reward "))
+    if per_function["length_reward"]["frac_zero_std"] < 1:
+        assert live.split()[-2:] == ["100%", "1.000"], "the only live reward is the whole advantage"
+
     refused = dry_run(workspace, "--config", "dead.yaml", "--prompts", "2", "--out", str(out))
     assert refused.returncode == 2 and "--force" in refused.stderr, "an existing --out is kept"
 

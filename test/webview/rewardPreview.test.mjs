@@ -117,7 +117,7 @@ before(async () => {
   host = await bundleHostModules(outdir, [
     "export { parseWebviewMessage } from './src/previews/core/rewardPreviewProtocol.ts';",
     "export { computeAdvantages } from './src/scoring/advantages.ts';",
-    "export { findingsOf, signalOf } from './src/scoring/signal.ts';",
+    "export { advantageDriversOf, findingsOf, signalOf } from './src/scoring/signal.ts';",
     "export { untranslated } from './src/shared/vocabulary.ts';",
   ]);
   ({ origin, server } = await startPageServer({ host, outdir, bundle: 'rewardPreview', title: 'Reward Preview' }));
@@ -177,6 +177,12 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
     length: 48 - (i % 2),
     truncated: i % 4 !== 3,
   }));
+  const { advantages } = host.computeAdvantages(
+    rows.map((r) => [r.rewards.emoji_reward, r.rewards.length_reward]),
+    [4, 4],
+    { weights: [1, 1], scaleRewards: 'group', aggregation: 'sum_then_normalize' },
+  );
+  rows.forEach((r, i) => (r.advantage = advantages[i]));
   const step = {
     model: 'models/SmolLM2-135M-Instruct',
     num_generations: 4,
@@ -196,7 +202,8 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
   };
   const signal = host.signalOf(step);
   const findings = host.findingsOf(step, signal, { temperature: 0.9 }, host.untranslated);
-  const dryRun = { config: 'run.smollm2.yaml', model: step.model, numGenerations: 4, maxCompletionLength: 48, signal, findings };
+  const drivers = host.advantageDriversOf(step);
+  const dryRun = { config: 'run.smollm2.yaml', model: step.model, numGenerations: 4, maxCompletionLength: 48, signal, drivers, findings };
   await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), { ...data, dryRun });
   const report = page.locator('.signal-report');
   await report.waitFor();
@@ -207,6 +214,19 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
   assert.deepEqual(await report.locator('.stat-value').allTextContents(), ['0%', '75%', '47.5']);
   assert.equal(await report.locator('.stat.bad').count(), 1, 'the truncation share is flagged');
   assert.deepEqual(await report.locator('tr.dead td:first-child').allTextContents(), ['emoji_reward']);
+  const shares = await report
+    .locator('table.signal-table:not(.pairs) tbody tr')
+    .evaluateAll((rows) => rows.map((row) => [...row.querySelectorAll('td')].slice(-2).map((td) => td.textContent)));
+  assert.deepEqual(
+    shares,
+    [
+      ['0%', '—'],
+      ['100%', '1.00'],
+    ],
+    'a dead reward drives none of the advantage; the only live one drives all of it',
+  );
+  assert.equal(await report.locator('table.pairs td:first-child').textContent(), 'emoji_reward ~ length_reward');
+  assert.equal(await report.locator('table.pairs td.num').textContent(), '—', 'no correlation with a reward that never varies');
   const texts = await report.locator('li.finding').allTextContents();
   assert.ok(
     texts.some((t) => /DRY003 emoji_reward is 0 on all 8 completions: no learning signal at temperature 0\.9/.test(t)),

@@ -7,7 +7,7 @@ const percent = (x: number) => `${Math.round(x * 100)}%`;
 const number = (x: number | null) => (x === null ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3));
 
 export function renderSignal(report: DryRunReport): HTMLElement {
-  const { signal } = report;
+  const { signal, drivers } = report;
   const stat = (label: string, value: string, bad: boolean) =>
     h(
       'div',
@@ -30,7 +30,17 @@ export function renderSignal(report: DryRunReport): HTMLElement {
     ),
     stat(l10n.t('mean completion length (tokens)'), signal.mean_length.toFixed(1), false),
   );
-  const head = [l10n.t('reward'), 'mean', 'std', 'min', 'max', l10n.t('zero-std groups'), 'None'];
+  const head = [
+    l10n.t('reward'),
+    'mean',
+    'std',
+    'min',
+    'max',
+    l10n.t('zero-std groups'),
+    'None',
+    l10n.t('share of the advantage'),
+    l10n.t('correlation with the advantage'),
+  ];
   const table = h(
     'table',
     { className: 'signal-table' },
@@ -46,10 +56,24 @@ export function renderSignal(report: DryRunReport): HTMLElement {
           ...[f.mean, f.std, f.min, f.max].map((v) => h('td', { className: 'num' }, number(v))),
           h('td', { className: 'num' }, percent(f.frac_zero_std)),
           h('td', { className: 'num' }, percent(f.frac_none)),
+          h('td', { className: 'num' }, percent(drivers.share[name] ?? 0)),
+          h('td', { className: 'num' }, number(drivers.correlation[name] ?? null)),
         ),
       ),
     ),
   );
+  const pairs = drivers.pairs.length
+    ? h(
+        'table',
+        { className: 'signal-table pairs', attrs: { 'aria-label': l10n.t('Within-group correlation between rewards') } },
+        h('caption', {}, l10n.t('Within-group correlation between rewards')),
+        h(
+          'tbody',
+          {},
+          ...drivers.pairs.map(({ a, b, r }) => h('tr', {}, h('td', {}, `${a} ~ ${b}`), h('td', { className: 'num' }, number(r)))),
+        ),
+      )
+    : undefined;
   const findings = report.findings.length
     ? h(
         'ul',
@@ -72,6 +96,7 @@ export function renderSignal(report: DryRunReport): HTMLElement {
     ),
     stats,
     table,
+    ...(pairs ? [pairs] : []),
     findings,
   );
 }

@@ -4,7 +4,7 @@
  * `parseWebviewMessage` before acting on them. No `vscode` import: the webview bundles this file.
  */
 import type { Aggregation, ScaleRewards } from '../../scoring/advantages';
-import type { DryRunFinding, Signal } from '../../scoring/signal';
+import type { AdvantageDrivers, DryRunFinding, Signal } from '../../scoring/signal';
 
 export type { Aggregation, ScaleRewards };
 
@@ -62,6 +62,7 @@ export interface DryRunReport {
   numGenerations: number;
   maxCompletionLength: number;
   signal: Signal;
+  drivers: AdvantageDrivers;
   findings: DryRunFinding[];
 }
 

@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findingsOf, signalOf, type DryRunFinding, type DryRunStep, type Signal } from '../../scoring/signal';
+import {
+  advantageDriversOf,
+  findingsOf,
+  signalOf,
+  type AdvantageDrivers,
+  type DryRunFinding,
+  type DryRunStep,
+  type Signal,
+} from '../../scoring/signal';
 import { runPythonScript } from '../../shared/pythonProcess';
 import { readRunConfig } from '../../shared/runConfig';
 import type { Localizer } from '../../shared/vocabulary';
@@ -41,11 +49,21 @@ export async function runDryRunScript(options: DryRunScriptOptions): Promise<Dry
   }
 }
 
+export interface DryRunVerdict {
+  signal: Signal;
+  drivers: AdvantageDrivers;
+  findings: DryRunFinding[];
+}
+
 /** The signal report of a step and its findings, worded with the config's own settings. */
-export function dryRunVerdict(step: DryRunStep, config: string, l10n: Localizer): { signal: Signal; findings: DryRunFinding[] } {
+export function dryRunVerdict(step: DryRunStep, config: string, l10n: Localizer): DryRunVerdict {
   const signal = signalOf(step);
   const temperature = readRunConfig(config).temperature;
-  return { signal, findings: findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, l10n) };
+  return {
+    signal,
+    drivers: advantageDriversOf(step),
+    findings: findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, l10n),
+  };
 }
 
 /** The step's completions as a sample set (the dataset's other columns kept, for rewards that read them). */

@@ -67,7 +67,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
   const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, dryRunSampleSet(step));
-  const { signal, findings } = dryRunVerdict(step, config, vscode.l10n);
+  const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
   ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
   await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
   await previews.showDryRun(file, {
@@ -76,6 +76,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     numGenerations: step.num_generations,
     maxCompletionLength: step.max_completion_length,
     signal,
+    drivers,
     findings,
   });
 }

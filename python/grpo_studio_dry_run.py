@@ -74,6 +74,9 @@ def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
     batch = args.prompts * group
     split = ["--generation_batch_size", str(batch)] if "generation_batch_size" in in_config else ["--steps_per_generation", "1"]
     overrides = ["--per_device_train_batch_size", str(batch), "--gradient_accumulation_steps", "1", *split, "--report_to", "none"]
+    # No reference model: it only enters the loss (its copy of the weights and its forward pass would
+    # cost a CPU run as much as the sampling), never the completions, rewards or advantages.
+    overrides += ["--beta", "0"]
     script_args, training_args, model_args, dataset_args, _ = runner.parse_args([*argv, *overrides])
     runner.resolve_paths(script_args, model_args, dataset_args, config_path.parent)
     training_args.output_dir = str(Path(os.environ.get("TMPDIR", "/tmp")) / "grpo-studio-dry-run")

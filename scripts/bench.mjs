@@ -76,11 +76,12 @@ for (const tree of trees) {
   const rg = [];
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    spawnSync('rg', ['-l', '-t', 'py', 'reward|completions|prompts|GRPO', ...tree.roots]);
+    const search = spawnSync('rg', ['-l', '-t', 'py', 'reward|completions|prompts|GRPO', ...tree.roots]);
+    if (search.error) break; // no ripgrep here: no floor to compare with
     rg.push(performance.now() - t0);
   }
   const ours = median(cold);
-  const floor = median(rg);
+  const floor = rg.length ? median(rg) : undefined;
   rows.push({ tree: tree.name, files: last.files, rewards: last.rewards, ours, floor, goal: tree.goalMs, rss: last.rssMb });
 }
 
@@ -95,7 +96,7 @@ console.log('\nCold discovery (fresh process each run: parser load, walk, read, 
 for (const r of rows) {
   console.log(
     `  ${r.tree}\n    ${r.files} .py files, ${r.rewards} rewards found: ${fmt(r.ours)} (goal ≤ ${r.goal} ms: ${r.ours <= r.goal ? 'met' : 'MISSED'}), ` +
-      `rg floor ${fmt(r.floor)}, ratio ours/rg ${(r.ours / r.floor).toFixed(2)}, peak RSS ${r.rss.toFixed(0)} MB`,
+      `${r.floor === undefined ? 'no rg floor (ripgrep is not installed: apt-get install ripgrep)' : `rg floor ${fmt(r.floor)}, ratio ours/rg ${(r.ours / r.floor).toFixed(2)}`}, peak RSS ${r.rss.toFixed(0)} MB`,
   );
 }
 console.log('\nRe-check of one edited file in the TRL tree (update + report, 200 edits)');

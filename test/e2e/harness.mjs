@@ -177,7 +177,7 @@ export async function installExtension({ bin, userDataDir, extensionsDir }, vsix
 
 /**
  * Starts code-server on 127.0.0.1. Options:
- *   bin (from ensureCodeServer), vsix (path, installed before start), settings (merged over DEFAULT_SETTINGS),
+ *   bin (from ensureCodeServer), vsix (a path or several, installed before start), settings (merged over DEFAULT_SETTINGS),
  *   userDataDir/extensionsDir (default: fresh temp dirs, removed by stop()), port (default: a free one),
  *   folder (opened when the URL has no ?folder=), locale, logFile, env, readyTimeoutMs.
  * Returns { url, port, pid, userDataDir, extensionsDir, logFile, extensions, setSettings(obj), urlFor(folder), stop() }.
@@ -197,7 +197,7 @@ export async function startCodeServer(opts) {
   if (opts.settings !== undefined || !existsSync(settingsFile)) setSettings(opts.settings ?? {});
 
   let extensions = [];
-  if (vsix) extensions = await installExtension({ bin, userDataDir, extensionsDir }, vsix);
+  for (const one of [vsix ?? []].flat()) extensions = await installExtension({ bin, userDataDir, extensionsDir }, one);
 
   const logFile = opts.logFile ?? path.join(RESULTS_DIR, 'code-server.log');
   mkdirSync(path.dirname(logFile), { recursive: true });

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hostVsixPath, packageHostVsix } from '../../scripts/package.mjs';
 import { ensureChromium, ensureCodeServer, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
+import { buildLanguagePackVsix } from './languagePack.mjs';
 import {
   launchBrowser,
   makeContext,
@@ -59,13 +60,17 @@ export async function main(args = []) {
     return 1;
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  for (const f of readdirSync(RESULTS_DIR)) if (f.endsWith('.png') || f === 'code-server.log') rmSync(path.join(RESULTS_DIR, f));
+  for (const f of readdirSync(RESULTS_DIR)) if (f.endsWith('.png') || /^code-server.*\.log$/.test(f)) rmSync(path.join(RESULTS_DIR, f));
 
   let server;
   let browser;
+  // Scenarios with `options.locale` get a code-server of their own, started with that locale and a
+  // language pack for it (one per locale, shared by its scenarios).
+  const localized = new Map();
   const shutdown = async () => {
     await browser?.close().catch(() => {});
     await server?.stop().catch(() => {});
+    for (const other of localized.values()) await (await other.catch(() => undefined))?.stop().catch(() => {});
   };
   const offInterrupt = onInterrupt(shutdown);
   const results = [];
@@ -103,11 +108,25 @@ export async function main(args = []) {
         const mod = await import(pathToFileURL(path.join(HERE, file)).href);
         if (typeof mod.run !== 'function') throw new Error(`${file} exports no run(ctx)`);
         const o = mod.options ?? {};
+        if (o.locale && !localized.has(o.locale)) {
+          localized.set(
+            o.locale,
+            buildLanguagePackVsix(o.locale).then((pack) =>
+              startCodeServer({
+                bin,
+                vsix: [vsix, pack],
+                locale: o.locale,
+                logFile: path.join(RESULTS_DIR, `code-server-${o.locale}.log`),
+              }),
+            ),
+          );
+        }
+        const own = o.locale ? await localized.get(o.locale) : server;
         workspace = makeWorkspace({ from: o.workspace, files: o.files, name: o.workspaceName });
-        server.setSettings(o.settings ?? {});
-        const opened = await openWorkspace(browser, server, workspace);
+        own.setSettings(o.settings ?? {});
+        const opened = await openWorkspace(browser, own, workspace);
         ({ page, context } = opened);
-        const ctx = makeContext({ page, server, workspace, consoleErrors: opened.consoleErrors, name, assert });
+        const ctx = makeContext({ page, server: own, workspace, consoleErrors: opened.consoleErrors, name, assert });
         const timeoutMs = o.timeoutMs ?? 120000;
         let timer;
         await Promise.race([

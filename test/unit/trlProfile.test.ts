@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { Code } from '../../src/discovery/core/contract';
 import { detectTrlProfile, profileFor, resolveSpecifiers, trainerProfile } from '../../src/discovery/core/trlProfile';
 import { NEWEST_KNOWN } from '../../src/shared/trlReleases';
 import { byName, discover, repoRoot, workspace } from './helpers';
@@ -111,6 +112,38 @@ test('check --trl-version: verdicts and messages for that release, and the versi
 });
 
 const pick = (p: { version: string; source: string }) => [p.version, p.source];
+
+test('Unsloth with a vision model passes completions as text from TRL 0.24: message indexing is an error there', async () => {
+  const files = {
+    'train.py': [
+      'from unsloth import FastVisionModel',
+      'from trl import GRPOConfig, GRPOTrainer',
+      '',
+      'def answer_reward(completions, **kwargs):',
+      '    return [1.0 if "42" in c[0]["content"] else 0.0 for c in completions]',
+      '',
+      'def text_reward(completions, **kwargs):',
+      '    return [float(len(c) < 200) for c in completions]',
+      '',
+      'dataset = [{"prompt": [{"role": "user", "content": "?"}], "image": None}]',
+      'trainer = GRPOTrainer(model=model, reward_funcs=[answer_reward, text_reward], args=GRPOConfig(output_dir="o"), train_dataset=dataset)',
+      '',
+    ].join('\n'),
+  };
+  const newer = await discover(files, { trl: profileFor('0.24.0', 'pinned in requirements.txt') });
+  const problem = byName(newer, 'answer_reward').problems.find((p) => p.code === Code.messageOpsStandard);
+  assert.equal(problem?.severity, 'error');
+  assert.match(problem!.message, /^Unsloth trains this vision model with TRL 0\.24\.0: it passes each completion as its decoded text/);
+  assert.deepEqual(byName(newer, 'text_reward').problems, [], 'string operations are right on text');
+  assert.match(byName(newer, 'text_reward').notes?.[0] ?? '', /with a vision model \(FastVisionModel\).*checked that way for TRL 0\.24\.0/);
+  const older = await discover(files, { trl: profileFor('0.22.2', 'pinned in requirements.txt') });
+  assert.equal(
+    byName(older, 'answer_reward').problems.find((p) => p.code === Code.messageOpsStandard),
+    undefined,
+    'before 0.24 Unsloth passes what TRL passes',
+  );
+  assert.match(byName(older, 'answer_reward').notes?.[0] ?? '', /^Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does/);
+});
 
 test('rewards trained through Unsloth carry a note: the TRL release in use is still the profile', async () => {
   const report = await discover(

@@ -62,6 +62,12 @@ export interface CheckContext {
   columnsSeen: ReadonlySet<string>;
   /** The TRL release that will call the function (the newest known when not given). */
   trl?: TrlProfile;
+  /**
+   * Unsloth trains a vision model (FastVisionModel) with TRL ≥ 0.24: it calls the rewards with the
+   * rendered prompt texts and decoded completion texts (its prompts_text/completions_text), whatever
+   * the dataset's format (unsloth/models/rl_replacements.py).
+   */
+  unslothVisionText?: boolean;
 }
 
 /** "TRL 0.22.2 (pinned in requirements.txt)", appended to the messages whose facts depend on the release. */
@@ -461,6 +467,21 @@ function checkReturns(target: CheckTarget, trl: TrlProfile, l10n: Localizer): Pr
 function checkCompletionFormat(target: CheckTarget, context: CheckContext, l10n: Localizer): Problem[] {
   const { fn, file } = target;
   const { format, formatDeclared, name } = context.dataset;
+  if (context.unslothVisionText) {
+    if (!fn.completionMessageOps.length) return [];
+    return [
+      {
+        severity: 'error',
+        code: Code.messageOpsStandard,
+        file,
+        range: fn.completionMessageOps[0],
+        message: l10n.t(
+          'Unsloth trains this vision model with TRL {0}: it passes each completion as its decoded text and each prompt as its rendered chat text, whatever the dataset\'s format, so indexing a completion as messages (completion[0]["content"]) raises TypeError. Use the completion string directly.',
+          context.trl?.version ?? '',
+        ),
+      },
+    ];
+  }
   const named = (message: string) => (name ? `${message} ${l10n.t('[dataset: {0}]', name)}` : message);
   if (format === 'conversational' && fn.completionStringOps.length > 0 && fn.completionMessageOps.length === 0) {
     // With the format declared, an operation that a list does not support is a certain TypeError.

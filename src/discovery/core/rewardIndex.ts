@@ -16,6 +16,7 @@ import type { RewardFunction, RewardKind, RewardOrigin } from './types';
 import type { DatasetFormat, Localizer, Problem, Range } from '../../shared/vocabulary';
 import { readDatasetShape } from '../../shared/datasetReader';
 import { LOCAL_DATA, namedDataFiles, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
+import { compareVersions } from '../../shared/trlReleases';
 
 /**
  * A file is parsed up front only if it may wire a reward (`reward_funcs=`), define one (a `def`
@@ -421,14 +422,22 @@ export class RewardIndex implements ModuleHost {
       const dataset = call.trainDataset
         ? new DatasetResolver(resolution, this.options.roots).resolve(call.trainDataset, { file, fn: call.scope }, call.range.start.line)
         : { unresolved: this.options.l10n.t('the trainer call has no train_dataset=') };
-      const context = { ...this.datasetContext(dataset, summary), trl: trainerProfile(this.trlProfile(), call.trainer) };
-      const unsloth = importsUnsloth(summary)
-        ? this.options.l10n.t(
-            'Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does: checked for TRL {0} ({1}).',
-            context.trl.version,
-            context.trl.source,
-          )
-        : undefined;
+      const trl = trainerProfile(this.trlProfile(), call.trainer);
+      const unslothVisionText = importsFromUnsloth(summary, 'FastVisionModel') && compareVersions(trl.version, '0.24.0') >= 0;
+      const context = { ...this.datasetContext(dataset, summary), trl, unslothVisionText };
+      const unsloth = !importsFromUnsloth(summary)
+        ? undefined
+        : unslothVisionText
+          ? this.options.l10n.t(
+              'Trained through Unsloth with a vision model (FastVisionModel): from TRL 0.24 Unsloth calls the rewards with the prompts rendered as chat text and the completions decoded to strings, whatever the dataset\'s format; checked that way for TRL {0} ({1}).',
+              trl.version,
+              trl.source,
+            )
+          : this.options.l10n.t(
+              'Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does: checked for TRL {0} ({1}).',
+              trl.version,
+              trl.source,
+            );
       for (const { expr, value } of resolution.resolver.entries(call.rewardFuncs, { file, fn: call.scope })) {
         const reward = this.toReward(resolution, value, exprText(expr), 'trainer', context, { file, range: expr.range });
         if (reward && unsloth) reward.notes = [unsloth];
@@ -813,10 +822,15 @@ export class RewardIndex implements ModuleHost {
   }
 }
 
-/** `from unsloth import FastLanguageModel`, `import unsloth`, `from unsloth import PatchFastRL`: Unsloth patches TRL's trainers. */
-function importsUnsloth(summary: ModuleSummary): boolean {
+/**
+ * `from unsloth import FastLanguageModel`, `import unsloth`, `from unsloth import PatchFastRL`: Unsloth
+ * patches TRL's trainers. With `name`, only a `from unsloth… import name`.
+ */
+function importsFromUnsloth(summary: ModuleSummary, name?: string): boolean {
   for (const binding of summary.bindings.values()) {
-    if ((binding.type === 'import-module' || binding.type === 'import-name') && /^unsloth(_zoo)?(\.|$)/.test(binding.module)) return true;
+    if (binding.type !== 'import-module' && binding.type !== 'import-name') continue;
+    if (!/^unsloth(_zoo)?(\.|$)/.test(binding.module)) continue;
+    if (name === undefined || (binding.type === 'import-name' && binding.name === name)) return true;
   }
   return false;
 }

@@ -1,8 +1,10 @@
 // `grpo-studio dry-run` against TRL's own first training step (`python -m trl.scripts.grpo
 // --max_steps 1`, what `trl grpo` runs) on the same config file, each timed from the command to its
 // exit, model loading included on both sides. The dry run is timed with K = the prompts of TRL's
-// first generation batch (the same work up to the backward pass) and with its default K = 8. The two
-// sides take turns, `rounds` times, and the median of each is reported.
+// first generation batch (the same work up to the backward pass) and with its default K = 8; and, with
+// `inEditor`, the dry run the editor makes when the model has an ONNX export (bench/inEditorDryRun.bench.ts:
+// sampled by onnxruntime-node, scored in the reward worker). The sides take turns, `rounds` times, and
+// the median of each is reported.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +57,7 @@ function timed(command, args, options) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function dryRunBench(python, root, { name, source, model, questions, rewardsDir, rounds = 3 }) {
+export async function dryRunBench(python, root, { name, source, model, questions, rewardsDir, inEditor, rounds = 3 }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'grpo-dry-run-bench-'));
   try {
     const { file, config } = plainConfig({ source, model, questions, dir });
@@ -67,7 +69,16 @@ export async function dryRunBench(python, root, { name, source, model, questions
     const trl = () => timed(python, ['-m', 'trl.scripts.grpo', '--config', file, '--max_steps', '1'], options);
     const dryRun = (k) =>
       timed('node', [path.join(root, 'dist', 'cli.js'), 'dry-run', '--config', file, '--prompts', String(k), '--json'], options);
-    const runs = { trl: [], same: [], default: [] };
+    const editorRun = (k) =>
+      timed(
+        'node',
+        [
+          inEditor.script,
+          JSON.stringify({ dist: path.join(root, 'dist'), python, exportDir: inEditor.exportDir, config: file, rewardsDir, prompts: k }),
+        ],
+        options,
+      );
+    const runs = { trl: [], same: [], default: [], editorSame: [], editorDefault: [] };
     let report;
     for (let round = 0; round < rounds; round++) {
       runs.trl.push(await trl());
@@ -75,6 +86,10 @@ export async function dryRunBench(python, root, { name, source, model, questions
       const full = await dryRun(8);
       runs.default.push(full);
       report = JSON.parse(full.stdout);
+      if (inEditor) {
+        runs.editorSame.push(await editorRun(firstStepPrompts));
+        runs.editorDefault.push(await editorRun(8));
+      }
     }
     const seconds = (xs) => median(xs.map((x) => x.seconds));
     const tokens = report.completions.reduce((sum, c) => sum + c.length, 0);
@@ -91,6 +106,8 @@ export async function dryRunBench(python, root, { name, source, model, questions
       completions: report.completions.length,
       tokens,
       tokensPerSecond: tokens / sampling,
+      editorSame: inEditor ? seconds(runs.editorSame) : undefined,
+      editorDefault: inEditor ? seconds(runs.editorDefault) : undefined,
       torch: execFileSync(python, ['-c', 'import torch; print(torch.get_num_threads())'], { encoding: 'utf8' }).trim(),
     };
   } finally {
@@ -109,7 +126,10 @@ export function printDryRunBench(rows) {
         `    TRL first step ${r.trl.toFixed(1)} s (generation of ${r.firstStepPrompts} prompt${r.firstStepPrompts > 1 ? 's' : ''} × ${r.g}, rewards, loss, backward, optimizer step)\n` +
         `    dry run, the same ${r.firstStepPrompts} prompt${r.firstStepPrompts > 1 ? 's' : ''}: ${r.same.toFixed(1)} s, ratio ${ratio(r.same)} (goal ≤ 0.5: ${r.same / r.trl <= 0.5 ? 'met' : 'MISSED'})\n` +
         `    dry run, its default 8 prompts (${r.completions} completions, ${r.tokens} tokens): ${r.default.toFixed(1)} s, ratio ${ratio(r.default)}; ` +
-        `model loaded after ${r.loadedAfter.toFixed(1)} s, then ${r.tokensPerSecond.toFixed(0)} completion tokens/s through TRL's own generation and scoring`,
+        `model loaded after ${r.loadedAfter.toFixed(1)} s, then ${r.tokensPerSecond.toFixed(0)} completion tokens/s through TRL's own generation and scoring` +
+        (r.editorSame === undefined
+          ? ''
+          : `\n    in the editor from the ONNX export (onnxruntime-node sampling, the reward worker scoring): the same ${r.firstStepPrompts} prompt${r.firstStepPrompts > 1 ? 's' : ''} ${r.editorSame.toFixed(1)} s, ratio ${ratio(r.editorSame)} (goal ≤ 0.5: ${r.editorSame / r.trl <= 0.5 ? 'met' : 'MISSED'}); 8 prompts ${r.editorDefault.toFixed(1)} s, ratio ${ratio(r.editorDefault)}`),
     );
   }
 }

@@ -1,7 +1,8 @@
-"""GRPO Studio: one answer per prompt from a local model, for "GRPO: Compare Generations".
+"""GRPO Studio: one answer per prompt line from a local model, for "GRPO: Compare Generations".
 
     python grpo_studio_generate.py --model PATH [--tokenizer PATH] --prompts FILE.jsonl --out FILE.jsonl
-                                   [--max-new-tokens N] [--temperature T] [--seed S] [--chat]
+                                   [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K]
+                                   [--min-p M] [--repetition-penalty R] [--seed S] [--chat]
 
 --prompts: one JSON object per line with "prompt": a string (TRL's standard format) or a list of
 {"role", "content"} messages (TRL's conversational format). Message lists go through the
@@ -11,8 +12,10 @@ prompts a single user message first. Prompt tokens are made without special toke
 --out: one line per prompt, in order: {"prompt", "completion"} in TRL's shapes: a string completion
 for a string prompt, [{"role": "assistant", "content": ...}] for a message list.
 
-Greedy decoding with --temperature 0 (the default); sampling otherwise, seeded by --seed, so a run
-is repeatable on the same machine. CUDA when available, else CPU. A LoRA adapter folder
+Greedy decoding with --temperature 0 (the default); sampling otherwise, with GRPOConfig's filters
+(--top-p, --top-k, --min-p; --repetition-penalty applies to both), each line seeded by --seed plus
+its index, so a line's answer does not depend on the others and a run is repeatable on the same
+machine (a prompt repeated on several lines gets several samples). CUDA when available, else CPU. A LoRA adapter folder
 (adapter_config.json) loads through peft when installed. Progress `generated i/N` goes to stderr.
 
 Exit status: 0 done; 2 bad arguments or inputs (missing model folder or file, unreadable prompts);
@@ -47,6 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, help="JSONL file to write")
     parser.add_argument("--max-new-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.0, help="0: greedy (default)")
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=0, help="0: no top-k filtering (default)")
+    parser.add_argument("--min-p", type=float)
+    parser.add_argument("--repetition-penalty", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--chat", action="store_true", help="apply the chat template to string prompts too")
     args = parser.parse_args(argv)
@@ -54,6 +61,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--max-new-tokens must be at least 1")
     if args.temperature < 0:
         parser.error("--temperature must not be negative")
+    if not 0 < args.top_p <= 1:
+        parser.error("--top-p must be in (0, 1]")
+    if args.top_k < 0:
+        parser.error("--top-k must not be negative")
+    if args.min_p is not None and not 0 <= args.min_p <= 1:
+        parser.error("--min-p must be in [0, 1]")
+    if args.repetition_penalty <= 0:
+        parser.error("--repetition-penalty must be above 0")
     return args
 
 
@@ -136,8 +151,10 @@ def generate(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens,
         do_sample=sample,
         temperature=args.temperature if sample else None,
-        top_p=1.0 if sample else None,
-        top_k=0 if sample else None,
+        top_p=args.top_p if sample else None,
+        top_k=args.top_k if sample else None,
+        min_p=args.min_p if sample else None,
+        repetition_penalty=args.repetition_penalty,
         pad_token_id=pad_id,
         eos_token_id=tokenizer.eos_token_id,
     )

@@ -42,6 +42,7 @@ const worker = await bundleBench('discovery');
 const previewWorker = await bundleBench('previews');
 const trlOutputWorker = await bundleBench('trlOutput');
 const onnxWorker = await bundleBench('onnx', { external: ['onnxruntime-node'] });
+const inEditorDryRun = await bundleBench('inEditorDryRun', { external: ['onnxruntime-node', 'web-tree-sitter'] });
 
 const python = await ensurePythonEnv();
 // The ONNX models (built locally, cached under test/fixtures/generated/): the tests' tiny LM and the bigger bench LM.
@@ -312,6 +313,12 @@ for (const m of onnxMemory) {
 }
 
 const example = join(root, 'examples', 'emoji-length');
+// The tiny model's own export, made as GRPO: Export Model for In-Editor Sampling makes it.
+const tinyExport = join(root, 'out', 'bench', 'tiny-qwen2-onnx');
+if (!existsSync(join(tinyExport, 'grpo-studio-export.json'))) {
+  rmSync(tinyExport, { recursive: true, force: true });
+  sh(python, [join(root, 'python', 'grpo_studio_export_onnx.py'), '--model', join(example, 'models', 'tiny-qwen2'), '--out', tinyExport]);
+}
 printDryRunBench([
   await dryRunBench(python, root, {
     name: 'tiny random Qwen2 (examples/emoji-length/run.tiny.yaml)',
@@ -319,6 +326,7 @@ printDryRunBench([
     model: join(example, 'models', 'tiny-qwen2'),
     questions: join(example, 'data', 'questions.jsonl'),
     rewardsDir: example,
+    inEditor: { script: inEditorDryRun, exportDir: tinyExport },
   }),
   await dryRunBench(python, root, {
     name: 'SmolLM2-135M-Instruct, float32 (examples/smollm2-cpu/origin.yaml: the origin settings, 48 new tokens)',
@@ -326,6 +334,7 @@ printDryRunBench([
     model: smollm2,
     questions: join(example, 'data', 'questions.jsonl'),
     rewardsDir: example,
+    inEditor: { script: inEditorDryRun, exportDir: smollm2Onnx },
     rounds: 2,
   }),
 ]);

@@ -86,6 +86,11 @@ export class Config {
     return this.section.get<string[]>('preview.rewardModels', []);
   }
 
+  /** Where GRPO: Dry Run samples: `auto` uses an ONNX export of the config's model when there is one, `trl` always TRL in Python. */
+  get dryRunSampler(): 'auto' | 'trl' {
+    return this.section.get<string>('dryRun.sampler', 'auto') === 'trl' ? 'trl' : 'auto';
+  }
+
   get samplingModel(): string | undefined {
     return this.section.get<string>('sampling.model') || undefined;
   }

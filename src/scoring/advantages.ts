@@ -32,13 +32,13 @@ export interface AdvantageResult {
 
 const EPSILON = 1e-4;
 
-function nanmean(values: number[]): number {
+export function nanmean(values: number[]): number {
   const present = values.filter((v) => !Number.isNaN(v));
   return present.length === 0 ? NaN : present.reduce((a, b) => a + b, 0) / present.length;
 }
 
 /** torch-style nanstd with Bessel's correction: NaN with fewer than two values. */
-function nanstd(values: number[]): number {
+export function nanstd(values: number[]): number {
   const present = values.filter((v) => !Number.isNaN(v));
   if (present.length < 2) return NaN;
   const mean = present.reduce((a, b) => a + b, 0) / present.length;

@@ -45,6 +45,28 @@ export function fromStartEvent(config: Record<string, unknown> | undefined): Run
   };
 }
 
+/** The sampling settings GRPOTrainer generates with, from GRPOConfig's fields. */
+export interface GenerationSettings {
+  temperature: number;
+  topP: number;
+  /** 0: no top-k filtering. */
+  topK: number;
+  minP?: number;
+  repetitionPenalty: number;
+}
+
+/** A run config's generation settings, GRPOConfig's defaults where it sets none. */
+export function generationSettings(config: RunConfigValues): GenerationSettings {
+  const number = (key: string) => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
+  return {
+    temperature: number('temperature') ?? 1,
+    topP: number('top_p') ?? 1,
+    topK: number('top_k') ?? 0,
+    minP: number('min_p'),
+    repetitionPenalty: number('repetition_penalty') ?? 1,
+  };
+}
+
 /** Where the runner looks relative paths up: the folder it runs in, then the config's own folder. */
 export function searchDirs(cwd: string, configFile: string): string[] {
   return [...new Set([cwd, path.dirname(configFile)])];

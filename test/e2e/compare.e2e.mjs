@@ -1,5 +1,6 @@
 // "GRPO: Compare Generations" on a short real run of the example: the base model and the run's
-// final model answer the same questions side by side, each answer with its reward scores.
+// final model answer the same questions side by side, four samples each with the run's own
+// sampling settings, each answer with its reward scores and each side with their means.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './harness.mjs';
@@ -37,6 +38,12 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
   await finalModel.waitFor({ state: 'visible', timeout: 30000 });
   await screenshot('pick-checkpoint');
   await finalModel.click();
+  // Then how they answer: sampled with the run's own settings (temperature 0.9 in run.tiny.yaml).
+  const sampled = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Sampled as in training: 4 answers per prompt' }).first();
+  await sampled.waitFor({ state: 'visible', timeout: 30000 });
+  assert.match((await sampled.textContent()) ?? '', /temperature 0\.9, top_p 1; seed 42, the same for both models/);
+  await screenshot('pick-decoding');
+  await sampled.click();
 
   const frame = await findFrame('section .pair', { timeoutMs: 180000 });
   await page
@@ -48,5 +55,8 @@ export async function run({ page, assert, workspace, runCommand, screenshot, fin
   const text = (await frame.locator('body').textContent()) ?? '';
   assert.match(text, /emoji_reward/);
   assert.match(text, /length_reward/);
+  assert.equal(await frame.locator('section').first().locator('.text').count(), 8, 'four answers per model');
+  assert.equal(await frame.locator('caption', { hasText: 'Mean of 4 answers' }).count(), 16);
+  assert.match(text, /Sampled as in training, 4 answers per prompt \(temperature 0\.9, top_p 1; seed 42\)/);
   await screenshot('comparison');
 }

@@ -27,7 +27,7 @@ export async function run(ctx) {
   const stats = await report.locator('.stat-value').allTextContents();
   assert.equal(stats.length, 3);
   assert.deepEqual(
-    await report.locator('.signal-table tbody td:first-child').allTextContents(),
+    await report.locator('.signal-table:not(.pairs) tbody td:first-child').allTextContents(),
     ['emoji_reward', 'length_reward'],
     'one row per reward of the config',
   );

@@ -179,7 +179,8 @@ export async function installExtension({ bin, userDataDir, extensionsDir }, vsix
  * Starts code-server on 127.0.0.1. Options:
  *   bin (from ensureCodeServer), vsix (a path or several, installed before start), settings (merged over DEFAULT_SETTINGS),
  *   userDataDir/extensionsDir (default: fresh temp dirs, removed by stop()), port (default: a free one),
- *   folder (opened when the URL has no ?folder=), locale, logFile, env, readyTimeoutMs.
+ *   folder (opened when the URL has no ?folder=), locale, logFile, env, readyTimeoutMs,
+ *   beforeStart({ userDataDir, extensionsDir }) (after the installs, before the server starts).
  * Returns { url, port, pid, userDataDir, extensionsDir, logFile, extensions, setSettings(obj), urlFor(folder), stop() }.
  */
 export async function startCodeServer(opts) {
@@ -198,6 +199,7 @@ export async function startCodeServer(opts) {
 
   let extensions = [];
   for (const one of [vsix ?? []].flat()) extensions = await installExtension({ bin, userDataDir, extensionsDir }, one);
+  await opts.beforeStart?.({ userDataDir, extensionsDir });
 
   const logFile = opts.logFile ?? path.join(RESULTS_DIR, 'code-server.log');
   mkdirSync(path.dirname(logFile), { recursive: true });

@@ -1,10 +1,13 @@
 // A tiny VS Code language pack, packaged with the project's own @vscode/vsce, so that code-server
 // started with `--locale ja` really runs in Japanese: without an installed pack for the locale, VS Code
-// falls back to English and hands extensions `vscode.env.language === 'en'`. The pack translates one
+// falls back to English and hands extensions `vscode.env.language === 'en'`. VS Code's server reads
+// the installed packs from `languagepacks.json` in its user data folder, which only a running
+// server updates; `registerLanguagePack` writes it, in the server's own format, before the start. The pack translates one
 // workbench string; everything else Japanese on screen is GRPO Studio's own package.nls.ja.json and
 // l10n/bundle.l10n.ja.json, which is what the scenarios check.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exec, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
@@ -44,4 +47,22 @@ export async function buildLanguagePackVsix(locale) {
   const r = await exec(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', out], { cwd: dir });
   if (r.code !== 0) throw new Error(`vsce package (language pack) failed:\n${r.stdout}${r.stderr}`);
   return out;
+}
+
+/** Writes `<userDataDir>/languagepacks.json` for the test pack installed in `extensionsDir`. */
+export function registerLanguagePack({ userDataDir, extensionsDir }, locale) {
+  const id = `grpo-studio-tests.test-language-pack-${locale}`;
+  const folder = readdirSync(extensionsDir).find((name) => name.startsWith(`${id}-`));
+  if (!folder) throw new Error(`the ${locale} test language pack is not installed in ${extensionsDir}`);
+  const manifest = JSON.parse(readFileSync(path.join(extensionsDir, folder, 'package.json'), 'utf8'));
+  const [localization] = manifest.contributes.localizations;
+  const packs = {
+    [locale]: {
+      hash: createHash('md5').update(id).update(manifest.version).digest('hex'),
+      extensions: [{ extensionIdentifier: { id }, version: manifest.version }],
+      translations: Object.fromEntries(localization.translations.map((t) => [t.id, path.join(extensionsDir, folder, t.path)])),
+      label: localization.localizedLanguageName,
+    },
+  };
+  writeFileSync(path.join(userDataDir, 'languagepacks.json'), JSON.stringify(packs));
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hostVsixPath, packageHostVsix } from '../../scripts/package.mjs';
 import { ensureChromium, ensureCodeServer, REPO_ROOT } from '../../scripts/setup-code-server.mjs';
-import { buildLanguagePackVsix } from './languagePack.mjs';
+import { buildLanguagePackVsix, registerLanguagePack } from './languagePack.mjs';
 import {
   launchBrowser,
   makeContext,
@@ -117,6 +117,7 @@ export async function main(args = []) {
                 vsix: [vsix, pack],
                 locale: o.locale,
                 logFile: path.join(RESULTS_DIR, `code-server-${o.locale}.log`),
+                beforeStart: (dirs) => registerLanguagePack(dirs, o.locale),
               }),
             ),
           );

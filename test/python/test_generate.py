@@ -62,6 +62,25 @@ def test_same_seed_same_answers(model, tmp_path, temperature):
     assert outs[0] == outs[1]
 
 
+def test_a_repeated_prompt_gets_several_samples_and_the_filters_apply(model, tmp_path):
+    """Sampling as GRPOConfig does: each line its own seed; top_k=1 leaves only the greedy token."""
+    prompts = write_prompts(tmp_path / "p.jsonl", ["富士山の高さは？"] * 4)
+
+    def answers(*options):
+        out = tmp_path / "out.jsonl"
+        result = generate("--model", model, "--prompts", prompts, "--out", out, "--max-new-tokens", 12, "--seed", 3, *options)
+        assert result.returncode == 0, result.stderr
+        return [row["completion"] for row in read_rows(out)]
+
+    sampled = answers("--temperature", "1.5", "--top-p", "1.0", "--repetition-penalty", "1.0")
+    assert len(set(sampled)) > 1, "the samples of one prompt differ"
+    greedy = answers("--temperature", "0")
+    assert answers("--temperature", "1.5", "--top-k", "1") == greedy, "top-k 1 is greedy decoding"
+    assert answers("--temperature", "1.5", "--min-p", "1.0") == greedy, "min-p 1 keeps only the likeliest token"
+    bad = generate("--model", model, "--prompts", prompts, "--out", tmp_path / "x.jsonl", "--top-p", "0")
+    assert bad.returncode == 2 and "--top-p must be in (0, 1]" in bad.stderr
+
+
 def test_missing_model_folder_is_named(tmp_path):
     prompts = write_prompts(tmp_path / "p.jsonl", ["x"])
     result = generate("--model", tmp_path / "nope", "--prompts", prompts, "--out", tmp_path / "o.jsonl")

@@ -36,7 +36,7 @@ test('compare: rows pair answers, total per side, winner per reward and total', 
   );
   assert.equal(rows[0].prompt, '富士山は？');
   assert.equal(rows[1].prompt, '首都は？');
-  assert.equal(rows[1].trained.text, 'd');
+  assert.equal(rows[1].trained.answers[0].text, 'd');
   assert.deepEqual(rows[0].perReward, ['trained', 'tie']);
   assert.equal(rows[0].base.total, 0.5);
   assert.equal(rows[0].trained.total, 1.5);
@@ -51,6 +51,35 @@ test('compare: rows pair answers, total per side, winner per reward and total', 
   );
   assert.equal(formatScore(0.333333), '0.333');
   assert.equal(formatScore(null), '—');
+});
+
+test('compare: sampled answers, several per prompt, are compared on their means', () => {
+  const names = ['emoji_reward'];
+  // Two prompts, three answers each per side, in a row.
+  const rows = comparisonRows(
+    ['p1', 'p2'],
+    ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'],
+    ['t1', 't2', 't3', 't4', 't5', 't6'],
+    { names, base: [[0], [1], [2], [4], [null], [4]], trained: [[3], [0], [0], [1], [1], [1]] },
+    3,
+  );
+  assert.deepEqual(
+    rows.map((r) => r.base.answers.map((a) => a.text)),
+    [
+      ['b1', 'b2', 'b3'],
+      ['b4', 'b5', 'b6'],
+    ],
+  );
+  assert.deepEqual([rows[0].base.total, rows[0].trained.total], [1, 1]);
+  assert.equal(rows[0].total, 'tie', 'equal means tie, whatever the single answers');
+  assert.deepEqual(rows[1].base.scores, [4], 'None is left out of the mean');
+  assert.equal(rows[1].base.answers[1].total, null);
+  assert.equal(rows[1].total, 'base');
+  const html = renderComparisonHtml({ rows, rewardNames: names, title: 't', baseLabel: 'b', trainedLabel: 't' });
+  assert.equal(html.match(/<div class="text">/g)!.length, 12, 'every answer is shown');
+  assert.equal(html.match(/<caption>Mean of 3 answers<\/caption>/g)!.length, 4);
+  assert.match(html, /<div class="text">b5<\/div><p class="answer-total">Total —<\/p>/);
+  assert.match(html, /Mean total: 2\.5 → 1; trained higher on 0, base higher on 1, tied on 1 of 2 prompts\./);
 });
 
 test('compare: page escapes everything, has no script, a hash-only CSP, score columns and highlights', () => {
@@ -126,7 +155,7 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
           column_mapping: { question: 'prompt' },
           system_prompt: 'be brief',
         },
-        training: { reward_weights: [1, 2, 0.5], max_completion_length: 64 },
+        training: { reward_weights: [1, 2, 0.5], max_completion_length: 64, temperature: 0.9, top_k: 50, min_p: null },
         model: { model_name_or_path: 'models/base' },
         datasets: { datasets: [{ path: 'json', data_files: 'data/q.jsonl', split: 'train' }] },
       },
@@ -141,6 +170,11 @@ test('compare: a run start event gives the base model, checkpoints, dataset, pro
   );
   assert.equal(inputs.datasetFile, path.join(configDir, 'data', 'q.jsonl'));
   assert.deepEqual(inputs.rewardWeights, [1, 2, 0.5]);
+  assert.deepEqual(
+    inputs.generation,
+    { temperature: 0.9, topP: 1, topK: 50, minP: undefined, repetitionPenalty: 1 },
+    "the run's own sampling settings, GRPOConfig's defaults for the rest",
+  );
   const prompts = promptRows(readDatasetRecords(inputs.datasetFile!, inputs.config).records, { limit: 2, distinct: 'all' });
   assert.deepEqual(prompts, [
     {

@@ -142,7 +142,10 @@ test('Unsloth with a vision model passes completions as text from TRL 0.24: mess
     undefined,
     'before 0.24 Unsloth passes what TRL passes',
   );
-  assert.match(byName(older, 'answer_reward').notes?.[0] ?? '', /^Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does/);
+  assert.match(
+    byName(older, 'answer_reward').notes?.[0] ?? '',
+    /^Trained through Unsloth, which patches GRPOTrainer but calls reward functions as TRL does/,
+  );
 });
 
 test('rewards trained through Unsloth carry a note: the TRL release in use is still the profile', async () => {

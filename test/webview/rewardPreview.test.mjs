@@ -203,7 +203,16 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
   const signal = host.signalOf(step);
   const findings = host.findingsOf(step, signal, { temperature: 0.9 }, host.untranslated);
   const drivers = host.advantageDriversOf(step);
-  const dryRun = { config: 'run.smollm2.yaml', model: step.model, numGenerations: 4, maxCompletionLength: 48, signal, drivers, findings };
+  const dryRun = {
+    config: 'run.smollm2.yaml',
+    model: step.model,
+    numGenerations: 4,
+    maxCompletionLength: 48,
+    sampledBy: 'trl',
+    signal,
+    drivers,
+    findings,
+  };
   await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), { ...data, dryRun });
   const report = page.locator('.signal-report');
   await report.waitFor();
@@ -237,6 +246,13 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
     texts.join('\n'),
   );
   await page.screenshot({ path: join(screenshots, 'dry-run-signal.png'), fullPage: true });
+  await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), {
+    ...data,
+    dryRun: { ...dryRun, sampledBy: 'onnx' },
+  });
+  await page.waitForFunction(() =>
+    /sampled in the editor from its ONNX export/.test(document.querySelector('.signal-report h2')?.textContent ?? ''),
+  );
   await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), data);
   await page.waitForFunction(() => document.querySelector('.signal')?.hidden === true);
   await assertClean();

@@ -87,12 +87,19 @@ export function renderSignal(report: DryRunReport): HTMLElement {
     h(
       'h2',
       {},
-      l10n.t(
-        'Dry run of {0}: {1}, {2} completions per prompt, as TRL sampled and scored them',
-        report.config,
-        report.model,
-        report.numGenerations,
-      ),
+      report.sampledBy === 'onnx'
+        ? l10n.t(
+            'Dry run of {0}: {1}, {2} completions per prompt, sampled in the editor from its ONNX export and scored by the rewards',
+            report.config,
+            report.model,
+            report.numGenerations,
+          )
+        : l10n.t(
+            'Dry run of {0}: {1}, {2} completions per prompt, as TRL sampled and scored them',
+            report.config,
+            report.model,
+            report.numGenerations,
+          ),
     ),
     stats,
     table,

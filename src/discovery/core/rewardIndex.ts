@@ -429,7 +429,7 @@ export class RewardIndex implements ModuleHost {
         ? undefined
         : unslothVisionText
           ? this.options.l10n.t(
-              'Trained through Unsloth with a vision model (FastVisionModel): from TRL 0.24 Unsloth calls the rewards with the prompts rendered as chat text and the completions decoded to strings, whatever the dataset\'s format; checked that way for TRL {0} ({1}).',
+              "Trained through Unsloth with a vision model (FastVisionModel): from TRL 0.24 Unsloth calls the rewards with the prompts rendered as chat text and the completions decoded to strings, whatever the dataset's format; checked that way for TRL {0} ({1}).",
               trl.version,
               trl.source,
             )

@@ -61,6 +61,8 @@ export interface DryRunReport {
   model: string;
   numGenerations: number;
   maxCompletionLength: number;
+  /** TRL's own first generation step in Python, or the in-editor ONNX sampler. */
+  sampledBy: 'trl' | 'onnx';
   signal: Signal;
   drivers: AdvantageDrivers;
   findings: DryRunFinding[];

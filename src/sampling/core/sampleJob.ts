@@ -125,6 +125,8 @@ export interface SampleSummary {
   /** From the start of the first prompt's forward pass to its first token. */
   timeToFirstTokenMs: number;
   usesKvCache: boolean;
+  /** Per completion, in file order: its length in tokens as TRL counts it (the EOS included) and whether it hit the limit. */
+  lengths: { tokens: number; truncated: boolean }[];
 }
 
 /** What the model sees for a prompt, as TRL builds it: chat-templated message lists, raw strings. */
@@ -149,6 +151,7 @@ export async function runSampleJob(
   const started = performance.now();
   let firstToken = 0;
   let newTokens = 0;
+  const lengths: SampleSummary['lengths'] = [];
   try {
     for (const [index, record] of job.prompts.entries()) {
       onProgress?.({ done: index, total: job.prompts.length, tokens: 0, rendering: true });
@@ -166,7 +169,9 @@ export async function runSampleJob(
       const lines = generations.map((generation) => {
         const text = lm.tokenizer.decode(generation.ids);
         const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
-        newTokens += generation.ids.length + (generation.finished ? 1 : 0);
+        const tokens = generation.ids.length + (generation.finished ? 1 : 0);
+        newTokens += tokens;
+        lengths.push({ tokens, truncated: !generation.finished });
         if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
         const head = JSON.stringify({ prompt: record.prompt, completion });
         return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
@@ -187,5 +192,6 @@ export async function runSampleJob(
     tokensPerSecond: newTokens / seconds,
     timeToFirstTokenMs: firstToken,
     usesKvCache: lm.usesKvCache,
+    lengths,
   };
 }

@@ -24,6 +24,7 @@ export interface SampleThreadOptions {
  */
 export function runSampleThread(workerFile: string, job: SampleJob, options: SampleThreadOptions = {}): Promise<SampleOutcome> {
   const { renderTimeoutMs = 10_000, cancelGraceMs = 2_000 } = options;
+  if (options.signal?.aborted) return Promise.resolve({ cancelled: true, error: 'cancelled' });
   return new Promise((resolve) => {
     const worker = new Worker(workerFile);
     const send = (message: ToSampler) => worker.postMessage(message);

@@ -14,10 +14,10 @@ export type Winner = Side | 'tie' | undefined;
 export interface ComparisonScores {
   /** Reward function names, in column order. */
   names: string[];
-  /** Per prompt, per function; null where the function returned None or failed. */
+  /** Per answer (the answers of a prompt in a row), per function; null where the function returned None or failed. */
   base: (number | null)[][];
   trained: (number | null)[][];
-  /** Weighted totals per prompt (as TRL sums them); computed from `weights` when absent. */
+  /** Weighted totals per answer (as TRL sums them); computed from `weights` when absent. */
   baseTotals?: (number | null)[];
   trainedTotals?: (number | null)[];
   /** One weight per function (TRL's reward_weights; default 1). */
@@ -30,11 +30,18 @@ export interface AnswerCell {
   total: number | null;
 }
 
+/** One side's answers to a prompt; `scores` and `total` are their means (the answer's own with one). */
+export interface SideCell {
+  answers: AnswerCell[];
+  scores: (number | null)[];
+  total: number | null;
+}
+
 export interface ComparisonRow {
   prompt: string;
-  base: AnswerCell;
-  trained: AnswerCell;
-  /** Per function, then the total. */
+  base: SideCell;
+  trained: SideCell;
+  /** Per function, then the total, on the means. */
   perReward: Winner[];
   total: Winner;
 }
@@ -44,25 +51,44 @@ export function winner(base: number | null | undefined, trained: number | null |
   return trained > base ? 'trained' : base > trained ? 'base' : 'tie';
 }
 
+/** The mean of the values present; null when none is. */
+function meanOf(values: (number | null)[]): number | null {
+  const present = values.filter((v): v is number => v !== null);
+  return present.length ? present.reduce((a, b) => a + b, 0) / present.length : null;
+}
+
+/**
+ * Pairs both sides' answers prompt by prompt. `base` and `trained` hold `answersPerPrompt` answers
+ * for each prompt, in a row (one when greedy; several when sampled), as do the score rows.
+ */
 export function comparisonRows(
   prompts: PromptValue[],
   base: PromptValue[],
   trained: PromptValue[],
   scores: ComparisonScores,
+  answersPerPrompt = 1,
 ): ComparisonRow[] {
   return prompts.map((prompt, i) => {
-    const cell = (side: Side): AnswerCell => {
-      const values = scores.names.map((_, k) => scores[side][i]?.[k] ?? null);
-      const totals = side === 'base' ? scores.baseTotals : scores.trainedTotals;
-      const answer = (side === 'base' ? base : trained)[i];
+    const side = (which: Side): SideCell => {
+      const totals = which === 'base' ? scores.baseTotals : scores.trainedTotals;
+      const texts = which === 'base' ? base : trained;
+      const answers = Array.from({ length: answersPerPrompt }, (_, j): AnswerCell => {
+        const a = i * answersPerPrompt + j;
+        const values = scores.names.map((_, k) => scores[which][a]?.[k] ?? null);
+        return {
+          text: texts[a] === undefined ? '' : displayText(texts[a]),
+          scores: values,
+          total: totals ? (totals[a] ?? null) : weightedTotal(values, scores.weights),
+        };
+      });
       return {
-        text: answer === undefined ? '' : displayText(answer),
-        scores: values,
-        total: totals ? (totals[i] ?? null) : weightedTotal(values, scores.weights),
+        answers,
+        scores: scores.names.map((_, k) => meanOf(answers.map((a) => a.scores[k]))),
+        total: meanOf(answers.map((a) => a.total)),
       };
     };
-    const b = cell('base');
-    const t = cell('trained');
+    const b = side('base');
+    const t = side('trained');
     return {
       prompt: displayText(prompt),
       base: b,

@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   fromStartEvent,
+  generationSettings,
   promptTransform,
   resolveLike,
   rewardSpecs,
   rewardWeights,
   searchDirs,
   trainingDataFiles,
+  type GenerationSettings,
   type PromptTransform,
   type RunConfigValues,
 } from '../../shared/runConfig';
@@ -37,6 +39,8 @@ export interface RunComparisonInputs extends PromptTransform {
   rewardSpecs: string[];
   rewardWeights?: number[];
   maxCompletionLength?: number;
+  /** How the run sampled (GRPOConfig's generation settings). */
+  generation: GenerationSettings;
 }
 
 /**
@@ -65,5 +69,6 @@ export function runComparisonInputs(runDir: string, events: RunEvent[], cwd: str
     rewardSpecs: rewardSpecs(config),
     rewardWeights: rewardWeights(config),
     maxCompletionLength: typeof config.max_completion_length === 'number' ? config.max_completion_length : undefined,
+    generation: generationSettings(config),
   };
 }

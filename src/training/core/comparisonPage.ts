@@ -17,7 +17,7 @@ export interface ComparisonPage {
   /** `vscode.env.language`. */
   language?: string;
   /** Translated words of the page (English by default). */
-  labels?: Partial<Record<'prompt' | 'reward' | 'total' | 'higher' | 'none' | 'summary', string>>;
+  labels?: Partial<Record<'prompt' | 'reward' | 'total' | 'higher' | 'none' | 'summary' | 'mean', string>>;
 }
 
 const STYLE = `
@@ -36,6 +36,8 @@ table { border-collapse: collapse; margin-top: 6px; font-variant-numeric: tabula
 td, th { padding: 1px 8px 1px 0; text-align: left; font-weight: normal; }
 td.num { text-align: right; }
 tr.total td, tr.total th { font-weight: 600; border-top: 1px solid var(--vscode-panel-border); }
+.answer-total { font-size: 0.9em; color: var(--vscode-descriptionForeground); margin: 2px 0 8px; font-variant-numeric: tabular-nums; }
+caption { text-align: left; font-size: 0.9em; color: var(--vscode-descriptionForeground); }
 td.higher { color: var(--vscode-charts-green); font-weight: 600; }
 td.higher::after { content: ' ▲'; }
 td.lower { color: var(--vscode-descriptionForeground); }
@@ -49,6 +51,7 @@ export function renderComparisonHtml(page: ComparisonPage): string {
     higher: 'higher',
     none: 'None or failed',
     summary: 'Mean total: {0} → {1}; trained higher on {2}, base higher on {3}, tied on {4} of {5} prompts.',
+    mean: 'Mean of {0} answers',
     ...page.labels,
   };
   const mark = (w: Winner, side: Side) => (w === side ? 'higher' : w && w !== 'tie' ? 'lower' : '');
@@ -61,10 +64,19 @@ export function renderComparisonHtml(page: ComparisonPage): string {
     const rewards = page.rewardNames
       .map((name, k) => `<tr><th>${escapeHtml(name)}</th>${scoreCell(cell.scores[k], row.perReward[k], side)}</tr>`)
       .join('');
+    const several = cell.answers.length > 1;
+    const texts = cell.answers
+      .map(
+        (a) =>
+          `<div class="text">${escapeHtml(a.text)}</div>` +
+          (several ? `<p class="answer-total">${escapeHtml(labels.total)} ${escapeHtml(formatScore(a.total))}</p>` : ''),
+      )
+      .join('\n');
+    const caption = several ? `<caption>${escapeHtml(labels.mean.replace('{0}', String(cell.answers.length)))}</caption>` : '';
     return `<div class="answer ${side}${row.total === side ? ' higher' : ''}">
 <div class="side">${escapeHtml(label)}</div>
-<div class="text">${escapeHtml(cell.text)}</div>
-<table><tbody>${rewards}<tr class="total"><th>${escapeHtml(labels.total)}</th>${scoreCell(cell.total, row.total, side)}</tr></tbody></table>
+${texts}
+<table>${caption}<tbody>${rewards}<tr class="total"><th>${escapeHtml(labels.total)}</th>${scoreCell(cell.total, row.total, side)}</tr></tbody></table>
 </div>`;
   };
   const sections = page.rows

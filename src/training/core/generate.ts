@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { runPythonScript } from '../../shared/pythonProcess';
+import type { GenerationSettings } from '../../shared/runConfig';
 import type { PromptValue } from '../../shared/vocabulary';
 
 /** Answers to prompts from a local model through python/grpo_studio_generate.py (transformers). */
@@ -12,7 +13,8 @@ export interface GenerateOptions {
   promptsFile: string;
   outFile: string;
   maxNewTokens?: number;
-  temperature?: number;
+  /** Greedy when absent (or at temperature 0). */
+  sampling?: GenerationSettings;
   seed?: number;
   cwd: string;
   /** Called with (done, total) as answers come. */
@@ -26,7 +28,12 @@ export async function runGenerate(options: GenerateOptions): Promise<PromptValue
   const args = [options.script, '--model', options.model, '--prompts', options.promptsFile, '--out', options.outFile];
   if (options.tokenizer) args.push('--tokenizer', options.tokenizer);
   if (options.maxNewTokens !== undefined) args.push('--max-new-tokens', String(options.maxNewTokens));
-  if (options.temperature !== undefined) args.push('--temperature', String(options.temperature));
+  const sampling = options.sampling;
+  if (sampling) {
+    args.push('--temperature', String(sampling.temperature), '--top-p', String(sampling.topP), '--top-k', String(sampling.topK));
+    args.push('--repetition-penalty', String(sampling.repetitionPenalty));
+    if (sampling.minP !== undefined) args.push('--min-p', String(sampling.minP));
+  }
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   await runPythonScript({
     python: options.python,

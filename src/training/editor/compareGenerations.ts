@@ -9,7 +9,7 @@ import { findInterpreter, type Interpreter } from '../../interpreter';
 import { scoreSamples, type Preview } from '../../scoring/engine';
 import { RewardWorker } from '../../scoring/rewardWorker';
 import { promptRows, readDatasetRecords, type PromptRow } from '../../shared/datasetReader';
-import type { RunConfigValues } from '../../shared/runConfig';
+import type { GenerationSettings, RunConfigValues } from '../../shared/runConfig';
 import type { PromptValue, RewardRef } from '../../shared/vocabulary';
 import { comparisonRows } from '../core/comparison';
 import { runComparisonInputs, type CompareTarget, type RunComparisonInputs } from '../core/comparisonInputs';
@@ -21,6 +21,9 @@ import type { TrainingContext } from './trainingContext';
 /** Prompts of the run's dataset that both models answer. */
 const PROMPT_COUNT = 8;
 const DEFAULT_MAX_NEW_TOKENS = 256;
+/** Answers per prompt and per model when sampling as in training; the same seeds on both sides. */
+const SAMPLES_PER_PROMPT = 4;
+const SAMPLING_SEED = 42;
 
 class Cancelled extends Error {}
 
@@ -36,6 +39,8 @@ interface Comparison {
   interpreter: Interpreter;
   cwd: string;
   maxNewTokens: number;
+  /** Sampling as the run did (SAMPLES_PER_PROMPT answers per prompt); greedy with one answer when absent. */
+  sampling?: GenerationSettings;
 }
 
 /**
@@ -96,6 +101,8 @@ async function prepareComparison({ ctx, service, discovery }: TrainingContext, r
     { placeHolder: vscode.l10n.t('Checkpoint to compare with {0}', inputs.baseModel) },
   );
   if (!trained) return undefined;
+  const decoding = await pickDecoding(inputs.generation);
+  if (!decoding) return undefined;
   const source = await comparisonPrompts(ctx.output, inputs, folder);
   if (!source) return undefined;
   await discovery.whenReady();
@@ -110,8 +117,37 @@ async function prepareComparison({ ctx, service, discovery }: TrainingContext, r
     interpreter: await findInterpreter(ctx.config, folder),
     cwd,
     maxNewTokens: inputs.maxCompletionLength ?? DEFAULT_MAX_NEW_TOKENS,
+    sampling: decoding.sampling,
   };
 }
+
+/** Greedy answers (one per prompt), or several sampled with the run's own generation settings. */
+async function pickDecoding(generation: GenerationSettings): Promise<{ sampling?: GenerationSettings } | undefined> {
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: vscode.l10n.t('Greedy: one answer per prompt'), detail: vscode.l10n.t('The likeliest answer of each model.'), decoding: {} },
+      {
+        label: vscode.l10n.t('Sampled as in training: {0} answers per prompt', SAMPLES_PER_PROMPT),
+        detail: vscode.l10n.t('{0}; seed {1}, the same for both models', describeSampling(generation), SAMPLING_SEED),
+        decoding: { sampling: generation },
+      },
+    ],
+    { placeHolder: vscode.l10n.t('How should both models answer?') },
+  );
+  return picked?.decoding;
+}
+
+function describeSampling(g: GenerationSettings): string {
+  return [
+    `temperature ${g.temperature}`,
+    `top_p ${g.topP}`,
+    ...(g.topK ? [`top_k ${g.topK}`] : []),
+    ...(g.minP !== undefined ? [`min_p ${g.minP}`] : []),
+    ...(g.repetitionPenalty !== 1 ? [`repetition_penalty ${g.repetitionPenalty}`] : []),
+  ].join(', ');
+}
+
+const answersPerPrompt = (comparison: Comparison) => (comparison.sampling ? SAMPLES_PER_PROMPT : 1);
 
 async function pickComparableRun(runs: RunState[]): Promise<RunState | undefined> {
   const done = runs.filter((r) => r.status === 'finished' || r.status === 'stopped');
@@ -174,7 +210,8 @@ interface ComparisonResult {
 async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison, tmp: string): Promise<ComparisonResult> {
   const { inputs, trained, prompts, interpreter, cwd } = comparison;
   const promptsFile = path.join(tmp, 'prompts.jsonl');
-  fs.writeFileSync(promptsFile, prompts.map((p) => `${JSON.stringify({ prompt: p.prompt })}\n`).join(''));
+  const line = (p: PromptRow) => `${JSON.stringify({ prompt: p.prompt })}\n`;
+  fs.writeFileSync(promptsFile, prompts.map((p) => line(p).repeat(answersPerPrompt(comparison))).join(''));
   return vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
@@ -196,7 +233,8 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
             promptsFile,
             outFile: path.join(tmp, `${name}.jsonl`),
             maxNewTokens: comparison.maxNewTokens,
-            temperature: 0,
+            sampling: comparison.sampling,
+            seed: comparison.sampling ? SAMPLING_SEED : undefined,
             cwd,
             signal: controller.signal,
             onOutput: (text) => ctx.output.append(text),
@@ -251,15 +289,12 @@ async function generateAndScore({ ctx }: TrainingContext, comparison: Comparison
 }
 
 /** Totals only: each answer is its own group (advantages are not shown). */
-async function scoreAnswers(
-  ctx: Ctx,
-  worker: RewardWorker,
-  { refs, prompts, inputs }: Comparison,
-  answers: PromptValue[],
-): Promise<Preview | undefined> {
+async function scoreAnswers(ctx: Ctx, worker: RewardWorker, comparison: Comparison, answers: PromptValue[]): Promise<Preview | undefined> {
+  const { refs, prompts, inputs } = comparison;
   if (refs.length === 0) return undefined;
+  const perSide = prompts.length * answersPerPrompt(comparison);
   const samples = answers.map((completion, i) => {
-    const row = prompts[i % prompts.length];
+    const row = prompts[Math.floor((i % perSide) / answersPerPrompt(comparison))];
     return { line: i + 1, group: i, prompt: row.prompt, completion, columns: row.columns };
   });
   return scoreSamples(worker, {
@@ -278,7 +313,8 @@ async function scoreAnswers(
 
 function showComparison(comparison: Comparison, result: ComparisonResult): void {
   const { run, inputs, trained, prompts, refs, skipped } = comparison;
-  const n = prompts.length;
+  const perPrompt = answersPerPrompt(comparison);
+  const n = prompts.length * perPrompt;
   const matrix = result.preview?.rewards ?? [];
   const totals = result.preview?.totals;
   const rows = comparisonRows(
@@ -292,6 +328,7 @@ function showComparison(comparison: Comparison, result: ComparisonResult): void 
       baseTotals: totals?.slice(0, n),
       trainedTotals: totals?.slice(n),
     },
+    perPrompt,
   );
   const warnings = [
     ...skipped.map((spec) => vscode.l10n.t('{0}: not a reward file of this workspace; not scored here.', spec)),
@@ -312,8 +349,17 @@ function showComparison(comparison: Comparison, result: ComparisonResult): void 
     baseLabel: vscode.l10n.t('Base: {0}', inputs.baseModel),
     trainedLabel: vscode.l10n.t('Trained: {0}', trained.path),
     details: [
-      vscode.l10n.t('Prompts: the first {0} of {1}', n, comparison.promptSource),
-      vscode.l10n.t('Greedy decoding, at most {0} new tokens; Python: {1}', comparison.maxNewTokens, comparison.interpreter.path),
+      vscode.l10n.t('Prompts: the first {0} of {1}', prompts.length, comparison.promptSource),
+      comparison.sampling
+        ? vscode.l10n.t(
+            'Sampled as in training, {0} answers per prompt ({1}; seed {2}), at most {3} new tokens; Python: {4}',
+            perPrompt,
+            describeSampling(comparison.sampling),
+            SAMPLING_SEED,
+            comparison.maxNewTokens,
+            comparison.interpreter.path,
+          )
+        : vscode.l10n.t('Greedy decoding, at most {0} new tokens; Python: {1}', comparison.maxNewTokens, comparison.interpreter.path),
     ],
     warnings,
     language: vscode.env.language,
@@ -321,6 +367,7 @@ function showComparison(comparison: Comparison, result: ComparisonResult): void 
       total: vscode.l10n.t('Total'),
       none: vscode.l10n.t('None or failed'),
       summary: vscode.l10n.t('Mean total: {0} → {1}; trained higher on {2}, base higher on {3}, tied on {4} of {5} prompts.'),
+      mean: vscode.l10n.t('Mean of {0} answers'),
     },
   });
 }

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { PythonScriptError } from '../../shared/pythonProcess';
 import { looksLikeRunConfig } from '../../shared/runConfig';
 import { dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../core/dryRunScript';
+import { inEditorDryRunPlan, runInEditorDryRun } from '../../sampling/editor/inEditorDryRun';
 import { checkBeforeRun, pickConfig } from './trainCommands';
 import type { TrainingContext } from './trainingContext';
 
@@ -11,7 +12,8 @@ const PROMPTS = 8;
 
 /**
  * "GRPO: Dry Run" (palette, explorer, and a lens on run configs): TRL's first generation step on
- * the config's own model and data, without training. The completions are saved as a sample set
+ * the config's own model and data, without training; or, when the model has an ONNX export and
+ * `grpoStudio.dryRun.sampler` is `auto`, the same step sampled in the editor and scored by the rewards. The completions are saved as a sample set
  * (so every later save of a reward re-scores them) and shown in the Reward Preview panel with the
  * signal report on top.
  */
@@ -27,18 +29,41 @@ export function registerDryRun(training: TrainingContext): void {
 }
 
 async function dryRun(training: TrainingContext, config: string, python: string): Promise<void> {
-  const { ctx, previews } = training;
+  const { ctx, previews, discovery } = training;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config))?.uri.fsPath ?? path.dirname(config);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder) : undefined;
+  const inEditor = plan && 'exportDir' in plan ? plan : undefined;
+  if (plan && !inEditor) ctx.output.info(`[dry run] ${config}: sampled by TRL in Python (${'reason' in plan ? plan.reason : ''})`);
   const step = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title: vscode.l10n.t('GRPO: dry run of {0}', path.basename(config)),
+      title: inEditor
+        ? vscode.l10n.t('GRPO: dry run of {0} in the editor ({1})', path.basename(config), path.basename(inEditor.modelDir))
+        : vscode.l10n.t('GRPO: dry run of {0}', path.basename(config)),
       cancellable: true,
     },
     async (progress, token) => {
       const controller = new AbortController();
       token.onCancellationRequested(() => controller.abort());
       try {
+        if (inEditor) {
+          await discovery.whenReady();
+          return await runInEditorDryRun({
+            ctx,
+            rewards: discovery.report.rewards,
+            python,
+            config,
+            folder,
+            plan: inEditor,
+            prompts: PROMPTS,
+            out: file,
+            progress,
+            token,
+          });
+        }
         return await runDryRunScript({
           python,
           script: ctx.pythonScript('dryRun'),
@@ -63,9 +88,6 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     },
   );
   if (!step) return;
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, dryRunSampleSet(step));
   const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
   ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
@@ -75,6 +97,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     model: step.model,
     numGenerations: step.num_generations,
     maxCompletionLength: step.max_completion_length,
+    sampledBy: inEditor ? 'onnx' : 'trl',
     signal,
     drivers,
     findings,

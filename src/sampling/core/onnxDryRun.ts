@@ -1,0 +1,149 @@
+import * as fs from 'node:fs';
+import type { Parser } from 'web-tree-sitter';
+import { nanmean, nanstd, type AdvantageOptions } from '../../scoring/advantages';
+import { scoreSamples, type PreviewReward } from '../../scoring/engine';
+import type { RewardWorker } from '../../scoring/rewardWorker';
+import { parseSampleSet, type SampleSet } from '../../scoring/samples';
+import type { DryRunStep } from '../../scoring/signal';
+import { generationSettings, type RunConfigValues } from '../../shared/runConfig';
+import type { SampleJob, PromptRecord } from './sampleJob';
+import { runSampleThread } from './sampleThread';
+
+/**
+ * The dry run in the editor: the config's prompts sampled from an ONNX export of its model by the
+ * in-editor sampler (onnxruntime-node, no model loaded in Python), scored by the rewards through the
+ * reward worker, and TRL's step metrics computed here with TRL's definitions. The result is the same
+ * DryRunStep the Python dry run writes, so the signal report and its findings read it unchanged.
+ */
+
+/** GRPOConfig defaults the sampler assumes when the config sets nothing. */
+const DEFAULT_GENERATIONS = 8;
+const DEFAULT_MAX_COMPLETION_LENGTH = 256;
+const DEFAULT_SEED = 42;
+
+/**
+ * The config's settings the in-editor sampler cannot honour; a dry run of such a config goes
+ * through TRL in Python instead, so what it reports is what training would sample.
+ */
+export function settingsTheSamplerLacks(values: RunConfigValues): string[] {
+  const g = generationSettings(values);
+  const set = (key: string) => values[key] !== undefined && values[key] !== null;
+  const nonEmpty = (key: string) => set(key) && !(typeof values[key] === 'object' && Object.keys(values[key] as object).length === 0);
+  return [
+    ...(g.minP !== undefined ? ['min_p'] : []),
+    ...(g.repetitionPenalty !== 1 ? ['repetition_penalty'] : []),
+    ...['generation_kwargs', 'chat_template_kwargs'].filter(nonEmpty),
+    ...['max_prompt_length'].filter(set),
+  ];
+}
+
+export interface OnnxDryRunOptions {
+  /** dist/sampleWorker.js */
+  sampleWorker: string;
+  /** The ONNX export the sampler loads. */
+  exportDir: string;
+  /** The model as the config names it, for the report. */
+  modelName: string;
+  /** The transformers folder the export was made from: its tokenizer gives rewards real completion_ids. */
+  tokenizer?: string;
+  values: RunConfigValues;
+  /** The first K prompts of the config's dataset, its other columns with them. */
+  prompts: PromptRecord[];
+  /** The sample set written: one line per completion, K groups of num_generations in a row. */
+  out: string;
+  worker: RewardWorker;
+  parser: Parser;
+  rewards: PreviewReward[];
+  /** Folders for sys.path. */
+  paths: string[];
+  /** The config's scale_rewards, multi_objective_aggregation and reward_weights. */
+  scoring: Omit<AdvantageOptions, 'weights'> & { weights?: number[] };
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number, tokens: number) => void;
+}
+
+export type OnnxDryRunOutcome = { step: DryRunStep } | { cancelled: true } | { error: string };
+
+export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRunOutcome> {
+  const { values } = options;
+  const g = generationSettings(values);
+  const numGenerations = typeof values.num_generations === 'number' ? values.num_generations : DEFAULT_GENERATIONS;
+  const maxNewTokens = typeof values.max_completion_length === 'number' ? values.max_completion_length : DEFAULT_MAX_COMPLETION_LENGTH;
+  const job: SampleJob = {
+    model: options.exportDir,
+    prompts: options.prompts,
+    numGenerations,
+    maxNewTokens,
+    temperature: g.temperature,
+    topP: g.topP,
+    topK: g.topK,
+    seed: typeof values.seed === 'number' ? values.seed : DEFAULT_SEED,
+    out: options.out,
+  };
+  const sampled = await runSampleThread(options.sampleWorker, job, {
+    signal: options.signal,
+    onProgress: (p) => options.onProgress?.(p.done, p.total, p.tokens),
+  });
+  if (sampled.cancelled) return { cancelled: true };
+  if (sampled.error || !sampled.summary) return { error: sampled.error ?? 'the sampler stopped without a result' };
+  const set = inGroupsOf(parseSampleSet(fs.readFileSync(options.out, 'utf8')), numGenerations);
+  const preview = await scoreSamples(options.worker, {
+    parser: options.parser,
+    rewards: options.rewards,
+    set,
+    paths: options.paths,
+    options: options.scoring,
+    tokenizer: options.tokenizer,
+  });
+  const failed = preview.functions.find((f) => f.error);
+  if (failed) return { error: `${failed.name} raised ${failed.error!.type}: ${failed.error!.message}` };
+  const names = options.rewards.map((r) => r.name);
+  const lengths = sampled.summary.lengths;
+  const rows = set.samples.map((sample, i) => ({
+    prompt: sample.prompt,
+    completion: sample.completion,
+    rewards: Object.fromEntries(names.map((name, k) => [name, preview.rewards[i][k]])),
+    total: preview.totals[i],
+    advantage: preview.advantages[i],
+    length: lengths[i].tokens,
+    truncated: lengths[i].truncated,
+    columns: sample.columns,
+  }));
+  return {
+    step: {
+      model: options.modelName,
+      num_generations: numGenerations,
+      max_completion_length: maxNewTokens,
+      reward_names: names,
+      reward_weights: preview.weights,
+      multi_objective_aggregation: options.scoring.aggregation,
+      rows,
+      metrics: {
+        // TRL's definitions: the share of groups whose totals all agree, the share cut at the
+        // limit, the mean length in tokens (EOS included), and each reward's nanmean / nanstd.
+        frac_reward_zero_std: preview.groups.filter((group) => group.zeroStd).length / Math.max(1, preview.groups.length),
+        'completions/clipped_ratio': rows.filter((r) => r.truncated).length / Math.max(1, rows.length),
+        'completions/mean_length': rows.reduce((sum, r) => sum + r.length, 0) / Math.max(1, rows.length),
+        ...Object.fromEntries(
+          names.flatMap((name, k) => {
+            const values = preview.rewards.map((row) => row[k] ?? NaN);
+            return [
+              [`rewards/${name}/mean`, nanmean(values)],
+              [`rewards/${name}/std`, nanstd(values)],
+            ];
+          }),
+        ),
+      },
+    },
+  };
+}
+
+/** The sampler's lines as its groups: `size` completions per prompt in a row, whatever the prompts' text. */
+function inGroupsOf(set: SampleSet, size: number): SampleSet {
+  const groups = Array.from({ length: Math.ceil(set.samples.length / size) }, (_, index) => ({
+    index,
+    start: index * size,
+    size: Math.min(size, set.samples.length - index * size),
+  }));
+  return { ...set, samples: set.samples.map((s, i) => ({ ...s, group: Math.floor(i / size) })), groups };
+}

@@ -1,0 +1,48 @@
+// "GRPO: Export Model for In-Editor Sampling (ONNX)" on the example's model, then "GRPO: Dry Run":
+// with the export in place the dry run samples in the editor (onnxruntime-node, no model loaded in
+// Python), the rewards score it in the worker, and the signal report says where it was sampled.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { trainingOptions } from './trainingExample.mjs';
+
+export const options = trainingOptions;
+
+export async function run(ctx) {
+  const { page, assert, workspace, openFile, pickQuickItem, runCommand, screenshot, waitFor, waitForNotification, findFrame } = ctx;
+  // The palette lists the extension's commands once the workbench has read its contributions.
+  await page
+    .locator('.statusbar-item', { hasText: /rewards/ })
+    .first()
+    .waitFor({ state: 'visible', timeout: 60000 });
+  await runCommand('GRPO: Export Model for In-Editor Sampling (ONNX)');
+  await screenshot('pick-model');
+  await pickQuickItem('tiny-qwen2');
+  await waitForNotification('tiny-qwen2 is exported for in-editor sampling', { timeoutMs: 180000 });
+  await screenshot('exported');
+
+  await openFile('run.tiny.yaml');
+  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Dry Run' });
+  await lens.waitFor({ state: 'visible', timeout: 30000 });
+  await lens.click();
+  const frame = await findFrame('.signal-report', { timeoutMs: 180000 });
+  const heading = frame.locator('.signal-report h2');
+  await waitFor(
+    async () =>
+      /Dry run of run\.tiny\.yaml: models\/tiny-qwen2, 8 completions per prompt, sampled in the editor from its ONNX export/.test(
+        (await heading.textContent()) ?? '',
+      ),
+    { timeoutMs: 60000, message: 'the report says the completions were sampled in the editor' },
+  );
+  assert.deepEqual(await frame.locator('.signal-report .signal-table:not(.pairs) tbody td:first-child').allTextContents(), [
+    'emoji_reward',
+    'length_reward',
+  ]);
+  const saved = readdirSync(path.join(workspace, 'dry-runs')).filter((f) => f.endsWith('.samples.jsonl'));
+  assert.equal(saved.length, 1);
+  const lines = readFileSync(path.join(workspace, 'dry-runs', saved[0]), 'utf8')
+    .trim()
+    .split('\n');
+  assert.equal(lines.length, 64, '8 prompts × 8 completions');
+  await frame.locator('tr.sample').first().waitFor({ timeout: 60000 });
+  await screenshot('dry-run-in-editor');
+}

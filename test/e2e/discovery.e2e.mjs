@@ -3,8 +3,14 @@
 // reward typed into an unsaved buffer is checked live.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePythonEnv } from '../../scripts/setup-python.mjs';
 
-export const options = { workspace: 'examples/emoji-length', timeoutMs: 150000 };
+// The test environment's Python (it has the example's `emoji`), so the previews beside discovery score cleanly.
+export const options = {
+  workspace: 'examples/emoji-length',
+  settings: { 'grpoStudio.pythonPath': await ensurePythonEnv() },
+  timeoutMs: 150000,
+};
 
 async function problemsText(page) {
   return (

@@ -25,10 +25,15 @@ export interface InEditorDryRunPlan {
 
 /**
  * The ONNX export a dry run of `config` can sample from in the editor, or why it goes through TRL:
- * no local model, no export of it yet, a dataset that is not a local file, or generation settings
- * the in-editor sampler does not have.
+ * no local model, no export of it yet, generation settings the in-editor sampler does not have, a
+ * dataset that is not a local file, or a reward the editor cannot score (TRL's built-in ones).
  */
-export function inEditorDryRunPlan(ctx: Ctx, config: string, folder: string): InEditorDryRunPlan | { reason: string } {
+export function inEditorDryRunPlan(
+  ctx: Ctx,
+  config: string,
+  folder: string,
+  rewards: readonly RewardFunction[],
+): InEditorDryRunPlan | { reason: string } {
   const values = readRunConfig(config);
   const dirs = searchDirs(folder, config);
   const modelName = typeof values.model_name_or_path === 'string' ? values.model_name_or_path : '';
@@ -39,6 +44,8 @@ export function inEditorDryRunPlan(ctx: Ctx, config: string, folder: string): In
   if (lacking.length) return { reason: vscode.l10n.t('the in-editor sampler does not apply {0}', lacking.join(', ')) };
   const [dataset] = trainingDataFiles(values, dirs);
   if (!dataset) return { reason: vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file') };
+  const { skipped } = rewardRefsOf(rewards, config);
+  if (skipped.length) return { reason: vscode.l10n.t('cannot score {0} in the editor', skipped.join(', ')) };
   return { exportDir, modelDir, modelName, dataset };
 }
 
@@ -61,8 +68,7 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
   const values = readRunConfig(config);
   const prompts = promptRows(readDatasetRecords(plan.dataset, values).records, { limit: options.prompts, distinct: 'all' });
   if (prompts.length === 0) throw new Error(vscode.l10n.t('{0} has no prompts', plan.dataset));
-  const { refs, skipped } = rewardRefsOf(options.rewards, config);
-  if (skipped.length) throw new Error(vscode.l10n.t('cannot score {0} in the editor', skipped.join(', ')));
+  const { refs } = rewardRefsOf(options.rewards, config);
   const worker = new RewardWorker({
     python: options.python,
     workerScript: ctx.pythonScript('worker'),

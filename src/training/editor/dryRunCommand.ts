@@ -34,7 +34,8 @@ async function dryRun(training: TrainingContext, config: string, python: string)
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder) : undefined;
+  await discovery.whenReady();
+  const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder, discovery.report.rewards) : undefined;
   const inEditor = plan && 'exportDir' in plan ? plan : undefined;
   if (plan && !inEditor) ctx.output.info(`[dry run] ${config}: sampled by TRL in Python (${'reason' in plan ? plan.reason : ''})`);
   const step = await vscode.window.withProgress(
@@ -50,7 +51,6 @@ async function dryRun(training: TrainingContext, config: string, python: string)
       token.onCancellationRequested(() => controller.abort());
       try {
         if (inEditor) {
-          await discovery.whenReady();
           return await runInEditorDryRun({
             ctx,
             rewards: discovery.report.rewards,

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
@@ -57,7 +59,6 @@ export interface InEditorDryRunOptions {
   folder: string;
   plan: InEditorDryRunPlan;
   prompts: number;
-  out: string;
   progress: vscode.Progress<{ message?: string }>;
   token: vscode.CancellationToken;
 }
@@ -76,6 +77,8 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
     timeoutMs: ctx.config.previewTimeoutMs,
     onOutput: (text) => ctx.output.append(text),
   });
+  // The sampler writes group by group: into a scratch folder, so a cancelled dry run leaves nothing behind.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'grpo-dry-run-'));
   const controller = new AbortController();
   const cancel = token.onCancellationRequested(() => {
     controller.abort();
@@ -90,7 +93,7 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
       tokenizer: plan.modelDir,
       values,
       prompts,
-      out: options.out,
+      out: path.join(scratch, 'samples.jsonl'),
       worker,
       parser: await loadPythonParser(ctx.distPath),
       rewards: refs,
@@ -112,5 +115,6 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
   } finally {
     cancel.dispose();
     worker.dispose();
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

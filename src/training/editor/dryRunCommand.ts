@@ -13,9 +13,9 @@ const PROMPTS = 8;
 /**
  * "GRPO: Dry Run" (palette, explorer, and a lens on run configs): TRL's first generation step on
  * the config's own model and data, without training; or, when the model has an ONNX export and
- * `grpoStudio.dryRun.sampler` is `auto`, the same step sampled in the editor and scored by the rewards. The completions are saved as a sample set
- * (so every later save of a reward re-scores them) and shown in the Reward Preview panel with the
- * signal report on top.
+ * `grpoStudio.dryRun.sampler` is `auto`, the same step sampled in the editor and scored by the
+ * rewards. The completions are saved as a sample set (so every later save of a reward re-scores
+ * them) and shown in the Reward Preview panel with the signal report on top.
  */
 export function registerDryRun(training: TrainingContext): void {
   const { ctx } = training;
@@ -31,9 +31,6 @@ export function registerDryRun(training: TrainingContext): void {
 async function dryRun(training: TrainingContext, config: string, python: string): Promise<void> {
   const { ctx, previews, discovery } = training;
   const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(config))?.uri.fsPath ?? path.dirname(config);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   await discovery.whenReady();
   const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder, discovery.report.rewards) : undefined;
   const inEditor = plan && 'exportDir' in plan ? plan : undefined;
@@ -59,7 +56,6 @@ async function dryRun(training: TrainingContext, config: string, python: string)
             folder,
             plan: inEditor,
             prompts: PROMPTS,
-            out: file,
             progress,
             token,
           });
@@ -88,6 +84,9 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     },
   );
   if (!step) return;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, dryRunSampleSet(step));
   const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
   ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);

@@ -9,6 +9,10 @@ must equal "TRL raised".
 """
 
 import importlib.util
+import json
+import os
+import shlex
+import subprocess
 import sys
 import traceback
 from pathlib import Path
@@ -79,3 +83,67 @@ def test_the_column_errors_name_the_dataset_and_its_columns():
     (problem,) = entries["accuracy_reward"]["problems"]
     assert problem["code"] == "GRPO104"
     assert "'solutions' is not a column of qa.jsonl (columns: solution, prompt)" in problem["message"]
+
+
+HUB_REWARDS = '''def accuracy_reward(completions, solutions, **kwargs):
+    return [float(s in c) for c, s in zip(completions, solutions)]
+
+
+def solution_reward(completions, solution, **kwargs):
+    return [float(s in c) for c, s in zip(completions, solution)]
+'''
+
+HUB_SCRIPT = '''from datasets import load_dataset
+from trl import GRPOTrainer
+
+from hub_rewards import accuracy_reward, solution_reward
+
+train_dataset = load_dataset("someone/grpo_questions", split="train")
+trainer = GRPOTrainer(model="m", reward_funcs=[accuracy_reward, solution_reward], train_dataset=train_dataset)
+'''
+
+
+def make_hub_cache(cache: Path, source: Path) -> None:
+    """The datasets cache that `load_dataset("someone/grpo_questions")` leaves after a download,
+    written by datasets' own builder (offline here: the Hub's name is given to a local JSON build)."""
+    from datasets.packaged_modules.json.json import Json
+
+    builder = Json(cache_dir=str(cache), dataset_name="grpo_questions", hash="0123abcd", data_files={"train": str(source)})
+    builder.repo_id, builder.config_id = "someone/grpo_questions", "default"
+    builder._cache_dir = builder._build_cache_dir()
+    builder.download_and_prepare()
+
+
+def test_a_hub_dataset_in_a_real_local_cache_gives_its_columns(grpo_trainer, tmp_path, monkeypatch):
+    """The checker reads the columns of a Hub dataset from the local cache, never the network; the
+    real `datasets` loads the same cache offline, and TRL's real call agrees with each verdict."""
+    import datasets
+
+    source = tmp_path / "rows.jsonl"
+    source.write_text('{"prompt": "2+2?", "solution": "4"}\n{"prompt": "3+4?", "solution": "7"}\n', encoding="utf-8")
+    cache = tmp_path / "hf datasets キャッシュ"
+    make_hub_cache(cache, source)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    loaded = datasets.load_dataset("someone/grpo_questions", split="train")  # what the script gets, offline
+    assert loaded.column_names == ["prompt", "solution"]
+
+    (tmp_path / "hub_rewards.py").write_text(HUB_REWARDS, encoding="utf-8")
+    script = tmp_path / "train_hub.py"
+    script.write_text(HUB_SCRIPT, encoding="utf-8")
+    command = [*shlex.split(os.environ.get("GRPO_STUDIO_CLI", f"node {REPO_ROOT / 'dist' / 'cli.js'}")), "check", str(tmp_path), "--json"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    entries = {e["name"]: e for e in json.loads(result.stdout)["functions"]}
+    errors = {name: [p for p in e["problems"] if p["severity"] == "error"] for name, e in entries.items()}
+    (missing,) = errors["accuracy_reward"]
+    assert missing["code"] == "GRPO104" and "someone/grpo_questions (Hugging Face cache)" in missing["message"], missing
+    assert errors["solution_reward"] == []
+    rewards = load_script(tmp_path / "hub_rewards.py")
+    for name in ("accuracy_reward", "solution_reward"):
+        try:
+            calculate_rewards(grpo_trainer, getattr(rewards, name), batch_from(loaded, grpo_trainer.processing_class))
+            raised = False
+        except TypeError:
+            raised = True
+        assert raised == bool(errors[name]), f"{name}: TRL raised {raised}, the CLI reports {errors[name]}"

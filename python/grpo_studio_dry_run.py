@@ -10,8 +10,9 @@ the completions sampled with the config's generation settings and scored by ever
 advantages computed, all by the installed TRL. No optimizer step is taken and nothing is saved.
 
 --out gets one JSON object: {"model", "num_generations", "max_completion_length", "reward_names",
-"reward_weights", "multi_objective_aggregation", "rows": [{"prompt", "completion", "rewards": {name: number|null}, "total",
-"advantage", "length", "truncated", "columns": the dataset row's other columns}], "metrics": {TRL's logged metric: value}}, rows in group order.
+"reward_weights", "multi_objective_aggregation", "rows": [{"prompt", "completion", "rewards":
+{name: number|null}, "total", "advantage", "length", "truncated", "columns": the dataset row's
+other columns}], "metrics": {TRL's logged metric: value}}, rows in group order.
 Progress goes to stderr. Exit status: 0 done; 2 bad arguments or config; 1 anything else (the cause
 on stderr).
 """

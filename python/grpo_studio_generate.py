@@ -15,8 +15,8 @@ for a string prompt, [{"role": "assistant", "content": ...}] for a message list.
 Greedy decoding with --temperature 0 (the default); sampling otherwise, with GRPOConfig's filters
 (--top-p, --top-k, --min-p; --repetition-penalty applies to both), each line seeded by --seed plus
 its index, so a line's answer does not depend on the others and a run is repeatable on the same
-machine (a prompt repeated on several lines gets several samples). CUDA when available, else CPU. A LoRA adapter folder
-(adapter_config.json) loads through peft when installed. Progress `generated i/N` goes to stderr.
+machine (a prompt repeated on several lines gets several samples). CUDA when available, else
+CPU. A LoRA adapter folder (adapter_config.json) loads through peft when installed. Progress `generated i/N` goes to stderr.
 
 Exit status: 0 done; 2 bad arguments or inputs (missing model folder or file, unreadable prompts);
 1 anything else (traceback on stderr).

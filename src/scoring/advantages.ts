@@ -30,6 +30,15 @@ export interface AdvantageResult {
   groups: GroupStats[];
 }
 
+/** `count` rows in groups of `size` in a row (the last one shorter), as TRL's sampler repeats each prompt. */
+export function consecutiveGroups(count: number, size: number): { index: number; start: number; size: number }[] {
+  return Array.from({ length: Math.ceil(count / size) }, (_, index) => ({
+    index,
+    start: index * size,
+    size: Math.min(size, count - index * size),
+  }));
+}
+
 const EPSILON = 1e-4;
 
 export function nanmean(values: number[]): number {

@@ -1,4 +1,4 @@
-import { computeAdvantages } from './advantages';
+import { computeAdvantages, consecutiveGroups } from './advantages';
 import type { Localizer } from '../shared/vocabulary';
 
 /**
@@ -82,10 +82,10 @@ export function advantageDriversOf(step: DryRunStep): AdvantageDrivers {
     ),
   );
   const normalized = centred.map((values) =>
-    values.map((v, i) => {
-      const [a, b] = ranges[groupOf(i, step.num_generations)];
-      const std = sampleStd(values.slice(a, b));
-      return std === null ? 0 : v / (std + 1e-4);
+    ranges.flatMap(([a, b]) => {
+      const group = values.slice(a, b);
+      const std = sampleStd(group);
+      return group.map((v) => (std === null ? 0 : v / (std + 1e-4)));
     }),
   );
   const terms = step.multi_objective_aggregation === 'normalize_then_sum' ? normalized : centred;
@@ -124,7 +124,13 @@ export function signalOf(step: DryRunStep): Signal {
 }
 
 /** Findings in plain words, each with the change to try. */
-export function findingsOf(step: DryRunStep, signal: Signal, settings: { temperature?: number }, l10n: Localizer): DryRunFinding[] {
+export function findingsOf(
+  step: DryRunStep,
+  signal: Signal,
+  drivers: AdvantageDrivers,
+  settings: { temperature?: number },
+  l10n: Localizer,
+): DryRunFinding[] {
   const findings: DryRunFinding[] = [];
   const percent = (x: number) => `${Math.round(x * 100)}%`;
   const n = step.rows.length;
@@ -181,7 +187,6 @@ export function findingsOf(step: DryRunStep, signal: Signal, settings: { tempera
   }
   const live = step.reward_names.filter((name) => signal.per_function[name].frac_zero_std < 1);
   if (live.length >= 2) {
-    const drivers = advantageDriversOf(step);
     const [top] = [...live].sort((a, b) => drivers.share[b] - drivers.share[a]);
     if (drivers.share[top] >= 0.9) {
       findings.push({
@@ -225,15 +230,12 @@ export function findingsOf(step: DryRunStep, signal: Signal, settings: { tempera
 }
 
 function groupSizes(step: DryRunStep): number[] {
-  const g = step.num_generations;
-  return Array.from({ length: Math.ceil(step.rows.length / g) }, (_, i) => Math.min(g, step.rows.length - i * g));
+  return consecutiveGroups(step.rows.length, step.num_generations).map((g) => g.size);
 }
 
 function groupRanges(step: DryRunStep): [number, number][] {
-  return groupSizes(step).map((size, i) => [i * step.num_generations, i * step.num_generations + size]);
+  return consecutiveGroups(step.rows.length, step.num_generations).map((g) => [g.start, g.start + g.size]);
 }
-
-const groupOf = (row: number, g: number) => Math.floor(row / g);
 
 /** Each value minus its group's mean of the values present; None counts as 0, as in TRL's nansum. */
 function centredInGroups(values: (number | null)[], ranges: [number, number][]): number[] {

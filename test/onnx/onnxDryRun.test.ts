@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { onnxDryRun, settingsTheSamplerLacks, type OnnxDryRunOptions } from '../../src/sampling/core/onnxDryRun';
 import { RewardWorker } from '../../src/scoring/rewardWorker';
-import { findingsOf, signalOf } from '../../src/scoring/signal';
+import { advantageDriversOf, findingsOf, signalOf } from '../../src/scoring/signal';
 import { untranslated } from '../../src/shared/vocabulary';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -107,7 +107,7 @@ test('in-editor dry run: K groups of G scored as TRL scores them, with TRL’s s
     }
     const signal = signalOf(step);
     assert.equal(signal.per_function.constant_reward.frac_zero_std, 1);
-    const findings = findingsOf(step, signal, { temperature: 1 }, untranslated);
+    const findings = findingsOf(step, signal, advantageDriversOf(step), { temperature: 1 }, untranslated);
     assert.ok(
       findings.some((f) => f.code === 'DRY003' && f.message.startsWith('constant_reward is 1 on all 12 completions')),
       JSON.stringify(findings),

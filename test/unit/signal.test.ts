@@ -48,7 +48,7 @@ test('advantage drivers: a reward twice as wide drives two thirds of the advanta
   close(drivers.correlation.wide, 1);
   assert.equal(drivers.pairs.length, 1);
   close(drivers.pairs[0].r, 1);
-  const codes = findingsOf(s, signalOf(s), {}, untranslated).map((f) => f.code);
+  const codes = findingsOf(s, signalOf(s), drivers, {}, untranslated).map((f) => f.code);
   assert.ok(codes.includes('DRY006'), codes.join());
   assert.ok(!codes.includes('DRY005'), 'two thirds is not a swamp');
 });
@@ -72,7 +72,7 @@ test('advantage drivers: opposing rewards are flagged, a reward without variance
   const pair = drivers.pairs.find((p) => p.a === 'format' && p.b === 'brevity')!;
   assert.ok(pair.r! < -0.9, String(pair.r));
   assert.equal(drivers.pairs.find((p) => p.b === 'dead')!.r, null);
-  const findings = findingsOf(s, signalOf(s), {}, untranslated);
+  const findings = findingsOf(s, signalOf(s), drivers, {}, untranslated);
   const opposing = findings.find((f) => f.code === 'DRY007');
   assert.match(opposing?.message ?? '', /^format and brevity pull against each other \(within-group correlation -0\.9\d\)/);
   assert.ok(

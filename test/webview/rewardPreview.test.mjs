@@ -201,8 +201,8 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
     },
   };
   const signal = host.signalOf(step);
-  const findings = host.findingsOf(step, signal, { temperature: 0.9 }, host.untranslated);
   const drivers = host.advantageDriversOf(step);
+  const findings = host.findingsOf(step, signal, drivers, { temperature: 0.9 }, host.untranslated);
   const dryRun = {
     config: 'run.smollm2.yaml',
     model: step.model,

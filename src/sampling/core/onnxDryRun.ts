@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import type { Parser } from 'web-tree-sitter';
-import { nanmean, nanstd, type AdvantageOptions } from '../../scoring/advantages';
+import { consecutiveGroups, nanmean, nanstd, type AdvantageOptions } from '../../scoring/advantages';
 import { scoreSamples, type PreviewReward } from '../../scoring/engine';
 import type { RewardWorker } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
@@ -140,10 +140,9 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
 
 /** The sampler's lines as its groups: `size` completions per prompt in a row, whatever the prompts' text. */
 function inGroupsOf(set: SampleSet, size: number): SampleSet {
-  const groups = Array.from({ length: Math.ceil(set.samples.length / size) }, (_, index) => ({
-    index,
-    start: index * size,
-    size: Math.min(size, set.samples.length - index * size),
-  }));
-  return { ...set, samples: set.samples.map((s, i) => ({ ...s, group: Math.floor(i / size) })), groups };
+  return {
+    ...set,
+    samples: set.samples.map((s, i) => ({ ...s, group: Math.floor(i / size) })),
+    groups: consecutiveGroups(set.samples.length, size),
+  };
 }

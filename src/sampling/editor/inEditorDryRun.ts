@@ -11,13 +11,14 @@ import { RewardWorker } from '../../scoring/rewardWorker';
 import type { DryRunStep } from '../../scoring/signal';
 import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
 import { readUtf8File } from '../../shared/encoding';
-import { readRunConfig, resolveLike, searchDirs, trainingDataFiles } from '../../shared/runConfig';
+import { readRunConfig, resolveLike, searchDirs, trainingDataFiles, type RunConfigValues } from '../../shared/runConfig';
 import { onnxDryRun, settingsTheSamplerLacks } from '../core/onnxDryRun';
 import { findExport } from '../core/onnxExport';
 import { exportCache } from './exportCommand';
 
 /** What an in-editor dry run of a config samples from, when it can run in the editor. */
 export interface InEditorDryRunPlan {
+  values: RunConfigValues;
   exportDir: string;
   /** The transformers folder the export was made from. */
   modelDir: string;
@@ -48,7 +49,7 @@ export function inEditorDryRunPlan(
   if (!dataset) return { reason: vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file') };
   const { skipped } = rewardRefsOf(rewards, config);
   if (skipped.length) return { reason: vscode.l10n.t('cannot score {0} in the editor', skipped.join(', ')) };
-  return { exportDir, modelDir, modelName, dataset };
+  return { values, exportDir, modelDir, modelName, dataset };
 }
 
 export interface InEditorDryRunOptions {
@@ -66,7 +67,7 @@ export interface InEditorDryRunOptions {
 /** Samples the config's first prompts from the export, scores them with its rewards; undefined when cancelled. */
 export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise<DryRunStep | undefined> {
   const { ctx, config, folder, plan, progress, token } = options;
-  const values = readRunConfig(config);
+  const { values } = plan;
   const prompts = promptRows(readDatasetRecords(plan.dataset, values).records, { limit: options.prompts, distinct: 'all' });
   if (prompts.length === 0) throw new Error(vscode.l10n.t('{0} has no prompts', plan.dataset));
   const { refs } = rewardRefsOf(options.rewards, config);

@@ -58,11 +58,12 @@ export interface DryRunVerdict {
 /** The signal report of a step and its findings, worded with the config's own settings. */
 export function dryRunVerdict(step: DryRunStep, config: string, l10n: Localizer): DryRunVerdict {
   const signal = signalOf(step);
+  const drivers = advantageDriversOf(step);
   const temperature = readRunConfig(config).temperature;
   return {
     signal,
-    drivers: advantageDriversOf(step),
-    findings: findingsOf(step, signal, { temperature: typeof temperature === 'number' ? temperature : undefined }, l10n),
+    drivers,
+    findings: findingsOf(step, signal, drivers, { temperature: typeof temperature === 'number' ? temperature : undefined }, l10n),
   };
 }
 

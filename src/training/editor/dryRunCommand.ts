@@ -34,7 +34,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
   await discovery.whenReady();
   const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder, discovery.report.rewards) : undefined;
   const inEditor = plan && 'exportDir' in plan ? plan : undefined;
-  if (plan && !inEditor) ctx.output.info(`[dry run] ${config}: sampled by TRL in Python (${'reason' in plan ? plan.reason : ''})`);
+  if (plan && 'reason' in plan) ctx.output.info(`[dry run] ${config}: sampled by TRL in Python (${plan.reason})`);
   const step = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,

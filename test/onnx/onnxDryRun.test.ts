@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadPythonParser } from '../../src/discovery/core/parser';
 import { onnxDryRun, settingsTheSamplerLacks, type OnnxDryRunOptions } from '../../src/sampling/core/onnxDryRun';
 import { RewardWorker } from '../../src/scoring/rewardWorker';
-import { advantageDriversOf, findingsOf, signalOf } from '../../src/scoring/signal';
+import { advantageDriversOf, findingsOf, signalOf, type DryRunStep } from '../../src/scoring/signal';
 import { untranslated } from '../../src/shared/vocabulary';
 
 const repo = path.resolve(__dirname, '..', '..');
@@ -70,9 +70,19 @@ test('in-editor dry run: K groups of G scored as TRL scores them, with TRL’s s
   parser = await loadPythonParser(path.join(repo, 'dist'));
   const { worker, options } = await setUp();
   try {
-    const outcome = await onnxDryRun(options(['length_reward', 'constant_reward', 'answer_reward']));
+    const firstGroups: { step: DryRunStep; prompts: number }[] = [];
+    const outcome = await onnxDryRun(
+      options(['length_reward', 'constant_reward', 'answer_reward'], {
+        onFirstGroup: (first, prompts) => void firstGroups.push({ step: first, prompts }),
+      }),
+    );
     assert.ok('step' in outcome, JSON.stringify(outcome));
     const { step } = outcome;
+    // The first group was scored alone while the others were sampled: the same rows as in the whole step.
+    assert.equal(firstGroups.length, 1);
+    assert.equal(firstGroups[0].prompts, 3);
+    assert.deepEqual(firstGroups[0].step.rows, step.rows.slice(0, 4), 'under scale_rewards=group a group alone has its final advantages');
+    assert.equal(firstGroups[0].step.metrics.frac_reward_zero_std, new Set(step.rows.slice(0, 4).map((r) => r.total)).size === 1 ? 1 : 0);
     assert.equal(step.rows.length, 12);
     assert.equal(step.num_generations, 4);
     assert.deepEqual(

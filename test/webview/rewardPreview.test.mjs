@@ -253,6 +253,17 @@ test("a dry run's signal report sits above its sample set: dead rewards, truncat
   await page.waitForFunction(() =>
     /sampled in the editor from its ONNX export/.test(document.querySelector('.signal-report h2')?.textContent ?? ''),
   );
+  assert.equal(await page.locator('.signal-partial').count(), 0);
+  // The first group, shown while the other prompts are sampled, says it is only that.
+  await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), {
+    ...data,
+    dryRun: { ...dryRun, sampledBy: 'onnx', firstGroupOf: 8 },
+  });
+  await page.waitForSelector('.signal-partial[role=status]');
+  assert.equal(
+    await page.locator('.signal-partial').textContent(),
+    'The first prompt’s group only: the other 7 prompts are being sampled.',
+  );
   await page.evaluate((update) => window.postMessage({ type: 'update', data: update }, '*'), data);
   await page.waitForFunction(() => document.querySelector('.signal')?.hidden === true);
   await assertClean();

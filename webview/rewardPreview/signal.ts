@@ -101,6 +101,15 @@ export function renderSignal(report: DryRunReport): HTMLElement {
             report.numGenerations,
           ),
     ),
+    ...(report.firstGroupOf
+      ? [
+          h(
+            'p',
+            { className: 'signal-partial', attrs: { role: 'status' } },
+            l10n.t('The first prompt’s group only: the other {0} prompts are being sampled.', report.firstGroupOf - 1),
+          ),
+        ]
+      : []),
     stats,
     table,
     ...(pairs ? [pairs] : []),

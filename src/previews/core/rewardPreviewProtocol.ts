@@ -66,6 +66,8 @@ export interface DryRunReport {
   signal: Signal;
   drivers: AdvantageDrivers;
   findings: DryRunFinding[];
+  /** While the other prompts are still being sampled: the report covers the first of `prompts`. */
+  firstGroupOf?: number;
 }
 
 /** Whose rewards are totalled, as the panel's heading says it ("Rewards of run.tiny.yaml: emoji_reward ×1, …"). */

@@ -6,7 +6,7 @@ import type { RewardWorker } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import type { DryRunStep } from '../../scoring/signal';
 import { generationSettings, type RunConfigValues } from '../../shared/runConfig';
-import type { SampleJob, PromptRecord } from './sampleJob';
+import type { CompletionLength, SampleJob, PromptRecord } from './sampleJob';
 import { runSampleThread } from './sampleThread';
 
 /**
@@ -60,6 +60,11 @@ export interface OnnxDryRunOptions {
   scoring: Omit<AdvantageOptions, 'weights'> & { weights?: number[] };
   signal?: AbortSignal;
   onProgress?: (done: number, total: number, tokens: number) => void;
+  /**
+   * The first group's step, scored while the sampler draws the others, so it can be shown at once;
+   * not called for a single prompt, nor when scoring it fails (the whole set's scoring says why).
+   */
+  onFirstGroup?: (step: DryRunStep, prompts: number) => void | Promise<void>;
 }
 
 export type OnnxDryRunOutcome = { step: DryRunStep } | { cancelled: true } | { error: string };
@@ -80,13 +85,37 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
     seed: typeof values.seed === 'number' ? values.seed : DEFAULT_SEED,
     out: options.out,
   };
+  let firstGroup: Promise<void> | undefined;
   const sampled = await runSampleThread(options.sampleWorker, job, {
     signal: options.signal,
-    onProgress: (p) => options.onProgress?.(p.done, p.total, p.tokens),
+    onProgress: (p) => {
+      options.onProgress?.(p.done, p.total, p.tokens);
+      const { onFirstGroup } = options;
+      if (p.done === 1 && p.written && p.total > 1 && onFirstGroup) {
+        // The sampler goes on appending groups while this one is scored: its lines are the file's first G.
+        const text = fs.readFileSync(options.out, 'utf8').split('\n').slice(0, numGenerations).join('\n');
+        const { written: lengths, total } = p;
+        firstGroup = scoredStep(inGroupsOf(parseSampleSet(text), numGenerations), lengths, options, job).then(
+          (scored) => ('step' in scored ? onFirstGroup(scored.step, total) : undefined),
+          () => undefined, // the whole set is scored next, and reports what failed
+        );
+      }
+    },
   });
+  await firstGroup;
   if (sampled.cancelled) return { cancelled: true };
   if (sampled.error || !sampled.summary) return { error: sampled.error ?? 'the sampler stopped without a result' };
   const set = inGroupsOf(parseSampleSet(fs.readFileSync(options.out, 'utf8')), numGenerations);
+  return scoredStep(set, sampled.summary.lengths, options, job);
+}
+
+/** `set` scored by the config's rewards, as the DryRunStep the Python dry run writes. */
+async function scoredStep(
+  set: SampleSet,
+  lengths: CompletionLength[],
+  options: OnnxDryRunOptions,
+  { numGenerations, maxNewTokens }: SampleJob,
+): Promise<{ step: DryRunStep } | { error: string }> {
   const preview = await scoreSamples(options.worker, {
     parser: options.parser,
     rewards: options.rewards,
@@ -98,7 +127,6 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
   const failed = preview.functions.find((f) => f.error);
   if (failed) return { error: `${failed.name} raised ${failed.error!.type}: ${failed.error!.message}` };
   const names = options.rewards.map((r) => r.name);
-  const lengths = sampled.summary.lengths;
   const rows = set.samples.map((sample, i) => ({
     prompt: sample.prompt,
     completion: sample.completion,

@@ -114,6 +114,14 @@ export interface SampleProgress {
   tokens: number;
   /** The chat template is rendering the next prompt (a watchdog limits how long that may take). */
   rendering?: boolean;
+  /** When a group has just been written to the samples file: its completions' lengths, as in the summary. */
+  written?: CompletionLength[];
+}
+
+/** A completion's length in tokens as TRL counts it (the EOS included), and whether it hit the limit. */
+export interface CompletionLength {
+  tokens: number;
+  truncated: boolean;
 }
 
 export interface SampleSummary {
@@ -125,8 +133,8 @@ export interface SampleSummary {
   /** From the start of the first prompt's forward pass to its first token. */
   timeToFirstTokenMs: number;
   usesKvCache: boolean;
-  /** Per completion, in file order: its length in tokens as TRL counts it (the EOS included) and whether it hit the limit. */
-  lengths: { tokens: number; truncated: boolean }[];
+  /** Per completion, in file order. */
+  lengths: CompletionLength[];
 }
 
 /** What the model sees for a prompt, as TRL builds it: chat-templated message lists, raw strings. */
@@ -166,19 +174,21 @@ export async function runSampleJob(
           onProgress?.({ done: index, total: job.prompts.length, tokens });
         },
       });
+      const written: CompletionLength[] = [];
       const lines = generations.map((generation) => {
         const text = lm.tokenizer.decode(generation.ids);
         const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
         const tokens = generation.ids.length + (generation.finished ? 1 : 0);
         newTokens += tokens;
-        lengths.push({ tokens, truncated: !generation.finished });
+        written.push({ tokens, truncated: !generation.finished });
         if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
         const head = JSON.stringify({ prompt: record.prompt, completion });
         return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
       });
       // The file is started by the first finished group: a job that fails before leaves none.
       (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);
-      onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0 });
+      lengths.push(...written);
+      onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0, written });
     }
   } finally {
     await lm.release();

@@ -62,6 +62,8 @@ export interface InEditorDryRunOptions {
   prompts: number;
   progress: vscode.Progress<{ message?: string }>;
   token: vscode.CancellationToken;
+  /** The first group's step, while the others are sampled. */
+  onFirstGroup?: (step: DryRunStep, prompts: number) => Promise<void>;
 }
 
 /** Samples the config's first prompts from the export, scores them with its rewards; undefined when cancelled. */
@@ -105,6 +107,7 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
         weights: settings.weights,
       },
       signal: controller.signal,
+      onFirstGroup: options.onFirstGroup,
       onProgress: (done, total, tokens) =>
         progress.report({
           message: vscode.l10n.t('sampling in the editor: prompt {0} of {1} · {2} tokens', Math.min(done + 1, total), total, tokens),

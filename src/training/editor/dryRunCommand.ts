@@ -7,6 +7,7 @@ import { dryRunSampleSet, dryRunVerdict, runDryRunScript } from '../core/dryRunS
 import { inEditorDryRunPlan, runInEditorDryRun } from '../../sampling/editor/inEditorDryRun';
 import { checkBeforeRun, pickConfig } from './trainCommands';
 import type { TrainingContext } from './trainingContext';
+import type { DryRunStep } from '../../scoring/signal';
 
 const PROMPTS = 8;
 
@@ -35,6 +36,27 @@ async function dryRun(training: TrainingContext, config: string, python: string)
   const plan = ctx.config.dryRunSampler === 'auto' ? inEditorDryRunPlan(ctx, config, folder, discovery.report.rewards) : undefined;
   const inEditor = plan && 'exportDir' in plan ? plan : undefined;
   if (plan && 'reason' in plan) ctx.output.info(`[dry run] ${config}: sampled by TRL in Python (${plan.reason})`);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
+  /** Saves `step` as the sample set and shows it under its signal report. */
+  const present = async (step: DryRunStep, firstGroupOf?: number) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, dryRunSampleSet(step));
+    const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
+    if (!firstGroupOf) ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
+    await previews.showDryRun(file, {
+      config: vscode.workspace.asRelativePath(config),
+      model: step.model,
+      numGenerations: step.num_generations,
+      maxCompletionLength: step.max_completion_length,
+      sampledBy: inEditor ? 'onnx' : 'trl',
+      signal,
+      drivers,
+      findings,
+      firstGroupOf,
+    });
+  };
   const step = await vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
@@ -58,6 +80,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
             prompts: PROMPTS,
             progress,
             token,
+            onFirstGroup: (first, prompts) => present(first, prompts),
           });
         }
         return await runDryRunScript({
@@ -83,24 +106,9 @@ async function dryRun(training: TrainingContext, config: string, python: string)
       }
     },
   );
-  if (!step) return;
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const file = path.join(folder, 'dry-runs', `${path.basename(config).replace(/\.ya?ml$/i, '')}-${stamp}.samples.jsonl`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, dryRunSampleSet(step));
-  const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
-  ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
-  await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
-  await previews.showDryRun(file, {
-    config: vscode.workspace.asRelativePath(config),
-    model: step.model,
-    numGenerations: step.num_generations,
-    maxCompletionLength: step.max_completion_length,
-    sampledBy: inEditor ? 'onnx' : 'trl',
-    signal,
-    drivers,
-    findings,
-  });
+  if (step) await present(step);
+  // A cancelled or failed dry run keeps no sample set, not even the first group it showed.
+  else fs.rmSync(file, { force: true });
 }
 
 /** "Train" and "Dry Run" above a run config. */

@@ -1,7 +1,8 @@
 // "GRPO: Export Model for In-Editor Sampling (ONNX)" on the example's model, then "GRPO: Dry Run":
 // with the export in place the dry run samples in the editor (onnxruntime-node, no model loaded in
-// Python), the rewards score it in the worker, and the signal report says where it was sampled.
-import { readdirSync, readFileSync } from 'node:fs';
+// Python), the rewards score it in the worker, and the signal report says where it was sampled. With
+// long completions the first group is on screen, saying so, while the other prompts are sampled.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { trainingOptions } from './trainingExample.mjs';
 
@@ -20,11 +21,18 @@ export async function run(ctx) {
   await waitForNotification('tiny-qwen2 is exported for in-editor sampling', { timeoutMs: 180000 });
   await screenshot('exported');
 
+  const config = path.join(workspace, 'run.tiny.yaml');
+  writeFileSync(config, readFileSync(config, 'utf8').replace(/^max_completion_length: 64/m, 'max_completion_length: 448'));
   await openFile('run.tiny.yaml');
   const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Dry Run' });
   await lens.waitFor({ state: 'visible', timeout: 30000 });
   await lens.click();
   const frame = await findFrame('.signal-report', { timeoutMs: 180000 });
+  await frame
+    .locator('.signal-partial', { hasText: 'The first prompt’s group only: the other 7 prompts are being sampled.' })
+    .waitFor({ timeout: 60000 });
+  await screenshot('first-group');
+  await frame.locator('.signal-partial').waitFor({ state: 'detached', timeout: 120000 });
   const heading = frame.locator('.signal-report h2');
   await waitFor(
     async () =>

@@ -86,6 +86,8 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
     out: options.out,
   };
   let firstGroup: Promise<void> | undefined;
+  // Python starts while the model loads and the first group is sampled, not after.
+  options.worker.ping().catch(() => undefined);
   const sampled = await runSampleThread(options.sampleWorker, job, {
     signal: options.signal,
     onProgress: (p) => {

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPythonParser } from '../src/discovery/core/parser';
+import { installedTrl } from '../src/discovery/core/trlProfile';
+import { NEWEST_KNOWN } from '../src/shared/trlReleases';
 import { onnxDryRun } from '../src/sampling/core/onnxDryRun';
 import { RewardWorker } from '../src/scoring/rewardWorker';
 import { promptRows, readDatasetRecords } from '../src/shared/datasetReader';
@@ -40,6 +42,7 @@ async function main(args: Args): Promise<void> {
       exportDir: args.exportDir,
       modelName: String(values.model_name_or_path),
       values,
+      trlVersion: installedTrl(args.python) ?? NEWEST_KNOWN,
       prompts: promptRows(readDatasetRecords(dataset, values).records, { limit: args.prompts, distinct: 'all' }),
       out: path.join(dir, 'dry.samples.jsonl'),
       worker,

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Message } from './vocabulary';
+import { grpoConfigField, NEWEST_KNOWN } from './trlReleases';
 
 /**
  * What a run config means: the YAML `trl grpo --config` reads (TRL's script args, GRPOConfig,
@@ -55,16 +56,61 @@ export interface GenerationSettings {
   repetitionPenalty: number;
 }
 
-/** A run config's generation settings, GRPOConfig's defaults where it sets none. */
-export function generationSettings(config: RunConfigValues): GenerationSettings {
-  const number = (key: string) => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
-  return {
-    temperature: number('temperature') ?? 1,
-    topP: number('top_p') ?? 1,
-    topK: number('top_k') ?? 0,
-    minP: number('min_p'),
-    repetitionPenalty: number('repetition_penalty') ?? 1,
-  };
+/** What a GRPO step samples: how many completions per prompt, how long, from which seed, and how. */
+export interface GrpoSampling extends GenerationSettings {
+  numGenerations: number;
+  maxCompletionLength: number;
+  seed: number;
+}
+
+const SAMPLING_FIELDS: Record<string, keyof GrpoSampling> = {
+  num_generations: 'numGenerations',
+  max_completion_length: 'maxCompletionLength',
+  seed: 'seed',
+  temperature: 'temperature',
+  top_p: 'topP',
+  top_k: 'topK',
+  min_p: 'minP',
+  repetition_penalty: 'repetitionPenalty',
+};
+
+/** What a release without the field does (top_p/top_k/repetition_penalty came in TRL 0.16): nothing. */
+const WITHOUT_THE_FIELD: GrpoSampling = {
+  numGenerations: 8,
+  maxCompletionLength: 256,
+  seed: 42, // TrainingArguments' default
+  temperature: 1,
+  topP: 1,
+  topK: 0,
+  repetitionPenalty: 1,
+};
+
+/** GRPOConfig's defaults for those fields in TRL `version` (they change: max_completion_length 256 → 512, temperature 0.9 → 1). */
+function samplingDefaults(version: string): GrpoSampling {
+  const defaults = { ...WITHOUT_THE_FIELD };
+  for (const [field, key] of Object.entries(SAMPLING_FIELDS)) {
+    const known = grpoConfigField(field, version);
+    if (known?.state === 'present' && typeof known.default === 'number') defaults[key] = known.default;
+  }
+  return defaults;
+}
+
+/** The sampling fields a run config sets itself; those it leaves to GRPOConfig's defaults are absent. */
+export function samplingFieldsSet(config: RunConfigValues): Partial<GrpoSampling> {
+  const set: Partial<GrpoSampling> = {};
+  for (const [field, key] of Object.entries(SAMPLING_FIELDS)) if (typeof config[field] === 'number') set[key] = config[field] as number;
+  return set;
+}
+
+/** A run config's sampling under TRL `version`, that release's GRPOConfig defaults where the config sets none. */
+export function grpoSampling(config: RunConfigValues, version = NEWEST_KNOWN): GrpoSampling {
+  return { ...samplingDefaults(version), ...samplingFieldsSet(config) };
+}
+
+/** A run config's generation settings under TRL `version`, its GRPOConfig defaults where the config sets none. */
+export function generationSettings(config: RunConfigValues, version = NEWEST_KNOWN): GenerationSettings {
+  const { temperature, topP, topK, minP, repetitionPenalty } = grpoSampling(config, version);
+  return { temperature, topP, topK, minP, repetitionPenalty };
 }
 
 /** Where the runner looks relative paths up: the folder it runs in, then the config's own folder. */

@@ -48,6 +48,7 @@ async function setUp() {
     exportDir: LM,
     modelName: 'models/tiny',
     values: { num_generations: 4, max_completion_length: 12, temperature: 1.0, seed: 7 },
+    trlVersion: '1.16.0',
     prompts: [
       { prompt: '富士山の高さは？', columns: { answer: 'a' } },
       { prompt: 'What is two plus two?', columns: { answer: 'skip' } },

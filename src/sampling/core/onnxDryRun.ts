@@ -5,7 +5,7 @@ import { scoreSamples, type PreviewReward } from '../../scoring/engine';
 import type { RewardWorker } from '../../scoring/rewardWorker';
 import { parseSampleSet, type SampleSet } from '../../scoring/samples';
 import type { DryRunStep } from '../../scoring/signal';
-import { generationSettings, type RunConfigValues } from '../../shared/runConfig';
+import { generationSettings, grpoSampling, type RunConfigValues } from '../../shared/runConfig';
 import type { CompletionLength, SampleJob, PromptRecord } from './sampleJob';
 import { runSampleThread } from './sampleThread';
 
@@ -15,11 +15,6 @@ import { runSampleThread } from './sampleThread';
  * reward worker, and TRL's step metrics computed here with TRL's definitions. The result is the same
  * DryRunStep the Python dry run writes, so the signal report and its findings read it unchanged.
  */
-
-/** GRPOConfig defaults the sampler assumes when the config sets nothing. */
-const DEFAULT_GENERATIONS = 8;
-const DEFAULT_MAX_COMPLETION_LENGTH = 256;
-const DEFAULT_SEED = 42;
 
 /**
  * The config's settings the in-editor sampler cannot honour; a dry run of such a config goes
@@ -47,6 +42,8 @@ export interface OnnxDryRunOptions {
   /** The transformers folder the export was made from: its tokenizer gives rewards real completion_ids. */
   tokenizer?: string;
   values: RunConfigValues;
+  /** The TRL release training would run: its GRPOConfig defaults fill what the config leaves out. */
+  trlVersion: string;
   /** The first K prompts of the config's dataset, its other columns with them. */
   prompts: PromptRecord[];
   /** The sample set written: one line per completion, K groups of num_generations in a row. */
@@ -71,18 +68,16 @@ export type OnnxDryRunOutcome = { step: DryRunStep } | { cancelled: true } | { e
 
 export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRunOutcome> {
   const { values } = options;
-  const g = generationSettings(values);
-  const numGenerations = typeof values.num_generations === 'number' ? values.num_generations : DEFAULT_GENERATIONS;
-  const maxNewTokens = typeof values.max_completion_length === 'number' ? values.max_completion_length : DEFAULT_MAX_COMPLETION_LENGTH;
+  const { numGenerations, maxCompletionLength: maxNewTokens, seed, temperature, topP, topK } = grpoSampling(values, options.trlVersion);
   const job: SampleJob = {
     model: options.exportDir,
     prompts: options.prompts,
     numGenerations,
     maxNewTokens,
-    temperature: g.temperature,
-    topP: g.topP,
-    topK: g.topK,
-    seed: typeof values.seed === 'number' ? values.seed : DEFAULT_SEED,
+    temperature,
+    topP,
+    topK,
+    seed,
     out: options.out,
   };
   let firstGroup: Promise<void> | undefined;

@@ -60,6 +60,8 @@ export interface InEditorDryRunOptions {
   folder: string;
   plan: InEditorDryRunPlan;
   prompts: number;
+  /** The TRL release the run would use. */
+  trlVersion: string;
   progress: vscode.Progress<{ message?: string }>;
   token: vscode.CancellationToken;
   /** The first group's step, while the others are sampled. */
@@ -95,6 +97,7 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
       modelName: plan.modelName,
       tokenizer: plan.modelDir,
       values,
+      trlVersion: options.trlVersion,
       prompts,
       out: path.join(scratch, 'samples.jsonl'),
       worker,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
 import { promptRows, readDatasetRecords } from '../../shared/datasetReader';
-import { looksLikeRunConfig, readRunConfig, searchDirs, trainingDataFiles } from '../../shared/runConfig';
+import { looksLikeRunConfig, readRunConfig, samplingFieldsSet, searchDirs, trainingDataFiles } from '../../shared/runConfig';
 import { isOnnxModelFolder } from '../../shared/onnx/modelFolder';
 import { findExport, isTransformersModel, listExports } from '../core/onnxExport';
 import { exportCache } from './exportCommand';
@@ -104,16 +104,6 @@ function runInWorker(
   }).finally(() => cancel.dispose());
 }
 
-/** GRPOConfig fields of a run config that override the sampling settings when its dataset is the source. */
-const RUN_CONFIG_SAMPLING: Record<string, keyof SamplingSettings> = {
-  num_generations: 'numGenerations',
-  max_completion_length: 'maxNewTokens',
-  temperature: 'temperature',
-  top_p: 'topP',
-  top_k: 'topK',
-  seed: 'seed',
-};
-
 type SamplingSettings = Ctx['config']['sampling'];
 
 /**
@@ -126,10 +116,10 @@ function readSource(source: string, settings: SamplingSettings): { prompts: Prom
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(source))?.uri.fsPath ?? path.dirname(source);
     const [dataset] = trainingDataFiles(config, searchDirs(folder, source));
     if (!dataset) throw new Error(vscode.l10n.t('its dataset is not a local JSONL, JSON, CSV or TSV file'));
-    const fromConfig = { ...settings };
-    for (const [field, setting] of Object.entries(RUN_CONFIG_SAMPLING)) {
-      if (typeof config[field] === 'number') fromConfig[setting] = config[field] as number;
-    }
+    // The fields the config sets override the user's sampling settings; the others stay.
+    // (min_p and repetition_penalty: the in-editor sampler has neither.)
+    const { maxCompletionLength, minP: _minP, repetitionPenalty: _penalty, ...set } = samplingFieldsSet(config);
+    const fromConfig = { ...settings, ...set, ...(maxCompletionLength !== undefined && { maxNewTokens: maxCompletionLength }) };
     const prompts = promptRows(readDatasetRecords(dataset, config, settings.maxPrompts).records);
     return { prompts, settings: fromConfig };
   }

@@ -43,7 +43,8 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, dryRunSampleSet(step));
     const { signal, drivers, findings } = dryRunVerdict(step, config, vscode.l10n);
-    if (!firstGroupOf) ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
+    if (!firstGroupOf)
+      ctx.output.info(`[dry run] ${config}: ${file}; ${findings.map((f) => `${f.code} ${f.message}`).join(' | ') || 'no findings'}`);
     await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.One, preview: false });
     await previews.showDryRun(file, {
       config: vscode.workspace.asRelativePath(config),
@@ -78,6 +79,7 @@ async function dryRun(training: TrainingContext, config: string, python: string)
             folder,
             plan: inEditor,
             prompts: PROMPTS,
+            trlVersion: discovery.trl.version,
             progress,
             token,
             onFirstGroup: (first, prompts) => present(first, prompts),

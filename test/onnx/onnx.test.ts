@@ -86,6 +86,41 @@ for (const [label, dir] of [
   });
 }
 
+test('prompts of different lengths decoded as one left-padded batch give each prompt’s own greedy ids', async () => {
+  const lm = await OnnxCausalLm.load(LM);
+  try {
+    const texts = [...PROMPTS, 'A much longer prompt about rewards, groups and advantages, to pad the others: '];
+    const prompts = texts.map((text) => promptIds(lm, [{ role: 'user', content: text }]));
+    assert.ok(new Set(prompts.map((ids) => ids.length)).size === prompts.length, 'lengths differ');
+    const greedy = { numGenerations: 2, maxNewTokens: 24, temperature: 0, topP: 1, topK: 0, random: new SeededRandom(0) };
+    const batched = await lm.generateBatch(prompts, greedy);
+    assert.equal(batched.length, prompts.length);
+    for (const [p, ids] of prompts.entries()) {
+      const reference = pythonJson([
+        'generate',
+        '--model',
+        LM,
+        '--prompt',
+        texts[p],
+        '--chat',
+        '--num-generations',
+        '2',
+        '--max-new-tokens',
+        '24',
+      ]);
+      assert.deepEqual(ids, reference.prompt_ids);
+      const eos = reference.eos_token_id;
+      assert.deepEqual(
+        batched[p].map((g) => (g.finished ? [...g.ids, eos] : g.ids)),
+        reference.completion_ids,
+        `prompt ${p} (${ids.length} tokens) in the batch`,
+      );
+    }
+  } finally {
+    await lm.release();
+  }
+});
+
 test('the reward model scores equal PyTorch logits[:, 0] to 1e-4, plain and chat-templated', async () => {
   const rm = await OnnxRewardModel.load(RM);
   try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePromptsJsonl } from '../../src/sampling/core/sampleJob';
+import { parsePromptsJsonl, promptBatches } from '../../src/sampling/core/sampleJob';
 import { argmax, pickToken, SeededRandom } from '../../src/sampling/core/sampling';
 
 const logits = Float32Array.from([1, 3, 2, 3, -1, 0.5]);
@@ -137,4 +137,16 @@ test('prompts files: the other columns go into the output as written (big intege
   assert.equal(record.rawColumns, '"id":12345678901234567890,"f":1.0,"nested":{"a": [1, {"b": "x,}\\"y"}], "c": null},"s":"é\\u00e9"');
   assert.deepEqual(JSON.parse(`{${record.rawColumns}}`), record.columns);
   assert.equal(parsePromptsJsonl('{"prompt": "p"}').prompts[0].rawColumns, '');
+});
+
+test('prompts are sampled the first alone, then as many together as fill 32 rows, each once and in order', () => {
+  assert.deepEqual(promptBatches(8, 8), [[0], [1, 2, 3, 4], [5, 6, 7]]);
+  assert.deepEqual(promptBatches(3, 16), [[0], [1, 2]]);
+  assert.deepEqual(promptBatches(3, 64), [[0], [1], [2]], 'a group bigger than a batch goes alone');
+  assert.deepEqual(promptBatches(1, 8), [[0]]);
+  assert.deepEqual(promptBatches(0, 8), []);
+  assert.deepEqual(
+    promptBatches(300, 4).flat(),
+    Array.from({ length: 300 }, (_, i) => i),
+  );
 });

@@ -82,30 +82,45 @@ export class OnnxCausalLm {
 
   /** Draws `numGenerations` continuations of one prompt, as one batch. */
   async generate(promptIds: number[], options: GenerateOptions): Promise<Generation[]> {
-    if (promptIds.length === 0) throw new Error('the prompt is empty after tokenization');
-    const rows = options.numGenerations;
+    return (await this.generateBatch([promptIds], options))[0];
+  }
+
+  /**
+   * Draws `numGenerations` continuations of each prompt. With a KV cache all of them decode as one
+   * batch: each prompt runs once, its cache is copied into its rows, left-padded to the longest
+   * prompt (masked out by the attention mask, each row keeping its own positions).
+   */
+  async generateBatch(prompts: number[][], options: GenerateOptions): Promise<Generation[][]> {
+    if (prompts.some((ids) => ids.length === 0)) throw new Error('the prompt is empty after tokenization');
+    const names = this.session.inputNames;
+    const padded = new Set(prompts.map((ids) => ids.length)).size > 1;
+    if (padded && !(names.includes('attention_mask') && names.includes('position_ids'))) {
+      // Left padding needs both: the mask hides the pad positions, position ids keep each row's own.
+      const generations: Generation[][] = [];
+      for (const ids of prompts) generations.push(await this.generate(ids, options));
+      return generations;
+    }
+    if (!this.usesKvCache) {
+      const generations: Generation[][] = [];
+      for (const ids of prompts) generations.push(await this.generateWithoutCache(ids, options));
+      return generations;
+    }
+    const perPrompt = options.numGenerations;
+    const rows = prompts.length * perPrompt;
+    const promptOf = (r: number) => Math.floor(r / perPrompt);
+    const longest = Math.max(...prompts.map((ids) => ids.length));
     const sequences: number[][] = Array.from({ length: rows }, () => []);
     const finished = new Array<boolean>(rows).fill(false);
-    // The prompt is the same for every row: run it once, then copy its cache into each row.
-    let out = await this.forward([promptIds], 0, undefined);
-    if (out.logits.dims.length !== 3) {
-      // A sequence classifier (a reward model) has logits too, one row of labels per sequence.
-      throw new ModelFolderError(
-        `${this.folder.onnxFile} is not a causal LM: its logits are [${out.logits.dims.join(', ')}], not [batch, tokens, vocabulary] (a reward model? those go in reward_funcs)`,
-        this.folder.onnxFile,
-      );
-    }
-    let past = this.usesKvCache ? this.tileCache(out, rows) : undefined;
-    let logits = out.logits;
+    const prefills: Record<string, Tensor>[] = [];
+    for (const ids of prompts) prefills.push(this.checkedLogits(await this.forward([ids], 0, undefined)));
+    let past = this.tileCaches(prefills, prompts, perPrompt, longest);
+    /** Row r's logits at its last position: the prompt's own for the first token, then the batch's. */
+    let logitsOf = (r: number) => lastLogits(prefills[promptOf(r)].logits, 0);
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) throw new GenerationCancelled();
-      const [batch, seq, vocab] = logits.dims as number[];
       const next: number[] = [];
       for (let r = 0; r < rows; r++) {
-        const row = batch === 1 ? 0 : r; // the first step's logits are the shared prompt's
-        const token = finished[r]
-          ? this.tokenizer.padId
-          : pickToken(logits.data as Float32Array, (row * seq + seq - 1) * vocab, vocab, options, options.random);
+        const token = finished[r] ? this.tokenizer.padId : pickToken(...logitsOf(r), options, options.random);
         if (!finished[r]) {
           if (this.tokenizer.eosIds.has(token)) finished[r] = true;
           else sequences[r].push(token);
@@ -114,24 +129,62 @@ export class OnnxCausalLm {
       }
       options.onStep?.(step + 1);
       if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
-      const length = promptIds.length + step + 1;
-      if (past) {
-        out = await this.forward(
-          next.map((t) => [t]),
-          length - 1,
-          past,
-        );
-        past = this.cacheOf(out);
-      } else {
-        out = await this.forward(
+      const out = await this.forward(
+        next.map((t) => [t]),
+        longest + step,
+        past,
+        (r) => longest - prompts[promptOf(r)].length,
+      );
+      past = this.cacheOf(out);
+      logitsOf = (r) => lastLogits(out.logits, r);
+    }
+    return prompts.map((_, p) =>
+      sequences.slice(p * perPrompt, (p + 1) * perPrompt).map((ids, g) => ({ ids, finished: finished[p * perPrompt + g] })),
+    );
+  }
+
+  /** Without a cache the whole sequence runs again at every step. */
+  private async generateWithoutCache(promptIds: number[], options: GenerateOptions): Promise<Generation[]> {
+    const rows = options.numGenerations;
+    const sequences: number[][] = Array.from({ length: rows }, () => []);
+    const finished = new Array<boolean>(rows).fill(false);
+    let logits = this.checkedLogits(await this.forward([promptIds], 0, undefined)).logits;
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      if (options.signal?.aborted) throw new GenerationCancelled();
+      const next: number[] = [];
+      for (let r = 0; r < rows; r++) {
+        // The first step's logits are the shared prompt's.
+        const token = finished[r]
+          ? this.tokenizer.padId
+          : pickToken(...lastLogits(logits, logits.dims[0] === 1 ? 0 : r), options, options.random);
+        if (!finished[r]) {
+          if (this.tokenizer.eosIds.has(token)) finished[r] = true;
+          else sequences[r].push(token);
+        }
+        next.push(token);
+      }
+      options.onStep?.(step + 1);
+      if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
+      logits = (
+        await this.forward(
           sequences.map((s) => [...promptIds, ...this.padTo(s, step + 1)]),
           0,
           undefined,
-        );
-      }
-      logits = out.logits;
+        )
+      ).logits;
     }
     return sequences.map((ids, r) => ({ ids, finished: finished[r] }));
+  }
+
+  /** A sequence classifier (a reward model) has logits too, one row of labels per sequence. */
+  private checkedLogits(out: Record<string, Tensor>): Record<string, Tensor> {
+    if (out.logits.dims.length !== 3) {
+      throw new ModelFolderError(
+        `${this.folder.onnxFile} is not a causal LM: its logits are [${out.logits.dims.join(', ')}], not [batch, tokens, vocabulary] (a reward model? those go in reward_funcs)`,
+        this.folder.onnxFile,
+      );
+    }
+    return out;
   }
 
   /** Without a cache every row must be as long as the others: ended rows carry pad tokens. */
@@ -139,7 +192,13 @@ export class OnnxCausalLm {
     return ids.length === length ? ids : [...ids, ...new Array<number>(length - ids.length).fill(this.tokenizer.padId)];
   }
 
-  private async forward(tokens: number[][], pastLength: number, past: Record<string, Tensor> | undefined): Promise<Record<string, Tensor>> {
+  /** `padding(b)`: how many of row b's first cache positions are left padding, masked out and not counted in its positions. */
+  private async forward(
+    tokens: number[][],
+    pastLength: number,
+    past: Record<string, Tensor> | undefined,
+    padding: (b: number) => number = () => 0,
+  ): Promise<Record<string, Tensor>> {
     const ort = onnxRuntime();
     const batch = tokens.length;
     const seq = tokens[0].length;
@@ -148,11 +207,14 @@ export class OnnxCausalLm {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens.flat(), BigInt), [batch, seq]),
     };
     const names = this.session.inputNames;
-    if (names.includes('attention_mask'))
-      feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(batch * total).fill(1n), [batch, total]);
+    if (names.includes('attention_mask')) {
+      const mask = new BigInt64Array(batch * total).fill(1n);
+      for (let b = 0; b < batch; b++) mask.fill(0n, b * total, b * total + padding(b));
+      feeds.attention_mask = new ort.Tensor('int64', mask, [batch, total]);
+    }
     if (names.includes('position_ids')) {
       const positions = new BigInt64Array(batch * seq);
-      for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(pastLength + s);
+      for (let b = 0; b < batch; b++) for (let s = 0; s < seq; s++) positions[b * seq + s] = BigInt(pastLength - padding(b) + s);
       feeds.position_ids = new ort.Tensor('int64', positions, [batch, seq]);
     }
     if (names.includes('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', [pastLength > 0], [1]);
@@ -177,23 +239,39 @@ export class OnnxCausalLm {
     return cache;
   }
 
-  /** The prompt's cache (batch 1) repeated for each of `rows` generations. */
-  private tileCache(out: Record<string, Tensor>, rows: number): Record<string, Tensor> {
+  /** Each prompt's cache (batch 1) repeated for its `perPrompt` rows, left-padded with zeros to `longest` positions. */
+  private tileCaches(prefills: Record<string, Tensor>[], prompts: number[][], perPrompt: number, longest: number): Record<string, Tensor> {
     const ort = onnxRuntime();
-    const cache = this.cacheOf(out);
-    for (const [name, tensor] of Object.entries(cache)) {
-      const data = tensor.data as Float32Array;
-      const tiled = new Float32Array(data.length * rows);
-      for (let r = 0; r < rows; r++) tiled.set(data, r * data.length);
-      const [, ...rest] = tensor.dims as number[];
-      cache[name] = new ort.Tensor('float32', tiled, [rows, ...rest]);
+    const caches = prefills.map((out) => this.cacheOf(out));
+    const tiled: Record<string, Tensor> = {};
+    for (const name of this.pastInputs) {
+      const [, heads, , headDim] = caches[0][name].dims as number[];
+      const rowSize = heads * longest * headDim;
+      const data = new Float32Array(rowSize * prompts.length * perPrompt);
+      prompts.forEach((ids, p) => {
+        const source = caches[p][name].data as Float32Array;
+        const offset = (longest - ids.length) * headDim;
+        for (let g = 0; g < perPrompt; g++) {
+          const row = (p * perPrompt + g) * rowSize;
+          for (let h = 0; h < heads; h++) {
+            data.set(source.subarray(h * ids.length * headDim, (h + 1) * ids.length * headDim), row + h * longest * headDim + offset);
+          }
+        }
+      });
+      tiled[name] = new ort.Tensor('float32', data, [prompts.length * perPrompt, heads, longest, headDim]);
     }
-    return cache;
+    return tiled;
   }
 
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The logits row at `row`'s last position, as pickToken takes it: [data, offset, vocabulary size]. */
+function lastLogits(logits: Tensor, row: number): [Float32Array, number, number] {
+  const [, seq, vocab] = logits.dims as number[];
+  return [logits.data as Float32Array, (row * seq + seq - 1) * vocab, vocab];
 }
 
 /** [heads, head dim] of a past input: from the graph when it says, else from config.json (Llama, Qwen, GPT-2 names). */

@@ -143,6 +143,21 @@ export function promptIds(lm: OnnxCausalLm, prompt: PromptValue): number[] {
   return lm.tokenizer.encode(text);
 }
 
+/** Rows decoded together: on a 2-core CPU, SmolLM2's tokens/s nearly doubles from 8 rows to 16, and stays from 16 to 32. */
+const ROWS_PER_BATCH = 32;
+
+/**
+ * The prompts' indices in the batches they are sampled in: the first prompt alone, so its group is
+ * written (and can be shown) as soon as possible, then as many prompts as fill ROWS_PER_BATCH rows.
+ */
+export function promptBatches(prompts: number, numGenerations: number): number[][] {
+  const size = Math.max(1, Math.floor(ROWS_PER_BATCH / numGenerations));
+  const batches = prompts > 0 ? [[0]] : [];
+  for (let start = 1; start < prompts; start += size)
+    batches.push(Array.from({ length: Math.min(size, prompts - start) }, (_, k) => start + k));
+  return batches;
+}
+
 /**
  * Samples `numGenerations` completions per prompt and writes them as a samples JSON Lines file:
  * `{"prompt", "completion", ...columns}` per line, the prompt's lines together (a GRPO group), in
@@ -161,34 +176,41 @@ export async function runSampleJob(
   let newTokens = 0;
   const lengths: SampleSummary['lengths'] = [];
   try {
-    for (const [index, record] of job.prompts.entries()) {
-      onProgress?.({ done: index, total: job.prompts.length, tokens: 0, rendering: true });
-      const ids = promptIds(lm, record.prompt);
-      const groupStart = performance.now();
-      const generations = await lm.generate(ids, {
+    for (const batch of promptBatches(job.prompts.length, job.numGenerations)) {
+      const ids: number[][] = [];
+      for (const index of batch) {
+        onProgress?.({ done: index, total: job.prompts.length, tokens: 0, rendering: true });
+        ids.push(promptIds(lm, job.prompts[index].prompt));
+      }
+      const done = batch[0];
+      const batchStart = performance.now();
+      const generations = await lm.generateBatch(ids, {
         ...job,
         random,
         signal,
         onStep: (tokens) => {
-          if (index === 0 && tokens === 1) firstToken = performance.now() - groupStart;
-          onProgress?.({ done: index, total: job.prompts.length, tokens });
+          if (done === 0 && tokens === 1) firstToken = performance.now() - batchStart;
+          onProgress?.({ done, total: job.prompts.length, tokens });
         },
       });
-      const written: CompletionLength[] = [];
-      const lines = generations.map((generation) => {
-        const text = lm.tokenizer.decode(generation.ids);
-        const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
-        const tokens = generation.ids.length + (generation.finished ? 1 : 0);
-        newTokens += tokens;
-        written.push({ tokens, truncated: !generation.finished });
-        if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
-        const head = JSON.stringify({ prompt: record.prompt, completion });
-        return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
-      });
-      // The file is started by the first finished group: a job that fails before leaves none.
-      (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);
-      lengths.push(...written);
-      onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0, written });
+      for (const [k, index] of batch.entries()) {
+        const record = job.prompts[index];
+        const written: CompletionLength[] = [];
+        const lines = generations[k].map((generation) => {
+          const text = lm.tokenizer.decode(generation.ids);
+          const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
+          const tokens = generation.ids.length + (generation.finished ? 1 : 0);
+          newTokens += tokens;
+          written.push({ tokens, truncated: !generation.finished });
+          if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
+          const head = JSON.stringify({ prompt: record.prompt, completion });
+          return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
+        });
+        // The file is started by the first finished group: a job that fails before leaves none.
+        (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);
+        lengths.push(...written);
+        onProgress?.({ done: index + 1, total: job.prompts.length, tokens: 0, written });
+      }
     }
   } finally {
     await lm.release();

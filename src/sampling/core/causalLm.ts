@@ -118,15 +118,7 @@ export class OnnxCausalLm {
     let logitsOf = (r: number) => lastLogits(prefills[promptOf(r)].logits, 0);
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) throw new GenerationCancelled();
-      const next: number[] = [];
-      for (let r = 0; r < rows; r++) {
-        const token = finished[r] ? this.tokenizer.padId : pickToken(...logitsOf(r), options, options.random);
-        if (!finished[r]) {
-          if (this.tokenizer.eosIds.has(token)) finished[r] = true;
-          else sequences[r].push(token);
-        }
-        next.push(token);
-      }
+      const next = this.pickStep(sequences, finished, logitsOf, options);
       options.onStep?.(step + 1);
       if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
       const out = await this.forward(
@@ -151,18 +143,8 @@ export class OnnxCausalLm {
     let logits = this.checkedLogits(await this.forward([promptIds], 0, undefined)).logits;
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) throw new GenerationCancelled();
-      const next: number[] = [];
-      for (let r = 0; r < rows; r++) {
-        // The first step's logits are the shared prompt's.
-        const token = finished[r]
-          ? this.tokenizer.padId
-          : pickToken(...lastLogits(logits, logits.dims[0] === 1 ? 0 : r), options, options.random);
-        if (!finished[r]) {
-          if (this.tokenizer.eosIds.has(token)) finished[r] = true;
-          else sequences[r].push(token);
-        }
-        next.push(token);
-      }
+      // The first step's logits are the shared prompt's.
+      this.pickStep(sequences, finished, (r) => lastLogits(logits, logits.dims[0] === 1 ? 0 : r), options);
       options.onStep?.(step + 1);
       if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
       logits = (
@@ -174,6 +156,22 @@ export class OnnxCausalLm {
       ).logits;
     }
     return sequences.map((ids, r) => ({ ids, finished: finished[r] }));
+  }
+
+  /** One decoding step: each unfinished row draws from its logits (an EOS ends it), ended rows get the pad token. */
+  private pickStep(
+    sequences: number[][],
+    finished: boolean[],
+    logitsOf: (row: number) => [Float32Array, number, number],
+    options: GenerateOptions,
+  ): number[] {
+    return sequences.map((sequence, r) => {
+      if (finished[r]) return this.tokenizer.padId;
+      const token = pickToken(...logitsOf(r), options, options.random);
+      if (this.tokenizer.eosIds.has(token)) finished[r] = true;
+      else sequence.push(token);
+      return token;
+    });
   }
 
   /** A sequence classifier (a reward model) has logits too, one row of labels per sequence. */

@@ -51,6 +51,7 @@ export class RewardWorker {
   private outputBytes = 0;
   private truncated = false;
   private stderrTail = '';
+  private disposed = false;
 
   constructor(private readonly options: RewardWorkerOptions) {}
 
@@ -75,7 +76,10 @@ export class RewardWorker {
     for (const stream of child.stdio) stream?.destroy();
   }
 
+  /** Ends the worker for good: the request in flight and those queued fail at once, none starts it again. */
   dispose(): void {
+    this.disposed = true;
+    this.fail(new Error('the reward worker was stopped'));
     this.restart();
   }
 
@@ -88,6 +92,10 @@ export class RewardWorker {
 
   private send(request: RequestBody): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      if (this.disposed) {
+        reject(new Error('the reward worker was stopped'));
+        return;
+      }
       try {
         this.ensureStarted();
       } catch (error) {

@@ -74,14 +74,17 @@ const SAMPLING_FIELDS: Record<string, keyof GrpoSampling> = {
   repetition_penalty: 'repetitionPenalty',
 };
 
-/** What a release without the field does (top_p/top_k/repetition_penalty came in TRL 0.16): nothing. */
+/**
+ * What a release without the field samples with: top_p/top_k/repetition_penalty came in TRL 0.16;
+ * before, GRPOTrainer built its GenerationConfig without them, so transformers' defaults applied.
+ */
 const WITHOUT_THE_FIELD: GrpoSampling = {
   numGenerations: 8,
   maxCompletionLength: 256,
   seed: 42, // TrainingArguments' default
   temperature: 1,
   topP: 1,
-  topK: 0,
+  topK: 50,
   repetitionPenalty: 1,
 };
 
@@ -90,7 +93,9 @@ function samplingDefaults(version: string): GrpoSampling {
   const defaults = { ...WITHOUT_THE_FIELD };
   for (const [field, key] of Object.entries(SAMPLING_FIELDS)) {
     const known = grpoConfigField(field, version);
-    if (known?.state === 'present' && typeof known.default === 'number') defaults[key] = known.default;
+    if (known?.state !== 'present') continue;
+    if (typeof known.default === 'number') defaults[key] = known.default;
+    else if (known.default === null && key === 'topK') defaults.topK = 0; // top_k=None: no top-k filtering
   }
   return defaults;
 }

@@ -17,7 +17,8 @@ test('what a config leaves out is sampled with the GRPOConfig defaults of the TR
   assert.equal(grpoSampling({}, '0.22.2').topK, 0, 'top_k=None: no top-k filtering');
   assert.deepEqual(generationSettings({}, '0.16.0'), { temperature: 0.9, topP: 1, topK: 50, minP: undefined, repetitionPenalty: 1 });
   assert.equal(grpoSampling({}, '0.14.0').temperature, 0.9);
-  assert.equal(grpoSampling({}, '0.14.0').topK, 0, 'before 0.16 GRPOConfig had no top_k, and none was applied');
+  assert.equal(grpoSampling({}, '0.14.0').topK, 50, 'before 0.16 GRPOConfig had no top_k: transformers’ GenerationConfig default applied');
+  assert.equal(grpoSampling({}, '9.0.0').maxCompletionLength, 512, 'a release newer than the newest known: the newest’s defaults');
 });
 
 test('the fields a config sets win, and only those count as set', () => {

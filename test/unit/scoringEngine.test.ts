@@ -88,6 +88,19 @@ test('a call over the time limit kills the worker; the next request gets a fresh
   }
 });
 
+test('dispose fails the request in flight and the queued ones at once, and starts no worker again', async () => {
+  const { worker, run } = setup(60_000);
+  const inFlight = run('slow_reward');
+  const queued = run('length_reward');
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the slow reward is running
+  const started = performance.now();
+  worker.dispose();
+  await assert.rejects(inFlight, /the reward worker was stopped/);
+  await assert.rejects(queued, /the reward worker was stopped/);
+  assert.ok(performance.now() - started < 5000, 'not after the 60 s time limit');
+  await assert.rejects(worker.ping(), /the reward worker was stopped/);
+});
+
 test('os._exit inside a reward is a crash fault, and the worker restarts', async () => {
   const { worker, run } = setup();
   try {

@@ -106,7 +106,9 @@ export function renderSignal(report: DryRunReport): HTMLElement {
           h(
             'p',
             { className: 'signal-partial', attrs: { role: 'status' } },
-            l10n.t('The first prompt’s group only: the other {0} prompts are being sampled.', report.firstGroupOf - 1),
+            report.firstGroupOf === 2
+              ? l10n.t('The first prompt’s group only: the other prompt is being sampled.')
+              : l10n.t('The first prompt’s group only: the other {0} prompts are being sampled.', report.firstGroupOf - 1),
           ),
         ]
       : []),

@@ -12,6 +12,8 @@ import type { DryRunReport } from '../core/rewardPreviewProtocol';
 export interface Previews {
   /** Shows a dry run's saved sample set in the Reward Preview panel, its signal report on top. */
   showDryRun(file: string, report: DryRunReport): Promise<void>;
+  /** Stops showing a dry run whose saved set was removed (it was cancelled, or failed, after its first group). */
+  forgetDryRun(file: string): Promise<void>;
 }
 
 /** Live reward previews: inline numbers, "Score this completion", the Reward Preview panel. */
@@ -62,6 +64,7 @@ export function activatePreviews(ctx: Ctx, discovery: DiscoveryService): Preview
       panel.show();
       await service.showDryRun(file, report);
     },
+    forgetDryRun: (file) => service.forgetDryRun(file),
   };
 }
 

@@ -186,6 +186,13 @@ export class PreviewService implements vscode.Disposable {
     return this.refresh();
   }
 
+  /** A dry run that was cancelled or failed removed `file`: the panel stops showing it and its report. */
+  forgetDryRun(file: string): Promise<void> {
+    this.dryRuns.delete(file);
+    if (this.activeSamples === file) this.activeSamples = undefined;
+    return this.refresh();
+  }
+
   setOptions(options: WeightedPreviewOptions): void {
     this.options = options;
     this.refresh();

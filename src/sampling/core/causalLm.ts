@@ -247,6 +247,13 @@ export class OnnxCausalLm {
       const rowSize = heads * longest * headDim;
       const data = new Float32Array(rowSize * prompts.length * perPrompt);
       prompts.forEach((ids, p) => {
+        const dims = caches[p][name].dims as number[];
+        if (dims[0] !== 1 || dims[1] !== heads || dims[2] !== ids.length || dims[3] !== headDim) {
+          throw new ModelFolderError(
+            `${this.folder.onnxFile}: ${name.replace('past_key_values', 'present')} after a ${ids.length}-token prompt is [${dims.join(', ')}], not [1, heads, ${ids.length}, head size]; the sampler cannot batch this export`,
+            this.folder.onnxFile,
+          );
+        }
         const source = caches[p][name].data as Float32Array;
         const offset = (longest - ids.length) * headDim;
         for (let g = 0; g < perPrompt; g++) {

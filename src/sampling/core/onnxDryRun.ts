@@ -92,10 +92,10 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
         // The sampler goes on appending groups while this one is scored: its lines are the file's first G.
         const text = fs.readFileSync(options.out, 'utf8').split('\n').slice(0, numGenerations).join('\n');
         const { written: lengths, total } = p;
-        firstGroup = scoredStep(inGroupsOf(parseSampleSet(text), numGenerations), lengths, options, job).then(
-          (scored) => ('step' in scored ? onFirstGroup(scored.step, total) : undefined),
-          () => undefined, // the whole set is scored next, and reports what failed
-        );
+        firstGroup = scoredStep(inGroupsOf(parseSampleSet(text), numGenerations), lengths, options, job)
+          .then((scored) => ('step' in scored && !options.signal?.aborted ? onFirstGroup(scored.step, total) : undefined))
+          // The whole set is scored next and reports what failed; showing the first group early is only a preview of it.
+          .catch(() => undefined);
       }
     },
   });

@@ -112,8 +112,8 @@ export interface SampleProgress {
   total: number;
   /** New tokens in the group being generated. */
   tokens: number;
-  /** The chat template is rendering the next prompt (a watchdog limits how long that may take). */
-  rendering?: boolean;
+  /** The chat template is rendering this prompt (1-based; a watchdog limits how long that may take). */
+  rendering?: number;
   /** When a group has just been written to the samples file: its completions' lengths, as in the summary. */
   written?: CompletionLength[];
 }
@@ -177,12 +177,13 @@ export async function runSampleJob(
   const lengths: SampleSummary['lengths'] = [];
   try {
     for (const batch of promptBatches(job.prompts.length, job.numGenerations)) {
+      const done = batch[0];
       const ids: number[][] = [];
       for (const index of batch) {
-        onProgress?.({ done: index, total: job.prompts.length, tokens: 0, rendering: true });
+        onProgress?.({ done, total: job.prompts.length, tokens: 0, rendering: index + 1 });
         ids.push(promptIds(lm, job.prompts[index].prompt));
       }
-      const done = batch[0];
+      onProgress?.({ done, total: job.prompts.length, tokens: 0 }); // rendered: the watchdog stops
       const batchStart = performance.now();
       const generations = await lm.generateBatch(ids, {
         ...job,

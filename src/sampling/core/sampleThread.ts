@@ -53,7 +53,7 @@ export function runSampleThread(workerFile: string, job: SampleJob, options: Sam
           watchdog = setTimeout(
             () =>
               finish({
-                error: `the chat template of ${job.model} did not finish rendering prompt ${progress.done + 1} within ${renderTimeoutMs / 1000} s (a loop that never ends in its tokenizer_config.json chat_template?); sampling stopped`,
+                error: `the chat template of ${job.model} did not finish rendering prompt ${progress.rendering} within ${renderTimeoutMs / 1000} s (a loop that never ends in its tokenizer_config.json chat_template?); sampling stopped`,
               }),
             renderTimeoutMs,
           );

@@ -109,8 +109,14 @@ async function dryRun(training: TrainingContext, config: string, python: string)
     },
   );
   if (step) await present(step);
-  // A cancelled or failed dry run keeps no sample set, not even the first group it showed.
-  else fs.rmSync(file, { force: true });
+  else if (fs.existsSync(file)) {
+    // A cancelled or failed dry run keeps no sample set, not even the first group it showed.
+    fs.rmSync(file);
+    const uri = vscode.Uri.file(file).toString();
+    const tabs = vscode.window.tabGroups.all.flatMap((group) => group.tabs);
+    await vscode.window.tabGroups.close(tabs.filter((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri));
+    await previews.forgetDryRun(file);
+  }
 }
 
 /** "Train" and "Dry Run" above a run config. */

@@ -1,7 +1,8 @@
 // "GRPO: Export Model for In-Editor Sampling (ONNX)" on the example's model, then "GRPO: Dry Run":
 // with the export in place the dry run samples in the editor (onnxruntime-node, no model loaded in
 // Python), the rewards score it in the worker, and the signal report says where it was sampled. With
-// long completions the first group is on screen, saying so, while the other prompts are sampled.
+// long completions the first group is on screen, saying so, while the other prompts are sampled; a
+// dry run cancelled once its first group shows leaves no file, no tab and no report behind.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { trainingOptions } from './trainingExample.mjs';
@@ -53,4 +54,26 @@ export async function run(ctx) {
   assert.equal(lines.length, 64, '8 prompts × 8 completions');
   await frame.locator('tr.sample').first().waitFor({ timeout: 60000 });
   await screenshot('dry-run-in-editor');
+
+  // Four times the rows: the sampler is still busy when the first group shows, and the user cancels.
+  writeFileSync(config, readFileSync(config, 'utf8').replace(/^num_generations: 8/m, 'num_generations: 32'));
+  await openFile('run.tiny.yaml');
+  await lens.click();
+  await frame
+    .locator('.signal-partial', { hasText: 'The first prompt’s group only: the other 7 prompts are being sampled.' })
+    .waitFor({ timeout: 120000 });
+  const partial = readdirSync(path.join(workspace, 'dry-runs')).find((f) => !saved.includes(f));
+  assert.ok(partial, 'the first group was saved while the others were sampled');
+  await page.locator('.notifications-toasts .monaco-button', { hasText: 'Cancel' }).first().click();
+  await frame.locator('.signal-partial').waitFor({ state: 'detached', timeout: 30000 });
+  await waitFor(async () => (await page.locator('.tabs-container .tab', { hasText: partial }).count()) === 0, {
+    timeoutMs: 15000,
+    message: 'the cancelled set’s tab is closed',
+  });
+  assert.deepEqual(
+    readdirSync(path.join(workspace, 'dry-runs')).filter((f) => f.endsWith('.samples.jsonl')),
+    saved,
+    'the cancelled dry run kept no sample set',
+  );
+  await screenshot('cancelled');
 }

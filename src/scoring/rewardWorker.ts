@@ -18,6 +18,8 @@ export interface RewardWorkerOptions {
 }
 
 /** Why a request got no answer: the worker timed out, died, or could not start. */
+const STOPPED = 'the reward worker was stopped';
+
 export class WorkerFault extends Error {
   constructor(
     readonly kind: 'timeout' | 'crash' | 'start',
@@ -79,7 +81,7 @@ export class RewardWorker {
   /** Ends the worker for good: the request in flight and those queued fail at once, none starts it again. */
   dispose(): void {
     this.disposed = true;
-    this.fail(new Error('the reward worker was stopped'));
+    this.fail(new Error(STOPPED));
     this.restart();
   }
 
@@ -93,7 +95,7 @@ export class RewardWorker {
   private send(request: RequestBody): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (this.disposed) {
-        reject(new Error('the reward worker was stopped'));
+        reject(new Error(STOPPED));
         return;
       }
       try {

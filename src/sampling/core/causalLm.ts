@@ -94,15 +94,12 @@ export class OnnxCausalLm {
     if (prompts.some((ids) => ids.length === 0)) throw new Error('the prompt is empty after tokenization');
     const names = this.session.inputNames;
     const padded = new Set(prompts.map((ids) => ids.length)).size > 1;
-    if (padded && !(names.includes('attention_mask') && names.includes('position_ids'))) {
-      // Left padding needs both: the mask hides the pad positions, position ids keep each row's own.
+    // Left padding needs both the mask (it hides the pad positions) and position ids (each row keeps its own).
+    const canPad = names.includes('attention_mask') && names.includes('position_ids');
+    if (!this.usesKvCache || (padded && !canPad)) {
       const generations: Generation[][] = [];
-      for (const ids of prompts) generations.push(await this.generate(ids, options));
-      return generations;
-    }
-    if (!this.usesKvCache) {
-      const generations: Generation[][] = [];
-      for (const ids of prompts) generations.push(await this.generateWithoutCache(ids, options));
+      for (const ids of prompts)
+        generations.push(this.usesKvCache ? await this.generate(ids, options) : await this.generateWithoutCache(ids, options));
       return generations;
     }
     const perPrompt = options.numGenerations;

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Language, Parser, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Point, type Tree } from 'web-tree-sitter';
 
 let loading: Promise<Parser> | undefined;
 
@@ -18,8 +18,63 @@ export function loadPythonParser(wasmDir: string): Promise<Parser> {
   return loading;
 }
 
-export function parsePython(parser: Parser, text: string): Tree {
-  const tree = parser.parse(text);
+/**
+ * Parses `text`; with the tree of an earlier text of the same file, only what changed between the
+ * two is parsed again (tree-sitter's incremental parsing). That tree is edited and must not be
+ * used afterwards.
+ */
+export function parsePython(parser: Parser, text: string, earlier?: { text: string; tree: Tree }): Tree {
+  if (earlier) earlier.tree.edit(editBetween(earlier.text, text));
+  const tree = parser.parse(text, earlier?.tree);
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
+}
+
+/** The one edit that turns `before` into `after`: what lies between their common prefix and suffix. */
+export function editBetween(before: string, after: string): Edit {
+  const shorter = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let oldEnd = before.length;
+  let newEnd = after.length;
+  while (oldEnd > start && newEnd > start && before.charCodeAt(oldEnd - 1) === after.charCodeAt(newEnd - 1)) {
+    oldEnd--;
+    newEnd--;
+  }
+  // Never split a surrogate pair: the parser reads code points.
+  if (start > 0 && isLowSurrogate(before.charCodeAt(start))) start--;
+  if (oldEnd < before.length && isLowSurrogate(before.charCodeAt(oldEnd))) {
+    oldEnd++;
+    newEnd++;
+  }
+  const startPosition = pointAt(before, start);
+  return new Edit({
+    startIndex: start,
+    oldEndIndex: oldEnd,
+    newEndIndex: newEnd,
+    startPosition,
+    oldEndPosition: pointAfter(startPosition, before, start, oldEnd),
+    newEndPosition: pointAfter(startPosition, after, start, newEnd),
+  });
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Row and column (UTF-16 code units, as web-tree-sitter counts them) of an index into `text`. */
+function pointAt(text: string, index: number): Point {
+  return pointAfter({ row: 0, column: 0 }, text, 0, index);
+}
+
+/** The point of `index` in `text`, counted on from `from`, the point of index `fromIndex`. */
+function pointAfter(from: Point, text: string, fromIndex: number, index: number): Point {
+  let { row, column } = from;
+  let lineStart = fromIndex - column;
+  for (let i = text.indexOf('\n', fromIndex); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  column = index - lineStart;
+  return { row, column };
 }

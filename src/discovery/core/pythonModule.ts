@@ -1,5 +1,6 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import type { Position, Range } from '../../shared/vocabulary';
+import { emptySummary, mergeSummary, type FunctionPart, type PartCache } from './summaryParts';
 
 /**
  * A plain-data summary of one Python module: what the reward resolver and the contract rules
@@ -235,11 +236,13 @@ function named(node: Node): Node[] {
  * steps of the walk (the scope being visited, what local names were assigned) lives on the instance.
  */
 class ModuleSummarizer {
-  readonly summary: ModuleSummary = emptySummary();
-  private readonly columns = new Set<string>();
+  private summary: ModuleSummary = emptySummary();
+  private columns = new Set<string>();
   /** The function whose body is being visited; undefined at module level. */
   private currentScope: FunctionInfo | undefined;
   private readonly assignedKinds = new WeakMap<FunctionInfo, Map<string, ValueKind[]>>();
+
+  constructor(private readonly functionParts?: PartCache<FunctionPart>) {}
 
   private readonly bind = (scope: FunctionInfo | undefined, name: string, binding: Binding) => {
     (scope ? scope.locals : this.summary.bindings).set(name, binding);
@@ -715,7 +718,8 @@ class ModuleSummarizer {
   private readonly visitDefinition = (node: Node, owner?: ClassInfo) => {
     const definition = node.type === 'decorated_definition' ? node.childForFieldName('definition') : node;
     if (definition?.type === 'function_definition') {
-      const fn = this.functionInfo(definition);
+      const fn =
+        this.functionParts && !this.currentScope ? this.cachedFunction(definition, this.functionParts) : this.functionInfo(definition);
       fn.className = owner?.name;
       if (owner) owner.methods.set(fn.name, fn);
       else this.bind(this.currentScope, fn.name, { type: 'function', fn });
@@ -723,6 +727,25 @@ class ModuleSummarizer {
     } else if (definition?.type === 'class_definition') {
       this.visitClass(definition);
     }
+  };
+
+  /** A top-level function or method: last walk's when its text is unchanged; its body's effects on the module's summary either way. */
+  private readonly cachedFunction = (node: Node, parts: PartCache<FunctionPart>): FunctionInfo => {
+    const { fn, effects } = parts.get(`${node.startPosition.column}\n${node.text}`, node.startPosition.row, () => {
+      const [summary, columns] = [this.summary, this.columns];
+      this.summary = emptySummary();
+      this.columns = new Set();
+      try {
+        const part = { fn: this.functionInfo(node), effects: this.summary };
+        part.effects.columnsSeen = [...this.columns];
+        return part;
+      } finally {
+        [this.summary, this.columns] = [summary, columns];
+      }
+    });
+    mergeSummary(this.summary, effects);
+    for (const column of effects.columnsSeen) this.columns.add(column);
+    return fn;
   };
 
   private readonly visitClass = (node: Node) => {
@@ -847,23 +870,11 @@ class ModuleSummarizer {
   }
 }
 
-/** The summary of a module with nothing in it, for a summarizer (or a merge of several) to fill. */
-export function emptySummary(): ModuleSummary {
-  return {
-    bindings: new Map(),
-    functions: [],
-    classes: [],
-    trainerCalls: [],
-    starImports: [],
-    columnsSeen: [],
-    helperCalls: new Set(),
-    namedByAssignment: new Set(),
-    assignments: [],
-  };
-}
-
-export function summarizeModule(tree: Tree): ModuleSummary {
-  return new ModuleSummarizer().run(tree);
+/** `functionParts`: the module's top-level functions and methods from its previous summary, reused where unchanged. */
+export function summarizeModule(tree: Tree, functionParts?: PartCache<FunctionPart>): ModuleSummary {
+  const summary = new ModuleSummarizer(functionParts).run(tree);
+  functionParts?.finish();
+  return summary;
 }
 
 /** A body of only a docstring, `pass`, `...` and `raise NotImplementedError`. */

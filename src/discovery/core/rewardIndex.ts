@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
 import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget } from './contract';
 import { DatasetResolver, hubDataset, type DatasetHost, type DatasetResolution } from './datasetResolver';
@@ -9,6 +9,7 @@ import { cellPosition, notebookModule, type CellSpan } from './notebook';
 import { NotebookSummaries } from './notebookSummary';
 import { parsePython } from './parser';
 import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
+import { PartCache, type FunctionPart } from './summaryParts';
 import { exprText, RewardResolver, type ModuleHost, type Value } from './rewardResolver';
 import { decodePythonSource, sourceKindOf, undeclaredEncoding, walkSourceFiles, type SourceKind } from './sourceFiles';
 import { readConfigRewardEntries, TRL_BUILTIN_REWARDS, type ConfigRewardEntry } from './trlConfig';
@@ -89,6 +90,19 @@ export const PARSER_LIMIT_BYTES = 16 << 20;
 
 const NOTEBOOK_SIZE_FACTOR = 32;
 
+/**
+ * A module being edited: its last text and tree, which the next parse reuses (only the edited part
+ * is parsed again), and its functions' summaries, which the next summary reuses where unchanged.
+ */
+interface EditedModule {
+  text: string;
+  tree: Tree;
+  functions: PartCache<FunctionPart>;
+}
+
+/** How many edited modules keep their tree (a tree takes about 20 times its source in memory). */
+const EDITED_MODULES_KEPT = 3;
+
 const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 export class RewardIndex implements ModuleHost {
@@ -100,6 +114,7 @@ export class RewardIndex implements ModuleHost {
   private contextKey = '';
 
   private readonly notebooks: NotebookSummaries;
+  private readonly edited = new Map<string, EditedModule>();
 
   constructor(private readonly options: IndexOptions) {
     this.notebooks = new NotebookSummaries(options.parser);
@@ -137,7 +152,7 @@ export class RewardIndex implements ModuleHost {
       if (kind === 'config') this.loadConfig(file, entry);
       else {
         const source = this.readText(file, entry);
-        if (source !== undefined) this.parse(file, entry, source);
+        if (source !== undefined) this.parse(file, entry, source, true);
       }
     }
     return this.invalidate(file);
@@ -156,6 +171,7 @@ export class RewardIndex implements ModuleHost {
 
   remove(file: string): string[] {
     this.notebooks.forget(file);
+    this.forgetEdits(file);
     if (!this.files.delete(file)) return [];
     return this.invalidate(file);
   }
@@ -327,8 +343,11 @@ export class RewardIndex implements ModuleHost {
     return cells && cellPosition(cells, line);
   }
 
-  /** Summarizes a module; a file the parser or the summarizer cannot walk is skipped, with why. */
-  private parse(file: string, entry: FileEntry, text: string): void {
+  /**
+   * Summarizes a module; a file the parser or the summarizer cannot walk is skipped, with why. An
+   * `edit` of a module keeps its tree and summaries so that the next edit re-reads only what changed.
+   */
+  private parse(file: string, entry: FileEntry, text: string, edit = false): void {
     const { l10n } = this.options;
     this.results.delete(file);
     if (text.length > PARSER_LIMIT_BYTES) {
@@ -340,9 +359,17 @@ export class RewardIndex implements ModuleHost {
       return;
     }
     let tree;
+    const earlier = this.edited.get(file);
+    this.edited.delete(file);
     try {
       if (entry.cells) {
         entry.summary = this.notebooks.summarize(file, text, entry.cells);
+      } else if (edit) {
+        tree = parsePython(this.options.parser, text, earlier);
+        const functions = earlier?.functions ?? new PartCache();
+        entry.summary = summarizeModule(tree, functions);
+        this.keepEdited(file, { text, tree, functions });
+        tree = undefined;
       } else {
         tree = parsePython(this.options.parser, text);
         entry.summary = summarizeModule(tree);
@@ -357,7 +384,21 @@ export class RewardIndex implements ModuleHost {
           : l10n.t('the Python parser failed on it ({0}): not checked', (error as Error).message);
     } finally {
       tree?.delete();
+      earlier?.tree.delete();
     }
+  }
+
+  private keepEdited(file: string, module: EditedModule): void {
+    this.edited.set(file, module);
+    for (const [oldest] of this.edited) {
+      if (this.edited.size <= EDITED_MODULES_KEPT) break;
+      this.forgetEdits(oldest);
+    }
+  }
+
+  private forgetEdits(file: string): void {
+    this.edited.get(file)?.tree.delete();
+    this.edited.delete(file);
   }
 
   private loadConfig(file: string, entry: FileEntry): void {
@@ -637,7 +678,7 @@ export class RewardIndex implements ModuleHost {
     const candidates = path.isAbsolute(text) ? [text] : [path.dirname(file), ...this.options.roots].map((dir) => path.resolve(dir, text));
     return candidates.find((dir) => {
       try {
-        return fs.statSync(dir).isDirectory();
+        return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
       } catch {
         return false;
       }

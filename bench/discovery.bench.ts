@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPythonParser } from '../src/discovery/core/parser';
+import { loadPythonParser, parsePython } from '../src/discovery/core/parser';
+import { summarizeModule } from '../src/discovery/core/pythonModule';
 import { RewardIndex } from '../src/discovery/core/rewardIndex';
 import { walkSourceFiles } from '../src/discovery/core/sourceFiles';
 import { detectTrlProfile } from '../src/discovery/core/trlProfile';
@@ -16,6 +17,8 @@ interface Args {
   roots: string[];
   /** For `recheck`: `typical` edits the median-sized reward file, `largest` the biggest one. */
   pick?: 'typical' | 'largest';
+  /** For `recheck`: type in a function's body, or on a new line before the function. */
+  where?: 'inside' | 'between';
 }
 
 async function cold({ wasmDir, roots }: Args): Promise<void> {
@@ -35,7 +38,7 @@ async function cold({ wasmDir, roots }: Args): Promise<void> {
   process.stdout.write(JSON.stringify({ ms, files, rewards: report.rewards.length, rssMb: process.memoryUsage().rss / 2 ** 20 }));
 }
 
-async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
+async function recheck({ wasmDir, roots, pick, where }: Args): Promise<void> {
   const index = new RewardIndex({
     roots,
     parser: await loadPythonParser(wasmDir),
@@ -54,21 +57,44 @@ async function recheck({ wasmDir, roots, pick }: Args): Promise<void> {
   const bySize = [...new Set(candidates)].sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
   const file = pick === 'largest' ? bySize[0] : bySize[Math.floor(bySize.length / 2)];
   const original = fs.readFileSync(file, 'utf8');
-  // A line typed in the middle of the file, then taken out again: every other edit moves the lower half.
+  // A line typed in the middle of the file, then taken out again (every other edit moves the lower
+  // half): in the body of the function there, or on a new line before that function.
   const lines = original.split('\n');
   const middle = Math.floor(lines.length / 2);
+  const def = lines.findIndex((line, i) => i >= middle && /^\s*(async\s+)?def\s/.test(line));
+  const body = def + 1 + lines.slice(def + 1).findIndex((line) => /\S/.test(line) && !/^\s*("|'|#)/.test(line));
+  const at = where === 'between' ? def : body;
+  const indent = /^\s*/.exec(lines[at])![0];
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
-    const text = i % 2 === 0 ? [...lines.slice(0, middle), `# edit ${i}`, ...lines.slice(middle)].join('\n') : original;
+    const text = i % 2 === 0 ? [...lines.slice(0, at), `${indent}# edit ${i}`, ...lines.slice(at)].join('\n') : original;
     const t0 = performance.now();
     index.update(file, text);
     index.report();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  const p = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  // Side by side: what the same edits cost a fresh parse and summary of the whole file alone.
+  const parser = await loadPythonParser(wasmDir);
+  const whole: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const text = i % 2 === 0 ? [...lines.slice(0, at), `${indent}# edit ${i}`, ...lines.slice(at)].join('\n') : original;
+    const t0 = performance.now();
+    const tree = parsePython(parser, text);
+    summarizeModule(tree);
+    tree.delete();
+    whole.push(performance.now() - t0);
+  }
+  const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
   process.stdout.write(
-    JSON.stringify({ file, bytes: Buffer.byteLength(original), p50: p(0.5), p95: p(0.95), max: times[times.length - 1] }),
+    JSON.stringify({
+      file,
+      line: at + 1,
+      bytes: Buffer.byteLength(original),
+      p50: p(times, 0.5),
+      p95: p(times, 0.95),
+      max: p(times, 1),
+      wholeP50: p(whole, 0.5),
+    }),
   );
 }
 

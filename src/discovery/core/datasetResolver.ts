@@ -30,6 +30,8 @@ export type DatasetResolution = { dataset: TrainingDataset } | { unresolved: str
 /** The modules of the workspace, and a record of the data paths a resolution looked at (read or missing). */
 export interface DatasetHost extends ModuleHost {
   noteData(file: string): void;
+  /** What the local Hugging Face cache holds of a Hub dataset (see `hubDataset`). */
+  hubDataset(id: string, config: string | undefined): DatasetResolution;
 }
 
 /** Methods of `datasets.Dataset` that keep the columns as they are. */
@@ -272,7 +274,7 @@ export class DatasetResolver {
       return { dataset: localFileDataset(file, first.value) };
     }
     const config = expr.args[1] ?? expr.kwargs.get('name');
-    return hubDataset(first.value, config?.type === 'string' ? config.value : undefined);
+    return this.host.hubDataset(first.value, config?.type === 'string' ? config.value : undefined);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import type { Position, Range } from '../../shared/vocabulary';
 import { emptySummary, mergeSummary, type FunctionPart, type PartCache } from './summaryParts';
 
@@ -242,7 +242,12 @@ class ModuleSummarizer {
   private currentScope: FunctionInfo | undefined;
   private readonly assignedKinds = new WeakMap<FunctionInfo, Map<string, ValueKind[]>>();
 
-  constructor(private readonly functionParts?: PartCache<FunctionPart>) {}
+  constructor(
+    private readonly tree: SyntaxTree,
+    private readonly functionParts?: PartCache<FunctionPart>,
+  ) {}
+
+  private readonly replaced = (node: Node): Node => this.tree.replacement?.(node) ?? node;
 
   private readonly bind = (scope: FunctionInfo | undefined, name: string, binding: Binding) => {
     (scope ? scope.locals : this.summary.bindings).set(name, binding);
@@ -402,6 +407,7 @@ class ModuleSummarizer {
 
   private readonly noteNoneReward = (body: Node, fn: FunctionInfo) => {
     if (fn.returns.length > 0 && fn.returns.every((r) => r.kind === 'none' || r.kind === 'number')) return;
+    if (!body.text.includes('None')) return;
     for (const none of body.descendantsOfType('none')) {
       let node = none!;
       while (node.parent && (node.parent.type === 'conditional_expression' || node.parent.type === 'parenthesized_expression'))
@@ -449,9 +455,6 @@ class ModuleSummarizer {
     const body = node.childForFieldName('body');
     if (body) {
       this.visitBody(body, fn);
-      const varPositional = fn.params.find((p) => p.kind === 'var-positional');
-      const use = varPositional && body.descendantsOfType('identifier').find((n) => n?.text === varPositional.name);
-      if (use) fn.varPositionalUse = rangeOf(use);
       fn.isStub = isStubBody(body);
       this.noteHelperCalls(body);
       this.noteParamUses(body, fn);
@@ -626,11 +629,13 @@ class ModuleSummarizer {
     }
   };
 
+  /** Where the body names each parameter (`x.name` attributes and `f(name=…)` keywords aside), and its first read of `*args`. */
   private readonly noteParamUses = (body: Node, fn: FunctionInfo) => {
     const byName = new Map(fn.params.map((p) => [p.name, p]));
     for (const node of body.descendantsOfType('identifier')) {
       const param = node && byName.get(node.text);
       if (!param) continue;
+      if (param.kind === 'var-positional') fn.varPositionalUse ??= rangeOf(node);
       const parent = node.parent;
       if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === node.id) continue;
       if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === node.id) continue;
@@ -765,13 +770,15 @@ class ModuleSummarizer {
     this.bind(this.currentScope, cls.name, { type: 'class', cls });
     this.summary.classes.push(cls);
     const body = node.childForFieldName('body');
-    for (const stmt of body ? named(body) : []) {
+    for (const member of body ? named(body) : []) {
+      const stmt = this.replaced(member);
       if (stmt.type === 'function_definition' || stmt.type === 'decorated_definition') this.visitDefinition(stmt, cls);
       else this.visit(stmt);
     }
   };
 
-  private readonly visit = (node: Node): void => {
+  private readonly visit = (visited: Node): void => {
+    const node = this.replaced(visited);
     switch (node.type) {
       case 'function_definition':
       case 'class_definition':
@@ -863,16 +870,22 @@ class ModuleSummarizer {
     for (const child of named(node)) this.visit(child);
   };
 
-  run(tree: Tree): ModuleSummary {
-    this.visit(tree.rootNode);
+  run(): ModuleSummary {
+    this.visit(this.tree.rootNode);
     this.summary.columnsSeen = [...this.columns];
     return this.summary;
   }
 }
 
+/** A module's syntax tree; an edited module's tree gives some statements re-parsed in place of their nodes. */
+export interface SyntaxTree {
+  readonly rootNode: Node;
+  replacement?(node: Node): Node | undefined;
+}
+
 /** `functionParts`: the module's top-level functions and methods from its previous summary, reused where unchanged. */
-export function summarizeModule(tree: Tree, functionParts?: PartCache<FunctionPart>): ModuleSummary {
-  const summary = new ModuleSummarizer(functionParts).run(tree);
+export function summarizeModule(tree: SyntaxTree, functionParts?: PartCache<FunctionPart>): ModuleSummary {
+  const summary = new ModuleSummarizer(tree, functionParts).run();
   functionParts?.finish();
   return summary;
 }

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Parser } from 'web-tree-sitter';
 import { parseDocument } from 'yaml';
 import { checkCallable, Code, releaseNote, type CheckContext, type CheckTarget } from './contract';
 import { DatasetResolver, hubDataset, type DatasetHost, type DatasetResolution } from './datasetResolver';
 import { NEWEST_PROFILE, trainerProfile, type TrlProfile } from './trlProfile';
 import { cellPosition, notebookModule, type CellSpan } from './notebook';
+import { EditedModuleTree } from './editedTree';
 import { NotebookSummaries } from './notebookSummary';
 import { parsePython } from './parser';
 import { summarizeModule, type ClassInfo, type FunctionInfo, type ModuleSummary } from './pythonModule';
@@ -91,12 +92,11 @@ export const PARSER_LIMIT_BYTES = 16 << 20;
 const NOTEBOOK_SIZE_FACTOR = 32;
 
 /**
- * A module being edited: its last text and tree, which the next parse reuses (only the edited part
- * is parsed again), and its functions' summaries, which the next summary reuses where unchanged.
+ * A module being edited: its tree, which the next edit re-parses only where it changed, and its
+ * functions' summaries, which the next summary reuses where unchanged.
  */
 interface EditedModule {
-  text: string;
-  tree: Tree;
+  tree: EditedModuleTree;
   functions: PartCache<FunctionPart>;
 }
 
@@ -115,6 +115,8 @@ export class RewardIndex implements ModuleHost {
 
   private readonly notebooks: NotebookSummaries;
   private readonly edited = new Map<string, EditedModule>();
+  /** The Hub datasets looked up in the Hugging Face cache during one report: a test file loads the same one a hundred times. */
+  private readonly hubDatasets = new Map<string, DatasetResolution>();
 
   constructor(private readonly options: IndexOptions) {
     this.notebooks = new NotebookSummaries(options.parser);
@@ -182,6 +184,7 @@ export class RewardIndex implements ModuleHost {
   }
 
   report(): DiscoveryReport {
+    this.hubDatasets.clear();
     this.refreshContext();
     for (const [file, entry] of this.files) {
       if (this.results.has(file) || !entry.parsed) continue;
@@ -277,6 +280,13 @@ export class RewardIndex implements ModuleHost {
     return this.moduleFile(path.join(path.dirname(packageFile), name), false);
   }
 
+  hubDataset(id: string, config: string | undefined): DatasetResolution {
+    const key = `${id}\n${config ?? ''}`;
+    let found = this.hubDatasets.get(key);
+    if (!found) this.hubDatasets.set(key, (found = hubDataset(id, config)));
+    return found;
+  }
+
   private moduleFile(stem: string, packageOnly: boolean): string | undefined {
     const candidates = packageOnly ? [path.join(stem, '__init__.py')] : [`${stem}.py`, path.join(stem, '__init__.py')];
     for (const candidate of candidates) {
@@ -359,17 +369,18 @@ export class RewardIndex implements ModuleHost {
       return;
     }
     let tree;
-    const earlier = this.edited.get(file);
+    // An edited module's tree and summaries are kept for its next edit; otherwise its tree is freed.
+    let module = this.edited.get(file);
     this.edited.delete(file);
     try {
       if (entry.cells) {
         entry.summary = this.notebooks.summarize(file, text, entry.cells);
       } else if (edit) {
-        tree = parsePython(this.options.parser, text, earlier);
-        const functions = earlier?.functions ?? new PartCache();
-        entry.summary = summarizeModule(tree, functions);
-        this.keepEdited(file, { text, tree, functions });
-        tree = undefined;
+        module ??= { tree: new EditedModuleTree(this.options.parser, text), functions: new PartCache() };
+        module.tree.update(text);
+        entry.summary = summarizeModule(module.tree, module.functions);
+        this.keepEdited(file, module);
+        module = undefined;
       } else {
         tree = parsePython(this.options.parser, text);
         entry.summary = summarizeModule(tree);
@@ -384,7 +395,7 @@ export class RewardIndex implements ModuleHost {
           : l10n.t('the Python parser failed on it ({0}): not checked', (error as Error).message);
     } finally {
       tree?.delete();
-      earlier?.tree.delete();
+      module?.tree.delete();
     }
   }
 
@@ -568,7 +579,7 @@ export class RewardIndex implements ModuleHost {
     }
     const hubId = typeof values.dataset_name === 'string' ? values.dataset_name : undefined;
     if (hubId && !LOCAL_DATA.test(hubId))
-      return hubDataset(hubId, typeof values.dataset_config === 'string' ? values.dataset_config : undefined);
+      return this.hubDataset(hubId, typeof values.dataset_config === 'string' ? values.dataset_config : undefined);
     return { unresolved: this.options.l10n.t('the config names no dataset file that exists') };
   }
 
@@ -962,6 +973,10 @@ class Resolution implements DatasetHost {
   ) {
     this.dependencies = new Set([file]);
     this.resolver = new RewardResolver(this);
+  }
+
+  hubDataset(id: string, config: string | undefined): DatasetResolution {
+    return this.index.hubDataset(id, config);
   }
 
   summaryOf(file: string): ModuleSummary | undefined {

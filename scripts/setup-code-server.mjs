@@ -70,8 +70,20 @@ function onPath(name) {
   return false;
 }
 
-/** Installs the missing Debian packages (root only; otherwise prints what to install). */
-export async function ensureAptPackages(packages = APT_PACKAGES) {
+let aptTurn = Promise.resolve();
+
+/**
+ * Installs the missing Debian packages (root only; otherwise prints what to install). Calls take
+ * turns: code-server's and Chromium's setups run side by side, and a second apt-get fails on the
+ * first one's lock.
+ */
+export function ensureAptPackages(packages = APT_PACKAGES) {
+  const turn = aptTurn.then(() => installMissingAptPackages(packages));
+  aptTurn = turn.catch(() => {});
+  return turn;
+}
+
+async function installMissingAptPackages(packages) {
   const wanted = [...packages];
   // node-gyp builds code-server's native modules; a bare machine may lack a compiler.
   if (!onPath('g++') || !onPath('make')) wanted.push('g++', 'make');

@@ -100,7 +100,7 @@ interface EditedModule {
   functions: PartCache<FunctionPart>;
 }
 
-/** How many edited modules keep their tree (a tree takes about 20 times its source in memory). */
+/** How many edited modules keep their tree (about ten times its source in memory: 2.2 MB for a 214 KB module). */
 const EDITED_MODULES_KEPT = 3;
 
 const ZERO_RANGE: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };

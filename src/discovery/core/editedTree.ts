@@ -1,5 +1,5 @@
 import type { Node, Parser, Tree } from 'web-tree-sitter';
-import { editBetween } from './parser';
+import { editBetween, pointAt } from './parser';
 
 /** Statements re-parsed on their own before the whole module is parsed again. */
 const MAX_REPARSED_STATEMENTS = 4;
@@ -122,9 +122,8 @@ export class EditedModuleTree {
       const node = this.nodeAt(statement.path);
       if (!node) return false;
       const whole = this.source.text;
-      const lineStart = whole.lastIndexOf('\n', statement.start - 1) + 1;
-      const row = lineBreaksBefore(whole, lineStart);
-      const indent = whole.slice(lineStart, statement.start);
+      const { row, column } = pointAt(whole, statement.start);
+      const indent = whole.slice(statement.start - column, statement.start);
       const member = statement.path.length === 2;
       if (!/^[ \t]*$/.test(indent) || (!member && indent !== '') || (member && row === 0)) return false;
       const text = whole.slice(statement.start, statement.end);
@@ -158,12 +157,6 @@ function childAround(parent: Node, start: number, end: number, named: boolean): 
     if (end <= node.endIndex) return node.type === 'comment' ? undefined : { node, index };
   }
   return undefined;
-}
-
-function lineBreaksBefore(text: string, index: number): number {
-  let count = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) count++;
-  return count;
 }
 
 /** The one statement among `parent`'s named children (comments aside), if there is exactly one. */

@@ -66,7 +66,7 @@ function isLowSurrogate(code: number): boolean {
 }
 
 /** Row and column (UTF-16 code units, as web-tree-sitter counts them) of an index into `text`. */
-function pointAt(text: string, index: number): Point {
+export function pointAt(text: string, index: number): Point {
   return pointAfter({ row: 0, column: 0 }, text, 0, index);
 }
 

@@ -119,6 +119,7 @@ def dry_run(args: argparse.Namespace, rest: list[str]) -> int:
                 "advantage": float(advantage),
                 "length": length,
                 "truncated": last not in eos_and_pad,
+                "completion_ids": ids[i, :length].tolist(),
                 "columns": {k: v for k, v in inputs[i].items() if k not in ("prompt", "completion")},
             }
         )

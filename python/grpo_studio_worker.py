@@ -151,8 +151,15 @@ def trainer_state(fields: dict[str, Any] | None) -> Any:
     return state
 
 
-def completion_ids(completions: list[Any], tokenizer: str | None) -> tuple[list[list[int]], str | None]:
-    """Token ids of each completion; code points (and why) when no tokenizer can be used."""
+def completion_ids(samples: list[dict[str, Any]], tokenizer: str | None) -> tuple[list[list[int]], bool, str | None]:
+    """Token ids of each completion, whether they are placeholders (code points), and why.
+
+    Those the policy sampled when every sample brings them (TRL passes the generated ids), else the
+    tokenizer's encoding of the text, else code points.
+    """
+    if samples and all("completionIds" in s for s in samples):
+        return [s["completionIds"] for s in samples], False, None
+    completions = [s["completion"] for s in samples]
     texts = [c if isinstance(c, str) else "".join(str(m.get("content", "")) for m in c) for c in completions]
     warning = None
     if tokenizer:
@@ -162,10 +169,10 @@ def completion_ids(completions: list[Any], tokenizer: str | None) -> tuple[list[
 
                 _tokenizers[tokenizer] = AutoTokenizer.from_pretrained(tokenizer)
             tok = _tokenizers[tokenizer]
-            return [list(tok(t, add_special_tokens=False)["input_ids"]) for t in texts], None
+            return [list(tok(t, add_special_tokens=False)["input_ids"]) for t in texts], False, None
         except Exception as e:
             warning = f"tokenizer {tokenizer!r} unusable ({type(e).__name__}: {e}); completion_ids are placeholders"
-    return [list(map(ord, t)) for t in texts], warning
+    return [list(map(ord, t)) for t in texts], True, warning
 
 
 def is_async_callable(func: Any) -> bool:
@@ -342,7 +349,7 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
     samples = params["samples"]
     prompts = [s["prompt"] for s in samples]
     completions = [s["completion"] for s in samples]
-    ids, ids_warning = completion_ids(completions, params.get("tokenizer"))
+    ids, placeholder_ids, ids_warning = completion_ids(samples, params.get("tokenizer"))
     # As GRPOTrainer: the first sample's columns but prompt/completion/completion_ids, then its own kwargs.
     rows = [s.get("columns") or {} for s in samples]
     keys = [k for k in (rows[0] if rows else {}) if k not in ("prompt", "completion", "completion_ids")]
@@ -357,8 +364,7 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
         for outcome in rewards:
             outcome["warnings"].append(ids_warning)
     remember_workspace_modules()
-    return {"rewards": rewards, "placeholderIds": ids_warning is not None or not params.get("tokenizer"),
-            "python": PYTHON}
+    return {"rewards": rewards, "placeholderIds": placeholder_ids, "python": PYTHON}
 
 
 def handle(line: bytes) -> dict[str, Any]:

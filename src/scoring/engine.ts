@@ -61,7 +61,12 @@ export interface Preview {
 export async function scoreSamples(worker: RewardWorker | undefined, request: ScoringRequest): Promise<Preview> {
   const started = performance.now();
   const { set, rewards } = request;
-  const samples: ScoreSample[] = set.samples.map(({ prompt, completion, columns }) => ({ prompt, completion, columns }));
+  const samples: ScoreSample[] = set.samples.map(({ prompt, completion, columns, completionIds }) => ({
+    prompt,
+    completion,
+    columns,
+    ...(completionIds && { completionIds }),
+  }));
   const functions = rewards.filter((r): r is RewardRef => !isModelReward(r));
   let result: ScoreResult | undefined;
   const slices = sliceRewardModules(request.parser, functions, readUtf8File);

@@ -10,6 +10,8 @@ export interface Sample {
   prompt: PromptValue;
   completion: PromptValue;
   columns: Record<string, unknown>;
+  /** The token ids the policy sampled (a dry run's `completion_ids`), passed to rewards as TRL passes them. */
+  completionIds?: number[];
 }
 
 export interface SampleGroup {
@@ -27,10 +29,11 @@ export interface SampleSet {
   problems: SampleProblem[];
 }
 
-const RESERVED = new Set(['prompt', 'completion', 'completions']);
+const RESERVED = new Set(['prompt', 'completion', 'completions', 'completion_ids']);
 
 /**
- * Reads a samples file (JSON Lines). Each line is `{"prompt", "completion", ...columns}`;
+ * Reads a samples file (JSON Lines). Each line is `{"prompt", "completion", ...columns}`, with
+ * the completion's token ids as `"completion_ids"` where the completions were sampled (a dry run);
  * adjacent lines with the same prompt form one GRPO group, and `{"prompt", "completions": [...]}`
  * is a whole group. Prompts and completions are strings (standard format) or message lists
  * (conversational). A malformed line becomes a problem with its line number; the rest still counts.
@@ -46,9 +49,9 @@ export function parseSampleSet(text: string): SampleSet {
   const startGroup = () => {
     groups.push({ index: groups.length, start: samples.length, size: 0 });
   };
-  const add = (line: number, prompt: PromptValue, completion: PromptValue, columns: Record<string, unknown>) => {
+  const add = (line: number, prompt: PromptValue, completion: PromptValue, columns: Record<string, unknown>, completionIds?: number[]) => {
     const group = groups[groups.length - 1];
-    samples.push({ line, group: group.index, prompt, completion, columns });
+    samples.push({ line, group: group.index, prompt, completion, columns, ...(completionIds && { completionIds }) });
     group.size++;
   };
 
@@ -75,8 +78,13 @@ export function parseSampleSet(text: string): SampleSet {
         problems.push({ line, message: 'each line needs "completion" (a string or a message list) or "completions" (a list)' });
         return;
       }
+      const ids = record.completion_ids;
+      if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => Number.isInteger(id) && id >= 0))) {
+        problems.push({ line, message: '"completion_ids" must be a list of token ids (integers ≥ 0)' });
+        return;
+      }
       if (previousWasGroupLine || promptKey !== previousPromptKey) startGroup();
-      add(line, prompt, completion, columns);
+      add(line, prompt, completion, columns, ids as number[] | undefined);
       previousWasGroupLine = false;
     }
     previousPromptKey = promptKey;

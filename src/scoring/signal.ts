@@ -15,6 +15,8 @@ export interface DryRunRow {
   length: number;
   truncated: boolean;
   columns?: Record<string, unknown>;
+  /** The sampled token ids (EOS included), as the rewards got them. */
+  completion_ids?: number[];
 }
 
 /** What the Python side writes: TRL's own step, unchanged. */

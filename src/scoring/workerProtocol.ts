@@ -11,7 +11,7 @@ export interface ScoreParams {
   paths: string[];
   rewards: RewardRef[];
   samples: ScoreSample[];
-  /** A tokenizer folder/id for real `completion_ids`; without it the ids are placeholders. */
+  /** A tokenizer folder/id for real `completion_ids` where the samples bring none; without either the ids are placeholders. */
   tokenizer?: string;
   /**
    * By file: the module text to run instead of importing the file (a script's slice its rewards
@@ -61,7 +61,7 @@ export interface RewardOutcome {
 
 export interface ScoreResult {
   rewards: RewardOutcome[];
-  /** True when `completion_ids` were placeholders (no tokenizer). */
+  /** True when `completion_ids` were placeholders (no sampled ids, no tokenizer). */
   placeholderIds: boolean;
   python: { executable: string; version: string };
 }

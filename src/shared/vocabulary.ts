@@ -92,4 +92,6 @@ export interface ScoreSample {
   completion: PromptValue;
   /** Dataset columns (everything but prompt/completion), passed as keyword lists like TRL does. */
   columns: Record<string, unknown>;
+  /** The token ids the policy sampled; without them (on any sample) the worker tokenizes the completions. */
+  completionIds?: number[];
 }

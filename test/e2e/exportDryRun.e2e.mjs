@@ -29,7 +29,8 @@ export async function run(ctx) {
   await lens.waitFor({ state: 'visible', timeout: 30000 });
   await lens.click();
   // With 8 rows a prompt the tiny model's other prompts may be sampled before the first group is
-  // on screen: the first group is looked for below, where the rows are four times as many.
+  // on screen (the webview takes seconds on a busy machine): the first group is looked for below,
+  // where the rows are four times as many.
   const frame = await findFrame('.signal-report', { timeoutMs: 180000 });
   const sampleLines = () =>
     readdirSync(path.join(workspace, 'dry-runs'))
@@ -58,6 +59,14 @@ export async function run(ctx) {
   ]);
   assert.deepEqual(sampleLines(), [64], 'one sample set: 8 prompts × 8 completions');
   const saved = readdirSync(path.join(workspace, 'dry-runs')).filter((f) => f.endsWith('.samples.jsonl'));
+  const lines = readFileSync(path.join(workspace, 'dry-runs', saved[0]), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(
+    lines.every((l) => Array.isArray(l.completion_ids) && l.completion_ids.length > 0),
+    'each completion is saved with the token ids the rewards got',
+  );
   await frame.locator('tr.sample').first().waitFor({ timeout: 60000 });
   await screenshot('dry-run-in-editor');
 

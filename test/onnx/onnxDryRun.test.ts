@@ -29,6 +29,10 @@ def answer_reward(completions, answer, **kwargs):
     return [None if a == "skip" else float(a in c) for c, a in zip(completions, answer)]
 
 
+def ids_reward(completions, completion_ids, **kwargs):
+    return [float(len(ids)) for ids in completion_ids]
+
+
 def broken_reward(completions, **kwargs):
     raise RuntimeError("the scorer is down")
 `;
@@ -73,7 +77,7 @@ test('in-editor dry run: K groups of G scored as TRL scores them, with TRL’s s
   try {
     const firstGroups: { step: DryRunStep; prompts: number }[] = [];
     const outcome = await onnxDryRun(
-      options(['length_reward', 'constant_reward', 'answer_reward'], {
+      options(['length_reward', 'constant_reward', 'answer_reward', 'ids_reward'], {
         onFirstGroup: (first, prompts) => void firstGroups.push({ step: first, prompts }),
       }),
     );
@@ -97,6 +101,8 @@ test('in-editor dry run: K groups of G scored as TRL scores them, with TRL’s s
       assert.equal(row.rewards.length_reward, [...(row.completion as string)].length, 'Python counts code points');
       assert.equal(row.rewards.constant_reward, 1);
       assert.equal(row.rewards.answer_reward === null, row.columns?.answer === 'skip', 'the dataset column reached the reward');
+      assert.equal(row.completion_ids?.length, row.length, 'the sampled ids, EOS included, are the row’s length');
+      assert.equal(row.rewards.ids_reward, row.length, 'the reward got the sampled ids as completion_ids, not placeholders');
     }
     const { metrics } = step;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -113,6 +113,13 @@ def test_dead_rewards_are_found_and_the_sample_set_is_saved(workspace: Path) -> 
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [(row["prompt"], row["completion"]) for row in lines] == [(c["prompt"], c["completion"]) for c in report["completions"]]
     assert all("answer" in row for row in lines), "the dataset's other columns travel with the samples"
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(workspace / "models" / "tiny-qwen2"))
+    assert [len(row["completion_ids"]) for row in lines] == [c["length"] for c in report["completions"]]
+    assert [tokenizer.decode(row["completion_ids"], skip_special_tokens=True) for row in lines] == [row["completion"] for row in lines], (
+        "the saved ids are the completions' own tokens"
+    )
 
     text = dry_run(workspace, "--config", "dead.yaml", "--prompts", "2").stdout
     assert "drives" in text and "r(adv)" in text and "within-group correlation between rewards" in text, text

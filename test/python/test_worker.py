@@ -258,6 +258,14 @@ def test_completion_ids_placeholder_and_real(worker, tmp_path):
     assert missing["placeholderIds"] is True
     assert "completion_ids are placeholders" in missing["rewards"][0]["warnings"][0]
 
+    # Sampled completions bring the ids the policy drew: those are what TRL passes, no tokenizer is loaded.
+    sampled = [{**s, "completionIds": [7, 8, 9][: i + 2]} for i, s in enumerate(SAMPLES)]
+    given = score(worker, [ref(path, "ids")], sampled, tokenizer=str(tmp_path / "no-such-tokenizer"))
+    assert given["placeholderIds"] is False and given["rewards"][0]["warnings"] == []
+    assert given["rewards"][0]["extra"]["ids"] == [[7, 8], [7, 8, 9]]
+    some = score(worker, [ref(path, "ids")], [sampled[0], SAMPLES[1]])
+    assert some["placeholderIds"] is True, "ids on some samples only: all are tokenized alike"
+
 
 def test_async_partial_and_instances(worker, tmp_path):
     path = reward_file(tmp_path, """

@@ -38,6 +38,33 @@ test('sample sets: adjacent prompts group, a completions line is a group, bad li
   assert.match(set.problems[0].message, /not valid JSON/);
 });
 
+test('sample sets: a dry run’s completion_ids are the sample’s own ids, not a column; bad ids are reported', () => {
+  const set = parseSampleSet(
+    [
+      '{"prompt": "p", "completion": "a", "answer": "x", "completion_ids": [64, 2]}',
+      '{"prompt": "p", "completion": "b", "completion_ids": []}',
+      '{"prompt": "p", "completion": "c"}',
+      '{"prompt": "p", "completion": "d", "completion_ids": [1.5]}',
+      '{"prompt": "p", "completion": "e", "completion_ids": "64 2"}',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    set.samples.map((s) => [s.completion, s.completionIds, s.columns]),
+    [
+      ['a', [64, 2], { answer: 'x' }],
+      ['b', [], {}],
+      ['c', undefined, {}],
+    ],
+  );
+  assert.deepEqual(
+    set.problems.map((p) => [p.line, p.message]),
+    [
+      [4, '"completion_ids" must be a list of token ids (integers ≥ 0)'],
+      [5, '"completion_ids" must be a list of token ids (integers ≥ 0)'],
+    ],
+  );
+});
+
 test("advantages: a worked example of TRL's default (sum, group scaling)", () => {
   // Two functions, weights 1 and 0.5, two groups of two; row 3 is unscorable (all None).
   const result = computeAdvantages(

@@ -19,8 +19,8 @@ export interface GenerateOptions extends SamplingOptions {
 export interface Generation {
   /** New token ids, the end-of-sequence token left out. */
   ids: number[];
-  /** True when the model ended it (EOS) rather than the token limit. */
-  finished: boolean;
+  /** The end-of-sequence token the model ended it with; undefined when it reached the token limit. */
+  eos?: number;
 }
 
 export class GenerationCancelled extends Error {
@@ -107,7 +107,7 @@ export class OnnxCausalLm {
     const promptOf = (r: number) => Math.floor(r / perPrompt);
     const longest = Math.max(...prompts.map((ids) => ids.length));
     const sequences: number[][] = Array.from({ length: rows }, () => []);
-    const finished = new Array<boolean>(rows).fill(false);
+    const ends = new Array<number | undefined>(rows).fill(undefined);
     const prefills: Record<string, Tensor>[] = [];
     for (const ids of prompts) prefills.push(this.checkedLogits(await this.forward([ids], 0, undefined)));
     let past = this.tileCaches(prefills, prompts, perPrompt, longest);
@@ -115,9 +115,9 @@ export class OnnxCausalLm {
     let logitsOf = (r: number) => lastLogits(prefills[promptOf(r)].logits, 0);
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) throw new GenerationCancelled();
-      const next = this.pickStep(sequences, finished, logitsOf, options);
+      const next = this.pickStep(sequences, ends, logitsOf, options);
       options.onStep?.(step + 1);
-      if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
+      if (ends.every((end) => end !== undefined) || step + 1 === options.maxNewTokens) break;
       const out = await this.forward(
         next.map((t) => [t]),
         longest + step,
@@ -128,7 +128,7 @@ export class OnnxCausalLm {
       logitsOf = (r) => lastLogits(out.logits, r);
     }
     return prompts.map((_, p) =>
-      sequences.slice(p * perPrompt, (p + 1) * perPrompt).map((ids, g) => ({ ids, finished: finished[p * perPrompt + g] })),
+      sequences.slice(p * perPrompt, (p + 1) * perPrompt).map((ids, g) => ({ ids, eos: ends[p * perPrompt + g] })),
     );
   }
 
@@ -136,14 +136,14 @@ export class OnnxCausalLm {
   private async generateWithoutCache(promptIds: number[], options: GenerateOptions): Promise<Generation[]> {
     const rows = options.numGenerations;
     const sequences: number[][] = Array.from({ length: rows }, () => []);
-    const finished = new Array<boolean>(rows).fill(false);
+    const ends = new Array<number | undefined>(rows).fill(undefined);
     let logits = this.checkedLogits(await this.forward([promptIds], 0, undefined)).logits;
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) throw new GenerationCancelled();
       // The first step's logits are the shared prompt's.
-      this.pickStep(sequences, finished, (r) => lastLogits(logits, logits.dims[0] === 1 ? 0 : r), options);
+      this.pickStep(sequences, ends, (r) => lastLogits(logits, logits.dims[0] === 1 ? 0 : r), options);
       options.onStep?.(step + 1);
-      if (finished.every(Boolean) || step + 1 === options.maxNewTokens) break;
+      if (ends.every((end) => end !== undefined) || step + 1 === options.maxNewTokens) break;
       logits = (
         await this.forward(
           sequences.map((s) => [...promptIds, ...this.padTo(s, step + 1)]),
@@ -152,20 +152,20 @@ export class OnnxCausalLm {
         )
       ).logits;
     }
-    return sequences.map((ids, r) => ({ ids, finished: finished[r] }));
+    return sequences.map((ids, r) => ({ ids, eos: ends[r] }));
   }
 
   /** One decoding step: each unfinished row draws from its logits (an EOS ends it), ended rows get the pad token. */
   private pickStep(
     sequences: number[][],
-    finished: boolean[],
+    ends: (number | undefined)[],
     logitsOf: (row: number) => [Float32Array, number, number],
     options: GenerateOptions,
   ): number[] {
     return sequences.map((sequence, r) => {
-      if (finished[r]) return this.tokenizer.padId;
+      if (ends[r] !== undefined) return this.tokenizer.padId;
       const token = pickToken(...logitsOf(r), options, options.random);
-      if (this.tokenizer.eosIds.has(token)) finished[r] = true;
+      if (this.tokenizer.eosIds.has(token)) ends[r] = token;
       else sequence.push(token);
       return token;
     });

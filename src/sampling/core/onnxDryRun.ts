@@ -39,8 +39,6 @@ export interface OnnxDryRunOptions {
   exportDir: string;
   /** The model as the config names it, for the report. */
   modelName: string;
-  /** The transformers folder the export was made from: its tokenizer gives rewards real completion_ids. */
-  tokenizer?: string;
   values: RunConfigValues;
   /** The TRL release training would run: its GRPOConfig defaults fill what the config leaves out. */
   trlVersion: string;
@@ -79,6 +77,7 @@ export async function onnxDryRun(options: OnnxDryRunOptions): Promise<OnnxDryRun
     topK,
     seed,
     out: options.out,
+    withCompletionIds: true,
   };
   let firstGroup: Promise<void> | undefined;
   // Python starts while the model loads and the first group is sampled, not after.
@@ -119,7 +118,6 @@ async function scoredStep(
     set,
     paths: options.paths,
     options: options.scoring,
-    tokenizer: options.tokenizer,
   });
   const failed = preview.functions.find((f) => f.error);
   if (failed) return { error: `${failed.name} raised ${failed.error!.type}: ${failed.error!.message}` };
@@ -133,6 +131,7 @@ async function scoredStep(
     length: lengths[i].tokens,
     truncated: lengths[i].truncated,
     columns: sample.columns,
+    completion_ids: sample.completionIds,
   }));
   return {
     step: {

@@ -32,9 +32,9 @@ export function parsePromptsJsonl(text: string, { sampleSet = false } = {}): Pro
   const prompts: PromptRecord[] = [];
   let previous: string | undefined;
   for (const { line, text: raw, value } of records) {
-    // The output line brings its own completion: a sample set's `completion`/`completions` would
-    // be scored in its place.
-    const { prompt, completion: _completion, completions: _completions, ...columns } = value;
+    // The output line brings its own completion: a sample set's `completion`/`completions` (and
+    // their token ids) would be scored in its place.
+    const { prompt, completion: _completion, completions: _completions, completion_ids: _ids, ...columns } = value;
     if (!isPromptValue(prompt) || (Array.isArray(prompt) && prompt.length === 0)) {
       problems.push({ line, message: '"prompt" must be a string or a list of {"role", "content"} messages' });
       continue;
@@ -103,6 +103,8 @@ export interface SampleJob extends SamplingOptions {
   seed: number;
   /** The samples file written, group by group (a cancelled job leaves its finished groups; one that fails before the first, no file). */
   out: string;
+  /** Each line also carries the completion's token ids, `"completion_ids"`, as TRL passes them to rewards. */
+  withCompletionIds?: boolean;
   threads?: number;
 }
 
@@ -200,12 +202,16 @@ export async function runSampleJob(
         const lines = generations[k].map((generation) => {
           const text = lm.tokenizer.decode(generation.ids);
           const completion = typeof record.prompt === 'string' ? text : [{ role: 'assistant', content: text }];
-          const tokens = generation.ids.length + (generation.finished ? 1 : 0);
-          newTokens += tokens;
-          written.push({ tokens, truncated: !generation.finished });
-          if (record.rawColumns === undefined) return JSON.stringify({ prompt: record.prompt, completion, ...record.columns });
-          const head = JSON.stringify({ prompt: record.prompt, completion });
-          return record.rawColumns ? `${head.slice(0, -1)},${record.rawColumns}}` : head;
+          // TRL's completion_ids: the sampled tokens up to and including the EOS that ended them.
+          const ids = generation.eos === undefined ? generation.ids : [...generation.ids, generation.eos];
+          newTokens += ids.length;
+          written.push({ tokens: ids.length, truncated: generation.eos === undefined });
+          const line =
+            record.rawColumns === undefined
+              ? JSON.stringify({ prompt: record.prompt, completion, ...record.columns })
+              : `${JSON.stringify({ prompt: record.prompt, completion }).slice(0, -1)}${record.rawColumns ? `,${record.rawColumns}` : ''}}`;
+          // Last, so that a dataset column of that name (TRL leaves it out of the rewards' columns) does not stand in for them.
+          return job.withCompletionIds ? `${line.slice(0, -1)},"completion_ids":${JSON.stringify(ids)}}` : line;
         });
         // The file is started by the first finished group: a job that fails before leaves none.
         (index === 0 ? fs.writeFileSync : fs.appendFileSync)(job.out, `${lines.join('\n')}\n`);

@@ -95,7 +95,6 @@ export async function runInEditorDryRun(options: InEditorDryRunOptions): Promise
       sampleWorker: path.join(ctx.distPath, 'sampleWorker.js'),
       exportDir: plan.exportDir,
       modelName: plan.modelName,
-      tokenizer: plan.modelDir,
       values,
       trlVersion: options.trlVersion,
       prompts,

@@ -7,6 +7,7 @@ import {
   signalOf,
   type AdvantageDrivers,
   type DryRunFinding,
+  type DryRunRow,
   type DryRunStep,
   type Signal,
 } from '../../scoring/signal';
@@ -67,7 +68,11 @@ export function dryRunVerdict(step: DryRunStep, config: string, l10n: Localizer)
   };
 }
 
-/** The step's completions as a sample set (the dataset's other columns kept, for rewards that read them). */
+/**
+ * The step's completions as a sample set: the dataset's other columns kept, for rewards that read
+ * them, and the sampled token ids, so that re-scoring gives rewards the completion_ids TRL did.
+ */
 export function dryRunSampleSet(step: DryRunStep): string {
-  return `${step.rows.map((r) => JSON.stringify({ ...r.columns, prompt: r.prompt, completion: r.completion })).join('\n')}\n`;
+  const line = (r: DryRunRow) => ({ ...r.columns, prompt: r.prompt, completion: r.completion, completion_ids: r.completion_ids });
+  return `${step.rows.map((r) => JSON.stringify(line(r))).join('\n')}\n`;
 }

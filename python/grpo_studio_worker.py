@@ -305,8 +305,9 @@ def load_reward(ref: dict[str, Any], paths: set[str], modules: dict[str, Any], s
     return obj
 
 
-def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict[str, Any],
-              state: dict[str, Any] | None, paths: set[str], modules: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+def score_one(ref: dict[str, Any], func: Any, batch: tuple[list, list, list], columns: dict[str, Any],
+              state: dict[str, Any] | None) -> dict[str, Any]:
+    """Calls `func`, the reward `load_reward` gave (or the exception it raised)."""
     metrics: dict[str, list] = defaultdict(list)
     extra: dict[str, list] = defaultdict(list)
 
@@ -316,11 +317,12 @@ def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict
     def log_metric(name: str, value: float) -> None:
         metrics[name].append(value)
 
-    outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": []}
-    func = None
+    outcome: dict[str, Any] = {"name": ref["name"], "ms": 0.0, "warnings": [], "metrics": {}, "extra": {}}
+    if isinstance(func, BaseException):
+        outcome["error"] = describe(func, None)
+        return outcome
     try:
-        func = load_reward(ref, paths, modules, sources)
-        # After the import: the reward's module decides whether transformers is loaded.
+        # After the imports: the reward's module decides whether transformers is loaded.
         kwargs = dict(columns, trainer_state=trainer_state(state), log_extra=log_extra, log_metric=log_metric)
         outcome["signature"] = check_signature(func, batch, kwargs)
         start = time.perf_counter()
@@ -337,7 +339,15 @@ def score_one(ref: dict[str, Any], batch: tuple[list, list, list], columns: dict
     return outcome
 
 
-def score(params: dict[str, Any]) -> dict[str, Any]:
+def load_or_error(ref: dict[str, Any], paths: set[str], modules: dict[str, Any], sources: dict[str, str]) -> Any:
+    try:
+        return load_reward(ref, paths, modules, sources)
+    except (Exception, SystemExit) as e:
+        return e
+
+
+def score(params: dict[str, Any], loaded: Callable[[], None]) -> dict[str, Any]:
+    """Scores the samples; `loaded` is called between the set-up (tokenizer, imports) and the calls."""
     paths = [os.path.abspath(p) for p in params.get("paths", [])]
     for i, path in enumerate(paths):
         if path not in sys.path:
@@ -356,10 +366,12 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
     columns: dict[str, Any] = {k: [row.get(k) for row in rows] for k in keys}
 
     modules: dict[str, Any] = {}
-    state = params.get("trainerState")
     sources = params.get("sources") or {}
+    funcs = [load_or_error(ref, set(paths), modules, sources) for ref in params["rewards"]]
+    loaded()
+    state = params.get("trainerState")
     batch = (prompts, completions, ids)
-    rewards = [score_one(ref, batch, columns, state, set(paths), modules, sources) for ref in params["rewards"]]
+    rewards = [score_one(ref, func, batch, columns, state) for ref, func in zip(params["rewards"], funcs)]
     if ids_warning:
         for outcome in rewards:
             outcome["warnings"].append(ids_warning)
@@ -367,7 +379,8 @@ def score(params: dict[str, Any]) -> dict[str, Any]:
     return {"rewards": rewards, "placeholderIds": placeholder_ids, "python": PYTHON}
 
 
-def handle(line: bytes) -> dict[str, Any]:
+def handle(line: bytes, notify: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The response to one request line; `notify` sends a score's `loaded` notice ahead of it."""
     try:
         request = json.loads(line)
     except ValueError as e:
@@ -378,7 +391,7 @@ def handle(line: bytes) -> dict[str, Any]:
         if method == "ping":
             result: Any = {"pong": True, "python": PYTHON}
         elif method == "score":
-            result = score(request["params"])
+            result = score(request["params"], lambda: notify({"id": request_id, "loaded": True}))
         else:
             raise ValueError(f"unknown method {method!r}")
     except Exception as e:
@@ -402,7 +415,7 @@ def main() -> None:
     with os.fdopen(3, "rb") as requests, os.fdopen(4, "wb") as responses:
         for line in requests:
             if line.strip():
-                send(responses, handle(line))
+                send(responses, handle(line, functools.partial(send, responses)))
 
 
 if __name__ == "__main__":

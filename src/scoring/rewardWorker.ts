@@ -10,8 +10,14 @@ export interface RewardWorkerOptions {
   /** python/grpo_studio_worker.py */
   workerScript: string;
   cwd: string;
-  /** A call longer than this kills the worker (it restarts on the next request). */
+  /** Reward calls longer than this kill the worker (it restarts on the next request). */
   timeoutMs: number;
+  /**
+   * The limit for a score's set-up before its calls: loading the tokenizer, importing the reward
+   * modules (which may import torch or load a model) and instantiating reward classes. At least
+   * `timeoutMs`; by default two minutes.
+   */
+  setupTimeoutMs?: number;
   /** What reward functions print, for an output channel or the terminal. */
   onOutput?: (text: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -28,6 +34,8 @@ export class WorkerFault extends Error {
     super(message);
   }
 }
+
+const SETUP_TIMEOUT_MS = 120_000;
 
 /** Output beyond this per request is dropped (with a note): a reward printing megabytes must not flood the editor. */
 const MAX_OUTPUT_PER_REQUEST = 256 * 1024;
@@ -107,15 +115,26 @@ export class RewardWorker {
       const id = this.nextId++;
       this.outputBytes = 0;
       this.truncated = false;
-      const timer = setTimeout(() => {
-        this.fail(
-          new WorkerFault('timeout', `no answer within ${this.options.timeoutMs / 1000} s; the reward worker was stopped and will restart`),
-        );
-        this.restart();
-      }, this.options.timeoutMs);
+      const timer =
+        request.method === 'score'
+          ? this.stopAfter(
+              Math.max(this.options.setupTimeoutMs ?? SETUP_TIMEOUT_MS, this.options.timeoutMs),
+              loadsTokenizer(request.params)
+                ? ' while loading the tokenizer and importing the reward modules'
+                : ' while importing the reward modules',
+            )
+          : this.stopAfter(this.options.timeoutMs);
       this.pending = { id, resolve, reject, timer };
       this.requests!.write(`${JSON.stringify({ id, ...request })}\n`);
     });
+  }
+
+  /** A timer that fails the request in flight and stops the worker after `ms`. */
+  private stopAfter(ms: number, during = ''): NodeJS.Timeout {
+    return setTimeout(() => {
+      this.fail(new WorkerFault('timeout', `no answer within ${ms / 1000} s${during}; the reward worker was stopped and will restart`));
+      this.restart();
+    }, ms);
   }
 
   private ensureStarted(): void {
@@ -175,6 +194,10 @@ export class RewardWorker {
     const pending = this.pending;
     if (!pending || response.id !== pending.id) return;
     clearTimeout(pending.timer);
+    if ('loaded' in response) {
+      pending.timer = this.stopAfter(this.options.timeoutMs);
+      return;
+    }
     this.pending = undefined;
     if ('error' in response) pending.reject(new Error(response.error.message));
     else pending.resolve(response.result);
@@ -192,6 +215,11 @@ export class RewardWorker {
     this.child = undefined;
     this.requests = undefined;
   }
+}
+
+/** The worker loads a tokenizer only for completions that bring no sampled ids. */
+function loadsTokenizer(params: ScoreParams): boolean {
+  return !!params.tokenizer && params.samples.some((sample) => sample.completionIds === undefined);
 }
 
 function readLines(stream: Readable, onLine: (line: string) => void): void {

@@ -70,5 +70,10 @@ export type WorkerRequest = { id: number; method: 'score'; params: ScoreParams }
 
 export type WorkerResponse =
   | { id: number; result: ScoreResult | { pong: true; python: ScoreResult['python'] } }
+  /**
+   * Sent ahead of a score's result once its set-up is done (the tokenizer loaded, the reward
+   * modules imported and classes instantiated) and the reward calls begin.
+   */
+  | { id: number; loaded: true }
   /** `id` is null when the request line was not readable JSON. */
   | { id: number | null; error: { message: string } };

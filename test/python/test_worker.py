@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,8 @@ class Worker:
 
     def _read_responses(self):
         for line in self.responses:
-            self.lines.put(line)
-        self.lines.put(None)  # EOF
+            self.lines.put((time.monotonic(), line))
+        self.lines.put((time.monotonic(), None))  # EOF
 
     @staticmethod
     def _drain(stream, sink):
@@ -73,7 +74,7 @@ class Worker:
         os.write(self.req_w, data)
 
     def next_response(self, timeout=60):
-        line = self.lines.get(timeout=timeout)
+        self.arrived, line = self.lines.get(timeout=timeout)
         return None if line is None else json.loads(line)
 
     def request(self, method, params=None):
@@ -81,11 +82,16 @@ class Worker:
         if params is not None:
             request["params"] = params
         self.next_id += 1
+        self.sent = time.monotonic()
         self.send_line(json.dumps(request).encode() + b"\n")
-        response = self.next_response()
-        assert response is not None, f"worker ended; stderr:\n{self.stderr.decode(errors='replace')}"
-        assert response["id"] == request["id"]
-        return response
+        self.notices = []
+        while True:
+            response = self.next_response()
+            assert response is not None, f"worker ended; stderr:\n{self.stderr.decode(errors='replace')}"
+            assert response["id"] == request["id"]
+            if "loaded" not in response:
+                return response
+            self.notices.append((self.arrived, response))
 
     def close(self):
         if self.req_w is not None:
@@ -161,6 +167,26 @@ def test_bad_lines_get_errors_and_the_worker_goes_on(worker):
     assert worker.request("ping")["result"]["pong"] is True
 
 
+def test_a_score_says_when_its_imports_are_done_and_its_calls_begin(worker, tmp_path):
+    path = reward_file(tmp_path, """
+        import time
+        time.sleep(1)
+
+        def slow(completions, **kwargs):
+            time.sleep(1)
+            return [1.0 for c in completions]
+    """)
+    result = score(worker, [ref(path, "slow")])
+    assert [r["values"] for r in result["rewards"]] == [[1.0, 1.0]]
+    [(loaded_at, notice)] = worker.notices
+    assert notice == {"id": worker.next_id - 1, "loaded": True}
+    assert loaded_at - worker.sent >= 0.9, "after the module's import"
+    assert worker.arrived - loaded_at >= 0.9, "before the reward's call"
+    broken = reward_file(tmp_path, "import no_such_module_here\n")
+    assert score(worker, [ref(broken, "anything")])["rewards"][0]["error"]["type"] == "ModuleNotFoundError"
+    assert len(worker.notices) == 1, "a failed import ends the set-up too"
+
+
 def test_eof_on_requests_exits_0(tmp_path):
     w = Worker(tmp_path)
     assert w.request("ping")["result"]["pong"]
@@ -178,7 +204,8 @@ def test_os_exit_in_a_reward_ends_the_worker_without_a_partial_line(tmp_path):
     w = Worker(tmp_path)
     w.send_line(json.dumps({"id": 1, "method": "score", "params": {
         "paths": [], "rewards": [ref(path, "crash")], "samples": SAMPLES}}).encode() + b"\n")
-    assert w.next_response() is None  # EOF on fd 4 with nothing written
+    assert w.next_response() == {"id": 1, "loaded": True}  # the import went well; the call ends it
+    assert w.next_response() is None  # EOF on fd 4 with no partial line
     assert w.close() == 3
     assert b"about to exit" in w.stdout
 

@@ -42,8 +42,9 @@ const SAMPLES = ['{"prompt": "日本の首都は？", "completion": "東京で�
   '\n',
 );
 
-function setup(timeoutMs = 20_000) {
-  const dir = workspace({ 'my rewards/報酬.py': REWARDS });
+/** A worker in a fresh workspace whose reward module is `source`. */
+function setup(timeoutMs = 20_000, { source = REWARDS, setupTimeoutMs }: { source?: string; setupTimeoutMs?: number } = {}) {
+  const dir = workspace({ 'my rewards/報酬.py': source });
   const file = path.join(dir, 'my rewards', '報酬.py');
   const output: string[] = [];
   const worker = new RewardWorker({
@@ -51,6 +52,7 @@ function setup(timeoutMs = 20_000) {
     workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'),
     cwd: dir,
     timeoutMs,
+    setupTimeoutMs,
     onOutput: (text) => output.push(text),
   });
   /** Scores the sample set with these module-level rewards, in one request. */
@@ -85,6 +87,39 @@ test('a call over the time limit kills the worker; the next request gets a fresh
     assert.deepEqual((await run('length_reward')).rewards, [[5], [2]]);
   } finally {
     worker.dispose();
+  }
+});
+
+test('importing the reward modules has its own time limit; the calls get the timeout', async () => {
+  // A module-level statement the rewards need (only those run), as a model or table loaded at import.
+  const slowImport = [
+    'import time',
+    'def load_scale():\n    time.sleep(2)\n    return 2.0',
+    'SCALE = load_scale()',
+    'def scaled_reward(completions, **kwargs):\n    return [SCALE * len(c) for c in completions]',
+    'def slow_scaled_reward(completions, **kwargs):\n    time.sleep(30)\n    return [SCALE for c in completions]',
+  ].join('\n\n');
+  const patient = setup(1000, { source: slowImport, setupTimeoutMs: 20_000 });
+  try {
+    assert.deepEqual((await patient.run('scaled_reward')).rewards, [[10], [4]], 'a 2 s import is not a 1 s timeout');
+    await assert.rejects(
+      patient.run('slow_scaled_reward'),
+      (error: unknown) => error instanceof WorkerFault && /no answer within 1 s;/.test(error.message),
+    );
+  } finally {
+    patient.worker.dispose();
+  }
+  const hurried = setup(1000, { source: slowImport, setupTimeoutMs: 1000 });
+  try {
+    await assert.rejects(
+      hurried.run('scaled_reward'),
+      (error: unknown) =>
+        error instanceof WorkerFault &&
+        error.kind === 'timeout' &&
+        /no answer within 1 s while importing the reward modules/.test(error.message),
+    );
+  } finally {
+    hurried.worker.dispose();
   }
 });
 
@@ -145,25 +180,10 @@ test('a missing interpreter is a start fault with the path in the message', asyn
 });
 
 test('a native crash (segmentation fault) is a crash fault, and the worker restarts', async () => {
-  const dir = workspace({
-    'native.py':
+  const { worker, run } = setup(20_000, {
+    source:
       'import ctypes\n\ndef segfault_reward(completions, **kwargs):\n    ctypes.string_at(0)\n\ndef ok_reward(completions, **kwargs):\n    return [1.0 for c in completions]\n',
   });
-  const file = path.join(dir, 'native.py');
-  const worker = new RewardWorker({
-    python: 'python3',
-    workerScript: path.join(repoRoot, 'python', 'grpo_studio_worker.py'),
-    cwd: dir,
-    timeoutMs: 20_000,
-  });
-  const run = async (attr: string) =>
-    scoreSamples(worker, {
-      parser: await loadPythonParser(path.join(repoRoot, 'dist')),
-      rewards: [{ name: attr, file, attr }],
-      set: parseSampleSet(SAMPLES),
-      paths: [dir],
-      options: { scaleRewards: 'group', aggregation: 'sum_then_normalize' },
-    });
   try {
     await assert.rejects(
       run('segfault_reward'),

@@ -1,8 +1,10 @@
 """GRPO Studio's reward worker: calls the user's reward functions as TRL 1.16's
 GRPOTrainer._calculate_rewards does. `python -u grpo_studio_worker.py`; protocol in
 src/scoring/workerProtocol.ts: JSON lines, requests on fd 3, responses on fd 4 (stdout and
-stderr are the user's prints). EOF on fd 3 ends it with status 0. Stdlib only; transformers gives
-the real TrainerState when the reward's module loaded it, and AutoTokenizer for a tokenizer.
+stderr are the user's prints). EOF on fd 3 ends it with status 0. A score sends a `loaded` notice
+when its imports are done and its calls begin: the host times the two apart. Stdlib only;
+transformers gives the real TrainerState when the reward's module loaded it, and AutoTokenizer
+for a tokenizer.
 
 Imports: a reward file is imported under its dotted name (its stem, prefixed by the enclosing
 folders that have __init__.py, stopping at a folder of `params.paths`), so `from rewards import x`
